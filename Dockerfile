@@ -1,0 +1,28 @@
+# syntax=docker/dockerfile:1
+# Build: compile TypeScript and generate the Prisma client, then keep production dependencies only.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# onnxruntime-node's install script only fetches CUDA files; the CPU runtime ships inside the package.
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+COPY package.json package-lock.json .npmrc tsconfig.json prisma.config.ts ./
+COPY prisma ./prisma
+COPY src ./src
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev
+
+# Run: non-root, models and views included, data outside the image.
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production PORT=3000 DATA_DIR=/data
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY prisma/migrations ./prisma/migrations
+COPY models ./models
+COPY views ./views
+RUN mkdir -p /data && chown node:node /data
+USER node
+EXPOSE 3000
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:'+process.env.PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+STOPSIGNAL SIGTERM
+CMD ["node", "dist/cli/main.js", "start"]

@@ -1,0 +1,75 @@
+import { embeddingFromBytes, embeddingToBytes } from '../face/index.js';
+import type { Sealer } from '../store/crypto.js';
+import type { Prisma } from '../store/database.js';
+
+const PURPOSE = 'face-template';
+
+export const CONSENT_TEXT_VERSION = '2026-11-v1';
+
+export interface StoredTemplate {
+  id: string;
+  embedding: Float32Array;
+  modelId: string;
+  quality: number;
+  source: string;
+  createdAt: Date;
+}
+
+/** Face templates are sealed at rest (GDPR Art. 9): the database alone never reveals an embedding. */
+export class TemplateStore {
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly sealer: Sealer,
+  ) {}
+
+  async add(userId: string, t: { embedding: Float32Array; modelId: string; quality: number; source: string }) {
+    return this.prisma.faceTemplate.create({
+      data: {
+        userId,
+        embedding: this.sealer.seal(embeddingToBytes(t.embedding), `${PURPOSE}:${userId}`),
+        modelId: t.modelId,
+        quality: t.quality,
+        source: t.source,
+      },
+      select: { id: true, modelId: true, quality: true, source: true, createdAt: true },
+    });
+  }
+
+  /** Templates usable with `modelId`; templates of another model need re-enrollment and are left out. */
+  async forUser(userId: string, modelId: string): Promise<StoredTemplate[]> {
+    const rows = await this.prisma.faceTemplate.findMany({ where: { userId, modelId }, orderBy: { createdAt: 'asc' } });
+    return rows.map((r) => ({
+      id: r.id,
+      embedding: embeddingFromBytes(this.sealer.open(r.embedding, `${PURPOSE}:${userId}`)),
+      modelId: r.modelId,
+      quality: r.quality,
+      source: r.source,
+      createdAt: r.createdAt,
+    }));
+  }
+
+  summary(userId: string) {
+    return this.prisma.faceTemplate.findMany({
+      where: { userId },
+      select: { id: true, modelId: true, quality: true, source: true, createdAt: true },
+      orderBy: { createdAt: 'asc' },
+    });
+  }
+
+  async count(userId: string, modelId: string): Promise<number> {
+    return this.prisma.faceTemplate.count({ where: { userId, modelId } });
+  }
+
+  async remove(userId: string, templateId: string): Promise<boolean> {
+    const { count } = await this.prisma.faceTemplate.deleteMany({ where: { id: templateId, userId } });
+    return count > 0;
+  }
+
+  async hasActiveConsent(userId: string): Promise<boolean> {
+    return (await this.prisma.biometricConsent.count({ where: { userId, revokedAt: null } })) > 0;
+  }
+
+  async recordConsent(userId: string, collectedBy: string, textVersion = CONSENT_TEXT_VERSION) {
+    return this.prisma.biometricConsent.create({ data: { userId, collectedBy, textVersion } });
+  }
+}

@@ -1,0 +1,106 @@
+import argon2 from 'argon2';
+import { z } from 'zod';
+import type { Prisma } from '../store/database.js';
+import type { User } from '../store/generated/client.js';
+
+export type { User };
+
+export class AccountError extends Error {
+  constructor(
+    readonly code: 'EMAIL_TAKEN' | 'NOT_FOUND' | 'INVALID_INPUT' | 'WEAK_PASSWORD',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const emailSchema = z.string().trim().toLowerCase().pipe(z.email());
+
+export function normalizeEmail(input: string): string {
+  const parsed = emailSchema.safeParse(input);
+  if (!parsed.success) throw new AccountError('INVALID_INPUT', `"${input}" is not a valid email address`);
+  return parsed.data;
+}
+
+export const MIN_PASSWORD_LENGTH = 10;
+
+export async function hashPassword(password: string): Promise<string> {
+  if (password.length < MIN_PASSWORD_LENGTH) {
+    throw new AccountError('WEAK_PASSWORD', `passwords need at least ${MIN_PASSWORD_LENGTH} characters`);
+  }
+  // OWASP's argon2id baseline: 19 MiB, 2 iterations, 1 lane.
+  return argon2.hash(password, { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+}
+
+/** A fixed hash verified for unknown accounts so that timing does not reveal which emails exist. */
+let decoyHash: Promise<string> | null = null;
+
+export async function verifyPassword(hash: string | null, password: string): Promise<boolean> {
+  decoyHash ??= argon2.hash('decoy-password-for-timing', { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 });
+  try {
+    return await argon2.verify(hash ?? (await decoyHash), password) && hash !== null;
+  } catch {
+    return false;
+  }
+}
+
+export interface NewUser {
+  email: string;
+  name: string;
+  password?: string | null;
+  roles?: string[];
+}
+
+export class UserStore {
+  constructor(private readonly prisma: Pick<Prisma, 'user'>) {}
+
+  async create(input: NewUser): Promise<User> {
+    const email = normalizeEmail(input.email);
+    const name = input.name.trim();
+    if (!name || name.length > 200) throw new AccountError('INVALID_INPUT', 'a name of 1 to 200 characters is required');
+    const passwordHash = input.password ? await hashPassword(input.password) : null;
+    try {
+      return await this.prisma.user.create({ data: { email, name, passwordHash, roles: input.roles ?? [] } });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'P2002') throw new AccountError('EMAIL_TAKEN', `a user with email ${email} already exists`);
+      throw err;
+    }
+  }
+
+  byId(id: string): Promise<User | null> {
+    return z.uuid().safeParse(id).success ? this.prisma.user.findUnique({ where: { id } }) : Promise.resolve(null);
+  }
+
+  byEmail(email: string): Promise<User | null> {
+    const parsed = emailSchema.safeParse(email);
+    return parsed.success ? this.prisma.user.findUnique({ where: { email: parsed.data } }) : Promise.resolve(null);
+  }
+
+  async require(idOrEmail: string): Promise<User> {
+    const user = idOrEmail.includes('@') ? await this.byEmail(idOrEmail) : await this.byId(idOrEmail);
+    if (!user) throw new AccountError('NOT_FOUND', `no user ${idOrEmail}`);
+    return user;
+  }
+
+  async setPassword(id: string, password: string | null): Promise<void> {
+    await this.prisma.user.update({ where: { id }, data: { passwordHash: password ? await hashPassword(password) : null } });
+  }
+
+  async countAdmins(): Promise<number> {
+    return this.prisma.user.count({ where: { roles: { has: 'admin' } } });
+  }
+
+  async recordSignIn(id: string): Promise<void> {
+    await this.prisma.user.update({ where: { id }, data: { lastSignInAt: new Date() } });
+  }
+
+  /** Deletes the account; templates, consents, images and one-time tokens go with it (cascade). */
+  async delete(id: string): Promise<User> {
+    try {
+      return await this.prisma.user.delete({ where: { id } });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'P2025') throw new AccountError('NOT_FOUND', `no user ${id}`);
+      throw err;
+    }
+  }
+}

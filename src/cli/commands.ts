@@ -1,0 +1,212 @@
+import { readFile } from 'node:fs/promises';
+import type { Config } from '../config/index.js';
+import { EnrollmentError, enrollPhoto } from '../enrollment/index.js';
+import { createFaceEngine, MATCH_PRESETS, runBench, runEval, type FaceEngine } from '../face/index.js';
+import type { AuthMethod, GrantType } from '../oidc/clients.js';
+import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.js';
+import { createLogger } from '../ops/logger.js';
+import { openServices, type Services } from '../server/services.js';
+import { startServer } from '../server/start.js';
+import { print, table } from './output.js';
+import { UsageError } from './usage.js';
+
+export interface Args {
+  json: boolean;
+  values: Record<string, string | string[] | boolean | undefined>;
+  positionals: string[];
+}
+
+function str(args: Args, name: string, required = false): string | undefined {
+  const v = args.values[name];
+  const value = Array.isArray(v) ? v.at(-1) : typeof v === 'string' ? v : undefined;
+  if (required && !value) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function list(args: Args, name: string): string[] {
+  const v = args.values[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}
+
+async function withServices<T>(config: Config, fn: (s: Services) => Promise<T>): Promise<T> {
+  // stdout carries the command's result; logs go to stderr.
+  const services = await openServices(config, 'a face-oidc CLI command', createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 2));
+  try {
+    return await fn(services);
+  } finally {
+    await services.close();
+  }
+}
+
+async function withEngine<T>(config: Config, s: Services, fn: (engine: FaceEngine) => Promise<T>): Promise<T> {
+  const settings = await s.settings.get();
+  const engine = await createFaceEngine({
+    modelsDir: config.modelsDir,
+    poolSize: Math.min(2, config.face.poolSize),
+    maxBytes: config.face.maxUploadBytes,
+    maxPixels: config.face.maxPixels,
+    matchThreshold: MATCH_PRESETS[settings.matchPreset],
+    livenessThreshold: settings.livenessThreshold,
+  });
+  try {
+    return await fn(engine);
+  } finally {
+    await engine.close();
+  }
+}
+
+async function enrollFiles(config: Config, s: Services, userId: string, files: string[], consent: boolean) {
+  if (files.length === 0) return [];
+  if (consent) await s.templates.recordConsent(userId, 'cli');
+  return withEngine(config, s, async (engine) => {
+    const results = [];
+    for (const file of files) {
+      try {
+        const { template } = await enrollPhoto({ prisma: s.prisma, engine, templates: s.templates, settings: s.settings, sealer: s.sealer, audit: s.audit }, { userId, image: await readFile(file), source: 'cli', actor: 'cli' });
+        results.push({ file, templateId: template.id, quality: Number(template.quality.toFixed(3)) });
+      } catch (err) {
+        if (err instanceof EnrollmentError) throw new Error(`${file}: ${err.message}${err.issues.length ? ` (${err.issues.map((i) => i.code).join(', ')})` : ''}`);
+        throw err;
+      }
+    }
+    return results;
+  });
+}
+
+export const commands: Record<string, (config: Config, args: Args) => Promise<void>> = {
+  async start(config) {
+    const server = await startServer(config);
+    const lines = [`face-oidc is running at ${config.issuer} (listening on port ${server.port})`];
+    if (config.demo) lines.push(`Demo app:        ${config.issuer}/demo`);
+    lines.push(`Discovery:       ${config.issuer}/.well-known/openid-configuration`);
+    if (server.bootstrapLink) {
+      lines.push('', 'No administrator exists yet. Create the first one with this link (single use, valid for one hour,', 'only from this machine):', `  ${server.bootstrapLink}`);
+    }
+    process.stderr.write(`\n${lines.join('\n')}\n\n`);
+    const stop = async (signal: string) => {
+      server.services.logger.info({ signal }, 'shutting down');
+      await server.close();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    process.once('SIGINT', () => void stop('SIGINT'));
+    await new Promise(() => {});
+  },
+
+  async migrate(config, args) {
+    await withServices(config, async (s) => {
+      // openServices already applied pending migrations under the advisory lock; report the state.
+      const report = await s.db.migrate();
+      print(args.json, { database: s.db.kind, ...report }, `database ${s.db.kind}: up to date (${report.alreadyApplied.length} migrations)`);
+    });
+  },
+
+  async 'user create'(config, args) {
+    const email = str(args, 'email', true)!;
+    const name = str(args, 'name', true)!;
+    const photos = list(args, 'photo');
+    if (photos.length > 0 && !args.values.consent) throw new UsageError('--photo needs --consent (record that the person gave biometric consent)');
+    await withServices(config, async (s) => {
+      const user = await s.users.create({ email, name, password: str(args, 'password') ?? null, roles: args.values.admin ? ['admin'] : [] });
+      await s.audit.record({ type: 'admin.user.create', outcome: 'success', userId: user.id, details: { via: 'cli' } });
+      const templates = await enrollFiles(config, s, user.id, photos, Boolean(args.values.consent));
+      print(args.json, { id: user.id, email: user.email, name: user.name, roles: user.roles, templates }, `created user ${user.email} (${user.id})${templates.length ? `, ${templates.length} face template(s)` : ''}`);
+    });
+  },
+
+  async 'user enroll'(config, args) {
+    const email = str(args, 'email', true)!;
+    const photos = list(args, 'photo');
+    if (photos.length === 0) throw new UsageError('--photo FILE is required');
+    if (!args.values.consent) throw new UsageError('--consent is required: record that the person gave biometric consent');
+    await withServices(config, async (s) => {
+      const user = await s.users.require(email);
+      const templates = await enrollFiles(config, s, user.id, photos, true);
+      print(args.json, { id: user.id, email: user.email, templates }, `enrolled ${templates.length} face template(s) for ${user.email}`);
+    });
+  },
+
+  async 'user list'(config, args) {
+    await withServices(config, async (s) => {
+      const users = await s.prisma.user.findMany({ orderBy: { createdAt: 'asc' }, include: { _count: { select: { templates: true } } } });
+      const rows = users.map((u) => ({ id: u.id, email: u.email, name: u.name, status: u.status, roles: u.roles.join(','), templates: u._count.templates, lastSignInAt: u.lastSignInAt }));
+      print(args.json, rows, table(rows, ['email', 'name', 'status', 'roles', 'templates', 'lastSignInAt']));
+    });
+  },
+
+  async 'user delete'(config, args) {
+    const email = str(args, 'email', true)!;
+    await withServices(config, async (s) => {
+      const user = await s.users.require(email);
+      await s.users.delete(user.id);
+      await s.audit.record({ type: 'admin.user.delete', outcome: 'success', userId: user.id, details: { via: 'cli' } });
+      print(args.json, { deleted: user.id, email: user.email }, `deleted ${user.email} with its face templates and consents`);
+    });
+  },
+
+  async 'client create'(config, args) {
+    const grants = list(args, 'grant') as GrantType[];
+    await withServices(config, async (s) => {
+      const { client, clientSecret } = await s.clients.create({
+        name: str(args, 'name', true)!,
+        redirectUris: list(args, 'redirect-uri'),
+        postLogoutRedirectUris: list(args, 'post-logout-redirect-uri'),
+        grantTypes: grants.length ? grants : undefined,
+        scopes: list(args, 'scope').length ? list(args, 'scope').flatMap((s) => s.split(' ')) : undefined,
+        tokenEndpointAuthMethod: args.values.public ? 'none' : ((str(args, 'auth-method') as AuthMethod | undefined) ?? undefined),
+        firstParty: Boolean(args.values['first-party']),
+        allowPasswordOnly: Boolean(args.values['allow-password']),
+        requiredAcr: str(args, 'acr') ?? null,
+      });
+      await s.audit.record({ type: 'admin.client.create', outcome: 'success', clientId: client.clientId, details: { via: 'cli' } });
+      const out = { client_id: client.clientId, client_secret: clientSecret, name: client.name, redirect_uris: client.redirectUris, grant_types: client.grantTypes, scope: client.scopes.join(' ') };
+      print(args.json, out, `client_id:     ${out.client_id}\nclient_secret: ${out.client_secret ?? '(public client: none)'}\n(the secret is shown only now; store it safely)`);
+    });
+  },
+
+  async 'client list'(config, args) {
+    await withServices(config, async (s) => {
+      const rows = (await s.clients.list()).map((c) => ({ client_id: c.clientId, name: c.name, type: c.secret ? 'confidential' : 'public', grant_types: c.grantTypes.join(','), redirect_uris: c.redirectUris.join(' '), built_in: c.builtIn }));
+      print(args.json, rows, table(rows, ['client_id', 'name', 'type', 'grant_types', 'redirect_uris']));
+    });
+  },
+
+  async 'client delete'(config, args) {
+    const clientId = str(args, 'client-id') ?? args.positionals[0];
+    if (!clientId) throw new UsageError('--client-id is required');
+    await withServices(config, async (s) => {
+      await s.clients.delete(clientId);
+      await s.audit.record({ type: 'admin.client.delete', outcome: 'success', clientId, details: { via: 'cli' } });
+      print(args.json, { deleted: clientId }, `deleted client ${clientId}`);
+    });
+  },
+
+  async 'keys rotate'(config, args) {
+    await withServices(config, async (s) => {
+      const result = await rotateSigningKeys(s.prisma, s.sealer);
+      await s.audit.record({ type: 'admin.keys.rotate', outcome: 'success', details: { ...result, via: 'cli' } });
+      print(args.json, result, `new signing key ${result.kid}; retired ${result.retired.join(', ') || 'none'}.\nRestart the instances (one by one) to sign with the new key.`);
+    });
+  },
+
+  async 'keys list'(config, args) {
+    await withServices(config, async (s) => {
+      const rows = await listSigningKeys(s.prisma);
+      print(args.json, rows, table(rows, ['kid', 'alg', 'createdAt', 'retiredAt']));
+    });
+  },
+
+  async eval(config, args) {
+    const pairs = str(args, 'pairs', true)!;
+    const result = await runEval(pairs, { modelsDir: config.modelsDir, poolSize: config.face.poolSize, maxBytes: config.face.maxUploadBytes, maxPixels: config.face.maxPixels, matchThreshold: MATCH_PRESETS[config.face.matchPreset], progress: !args.json || process.stderr.isTTY });
+    print(args.json, result);
+  },
+
+  async bench(config, args) {
+    const seconds = str(args, 'seconds');
+    if (seconds !== undefined && !(Number(seconds) > 0)) throw new UsageError('--seconds takes a positive number');
+    const result = await runBench({ modelsDir: config.modelsDir, poolSize: config.face.poolSize, image: str(args, 'image'), seconds: seconds ? Number(seconds) : undefined });
+    print(args.json, result);
+  },
+};
+

@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config/index.js';
+import { commands } from './commands.js';
+import { USAGE, UsageError } from './usage.js';
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  email: { type: 'string' },
+  name: { type: 'string' },
+  password: { type: 'string' },
+  photo: { type: 'string', multiple: true },
+  admin: { type: 'boolean' },
+  consent: { type: 'boolean' },
+  'redirect-uri': { type: 'string', multiple: true },
+  'post-logout-redirect-uri': { type: 'string', multiple: true },
+  grant: { type: 'string', multiple: true },
+  scope: { type: 'string', multiple: true },
+  public: { type: 'boolean' },
+  'auth-method': { type: 'string' },
+  'first-party': { type: 'boolean' },
+  'allow-password': { type: 'boolean' },
+  acr: { type: 'string' },
+  'client-id': { type: 'string' },
+  pairs: { type: 'string' },
+  image: { type: 'string' },
+  seconds: { type: 'string' },
+} as const;
+
+const GROUPS = new Set(['user', 'client', 'keys']);
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    process.stderr.write(`face-oidc: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const [first, second, ...rest] = positionals;
+  const name = GROUPS.has(first) ? `${first} ${second ?? ''}`.trim() : first;
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`face-oidc: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  const json = Boolean(values.json);
+  try {
+    const config = loadConfig();
+    await command(config, { json, values, positionals: GROUPS.has(first) ? rest : [second, ...rest].filter(Boolean) });
+    return 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`face-oidc ${name}: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    const message = err instanceof ConfigError ? err.message : (err as Error).message;
+    if (json) process.stdout.write(`${JSON.stringify({ error: (err as { code?: string }).code ?? (err as Error).name, message })}\n`);
+    process.stderr.write(`face-oidc ${name}: ${message}\n`);
+    if (process.env.DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  // `start` never resolves; every other command ends here, even if a pool or socket is still open.
+  process.exit(code);
+});

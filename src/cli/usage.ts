@@ -1,0 +1,37 @@
+export const USAGE = `face-oidc — OpenID Connect provider with face sign-in
+
+Usage: face-oidc <command> [options]   (add --json to any command for JSON output)
+
+Server
+  start                                   run the provider (PORT, ISSUER, DATABASE_URL, REDIS_URL, DATA_DIR, …)
+  migrate                                 apply pending database migrations
+
+Users
+  user create --email E --name N [--password P] [--admin] [--photo FILE]… [--consent]
+  user enroll --email E --photo FILE… --consent
+                                          --consent records that the person gave biometric consent
+  user list
+  user delete --email E
+
+Apps (OIDC clients)
+  client create --name N [--redirect-uri URI]… [--grant authorization_code|client_credentials]…
+                [--scope S]… [--public] [--first-party] [--allow-password] [--acr URI]
+                                          prints client_id and client_secret (shown once)
+  client list
+  client delete --client-id ID
+
+Keys
+  keys rotate                             new signing key first; old public keys stay published until their tokens expire
+  keys list
+
+Face engine
+  eval --pairs FILE                       accuracy on labelled pairs (path_a<TAB>path_b<TAB>1|0)
+  bench [--image FILE] [--seconds N]      verification latency, throughput, event-loop delay, memory
+
+Options
+  --json        machine-readable output
+  -h, --help    this help
+`;
+
+/** Misuse of the command line: printed with the usage, exit code 2. */
+export class UsageError extends Error {}

@@ -1,0 +1,181 @@
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Repository root (where views/, models/ and prisma/ live), from src/config or dist/config. */
+export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export type MatchPreset = 'far-1e-3' | 'far-1e-4' | 'far-1e-5';
+
+export interface Config {
+  port: number;
+  host: string;
+  issuer: string;
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  dataDir: string;
+  /** 32-byte key that encrypts signing keys, client secrets and face templates at rest. */
+  secretKey: Buffer | null;
+  proxy: boolean;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  modelsDir: string;
+  viewsDir: string;
+  ttl: {
+    session: number;
+    interaction: number;
+    accessToken: number;
+    idToken: number;
+    refreshToken: number;
+    authorizationCode: number;
+    grant: number;
+  };
+  face: {
+    poolSize: number;
+    maxQueue: number;
+    maxUploadBytes: number;
+    maxPixels: number;
+    matchPreset: MatchPreset;
+    livenessThreshold: number;
+  };
+  limits: {
+    /** Consecutive failed face attempts before each further attempt waits `failureDelaySeconds`. */
+    faceFailuresBeforeDelay: number;
+    failureDelaySeconds: number;
+    /** Consecutive failures after which the face factor is disabled until an admin re-enables it. */
+    faceFailuresBeforeLockout: number;
+    perIpPerMinute: number;
+    apiPerClientPerMinute: number;
+  };
+  demo: boolean;
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`Invalid ${variable}: ${message}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function num(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(name, `expected a number between ${min} and ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `expected true or false, got "${env[name]}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got ${parsed.protocol}`);
+  }
+  return raw;
+}
+
+function secretKey(env: Env): Buffer | null {
+  const raw = env.SECRET_KEY;
+  if (raw === undefined || raw === '') return null;
+  const key = /^[0-9a-f]{64}$/i.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (key.length !== 32) throw new ConfigError('SECRET_KEY', 'expected 32 bytes as 64 hex characters or base64');
+  return key;
+}
+
+/** Reads the whole configuration from the environment; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Env = process.env): Config {
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const issuerRaw = url(env, 'ISSUER', ['http:', 'https:']);
+  const issuer = (issuerRaw ?? `http://localhost:${port}`).replace(/\/+$/, '');
+  if (issuerRaw && (new URL(issuer).search || new URL(issuer).hash)) {
+    throw new ConfigError('ISSUER', 'must not contain a query or fragment');
+  }
+  const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const key = secretKey(env);
+  if (databaseUrl && !key) {
+    // Every instance must decrypt the same signing keys and templates: the key cannot be generated per machine.
+    throw new ConfigError('SECRET_KEY', 'is required when DATABASE_URL is set (generate one with `openssl rand -hex 32`)');
+  }
+  const modelsDir = path.resolve(env.MODELS_DIR || path.join(ROOT_DIR, 'models'));
+  if (!existsSync(modelsDir)) throw new ConfigError('MODELS_DIR', `folder ${modelsDir} does not exist`);
+
+  return {
+    port,
+    host: env.HOST || '0.0.0.0',
+    issuer,
+    databaseUrl,
+    redisUrl,
+    dataDir: path.resolve(env.DATA_DIR || path.join(process.cwd(), 'data')),
+    secretKey: key,
+    proxy: bool(env, 'TRUST_PROXY', false),
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+    modelsDir,
+    viewsDir: path.join(ROOT_DIR, 'views'),
+    ttl: {
+      session: int(env, 'SESSION_TTL', 14 * 24 * 3600, 60, 365 * 24 * 3600),
+      interaction: int(env, 'INTERACTION_TTL', 600, 60, 3600),
+      accessToken: int(env, 'ACCESS_TOKEN_TTL', 600, 30, 86400),
+      idToken: int(env, 'ID_TOKEN_TTL', 3600, 30, 86400),
+      refreshToken: int(env, 'REFRESH_TOKEN_TTL', 14 * 24 * 3600, 60, 365 * 24 * 3600),
+      authorizationCode: int(env, 'AUTHORIZATION_CODE_TTL', 60, 10, 600),
+      grant: int(env, 'GRANT_TTL', 14 * 24 * 3600, 60, 365 * 24 * 3600),
+    },
+    face: {
+      poolSize: int(env, 'FACE_WORKERS', Math.max(1, os.availableParallelism()), 1, 64),
+      maxQueue: int(env, 'FACE_MAX_QUEUE', 64, 1, 10000),
+      maxUploadBytes: int(env, 'FACE_MAX_UPLOAD_BYTES', 15 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+      maxPixels: int(env, 'FACE_MAX_PIXELS', 40_000_000, 10_000, 300_000_000),
+      matchPreset: oneOf(env, 'FACE_MATCH_PRESET', ['far-1e-3', 'far-1e-4', 'far-1e-5'] as const, 'far-1e-4'),
+      livenessThreshold: num(env, 'FACE_LIVENESS_THRESHOLD', 0.7, 0, 1),
+    },
+    limits: {
+      faceFailuresBeforeDelay: int(env, 'FACE_FAILURES_BEFORE_DELAY', 5, 1, 100),
+      failureDelaySeconds: int(env, 'FACE_FAILURE_DELAY_SECONDS', 30, 30, 3600),
+      faceFailuresBeforeLockout: int(env, 'FACE_FAILURES_BEFORE_LOCKOUT', 50, 2, 10000),
+      perIpPerMinute: int(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 60, 1, 100000),
+      apiPerClientPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 120, 1, 1000000),
+    },
+    demo: bool(env, 'DEMO_APP', true),
+    shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+  };
+}

@@ -1,0 +1,39 @@
+import { ACR, type Acr, type Factor, assurance, factorsFor } from '../oidc/acr.js';
+import type { AcrTarget } from '../oidc/policy.js';
+import type { InteractionState } from './state.js';
+
+export interface AccountFacts {
+  /** Known, active account. Unknown identifiers are planned like known ones with a face enrolled. */
+  known: boolean;
+  hasFace: boolean;
+  faceLocked: boolean;
+}
+
+export type NextStep =
+  | { kind: 'identifier' }
+  | { kind: 'factor'; factor: Factor; canFallBack: boolean }
+  | { kind: 'finish'; amr: string[]; acr: Acr }
+  | { kind: 'unavailable'; reason: 'NO_FACE_ENROLLED' | 'FACE_LOCKED'; message: string };
+
+/**
+ * Decides what the sign-in needs next. Factors run in a fixed order (password, then face) until the verified
+ * ones satisfy the target acr. The password alternative replaces face only where the minimum acr allows it.
+ */
+export function nextStep(state: InteractionState, target: AcrTarget, account: AccountFacts): NextStep {
+  if (!state.email) return { kind: 'identifier' };
+  const passwordAllowed = target.minimum === ACR.password;
+  const faceUsable = !account.known || (account.hasFace && !account.faceLocked);
+  let goal: Acr = target.preferred;
+  if (factorsFor(goal).includes('face') && (state.passwordFallback || !faceUsable) && passwordAllowed) goal = ACR.password;
+  const needed = factorsFor(goal);
+  if (needed.includes('face') && !faceUsable) {
+    return account.faceLocked
+      ? { kind: 'unavailable', reason: 'FACE_LOCKED', message: 'Face sign-in is locked for this account after too many failed attempts. Ask an administrator to unlock it.' }
+      : { kind: 'unavailable', reason: 'NO_FACE_ENROLLED', message: 'No face is enrolled for this account yet. Ask an administrator to enroll you.' };
+  }
+  const pending = (['pwd', 'face'] as Factor[]).find((f) => needed.includes(f) && !state.done[f]);
+  if (pending) return { kind: 'factor', factor: pending, canFallBack: pending === 'face' && passwordAllowed };
+  const result = assurance(state.done);
+  if (!result) return { kind: 'identifier' };
+  return { kind: 'finish', ...result };
+}

@@ -1,0 +1,219 @@
+import type { Redis } from 'ioredis';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+
+/**
+ * oidc-provider storage. Short-lived protocol state (sessions, interactions, codes, tokens, grants) lives in Redis
+ * when configured, otherwise in process memory; clients always come from the database.
+ * Tokens are indexed by grant so revoking a grant revokes everything issued under it.
+ */
+const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+export type ClientLoader = (clientId: string) => Promise<AdapterPayload | undefined>;
+
+class RedisAdapter implements Adapter {
+  constructor(
+    private readonly name: string,
+    private readonly redis: Redis,
+  ) {}
+
+  private key(id: string) {
+    return `oidc:${this.name}:${id}`;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
+    const key = this.key(id);
+    const multi = this.redis.multi();
+    if (CONSUMABLE.has(this.name)) {
+      multi.hset(key, { payload: JSON.stringify(payload) });
+    } else {
+      multi.set(key, JSON.stringify(payload));
+    }
+    if (expiresIn) multi.expire(key, expiresIn);
+    if (GRANTABLE.has(this.name) && payload.grantId) {
+      const grantKey = `oidc:grant:${payload.grantId}`;
+      multi.rpush(grantKey, key);
+      // The grant index must outlive every token listed in it.
+      const ttl = await this.redis.ttl(grantKey);
+      if (expiresIn > ttl) multi.expire(grantKey, expiresIn);
+    }
+    if (payload.userCode) {
+      multi.set(`oidc:userCode:${payload.userCode}`, id);
+      multi.expire(`oidc:userCode:${payload.userCode}`, expiresIn);
+    }
+    if (payload.uid) {
+      multi.set(`oidc:uid:${payload.uid}`, id);
+      multi.expire(`oidc:uid:${payload.uid}`, expiresIn);
+    }
+    await multi.exec();
+  }
+
+  async find(id: string): Promise<AdapterPayload | undefined> {
+    const key = this.key(id);
+    if (CONSUMABLE.has(this.name)) {
+      const data = await this.redis.hgetall(key);
+      if (!data.payload) return undefined;
+      const payload = JSON.parse(data.payload) as AdapterPayload;
+      return data.consumed ? { ...payload, consumed: Number(data.consumed) } : payload;
+    }
+    const data = await this.redis.get(key);
+    return data ? (JSON.parse(data) as AdapterPayload) : undefined;
+  }
+
+  async findByUid(uid: string) {
+    const id = await this.redis.get(`oidc:uid:${uid}`);
+    return id ? this.find(id) : undefined;
+  }
+
+  async findByUserCode(userCode: string) {
+    const id = await this.redis.get(`oidc:userCode:${userCode}`);
+    return id ? this.find(id) : undefined;
+  }
+
+  async destroy(id: string) {
+    await this.redis.del(this.key(id));
+  }
+
+  async revokeByGrantId(grantId: string) {
+    const grantKey = `oidc:grant:${grantId}`;
+    const tokens = await this.redis.lrange(grantKey, 0, -1);
+    const multi = this.redis.multi();
+    for (const token of tokens) multi.del(token);
+    multi.del(grantKey);
+    await multi.exec();
+  }
+
+  async consume(id: string) {
+    await this.redis.hset(this.key(id), 'consumed', Math.floor(Date.now() / 1000));
+  }
+}
+
+interface Entry {
+  payload: AdapterPayload;
+  expires: number;
+}
+
+/** Process-local storage with the same semantics, for the single-process embedded default. */
+class MemoryState {
+  readonly data = new Map<string, Entry>();
+  readonly index = new Map<string, { ids: Set<string>; expires: number }>();
+
+  sweep() {
+    const now = Date.now();
+    for (const [k, v] of this.data) if (v.expires <= now) this.data.delete(k);
+    for (const [k, v] of this.index) if (v.expires <= now) this.index.delete(k);
+  }
+
+  put(key: string, value: string, expires: number) {
+    this.index.set(key, { ids: new Set([value]), expires });
+  }
+}
+
+class MemoryAdapter implements Adapter {
+  constructor(
+    private readonly name: string,
+    private readonly state: MemoryState,
+  ) {}
+
+  private key(id: string) {
+    return `${this.name}:${id}`;
+  }
+
+  async upsert(id: string, payload: AdapterPayload, expiresIn: number) {
+    const expires = expiresIn ? Date.now() + expiresIn * 1000 : Number.MAX_SAFE_INTEGER;
+    const key = this.key(id);
+    this.state.data.set(key, { payload: structuredClone(payload), expires });
+    if (GRANTABLE.has(this.name) && payload.grantId) {
+      const grantKey = `grant:${payload.grantId}`;
+      const grant = this.state.index.get(grantKey) ?? { ids: new Set<string>(), expires };
+      grant.ids.add(key);
+      grant.expires = Math.max(grant.expires, expires);
+      this.state.index.set(grantKey, grant);
+    }
+    if (payload.userCode) this.state.put(`userCode:${payload.userCode}`, id, expires);
+    if (payload.uid) this.state.put(`uid:${payload.uid}`, id, expires);
+  }
+
+  async find(id: string) {
+    const entry = this.state.data.get(this.key(id));
+    if (!entry || entry.expires <= Date.now()) return undefined;
+    return structuredClone(entry.payload);
+  }
+
+  private async findIndexed(key: string) {
+    const entry = this.state.index.get(key);
+    if (!entry || entry.expires <= Date.now()) return undefined;
+    const [id] = entry.ids;
+    return id ? this.find(id) : undefined;
+  }
+
+  findByUid(uid: string) {
+    return this.findIndexed(`uid:${uid}`);
+  }
+
+  findByUserCode(userCode: string) {
+    return this.findIndexed(`userCode:${userCode}`);
+  }
+
+  async destroy(id: string) {
+    this.state.data.delete(this.key(id));
+  }
+
+  async revokeByGrantId(grantId: string) {
+    const grant = this.state.index.get(`grant:${grantId}`);
+    for (const key of grant?.ids ?? []) this.state.data.delete(key);
+    this.state.index.delete(`grant:${grantId}`);
+  }
+
+  async consume(id: string) {
+    const entry = this.state.data.get(this.key(id));
+    if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+  }
+}
+
+/** Clients are read from the database; nothing writes them through the adapter (no dynamic registration). */
+class ClientAdapter implements Adapter {
+  constructor(private readonly load: ClientLoader) {}
+  async upsert() {
+    throw new Error('clients are managed with the CLI or the admin UI');
+  }
+  find(id: string) {
+    return this.load(id);
+  }
+  async findByUid() {
+    return undefined;
+  }
+  async findByUserCode() {
+    return undefined;
+  }
+  async destroy() {}
+  async revokeByGrantId() {}
+  async consume() {}
+}
+
+export interface AdapterOptions {
+  redis: Redis | null;
+  loadClient: ClientLoader;
+}
+
+export interface AdapterFactoryHandle {
+  factory: (name: string) => Adapter;
+  close(): void;
+}
+
+export function createAdapterFactory({ redis, loadClient }: AdapterOptions): AdapterFactoryHandle {
+  const state = new MemoryState();
+  const sweeper = redis ? null : setInterval(() => state.sweep(), 60_000);
+  sweeper?.unref();
+  return {
+    factory: (name: string) => {
+      if (name === 'Client') return new ClientAdapter(loadClient);
+      return redis ? new RedisAdapter(name, redis) : new MemoryAdapter(name, state);
+    },
+    close() {
+      if (sweeper) clearInterval(sweeper);
+      state.data.clear();
+      state.index.clear();
+    },
+  };
+}

@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import type { AdapterPayload, ClientAuthMethod } from 'oidc-provider';
+import type { Sealer } from '../store/crypto.js';
+import type { Prisma } from '../store/database.js';
+import type { Client, Prisma as P } from '../store/generated/client.js';
+import { isAcr } from './acr.js';
+
+export type { Client };
+
+export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'face:match'] as const;
+export type GrantType = 'authorization_code' | 'client_credentials';
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+export class ClientError extends Error {
+  constructor(
+    readonly code: 'INVALID_INPUT' | 'NOT_FOUND' | 'BUILT_IN',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ClientInput {
+  name: string;
+  redirectUris?: string[];
+  postLogoutRedirectUris?: string[];
+  grantTypes?: GrantType[];
+  scopes?: string[];
+  /** Defaults to a confidential client (client_secret_basic); `none` makes a public client that must use PKCE. */
+  tokenEndpointAuthMethod?: AuthMethod;
+  requiredAcr?: string | null;
+  firstParty?: boolean;
+  allowPasswordOnly?: boolean;
+  matchRules?: Record<string, unknown> | null;
+}
+
+export interface CreatedClient {
+  client: Client;
+  /** Shown once; only a sealed copy is kept. */
+  clientSecret: string | null;
+}
+
+const SECRET_PURPOSE = 'client-secret';
+
+/** Redirect URIs: absolute, no fragment; http(s) or a private-use scheme (reverse domain) for native apps. */
+export function validateRedirectUri(uri: string): string {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new ClientError('INVALID_INPUT', `redirect URI "${uri}" is not an absolute URL`);
+  }
+  if (url.hash) throw new ClientError('INVALID_INPUT', `redirect URI "${uri}" must not contain a fragment`);
+  const scheme = url.protocol.slice(0, -1);
+  if (scheme !== 'https' && scheme !== 'http' && !scheme.includes('.')) {
+    throw new ClientError('INVALID_INPUT', `redirect URI "${uri}" must use https, http or a reverse-domain scheme`);
+  }
+  return uri;
+}
+
+function normalize(input: ClientInput, existing?: Client) {
+  const name = input.name?.trim();
+  if (!name || name.length > 200) throw new ClientError('INVALID_INPUT', 'an app name of 1 to 200 characters is required');
+  const grantTypes = [...new Set(input.grantTypes ?? (existing?.grantTypes as GrantType[] | undefined) ?? ['authorization_code'])];
+  for (const g of grantTypes) {
+    if (g !== 'authorization_code' && g !== 'client_credentials') throw new ClientError('INVALID_INPUT', `unsupported grant type "${g}"`);
+  }
+  if (grantTypes.length === 0) throw new ClientError('INVALID_INPUT', 'at least one grant type is required');
+  const interactive = grantTypes.includes('authorization_code');
+  const redirectUris = [...new Set((input.redirectUris ?? existing?.redirectUris ?? []).map((u) => u.trim()).filter(Boolean))];
+  redirectUris.forEach(validateRedirectUri);
+  if (interactive && redirectUris.length === 0) throw new ClientError('INVALID_INPUT', 'apps that sign users in need at least one redirect URI');
+  const postLogoutRedirectUris = [...new Set((input.postLogoutRedirectUris ?? existing?.postLogoutRedirectUris ?? []).map((u) => u.trim()).filter(Boolean))];
+  postLogoutRedirectUris.forEach(validateRedirectUri);
+  const defaultScopes = [...(interactive ? ['openid', 'profile', 'email', 'offline_access'] : []), ...(grantTypes.includes('client_credentials') ? ['face:match'] : [])];
+  const scopes = [...new Set(input.scopes ?? existing?.scopes ?? defaultScopes)];
+  for (const s of scopes) {
+    if (!(SUPPORTED_SCOPES as readonly string[]).includes(s)) throw new ClientError('INVALID_INPUT', `unsupported scope "${s}"`);
+  }
+  const method = input.tokenEndpointAuthMethod ?? (existing?.tokenEndpointAuthMethod as AuthMethod | undefined) ?? 'client_secret_basic';
+  if (!['client_secret_basic', 'client_secret_post', 'none'].includes(method)) {
+    throw new ClientError('INVALID_INPUT', `unsupported token endpoint auth method "${method}"`);
+  }
+  if (method === 'none' && grantTypes.includes('client_credentials')) {
+    throw new ClientError('INVALID_INPUT', 'client_credentials needs a confidential client (with a secret)');
+  }
+  const requiredAcr = input.requiredAcr === undefined ? (existing?.requiredAcr ?? null) : input.requiredAcr || null;
+  if (requiredAcr && !isAcr(requiredAcr)) throw new ClientError('INVALID_INPUT', `unknown acr "${requiredAcr}"`);
+  return {
+    name,
+    redirectUris,
+    postLogoutRedirectUris,
+    grantTypes,
+    scopes,
+    tokenEndpointAuthMethod: method,
+    requiredAcr,
+    firstParty: input.firstParty ?? existing?.firstParty ?? false,
+    allowPasswordOnly: input.allowPasswordOnly ?? existing?.allowPasswordOnly ?? false,
+    matchRules: (input.matchRules === undefined ? (existing?.matchRules ?? undefined) : (input.matchRules ?? undefined)) as P.InputJsonValue | undefined,
+  };
+}
+
+export class ClientStore {
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly sealer: Sealer,
+  ) {}
+
+  async create(input: ClientInput, opts: { clientId?: string; builtIn?: boolean } = {}): Promise<CreatedClient> {
+    const data = normalize(input);
+    const clientId = opts.clientId ?? randomBytes(16).toString('base64url');
+    const clientSecret = data.tokenEndpointAuthMethod === 'none' ? null : randomBytes(32).toString('base64url');
+    const client = await this.prisma.client.create({
+      data: {
+        ...data,
+        clientId,
+        builtIn: opts.builtIn ?? false,
+        secret: clientSecret ? this.sealer.seal(Buffer.from(clientSecret), `${SECRET_PURPOSE}:${clientId}`) : null,
+      },
+    });
+    return { client, clientSecret };
+  }
+
+  async update(clientId: string, input: Partial<ClientInput>): Promise<Client> {
+    const existing = await this.require(clientId);
+    const data = normalize({ name: existing.name, ...input } as ClientInput, existing);
+    if ((data.tokenEndpointAuthMethod === 'none') !== (existing.secret === null)) {
+      throw new ClientError('INVALID_INPUT', 'an app cannot change between public and confidential; create a new one');
+    }
+    return this.prisma.client.update({ where: { clientId }, data });
+  }
+
+  async rotateSecret(clientId: string): Promise<string> {
+    const existing = await this.require(clientId);
+    if (!existing.secret) throw new ClientError('INVALID_INPUT', 'public clients have no secret');
+    const clientSecret = randomBytes(32).toString('base64url');
+    await this.prisma.client.update({
+      where: { clientId },
+      data: { secret: this.sealer.seal(Buffer.from(clientSecret), `${SECRET_PURPOSE}:${clientId}`) },
+    });
+    return clientSecret;
+  }
+
+  get(clientId: string): Promise<Client | null> {
+    return this.prisma.client.findUnique({ where: { clientId } });
+  }
+
+  async require(clientId: string): Promise<Client> {
+    const client = await this.get(clientId);
+    if (!client) throw new ClientError('NOT_FOUND', `no app with client_id ${clientId}`);
+    return client;
+  }
+
+  list(): Promise<Client[]> {
+    return this.prisma.client.findMany({ orderBy: { createdAt: 'asc' } });
+  }
+
+  async delete(clientId: string): Promise<void> {
+    const existing = await this.require(clientId);
+    if (existing.builtIn) throw new ClientError('BUILT_IN', `${clientId} is built in and managed by the server`);
+    await this.prisma.client.delete({ where: { clientId } });
+  }
+
+  /** oidc-provider client metadata for a stored client. */
+  async metadata(clientId: string): Promise<AdapterPayload | undefined> {
+    const c = await this.get(clientId);
+    if (!c) return undefined;
+    const interactive = c.grantTypes.includes('authorization_code');
+    return {
+      client_id: c.clientId,
+      client_name: c.name,
+      client_secret: c.secret ? this.sealer.open(c.secret, `${SECRET_PURPOSE}:${c.clientId}`).toString() : undefined,
+      token_endpoint_auth_method: c.tokenEndpointAuthMethod as ClientAuthMethod,
+      grant_types: interactive ? [...c.grantTypes, 'refresh_token'] : c.grantTypes,
+      response_types: interactive ? ['code'] : [],
+      redirect_uris: c.redirectUris,
+      post_logout_redirect_uris: c.postLogoutRedirectUris,
+      scope: c.scopes.join(' '),
+      default_acr_values: c.requiredAcr ? [c.requiredAcr] : undefined,
+      'urn:face-oidc:first_party': c.firstParty,
+      'urn:face-oidc:allow_password_only': c.allowPasswordOnly,
+      'urn:face-oidc:required_acr': c.requiredAcr ?? undefined,
+    };
+  }
+}

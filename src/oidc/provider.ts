@@ -1,0 +1,132 @@
+import type { JWK } from 'jose';
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/index.js';
+import type { UserStore } from '../accounts/users.js';
+import { renderView } from '../web/views.js';
+import { ACR_VALUES, acrRank } from './acr.js';
+import type { Adapter } from 'oidc-provider';
+import { acrTarget, type ClientPolicy } from './policy.js';
+
+export interface ProviderDeps {
+  config: Config;
+  users: UserStore;
+  adapter: (name: string) => Adapter;
+  jwks: JWK[];
+  cookieKeys: string[];
+  /** First-party clients and clients with a recorded consent skip the consent screen. */
+  hasConsent(accountId: string, clientId: string, scopes: string[]): Promise<boolean>;
+}
+
+const { Check, base } = interactionPolicy;
+
+/** The login prompt also runs when the session's assurance is below what the client or request asks for. */
+function policy() {
+  const prompts = base();
+  prompts.get('login')!.checks.add(
+    new Check('acr_insufficient', 'a stronger authentication is required', (ctx: KoaContextWithOIDC) => {
+      const { oidc } = ctx;
+      if (!oidc.session?.accountId) return Check.NO_NEED_TO_PROMPT;
+      const { minimum } = acrTarget(oidc.params?.acr_values as string | undefined, oidc.client as ClientPolicy | undefined);
+      return acrRank(oidc.acr) < acrRank(minimum) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
+    }),
+  );
+  return prompts;
+}
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config, users } = deps;
+  const configuration: Configuration = {
+    adapter: deps.adapter as unknown as Configuration['adapter'],
+    jwks: { keys: deps.jwks as never },
+    cookies: {
+      keys: deps.cookieKeys,
+      long: { signed: true, httpOnly: true, sameSite: 'lax' },
+      short: { signed: true, httpOnly: true, sameSite: 'lax' },
+    },
+    findAccount: async (_ctx, sub) => {
+      const user = await users.byId(sub);
+      if (!user || user.status !== 'ACTIVE') return undefined;
+      return {
+        accountId: user.id,
+        // Accounts are created by administrators, who vouch for the address.
+        claims: async () => ({ sub: user.id, email: user.email, email_verified: true, name: user.name, preferred_username: user.email }),
+      };
+    },
+    claims: {
+      openid: ['sub', 'acr', 'amr', 'auth_time'],
+      profile: ['name', 'preferred_username'],
+      email: ['email', 'email_verified'],
+    },
+    scopes: ['openid', 'profile', 'email', 'offline_access', 'face:match'],
+    acrValues: ACR_VALUES,
+    extraClientMetadata: {
+      properties: ['urn:face-oidc:first_party', 'urn:face-oidc:allow_password_only', 'urn:face-oidc:required_acr'],
+    },
+    interactions: {
+      policy: policy(),
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    features: {
+      devInteractions: { enabled: false },
+      claimsParameter: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = await renderView('logout', { title: 'Sign out', form });
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = await renderView('logged-out', { title: 'Signed out', clientName: ctx.oidc.client?.clientName });
+        },
+      },
+    },
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    // Refresh tokens for every client allowed the grant, always rotated (a replayed one revokes the grant).
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    loadExistingGrant: async (ctx) => {
+      const { oidc } = ctx;
+      const grantId = oidc.result?.consent?.grantId || oidc.session!.grantIdFor(oidc.client!.clientId);
+      if (grantId) {
+        const existing = await oidc.provider.Grant.find(grantId);
+        if (existing) return existing;
+      }
+      const accountId = oidc.session!.accountId;
+      if (!accountId) return undefined;
+      const requested = [...(oidc.requestParamScopes ?? [])];
+      const client = oidc.client!;
+      if (!client['urn:face-oidc:first_party'] && !(await deps.hasConsent(accountId, client.clientId, requested))) return undefined;
+      const grant = new oidc.provider.Grant({ clientId: client.clientId, accountId });
+      grant.addOIDCScope(requested.filter((s) => s !== 'face:match').join(' '));
+      grant.addOIDCClaims(['sub', 'acr', 'amr', 'auth_time']);
+      await grant.save();
+      return grant;
+    },
+    ttl: {
+      AccessToken: config.ttl.accessToken,
+      ClientCredentials: config.ttl.accessToken,
+      AuthorizationCode: config.ttl.authorizationCode,
+      IdToken: config.ttl.idToken,
+      RefreshToken: config.ttl.refreshToken,
+      Interaction: config.ttl.interaction,
+      Session: config.ttl.session,
+      Grant: config.ttl.grant,
+    },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = await renderView('error', {
+        title: 'Sign-in error',
+        error: String(out.error),
+        description: String(out.error_description ?? 'The request could not be completed.'),
+      });
+    },
+    clientBasedCORS: () => true,
+  };
+  const provider = new Provider(config.issuer, configuration);
+  provider.proxy = config.proxy;
+  return provider;
+}

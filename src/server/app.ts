@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { bodyParser } from '@koa/bodyparser';
+import Koa, { type Context, type Next } from 'koa';
+import serve from 'koa-static';
+import { ROOT_DIR } from '../config/index.js';
+import { bootstrapRouter } from '../bootstrap/index.js';
+import { demoRouter } from '../demo/router.js';
+import { InteractionKit } from '../interaction/kit.js';
+import { createInteractionRouter } from '../interaction/router.js';
+import { passwordStep } from '../interaction/steps/password.js';
+import { healthRouter } from '../ops/health.js';
+import { observe } from '../ops/http.js';
+import { errorHandler } from '../web/errors.js';
+import { RelyingParty } from '../web/relying-party.js';
+import { securityHeaders } from '../web/security.js';
+import { DEMO_CLIENT_ID } from './builtin-clients.js';
+import type { ServerServices } from './services.js';
+
+export interface AppHandle {
+  app: Koa;
+  /** Set once the server listens: built-in apps call the provider on this address. */
+  setInternalBase(url: string): void;
+  draining: { value: boolean };
+}
+
+/** Our own routes parse form and JSON bodies; oidc-provider's endpoints parse their own. */
+function parseBodiesUnder(prefixes: string[]) {
+  const parse = bodyParser({ enableTypes: ['form', 'json'], formLimit: '64kb', jsonLimit: '64kb' });
+  return (ctx: Context, next: Next) => (prefixes.some((p) => ctx.path.startsWith(p)) ? parse(ctx, next) : next());
+}
+
+export function createApp(s: ServerServices): AppHandle {
+  const { config, provider } = s;
+  const app = new Koa({ proxy: config.proxy });
+  let internalBase = `http://127.0.0.1:${config.port}`;
+  const draining = { value: false };
+  app.keys = provider.app.keys;
+
+  const kit = new InteractionKit({
+    config,
+    provider,
+    users: s.users,
+    templates: s.templates,
+    consents: s.consents,
+    kv: s.kv,
+    csrf: s.csrf,
+    audit: s.audit,
+    metrics: s.metrics,
+    settings: s.settings,
+    faceModelId: () => s.engine.modelId,
+  });
+  const rp = (name: string, clientId: string, base: string) =>
+    new RelyingParty({
+      name,
+      issuer: config.issuer,
+      internalBase: () => internalBase,
+      clientId,
+      redirectPath: `${base}/callback`,
+      postLogoutPath: base,
+      scope: 'openid profile email',
+      sessionTtl: 8 * 3600,
+      kv: s.kv,
+    });
+
+  app.use(observe(s.logger, s.metrics));
+  app.use(errorHandler(s.logger));
+  app.use(securityHeaders());
+  app.use(serve(path.join(ROOT_DIR, 'views', 'static'), { maxage: 3600_000, index: false, defer: false }));
+  app.use(parseBodiesUnder(['/interaction/', '/bootstrap/', '/demo/', '/admin']));
+
+  const routers = [
+    healthRouter({ database: () => s.db.ping(), store: () => s.kv.ping(), models: () => s.engine.ready }, s.metrics, () => draining.value),
+    createInteractionRouter(kit, [passwordStep]),
+    bootstrapRouter({ prisma: s.prisma, audit: s.audit, csrf: s.csrf, afterCreate: () => '/demo' }),
+    ...(config.demo ? [demoRouter(rp('demo', DEMO_CLIENT_ID, '/demo'))] : []),
+  ];
+  for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
+
+  app.use(async (ctx, next) => {
+    if (ctx.path === '/') return ctx.redirect(config.demo ? '/demo' : '/.well-known/openid-configuration');
+    await next();
+  });
+  // The provider answers everything else (discovery, /auth, /token, /jwks, logout, and its own 404s).
+  const providerCallback = provider.callback();
+  app.use(async (ctx) => {
+    ctx.respond = false;
+    await providerCallback(ctx.req, ctx.res);
+  });
+
+  return { app, setInternalBase: (url) => (internalBase = url), draining };
+}

@@ -1,0 +1,137 @@
+import type { Context } from 'koa';
+import * as oidc from 'openid-client';
+import { randomToken } from '../store/crypto.js';
+import type { KeyValueStore } from '../store/kv.js';
+import { HttpError } from './errors.js';
+
+export interface RpSession {
+  sid: string;
+  sub: string;
+  claims: Record<string, unknown>;
+  idToken: string;
+  createdAt: number;
+}
+
+export interface RelyingPartyOptions {
+  /** Cookie and key prefix, e.g. "demo" or "admin". */
+  name: string;
+  issuer: string;
+  /** Where this server listens, for back-channel calls that must not leave the machine (e.g. behind a TLS proxy). */
+  internalBase: () => string;
+  clientId: string;
+  redirectPath: string;
+  postLogoutPath: string;
+  scope: string;
+  sessionTtl: number;
+  kv: KeyValueStore;
+}
+
+/**
+ * A public OIDC client (authorization code + PKCE, openid-client) that the built-in apps — the demo and the
+ * admin console — use to sign people in through this very provider, exactly as an external app would.
+ */
+export class RelyingParty {
+  private config: Promise<oidc.Configuration> | null = null;
+  private readonly secure: boolean;
+
+  constructor(private readonly opts: RelyingPartyOptions) {
+    this.secure = opts.issuer.startsWith('https:');
+  }
+
+  private get cookie() {
+    return `fo_${this.opts.name}`;
+  }
+
+  private internalFetch: oidc.CustomFetch = (url, options) => {
+    const target = new URL(url);
+    const issuer = new URL(this.opts.issuer);
+    const headers = new Headers(options.headers as HeadersInit);
+    if (target.origin === issuer.origin) {
+      const internal = new URL(this.opts.internalBase());
+      headers.set('x-forwarded-host', issuer.host);
+      headers.set('x-forwarded-proto', issuer.protocol.slice(0, -1));
+      target.protocol = internal.protocol;
+      target.host = internal.host;
+    }
+    return fetch(target, { ...options, headers } as RequestInit);
+  };
+
+  private configuration(): Promise<oidc.Configuration> {
+    this.config ??= oidc
+      .discovery(new URL(this.opts.issuer), this.opts.clientId, undefined, oidc.None(), {
+        [oidc.customFetch]: this.internalFetch,
+        execute: this.secure ? [] : [oidc.allowInsecureRequests],
+      })
+      .then((config) => {
+        config[oidc.customFetch] = this.internalFetch;
+        return config;
+      })
+      .catch((err) => {
+        this.config = null;
+        throw err;
+      });
+    return this.config;
+  }
+
+  private url(path: string) {
+    return new URL(path, this.opts.issuer).href;
+  }
+
+  /** Redirects to the provider's authorization endpoint. */
+  async login(ctx: Context, returnTo: string, extra: Record<string, string> = {}): Promise<void> {
+    const config = await this.configuration();
+    const verifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    await this.opts.kv.set(`rpflow:${this.opts.name}:${state}`, JSON.stringify({ verifier, nonce, returnTo }), 900);
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: this.url(this.opts.redirectPath),
+      scope: this.opts.scope,
+      code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+      ...extra,
+    });
+    ctx.redirect(url.href);
+  }
+
+  /** Completes the code flow and starts a session; returns where the user wanted to go. */
+  async callback(ctx: Context): Promise<{ session: RpSession; returnTo: string }> {
+    const state = String(ctx.query.state ?? '');
+    const flow = state ? await this.opts.kv.take(`rpflow:${this.opts.name}:${state}`) : null;
+    if (!flow) throw new HttpError(400, 'SIGN_IN_EXPIRED', 'This sign-in link has expired or was already used. Start again.');
+    if (ctx.query.error) {
+      throw new HttpError(403, String(ctx.query.error).toUpperCase(), String(ctx.query.error_description ?? 'Sign-in was not completed.'));
+    }
+    const { verifier, nonce, returnTo } = JSON.parse(flow) as { verifier: string; nonce: string; returnTo: string };
+    const config = await this.configuration();
+    const current = new URL(this.url(this.opts.redirectPath));
+    current.search = ctx.querystring;
+    const tokens = await oidc.authorizationCodeGrant(config, current, { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
+    const claims = tokens.claims();
+    if (!claims || !tokens.id_token) throw new HttpError(502, 'NO_ID_TOKEN', 'The provider returned no ID token.');
+    const session: RpSession = { sid: randomToken(24), sub: claims.sub, claims: { ...claims }, idToken: tokens.id_token, createdAt: Date.now() };
+    await this.opts.kv.set(`rpsess:${this.opts.name}:${session.sid}`, JSON.stringify(session), this.opts.sessionTtl);
+    ctx.cookies.set(this.cookie, session.sid, { signed: true, httpOnly: true, sameSite: 'lax', secure: this.secure, maxAge: this.opts.sessionTtl * 1000 });
+    return { session, returnTo: returnTo.startsWith('/') && !returnTo.startsWith('//') ? returnTo : '/' };
+  }
+
+  async session(ctx: Context): Promise<RpSession | null> {
+    const sid = ctx.cookies.get(this.cookie, { signed: true });
+    if (!sid) return null;
+    const raw = await this.opts.kv.get(`rpsess:${this.opts.name}:${sid}`);
+    return raw ? (JSON.parse(raw) as RpSession) : null;
+  }
+
+  /** Ends the local session and redirects through the provider's RP-initiated logout. */
+  async logout(ctx: Context): Promise<void> {
+    const session = await this.session(ctx);
+    ctx.cookies.set(this.cookie, null, { signed: true });
+    if (!session) return ctx.redirect(this.opts.postLogoutPath);
+    await this.opts.kv.del(`rpsess:${this.opts.name}:${session.sid}`);
+    const config = await this.configuration();
+    const url = oidc.buildEndSessionUrl(config, { id_token_hint: session.idToken, post_logout_redirect_uri: this.url(this.opts.postLogoutPath) });
+    ctx.redirect(url.href);
+  }
+}
