@@ -58,6 +58,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       email: ['email', 'email_verified'],
     },
     scopes: ['openid', 'profile', 'email', 'offline_access', 'face:match'],
+    // Authorization code only: no implicit or hybrid flows that put tokens in URLs.
+    responseTypes: ['code'],
     acrValues: ACR_VALUES,
     extraClientMetadata: {
       properties: ['urn:face-oidc:first_party', 'urn:face-oidc:allow_password_only', 'urn:face-oidc:required_acr'],

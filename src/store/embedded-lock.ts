@@ -1,7 +1,9 @@
 import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
 import path from 'node:path';
 
-export class DatabaseBusyError extends Error {}
+export class DatabaseBusyError extends Error {
+  override name = 'DatabaseBusyError';
+}
 
 function alive(pid: number): boolean {
   try {

@@ -54,7 +54,9 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(payload.amr).toEqual(['pwd']);
     expect(payload.acr).toBe(ACR.password);
     expect(typeof payload.auth_time).toBe('number');
-    expect(payload.email).toBe('alice@example.com');
+    // Scope claims come from userinfo when an access token is issued (OIDC Core 5.4).
+    const info = await oidc.fetchUserInfo(rp.config, tokens.access_token, payload.sub!);
+    expect(info).toMatchObject({ email: 'alice@example.com', email_verified: true, name: 'Alice Example', preferred_username: 'alice@example.com' });
 
     // Refresh tokens rotate: the new one works, the old one is refused.
     const refreshed = await oidc.refreshTokenGrant(rp.config, tokens.refresh_token!);

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config/index.js';
+
+describe('configuration', () => {
+  it('has safe defaults for the embedded mode', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ port: 3000, issuer: 'http://localhost:3000', databaseUrl: null, redisUrl: null, proxy: false });
+    expect(c.face.matchPreset).toBe('far-1e-4');
+    expect(c.limits).toMatchObject({ faceFailuresBeforeDelay: 5, failureDelaySeconds: 30, faceFailuresBeforeLockout: 50 });
+  });
+
+  it('derives the issuer from the port and strips a trailing slash', () => {
+    expect(loadConfig({ PORT: '8080' }).issuer).toBe('http://localhost:8080');
+    expect(loadConfig({ ISSUER: 'https://id.example.com/' }).issuer).toBe('https://id.example.com');
+  });
+
+  it.each([
+    [{ PORT: '70000' }, 'PORT'],
+    [{ PORT: '3.5' }, 'PORT'],
+    [{ ISSUER: 'not a url' }, 'ISSUER'],
+    [{ ISSUER: 'https://id.example.com/?x=1' }, 'ISSUER'],
+    [{ DATABASE_URL: 'mysql://localhost/x' }, 'DATABASE_URL'],
+    [{ DATABASE_URL: 'postgresql://localhost/x' }, 'SECRET_KEY'],
+    [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL'],
+    [{ SECRET_KEY: 'abc' }, 'SECRET_KEY'],
+    [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+    [{ FACE_MATCH_PRESET: 'far-1e-9' }, 'FACE_MATCH_PRESET'],
+    [{ FACE_LIVENESS_THRESHOLD: '2' }, 'FACE_LIVENESS_THRESHOLD'],
+    [{ FACE_FAILURE_DELAY_SECONDS: '5' }, 'FACE_FAILURE_DELAY_SECONDS'],
+    [{ MODELS_DIR: '/nonexistent/models' }, 'MODELS_DIR'],
+  ])('rejects %o naming %s', (env, variable) => {
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    try {
+      loadConfig(env);
+    } catch (err) {
+      expect((err as ConfigError).variable).toBe(variable);
+      expect((err as Error).message).toContain(variable);
+    }
+  });
+
+  it('accepts a hex or base64 secret key of 32 bytes', () => {
+    const hex = 'ab'.repeat(32);
+    expect(loadConfig({ SECRET_KEY: hex }).secretKey).toHaveLength(32);
+    expect(loadConfig({ SECRET_KEY: Buffer.alloc(32, 7).toString('base64') }).secretKey).toHaveLength(32);
+  });
+});
