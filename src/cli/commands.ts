@@ -65,7 +65,7 @@ async function enrollFiles(config: Config, s: Services, userId: string, files: s
         const { template } = await enrollPhoto({ prisma: s.prisma, engine, templates: s.templates, settings: s.settings, sealer: s.sealer, audit: s.audit }, { userId, image: await readFile(file), source: 'cli', actor: 'cli' });
         results.push({ file, templateId: template.id, quality: Number(template.quality.toFixed(3)) });
       } catch (err) {
-        if (err instanceof EnrollmentError) throw new Error(`${file}: ${err.message}${err.issues.length ? ` (${err.issues.map((i) => i.code).join(', ')})` : ''}`);
+        if (err instanceof EnrollmentError) throw new Error(`${file}: ${err.message}${err.issues.length ? ` (${err.issues.map((i) => i.code).join(', ')})` : ''}`, { cause: err });
         throw err;
       }
     }

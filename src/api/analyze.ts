@@ -1,0 +1,51 @@
+import { FaceError, type Analysis, type FaceEngine, type Purpose } from '../face/index.js';
+import { ApiError, IMAGE_FIELDS, upper, type ImageField } from './errors.js';
+
+export type Analyses = { selfie: Analysis } & Partial<Record<Exclude<ImageField, 'selfie'>, Analysis>>;
+
+/**
+ * The selfie is a live capture ('verify': liveness, and a second face is an issue). The reference is a photo on
+ * file, in the role of an enrolment photo ('enroll': no liveness, which means nothing for a photo of a photo). On
+ * a document the portrait is the largest face ('match'), whatever else is printed on the card.
+ */
+const PURPOSE: Record<ImageField, Purpose> = { selfie: 'verify', reference: 'enroll', document: 'match' };
+
+
+function toApiError(field: ImageField, err: unknown): unknown {
+  if (!(err instanceof FaceError)) return err;
+  switch (err.code) {
+    case 'UNSUPPORTED_IMAGE':
+      return new ApiError(`${upper(field)}_UNSUPPORTED_IMAGE`, `${field} is not a supported image (${err.message})`);
+    case 'IMAGE_TOO_LARGE':
+      return new ApiError(`${upper(field)}_IMAGE_TOO_LARGE`, `${field}: ${err.message}`);
+    case 'OVERLOADED':
+      return new ApiError('OVERLOADED', 'the face engine is busy; retry shortly', { 'Retry-After': String(err.retryAfter ?? 1) });
+    case 'ENGINE_UNAVAILABLE':
+      return new ApiError('ENGINE_UNAVAILABLE', 'the face engine is unavailable; retry shortly', { 'Retry-After': String(err.retryAfter ?? 5) });
+    default:
+      return err;
+  }
+}
+
+/** A selfie or reference must show exactly one face: anything else cannot say whose face is compared. */
+function requireOneFace(field: 'selfie' | 'reference', a: Analysis): void {
+  if (!a.face) throw new ApiError(`${upper(field)}_FACE_NOT_FOUND`, `no face was found in the ${field}`);
+  if (a.quality.issues.some((i) => i.code === 'MULTIPLE_FACES')) {
+    throw new ApiError(`${upper(field)}_MULTIPLE_FACES`, `the ${field} shows more than one face`);
+  }
+}
+
+/** Analyses the sent images in parallel; the first failure in field order (selfie, reference, document) wins. */
+export async function analyzeImages(engine: FaceEngine, images: { selfie: Buffer } & Partial<Record<ImageField, Buffer>>): Promise<Analyses> {
+  const fields = IMAGE_FIELDS.filter((f) => images[f]);
+  const settled = await Promise.allSettled(fields.map((f) => engine.analyze(images[f]!, PURPOSE[f])));
+  const out: Partial<Record<ImageField, Analysis>> = {};
+  settled.forEach((s, i) => {
+    if (s.status === 'rejected') throw toApiError(fields[i], s.reason);
+    out[fields[i]] = s.value;
+  });
+  const result = out as Analyses;
+  requireOneFace('selfie', result.selfie);
+  if (result.reference) requireOneFace('reference', result.reference);
+  return result;
+}

@@ -1,0 +1,100 @@
+import type { QualityCode } from '../face/index.js';
+
+/** The three images a request can carry; codes about one image start with its name in capitals. */
+export type ImageField = 'selfie' | 'reference' | 'document';
+export const IMAGE_FIELDS: readonly ImageField[] = ['selfie', 'reference', 'document'];
+
+/**
+ * What each face-engine quality code means for an API caller. Keyed by QualityCode, so a code added to the engine
+ * fails compilation here until it is documented.
+ */
+export const QUALITY_CODE_DOCS: Record<QualityCode, string> = {
+  FACE_NOT_FOUND: 'No face was found in the image.',
+  MULTIPLE_FACES: 'More than one face of comparable size is visible.',
+  FACE_TOO_SMALL: 'The face is too small for a reliable comparison.',
+  FACE_CLOSE_TO_BORDER: 'The face is cut off by the image border.',
+  FACE_ANGLE: 'The head is turned or tilted too far.',
+  TOO_DARK: 'The face is under-exposed.',
+  TOO_BRIGHT: 'The face is over-exposed.',
+  BLURRY: 'The face is out of focus or moving.',
+  EYES_CLOSED: 'The eyes are closed.',
+  IMAGE_TOO_LARGE: 'The image exceeds the byte or pixel limit.',
+  UNSUPPORTED_IMAGE: 'The file is not a supported image.',
+};
+
+/** Codes that end a request with `status: false`; the HTTP status is fixed per code. */
+export const REQUEST_ERRORS = {
+  INVALID_REQUEST: { status: 400, about: 'The body is malformed or a field is invalid.' },
+  SELFIE_REQUIRED: { status: 400, about: 'The selfie image is missing.' },
+  REFERENCE_REQUIRED: { status: 400, about: 'Neither a reference image nor user_id / email was sent.' },
+  REFERENCE_CONFLICT: { status: 400, about: 'More than one of reference, user_id and email was sent.' },
+  UNAUTHORIZED: { status: 401, about: 'No, an unknown, an expired or a revoked Bearer access token.' },
+  INSUFFICIENT_SCOPE: { status: 403, about: 'The access token lacks the face:match scope.' },
+  USER_NOT_FOUND: { status: 404, about: 'No account has this user_id or email.' },
+  RECORD_NOT_FOUND: { status: 404, about: 'No match record with this requestId belongs to the calling client.' },
+  IMAGE_NOT_FOUND: { status: 404, about: 'No stored image with this key belongs to the calling client.' },
+  PAYLOAD_TOO_LARGE: { status: 413, about: 'The request body exceeds its size limit or has too many parts.' },
+  SELFIE_IMAGE_TOO_LARGE: { status: 413, about: 'The selfie exceeds the byte or pixel limit.' },
+  REFERENCE_IMAGE_TOO_LARGE: { status: 413, about: 'The reference image exceeds the byte or pixel limit.' },
+  DOCUMENT_IMAGE_TOO_LARGE: { status: 413, about: 'The document image exceeds the byte or pixel limit.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, about: 'The body is neither multipart/form-data nor application/json.' },
+  SELFIE_UNSUPPORTED_IMAGE: { status: 415, about: 'The selfie is not a supported image (JPEG, PNG, WebP, …).' },
+  REFERENCE_UNSUPPORTED_IMAGE: { status: 415, about: 'The reference is not a supported image.' },
+  DOCUMENT_UNSUPPORTED_IMAGE: { status: 415, about: 'The document is not a supported image.' },
+  SELFIE_FACE_NOT_FOUND: { status: 422, about: 'No face was found in the selfie.' },
+  SELFIE_MULTIPLE_FACES: { status: 422, about: 'The selfie shows more than one face.' },
+  REFERENCE_FACE_NOT_FOUND: { status: 422, about: 'No face was found in the reference image.' },
+  REFERENCE_MULTIPLE_FACES: { status: 422, about: 'The reference image shows more than one face.' },
+  USER_NOT_ENROLLED: { status: 422, about: 'The account has no face template for the current face model.' },
+  RATE_LIMITED: { status: 429, about: 'The client exceeded its per-minute request budget; see Retry-After.' },
+  INTERNAL_ERROR: { status: 500, about: 'An unexpected server error; the requestId header identifies it in the logs.' },
+  OVERLOADED: { status: 503, about: 'The face engine queue is full; retry after Retry-After seconds.' },
+  ENGINE_UNAVAILABLE: { status: 503, about: 'The face engine is not ready or failed; retry after Retry-After seconds.' },
+} as const satisfies Record<string, { status: number; about: string }>;
+
+export type RequestErrorCode = keyof typeof REQUEST_ERRORS;
+
+/** Codes a completed match record can carry besides `<IMAGE>_<quality code>`. */
+export const RECORD_CODES = {
+  FACE_MISMATCH: 'The selfie and the reference are below the minimum similarity.',
+  SELFIE_LIVENESS_FAILED: 'The selfie did not pass the passive liveness check.',
+  DOCUMENT_FACE_MISMATCH: "The selfie and the document portrait are below the minimum similarity.",
+  DOCUMENT_REQUIRED: "The client's rules require a document image and none was sent.",
+} as const;
+
+export type RecordCode = keyof typeof RECORD_CODES;
+
+export const upper = <F extends ImageField>(field: F) => field.toUpperCase() as Uppercase<F>;
+
+export function imageCode(field: ImageField, code: QualityCode): string {
+  return `${upper(field)}_${code}`;
+}
+
+/** Every code a record's errorCodes may hold: the OpenAPI enum and the docs table are built from this. */
+export function recordCodeCatalogue(): { code: string; about: string }[] {
+  const image = IMAGE_FIELDS.flatMap((field) =>
+    (Object.entries(QUALITY_CODE_DOCS) as [QualityCode, string][])
+      // Images that fail these never produce a record: the request ends with the matching request error instead.
+      .filter(([code]) => code !== 'IMAGE_TOO_LARGE' && code !== 'UNSUPPORTED_IMAGE')
+      // A selfie or reference without exactly one face ends the request (422); a document's portrait is searched
+      // for the largest face, so only its absence is reported.
+      .filter(([code]) => code !== 'MULTIPLE_FACES' && (field === 'document' || code !== 'FACE_NOT_FOUND'))
+      .map(([code, about]) => ({ code: imageCode(field, code), about: `${field[0].toUpperCase()}${field.slice(1)}: ${about}` })),
+  );
+  return [...Object.entries(RECORD_CODES).map(([code, about]) => ({ code, about })), ...image];
+}
+
+/** A request that ends with `status: false`; the message is safe to show to the caller. */
+export class ApiError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: RequestErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = REQUEST_ERRORS[code].status;
+  }
+}

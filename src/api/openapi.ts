@@ -1,0 +1,280 @@
+import { MATCH_PRESETS, SCORE_KNOTS } from '../face/index.js';
+import { REQUEST_ERRORS, recordCodeCatalogue, type RequestErrorCode } from './errors.js';
+
+export interface OpenApiOptions {
+  issuer: string;
+  appVersion: string;
+  maxUploadBytes: number;
+  rateLimitPerMinute: number;
+}
+
+type Schema = Record<string, unknown>;
+
+const nullable = (type: string, extra: Schema = {}): Schema => ({ type: [type, 'null'], ...extra });
+const percent = (description: string): Schema => ({ type: 'number', minimum: 0, maximum: 100, description });
+const obj = (properties: Record<string, Schema>, description?: string): Schema => ({
+  type: 'object',
+  ...(description ? { description } : {}),
+  required: Object.keys(properties),
+  additionalProperties: false,
+  properties,
+});
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+
+function scoreScale(): string {
+  const presets = Object.entries(MATCH_PRESETS).map(([name, cosine]) => `${name} is cosine ${cosine}`);
+  const knots = SCORE_KNOTS.map(([cosine, score]) => `cosine ${cosine} → ${score}`).join(', ');
+  return (
+    `0–100, one decimal: the cosine similarity of the two faces' embeddings mapped piecewise-linearly (${knots}). ` +
+    `The knots are the face model's thresholds at a false-accept rate of 1e-3, 1e-4 and 1e-5 measured on LFW (${presets.join(', ')}): ` +
+    'every ten points above 60 is a tenfold lower false-accept rate.'
+  );
+}
+
+const CONFIDENCE =
+  '0–100, one decimal: how far the similarity can be trusted: the lowest face-detection confidence of the compared faces, ' +
+  'lowered by 15 % for each quality issue found on them. It is not a probability of identity.';
+
+const DECISION =
+  "Per client rules (Client.matchRules): minSimilarity (default: the operator's API review score, 70 = the FAR 1e-4 preset), " +
+  'livenessRequired (default true), qualityRequired (default false), documentRequired (default false). The accept threshold is ' +
+  "the operator's API accept score (default 80 = the FAR 1e-5 preset), at least minSimilarity. " +
+  'DECLINED: the selfie or the document portrait below minSimilarity, failed liveness when required, or a required document missing. ' +
+  'REVIEW: a similarity from minSimilarity up to the accept threshold, quality issues when quality is required, or no portrait on the document. ' +
+  'ACCEPTED: everything else.';
+
+function matchRequest(imageKeywords: Schema, imageNote: string): Schema {
+  const image = (description: string): Schema => ({ type: 'string', ...imageKeywords, description: `${description} ${imageNote}` });
+  return {
+    type: 'object',
+    required: ['selfie'],
+    description: 'selfie and exactly one of reference, user_id and email.',
+    properties: {
+      selfie: image('The live capture: exactly one face.'),
+      reference: image('A photo on file: exactly one face.'),
+      user_id: { type: 'string', format: 'uuid', description: "Compare with this account's enrolled face templates." },
+      email: { type: 'string', format: 'email', description: 'Like user_id, by email address.' },
+      document: image('An identity document: its largest face (the portrait) is compared with the selfie too.'),
+      record_identifier: { type: 'string', maxLength: 200, description: 'Your reference, echoed in the record.' },
+      user_agent: { type: 'string', maxLength: 1024, description: "The capturing device's User-Agent (default: the caller's)." },
+    },
+  };
+}
+
+function schemas(): Record<string, Schema> {
+  const recordCodes = recordCodeCatalogue().map((c) => c.code);
+  return {
+    Score: obj({ similarity: percent(scoreScale()), confidence: percent(CONFIDENCE) }),
+    DocumentData: obj(
+      {
+        documentName: { const: 'document' },
+        side: { const: 'front' },
+        face_found: { type: 'boolean', description: 'Whether a portrait was found on the document (its largest face).' },
+        document_face_match: { oneOf: [ref('Score'), { type: 'null' }], description: 'Selfie against the document portrait; null when no portrait was found.' },
+        passed: { type: 'boolean', description: 'The portrait was found and matches the selfie at or above the minimum similarity.' },
+      },
+      'The identity document sent with the request.',
+    ),
+    SelfieData: obj({
+      liveness_pass: nullable('boolean', { description: 'Passive liveness at or above the operator threshold; null when not measured.' }),
+      liveness_score: nullable('number', { minimum: 0, maximum: 100, description: 'p(live) × 100, one decimal.' }),
+    }),
+    VerificationSummary: obj(
+      {
+        face_verified: { type: 'boolean', description: 'Selfie and reference meet the minimum similarity.' },
+        selfie_liveness_verified: nullable('boolean'),
+        document_verified: nullable('boolean', { description: 'null when no document was sent.' }),
+        verification_rules_passed: { type: 'boolean', description: "Every rule of the client's decision rules passed." },
+        document_liveness_verified: { type: 'null', description: 'Not measured: a printed portrait is not a live capture.' },
+        image_quality: { type: 'boolean', description: 'The selfie and the reference image have no quality issue.' },
+      },
+      'null marks what was not checked.',
+    ),
+    DeviceDetails: obj(
+      {
+        useragent: nullable('string', { maxLength: 512 }),
+        detectResult: obj({
+          client: obj({
+            type: nullable('string', { description: 'browser, mobile app, library, feed reader, media player or pim' }),
+            name: nullable('string'),
+            version: nullable('string'),
+          }),
+          device: obj({
+            id: nullable('string', { description: 'Short code of the brand (device-detector brand code).' }),
+            type: nullable('string', { description: 'desktop, smartphone, tablet, phablet, tv, wearable, console, …' }),
+            brand: nullable('string'),
+            model: nullable('string'),
+          }),
+        }),
+      },
+      'The capturing device, from the user_agent field or else the caller\'s User-Agent header, parsed with Matomo\'s device-detector rules (node-device-detector).',
+    ),
+    ImageRef: obj(
+      {
+        documentName: { enum: ['selfie', 'reference', 'document'] },
+        side: nullable('string', { enum: ['front', null] }),
+        key: { type: 'string', format: 'uuid', description: 'Fetch with GET /api/v1/images/{key}.' },
+      },
+      'A stored face crop (only when the operator keeps images).',
+    ),
+    MatchRecord: obj({
+      requestId: { type: 'string', format: 'uuid' },
+      record_identifier: nullable('string', { maxLength: 200, description: 'Echo of the request field.' }),
+      reference: obj({
+        source: { enum: ['image', 'enrolled'], description: 'A reference image, or the enrolled templates of an account.' },
+        user_id: nullable('string', { format: 'uuid' }),
+      }),
+      face_match: ref('Score'),
+      document_data: { type: 'array', maxItems: 1, items: ref('DocumentData') },
+      selfie_data: ref('SelfieData'),
+      warnings: { type: 'array', items: { type: 'string' }, description: 'Human-readable findings.' },
+      notes: { type: 'array', items: { type: 'string' }, description: 'How the decision was reached (thresholds, rules).' },
+      verification_summary: ref('VerificationSummary'),
+      decision: {
+        enum: ['ACCEPTED', 'REVIEW', 'DECLINED'],
+        description: DECISION,
+      },
+      errorCodes: { type: 'array', uniqueItems: true, items: { enum: recordCodes }, description: 'See x-record-codes.' },
+      deviceDetails: ref('DeviceDetails'),
+      createdAt: { type: 'string', format: 'date-time' },
+      updatedAt: { type: 'string', format: 'date-time' },
+      images: { type: 'array', items: ref('ImageRef') },
+    }),
+    MatchEnvelope: obj({
+      status: { const: true },
+      code: { const: 200 },
+      message: { type: 'string' },
+      appVersion: { type: 'string' },
+      result: { type: 'array', minItems: 1, maxItems: 1, items: ref('MatchRecord') },
+      errorCodes: { type: 'array', maxItems: 0 },
+    }),
+    MatchRequestMultipart: matchRequest({ contentMediaType: 'image/*' }, 'An image file part.'),
+    MatchRequestJson: matchRequest({ contentEncoding: 'base64' }, 'base64 image bytes; a data: URL prefix is accepted.'),
+  };
+}
+
+function errorEnvelope(codes: RequestErrorCode[]): Schema {
+  const status = REQUEST_ERRORS[codes[0]].status;
+  return obj({
+    status: { const: false },
+    code: { const: status },
+    message: { type: 'string' },
+    appVersion: { type: 'string' },
+    result: { type: 'array', maxItems: 0 },
+    errorCodes: { type: 'array', minItems: 1, maxItems: 1, items: { enum: codes } },
+  });
+}
+
+const REQUEST_ID_HEADER = { 'X-Request-Id': { description: 'Identifies the request in the server logs.', schema: { type: 'string', format: 'uuid' } } };
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before retrying.', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } } };
+
+/** One response per HTTP status, listing exactly the codes the operation can answer with it. */
+function errorResponses(codes: RequestErrorCode[]): Record<string, unknown> {
+  const byStatus = new Map<number, RequestErrorCode[]>();
+  for (const code of codes) byStatus.set(REQUEST_ERRORS[code].status, [...(byStatus.get(REQUEST_ERRORS[code].status) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, group]) => [
+      String(status),
+      {
+        description: group.map((c) => `${c}: ${REQUEST_ERRORS[c].about}`).join(' '),
+        headers: { ...REQUEST_ID_HEADER, ...(status === 429 || status === 503 ? RETRY_AFTER : {}) },
+        content: { 'application/json': { schema: errorEnvelope(group) } },
+      },
+    ]),
+  );
+}
+
+const AUTH_ERRORS: RequestErrorCode[] = ['UNAUTHORIZED', 'INSUFFICIENT_SCOPE', 'INTERNAL_ERROR'];
+const READ_ONLY: RequestErrorCode[] = ['RECORD_NOT_FOUND', 'IMAGE_NOT_FOUND'];
+const MATCH_ERRORS = (Object.keys(REQUEST_ERRORS) as RequestErrorCode[]).filter((c) => !READ_ONLY.includes(c));
+
+/** The OpenAPI 3.1 document served at /api/openapi.json; also the source of the /api/docs page. */
+export function buildOpenApi(opts: OpenApiOptions): Record<string, unknown> {
+  const mb = Math.round((opts.maxUploadBytes / 1024 / 1024) * 10) / 10;
+  const matchRecordOk = {
+    headers: REQUEST_ID_HEADER,
+    content: { 'application/json': { schema: ref('MatchEnvelope') } },
+  };
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'face-oidc Face Match API',
+      version: opts.appVersion,
+      description:
+        'Compares the selfie a user captures with a face on file (a reference image or an account\'s enrolled templates) and, ' +
+        'optionally, with the portrait on an identity document. Backends call it with an OAuth 2.0 access token of the ' +
+        `client_credentials grant with scope face:match. Images: JPEG, PNG, WebP, …, at most ${mb} MB each. ` +
+        `Each client may send ${opts.rateLimitPerMinute} match requests a minute. Every answer is the envelope ` +
+        '{status, code, message, appVersion, result, errorCodes}.',
+    },
+    servers: [{ url: opts.issuer }],
+    security: [{ clientCredentials: ['face:match'] }],
+    paths: {
+      '/api/v1/face/match': {
+        post: {
+          operationId: 'matchFace',
+          summary: 'Match a selfie against a reference image or an enrolled account',
+          description:
+            'multipart/form-data with image files, or application/json with base64 images (a data: URL prefix is accepted). ' +
+            'The record is stored (without images unless the operator keeps them) and can be read again by requestId.',
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': {
+                schema: ref('MatchRequestMultipart'),
+                encoding: { selfie: { contentType: 'image/*' }, reference: { contentType: 'image/*' }, document: { contentType: 'image/*' } },
+              },
+              'application/json': { schema: ref('MatchRequestJson') },
+            },
+          },
+          responses: {
+            '200': { description: 'The match record, whatever the decision.', ...matchRecordOk },
+            ...errorResponses(MATCH_ERRORS),
+          },
+        },
+      },
+      '/api/v1/face/match/{requestId}': {
+        get: {
+          operationId: 'getMatchRecord',
+          summary: 'Read a stored match record',
+          parameters: [{ name: 'requestId', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+          responses: {
+            '200': { description: 'The record as first answered.', ...matchRecordOk },
+            ...errorResponses(['RECORD_NOT_FOUND', ...AUTH_ERRORS]),
+          },
+        },
+      },
+      '/api/v1/images/{key}': {
+        get: {
+          operationId: 'getMatchImage',
+          summary: 'Download a stored face crop',
+          description: 'Only for images[] keys of the calling client\'s records; images are kept only when the operator enables it.',
+          parameters: [{ name: 'key', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+          responses: {
+            '200': { description: 'The face crop.', headers: REQUEST_ID_HEADER, content: { 'image/jpeg': {} } },
+            ...errorResponses(['IMAGE_NOT_FOUND', ...AUTH_ERRORS]),
+          },
+        },
+      },
+      '/api/openapi.json': {
+        get: { operationId: 'getOpenApi', summary: 'This document', security: [], responses: { '200': { description: 'OpenAPI 3.1', content: { 'application/json': {} } } } },
+      },
+      '/api/docs': {
+        get: { operationId: 'getDocs', summary: 'This document as a web page', security: [], responses: { '200': { description: 'HTML', content: { 'text/html': {} } } } },
+      },
+    },
+    components: {
+      schemas: schemas(),
+      securitySchemes: {
+        clientCredentials: {
+          type: 'oauth2',
+          description: 'Register a client with the client_credentials grant (CLI `face-oidc client create --grant client_credentials` or the admin UI).',
+          flows: { clientCredentials: { tokenUrl: `${opts.issuer}/token`, scopes: { 'face:match': 'Call the Face Match API' } } },
+        },
+      },
+    },
+    'x-request-codes': Object.entries(REQUEST_ERRORS).map(([code, { status, about }]) => ({ code, status, about })),
+    'x-record-codes': recordCodeCatalogue(),
+  };
+}

@@ -1,0 +1,204 @@
+import type { IncomingMessage } from 'node:http';
+import busboy from 'busboy';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { ApiError, IMAGE_FIELDS, upper, type ImageField } from './errors.js';
+
+/** A validated match request: exactly one reference (an image or an account) besides the selfie. */
+export interface MatchRequest {
+  selfie: Buffer;
+  reference: { image: Buffer } | { userId: string } | { email: string };
+  document: Buffer | null;
+  recordIdentifier: string | null;
+  /** The capturing device's user agent, when the caller forwards it; otherwise the caller's own. */
+  userAgent: string | null;
+}
+
+interface RawRequest {
+  images: Partial<Record<ImageField, Buffer>>;
+  fields: Record<string, unknown>;
+}
+
+const textFields = z.object({
+  user_id: z.string().max(100).optional(),
+  email: z.string().max(320).optional(),
+  record_identifier: z.string().max(200).optional(),
+  user_agent: z.string().max(1024).optional(),
+});
+
+const MAX_TEXT_FIELD = 1024;
+const isImageField = (name: string): name is ImageField => (IMAGE_FIELDS as readonly string[]).includes(name);
+// A client hanging up mid-upload is the client's doing, not a server error.
+const interrupted = () => new ApiError('INVALID_REQUEST', 'the upload was interrupted');
+
+function tooLarge(field: ImageField, maxBytes: number): ApiError {
+  return new ApiError(`${upper(field)}_IMAGE_TOO_LARGE`, `${field} is larger than ${maxBytes} bytes`);
+}
+
+/**
+ * Streams a multipart body through busboy. Each file stops being buffered at the size limit (busboy discards the
+ * rest), so an oversized upload never sits in memory; the request is still read to its end so that the error
+ * response reaches the client on a healthy connection.
+ */
+function readMultipart(req: IncomingMessage, maxBytes: number): Promise<RawRequest> {
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: req.headers,
+        limits: { fileSize: maxBytes, files: IMAGE_FIELDS.length, fields: 8, fieldSize: MAX_TEXT_FIELD, parts: 12 },
+      });
+    } catch (err) {
+      reject(new ApiError('INVALID_REQUEST', `the multipart body cannot be read: ${(err as Error).message}`));
+      return;
+    }
+    const images: RawRequest['images'] = {};
+    const fields: Record<string, string> = {};
+    const pending: Promise<void>[] = [];
+    let failure: ApiError | null = null;
+    const fail = (err: ApiError) => {
+      failure ??= err;
+    };
+
+    parser.on('file', (name, stream) => {
+      if (!isImageField(name)) {
+        stream.resume();
+        return;
+      }
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('limit', () => {
+        chunks.length = 0;
+        fail(tooLarge(name, maxBytes));
+      });
+      pending.push(
+        new Promise((done) =>
+          stream.on('end', () => {
+            if (!stream.truncated) images[name] = Buffer.concat(chunks);
+            done();
+          }),
+        ),
+      );
+    });
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) fail(new ApiError('INVALID_REQUEST', `${name} is longer than ${MAX_TEXT_FIELD} characters`));
+      fields[name] = value;
+    });
+    const tooManyParts = () => fail(new ApiError('PAYLOAD_TOO_LARGE', 'the body has too many parts'));
+    parser.on('partsLimit', tooManyParts);
+    parser.on('filesLimit', tooManyParts);
+    parser.on('fieldsLimit', tooManyParts);
+    parser.on('error', (err: Error) => {
+      req.unpipe(parser);
+      req.resume();
+      reject(new ApiError('INVALID_REQUEST', `the multipart body is malformed: ${err.message}`));
+    });
+    parser.on('close', () => {
+      void Promise.all(pending).then(() => (failure ? reject(failure) : resolve({ images, fields })));
+    });
+    req.on('error', () => reject(interrupted()));
+    req.pipe(parser);
+  });
+}
+
+/** Reads a JSON body up to `maxBytes`; past the limit the rest is drained and discarded. */
+function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      req.off('data', onData);
+      req.off('end', onEnd);
+      chunks.length = 0;
+      req.resume();
+      reject(new ApiError('PAYLOAD_TOO_LARGE', `the JSON body is larger than ${maxBytes} bytes`));
+    };
+    const onEnd = () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch {
+        reject(new ApiError('INVALID_REQUEST', 'the body is not valid JSON'));
+      }
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', () => reject(interrupted()));
+  });
+}
+
+/** base64 or a data: URL; the decoded size is checked before decoding. */
+function decodeImage(field: ImageField, value: unknown, maxBytes: number): Buffer | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new ApiError('INVALID_REQUEST', `${field} must be a base64 string`);
+  const b64 = value.replace(/^data:[\w.+/-]*;base64,/, '').replace(/\s+/g, '');
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(b64)) throw new ApiError('INVALID_REQUEST', `${field} is not valid base64`);
+  if (Math.floor((b64.length * 3) / 4) > maxBytes + 2) throw tooLarge(field, maxBytes);
+  const bytes = Buffer.from(b64, 'base64');
+  if (bytes.length > maxBytes) throw tooLarge(field, maxBytes);
+  return bytes;
+}
+
+async function readJsonRequest(req: IncomingMessage, maxBytes: number): Promise<RawRequest> {
+  const body = await readJson(req, jsonLimit(maxBytes));
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new ApiError('INVALID_REQUEST', 'the JSON body must be an object');
+  }
+  const fields = body as Record<string, unknown>;
+  const images: RawRequest['images'] = {};
+  for (const field of IMAGE_FIELDS) {
+    const bytes = decodeImage(field, fields[field], maxBytes);
+    if (bytes) images[field] = bytes;
+  }
+  return { images, fields };
+}
+
+/** base64 inflates by 4/3; room for three images plus the text fields. */
+function jsonLimit(maxImageBytes: number): number {
+  return IMAGE_FIELDS.length * (Math.ceil(maxImageBytes / 3) * 4 + 256) + 64 * 1024;
+}
+
+function multipartLimit(maxImageBytes: number): number {
+  return IMAGE_FIELDS.length * maxImageBytes + 64 * 1024;
+}
+
+const present = (s: string | undefined) => (s && s.trim() ? s.trim() : undefined);
+
+/** Reads and validates `POST /api/v1/face/match` (multipart/form-data or JSON with base64 images). */
+export async function parseMatchRequest(ctx: Context, maxImageBytes: number): Promise<MatchRequest> {
+  const declared = Number(ctx.request.length);
+  const empty = !ctx.get('content-type') && !(declared > 0) && !ctx.get('transfer-encoding');
+  if (empty) throw new ApiError('SELFIE_REQUIRED', 'the request has no body: send selfie and a reference');
+  const type = ctx.request.is('multipart/form-data', 'application/json');
+  if (!type) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send multipart/form-data or application/json');
+  const multipart = type === 'multipart/form-data';
+  const limit = multipart ? multipartLimit(maxImageBytes) : jsonLimit(maxImageBytes);
+  if (declared > limit) throw new ApiError('PAYLOAD_TOO_LARGE', `the body is larger than ${limit} bytes`);
+
+  const raw = multipart ? await readMultipart(ctx.req, maxImageBytes) : await readJsonRequest(ctx.req, maxImageBytes);
+  const text = textFields.safeParse(raw.fields);
+  if (!text.success) {
+    const issue = text.error.issues[0];
+    throw new ApiError('INVALID_REQUEST', `${issue.path.join('.')}: ${issue.message}`);
+  }
+  const userId = present(text.data.user_id);
+  const email = present(text.data.email);
+  const { selfie, reference, document } = raw.images;
+  // Browsers send an empty part for an empty file input: treat it as absent.
+  if (!selfie?.length) throw new ApiError('SELFIE_REQUIRED', 'selfie (an image of the person) is required');
+  const references = [reference?.length ? 'reference' : null, userId ? 'user_id' : null, email ? 'email' : null].filter(Boolean);
+  if (references.length === 0) throw new ApiError('REFERENCE_REQUIRED', 'send one of reference (an image), user_id or email');
+  if (references.length > 1) throw new ApiError('REFERENCE_CONFLICT', `send only one of reference, user_id or email (got ${references.join(', ')})`);
+
+  return {
+    selfie,
+    reference: reference?.length ? { image: reference } : userId ? { userId } : { email: email! },
+    document: document?.length ? document : null,
+    recordIdentifier: present(text.data.record_identifier) ?? null,
+    userAgent: present(text.data.user_agent) ?? (ctx.get('user-agent') || null),
+  };
+}

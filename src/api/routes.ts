@@ -1,0 +1,99 @@
+import Router, { type RouterContext } from '@koa/router';
+import type { Context } from 'koa';
+import type { AuditInput } from '../audit/index.js';
+import type { ApiDeps } from './deps.js';
+import { renderDocs } from './docs.js';
+import { sendEnvelope } from './envelope.js';
+import { ApiError } from './errors.js';
+import { runMatch } from './match.js';
+import { apiClient, apiErrors, apiState, rateLimit, requireClient } from './middleware.js';
+import { buildOpenApi } from './openapi.js';
+import { parseMatchRequest } from './parse.js';
+import { findMatchRecord, openMatchImage, saveMatchRecord } from './records.js';
+import type { Decision } from './types.js';
+
+const AUDIT_OUTCOME: Record<Decision, AuditInput['outcome']> = { ACCEPTED: 'success', REVIEW: 'info', DECLINED: 'failure' };
+
+/** Audit writes never decide the answer: a failed write is logged and the request goes on. */
+async function audit(deps: ApiDeps, ctx: Context, event: Omit<AuditInput, 'type' | 'ip' | 'userAgent' | 'clientId'>): Promise<void> {
+  try {
+    await deps.audit.record({ type: 'api.match', ip: ctx.ip, userAgent: ctx.get('user-agent'), clientId: apiClient(ctx).clientId, ...event });
+  } catch (err) {
+    deps.logger.warn({ err, requestId: apiState(ctx).requestId }, 'api.match audit write failed');
+  }
+}
+
+function matchHandler(deps: ApiDeps) {
+  return async (ctx: RouterContext) => {
+    const { requestId } = apiState(ctx);
+    const client = apiClient(ctx);
+    try {
+      const request = await parseMatchRequest(ctx, deps.config.face.maxUploadBytes);
+      const { record, crops, userId, timings } = await runMatch(deps, client, request, requestId);
+      await saveMatchRecord(deps.prisma, client.clientId, record, crops);
+      deps.metrics.apiMatches.inc({ result: record.decision });
+      await audit(deps, ctx, {
+        outcome: AUDIT_OUTCOME[record.decision],
+        reason: record.decision,
+        userId,
+        details: {
+          requestId,
+          similarity: record.face_match.similarity,
+          liveness: record.selfie_data.liveness_score,
+          reference: record.reference.source,
+          document: record.document_data.length > 0,
+        },
+      });
+      deps.logger.info({ requestId, clientId: client.clientId, decision: record.decision, ms: Math.round(timings.total) }, 'face match');
+      ctx.set('Server-Timing', `analyze;dur=${timings.analyze.toFixed(1)}, match;dur=${timings.total.toFixed(1)}`);
+      sendEnvelope(ctx, deps.appVersion, { status: 200, message: `Face match completed: ${record.decision}`, result: [record] });
+    } catch (err) {
+      const code = err instanceof ApiError ? err.code : 'INTERNAL_ERROR';
+      deps.metrics.apiMatches.inc({ result: code });
+      await audit(deps, ctx, { outcome: 'failure', reason: code, details: { requestId } });
+      throw err;
+    }
+  };
+}
+
+function recordHandler(deps: ApiDeps) {
+  return async (ctx: RouterContext) => {
+    const record = await findMatchRecord(deps.prisma, apiClient(ctx).clientId, ctx.params.requestId);
+    if (!record) throw new ApiError('RECORD_NOT_FOUND', 'no match record with this requestId for this client');
+    sendEnvelope(ctx, deps.appVersion, { status: 200, message: 'Match record', result: [record] });
+  };
+}
+
+function imageHandler(deps: ApiDeps) {
+  return async (ctx: RouterContext) => {
+    const jpeg = await openMatchImage(deps.prisma, deps.sealer, apiClient(ctx).clientId, ctx.params.key);
+    if (!jpeg) throw new ApiError('IMAGE_NOT_FOUND', 'no stored image with this key for this client');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    ctx.type = 'image/jpeg';
+    ctx.body = jpeg;
+  };
+}
+
+/** The Face Match API: match, records, stored images, and the OpenAPI document with its web page. */
+export function createApiRouter(deps: ApiDeps): Router {
+  const openapi = buildOpenApi({
+    issuer: deps.config.issuer,
+    appVersion: deps.appVersion,
+    maxUploadBytes: deps.config.face.maxUploadBytes,
+    rateLimitPerMinute: deps.config.limits.apiPerClientPerMinute,
+  });
+  const errors = apiErrors(deps);
+  const auth = requireClient(deps);
+  const router = new Router();
+  router.get('/api/openapi.json', (ctx) => {
+    ctx.body = openapi;
+  });
+  router.get('/api/docs', async (ctx) => {
+    ctx.type = 'html';
+    ctx.body = await renderDocs(openapi);
+  });
+  router.post('/api/v1/face/match', errors, auth, rateLimit(deps), matchHandler(deps));
+  router.get('/api/v1/face/match/:requestId', errors, auth, recordHandler(deps));
+  router.get('/api/v1/images/:key', errors, auth, imageHandler(deps));
+  return router;
+}

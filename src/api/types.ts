@@ -1,0 +1,63 @@
+/** The Face Match API's wire types; src/api/openapi.ts documents the same shapes. */
+
+export type Decision = 'ACCEPTED' | 'REVIEW' | 'DECLINED';
+
+/** Both figures are 0–100 with one decimal; see the OpenAPI document for their definitions. */
+export interface Score {
+  similarity: number;
+  confidence: number;
+}
+
+export interface DocumentData {
+  documentName: 'document';
+  side: 'front';
+  face_found: boolean;
+  document_face_match: Score | null;
+  passed: boolean;
+}
+
+export type { DeviceDetails } from '../web/device.js';
+import type { DeviceDetails } from '../web/device.js';
+
+export interface ImageRef {
+  documentName: 'selfie' | 'reference' | 'document';
+  side: 'front' | null;
+  key: string;
+}
+
+export interface VerificationSummary {
+  face_verified: boolean;
+  selfie_liveness_verified: boolean | null;
+  document_verified: boolean | null;
+  verification_rules_passed: boolean;
+  document_liveness_verified: boolean | null;
+  image_quality: boolean;
+}
+
+export interface MatchRecordBody {
+  requestId: string;
+  record_identifier: string | null;
+  reference: { source: 'image' | 'enrolled'; user_id: string | null };
+  face_match: Score;
+  document_data: DocumentData[];
+  selfie_data: { liveness_pass: boolean | null; liveness_score: number | null };
+  warnings: string[];
+  notes: string[];
+  verification_summary: VerificationSummary;
+  decision: Decision;
+  errorCodes: string[];
+  deviceDetails: DeviceDetails;
+  createdAt: string;
+  updatedAt: string;
+  images: ImageRef[];
+}
+
+export interface Envelope<T> {
+  status: boolean;
+  code: number;
+  message: string;
+  appVersion: string;
+  result: T[];
+  /** Empty on success; on failure the stable code(s) of the error. */
+  errorCodes: string[];
+}

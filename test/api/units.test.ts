@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { decide, resolveRules, type MatchRules } from '../../src/api/decision.js';
+import { deviceDetails } from '../../src/web/device.js';
+import { buildOpenApi } from '../../src/api/openapi.js';
+import { loadConfig } from '../../src/config/index.js';
+import { MATCH_PRESETS, similarityToScore } from '../../src/face/index.js';
+import { defaultSettings } from '../../src/settings/index.js';
+
+const settings = defaultSettings(loadConfig({ MODELS_DIR: 'models' }));
+const rules = (own: Record<string, unknown> = {}): MatchRules => resolveRules(own, settings);
+const input = { faceScore: 90, livenessPass: true, qualityOk: true, document: null };
+
+describe('decision rules', () => {
+  it("defaults to the operator's scores, which are the face engine's FAR 1e-4 and 1e-5 presets", () => {
+    expect(rules()).toEqual({ minSimilarity: 70, acceptSimilarity: 80, livenessRequired: true, qualityRequired: false, documentRequired: false });
+    expect(similarityToScore(MATCH_PRESETS['far-1e-4'])).toBe(settings.apiReviewScore);
+    expect(similarityToScore(MATCH_PRESETS['far-1e-5'])).toBe(settings.apiAcceptScore);
+  });
+
+  it('keeps the accept threshold at or above a client minimum and ignores malformed stored rules', () => {
+    expect(rules({ minSimilarity: 90 })).toMatchObject({ minSimilarity: 90, acceptSimilarity: 90 });
+    expect(rules({ minSimilarity: 'high', livenessRequired: 'yes' })).toEqual(rules());
+  });
+
+  it('declines below the minimum, reviews in the band, accepts above', () => {
+    expect(decide({ ...input, faceScore: 69.9 }, rules())).toMatchObject({ decision: 'DECLINED', faceVerified: false, codes: ['FACE_MISMATCH'] });
+    expect(decide({ ...input, faceScore: 70 }, rules())).toMatchObject({ decision: 'REVIEW', faceVerified: true, rulesPassed: true });
+    expect(decide({ ...input, faceScore: 80 }, rules())).toMatchObject({ decision: 'ACCEPTED', codes: [] });
+  });
+
+  it('applies liveness, quality and document rules', () => {
+    expect(decide({ ...input, livenessPass: false }, rules())).toMatchObject({ decision: 'DECLINED', rulesPassed: false, codes: ['SELFIE_LIVENESS_FAILED'] });
+    expect(decide({ ...input, livenessPass: false }, rules({ livenessRequired: false }))).toMatchObject({ decision: 'ACCEPTED', rulesPassed: true });
+    expect(decide({ ...input, qualityOk: false }, rules())).toMatchObject({ decision: 'ACCEPTED' });
+    expect(decide({ ...input, qualityOk: false }, rules({ qualityRequired: true }))).toMatchObject({ decision: 'REVIEW', rulesPassed: false });
+    expect(decide(input, rules({ documentRequired: true }))).toMatchObject({ decision: 'DECLINED', codes: ['DOCUMENT_REQUIRED'], documentVerified: null });
+    expect(decide({ ...input, document: { score: 85 } }, rules({ documentRequired: true }))).toMatchObject({ decision: 'ACCEPTED', documentVerified: true });
+    expect(decide({ ...input, document: { score: 75 } }, rules())).toMatchObject({ decision: 'REVIEW', documentVerified: true });
+    expect(decide({ ...input, document: { score: 20 } }, rules())).toMatchObject({ decision: 'DECLINED', documentVerified: false, codes: ['DOCUMENT_FACE_MISMATCH'] });
+    expect(decide({ ...input, document: { score: null } }, rules())).toMatchObject({ decision: 'REVIEW', documentVerified: false, rulesPassed: false });
+  });
+});
+
+describe('device details', () => {
+  it('parses browsers, HTTP clients and desktops', () => {
+    expect(deviceDetails('curl/8.5.0').detectResult).toEqual({
+      client: { type: 'library', name: 'curl', version: '8.5.0' },
+      device: { id: null, type: null, brand: null, model: null },
+    });
+    const desktop = deviceDetails('Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36');
+    expect(desktop.detectResult.client).toEqual({ type: 'browser', name: 'Chrome', version: '124.0.0.0' });
+    expect(desktop.detectResult.device.type).toBe('desktop');
+    expect(deviceDetails('  ')).toEqual(deviceDetails(null));
+    expect(deviceDetails('x'.repeat(5000)).useragent).toHaveLength(512);
+  });
+});
+
+describe('OpenAPI document', () => {
+  type Responses = Record<string, { content?: Record<string, { schema: { properties: { errorCodes: { items: { enum: string[] } }; code: { const: number } } } }> }>;
+  const doc = buildOpenApi({ issuer: 'https://id.example', appVersion: '1', maxUploadBytes: 1 << 20, rateLimitPerMinute: 60 }) as {
+    paths: Record<string, Record<string, { responses: Responses }>>;
+    'x-request-codes': { code: string; status: number }[];
+  };
+  const codesOf = (responses: Responses) =>
+    Object.entries(responses).flatMap(([status, r]) => {
+      const schema = r.content?.['application/json']?.schema;
+      return status === '200' || !schema ? [] : schema.properties.errorCodes.items.enum.map((code) => ({ code, status: schema.properties.code.const }));
+    });
+
+  it('lists each request error code under its HTTP status, on the operations that can answer it', () => {
+    const statusOf = Object.fromEntries(doc['x-request-codes'].map((c) => [c.code, c.status]));
+    const match = codesOf(doc.paths['/api/v1/face/match'].post.responses);
+    for (const { code, status } of match) expect(status, code).toBe(statusOf[code]);
+    const readOnly = ['RECORD_NOT_FOUND', 'IMAGE_NOT_FOUND'];
+    expect(match.map((c) => c.code).sort()).toEqual(Object.keys(statusOf).filter((c) => !readOnly.includes(c)).sort());
+    expect(codesOf(doc.paths['/api/v1/face/match/{requestId}'].get.responses).map((c) => c.code).sort()).toEqual(['INSUFFICIENT_SCOPE', 'INTERNAL_ERROR', 'RECORD_NOT_FOUND', 'UNAUTHORIZED']);
+  });
+});
