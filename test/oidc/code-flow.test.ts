@@ -149,4 +149,30 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
       await second.stop();
     }
   });
+
+  it('issues client_credentials tokens limited to the registered scopes', async () => {
+    const created = await runCli(['client', 'create', '--name', 'Backend', '--grant', 'client_credentials', '--scope', 'face:match', '--json'], env);
+    expect(created.code, created.stderr).toBe(0);
+    const { client_id, client_secret } = JSON.parse(created.stdout);
+    const backend = await discover(server.url, client_id, client_secret, REDIRECT);
+    const token = await oidc.clientCredentialsGrant(backend.config, { scope: 'face:match' });
+    expect(token.scope).toBe('face:match');
+    expect(await oidc.tokenIntrospection(backend.config, token.access_token)).toMatchObject({ active: true, client_id, scope: 'face:match' });
+    await expect(oidc.clientCredentialsGrant(backend.config, { scope: 'openid' })).rejects.toMatchObject({ error: 'invalid_scope' });
+  });
+
+  it('rotates signing keys: the new key signs after a restart, the old one stays published', async () => {
+    const before = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: { kid: string }[] };
+    const rotated = await runCli(['keys', 'rotate', '--json'], env);
+    expect(rotated.code, rotated.stderr).toBe(0);
+    const { kid, retired } = JSON.parse(rotated.stdout);
+    expect(retired).toEqual(before.keys.map((k) => k.kid));
+    await server.stop();
+    server = await startServerProcess(env, { port: server.port });
+    const after = (await (await fetch(`${server.url}/jwks`)).json()) as { keys: { kid: string }[] };
+    expect(after.keys.map((k) => k.kid)).toEqual([kid, ...retired]);
+    const start = await authorizationUrl(rp, { acr_values: ACR.password });
+    const tokens = await exchange(rp, start, await passwordSignIn(new Agent(), start, 'alice@example.com', PASSWORD));
+    expect(decodeProtectedHeader(tokens.id_token!).kid).toBe(kid);
+  });
 });
