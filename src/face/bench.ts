@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import sharp from 'sharp';
+import { createFaceEngine } from './engine.js';
+import { percentile } from './metrics.js';
+import type { FaceEngine, FaceEngineOptions } from './types.js';
+
+export interface BenchResult {
+  image: { path: string; width: number; height: number; bytes: number };
+  poolSize: number;
+  /** Verifications timed in each phase (one in flight, then two). */
+  verifications: { concurrency1: number; concurrency2: number };
+  /** One verification in flight: analyze('verify') + compare, as a caller sees it. */
+  latencyMs: { p50: number; p90: number; p99: number };
+  /** Verifications per second. */
+  throughput: { concurrency1: number; concurrency2: number };
+  /** Median per-stage times inside the worker, one in flight. */
+  stagesMs: Record<string, number>;
+  peakRssMb: number;
+  /** perf_hooks.monitorEventLoopDelay p99 on the main thread while two verifications are always in flight. */
+  eventLoopDelayP99Ms: number;
+  seconds: number;
+}
+
+/** Committed fixture (a shared deepface photo, ≤ 640 px); the bench resizes it to 640×480. */
+export const DEFAULT_BENCH_IMAGE = fileURLToPath(new URL('../../test/fixtures/faces/deepface-img2.jpg', import.meta.url));
+
+async function benchImage(file: string | undefined): Promise<{ path: string; bytes: Buffer }> {
+  if (file) return { path: file, bytes: await readFile(file) };
+  const bytes = await sharp(await readFile(DEFAULT_BENCH_IMAGE)).resize(640, 480, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer();
+  return { path: `${DEFAULT_BENCH_IMAGE} (resized to 640×480)`, bytes };
+}
+
+async function verifyOnce(engine: FaceEngine, bytes: Buffer, template: Float32Array): Promise<Record<string, number>> {
+  const a = await engine.analyze(bytes, 'verify');
+  if (!a.embedding) throw new Error('The bench image has no detectable face');
+  engine.compare(a.embedding, [template]);
+  return a.timings;
+}
+
+/** Runs verifications for `ms`, `lanes` at a time; returns per-verification wall times and worker stage timings. */
+async function phase(engine: FaceEngine, bytes: Buffer, template: Float32Array, lanes: number, ms: number) {
+  const latencies: number[] = [];
+  const stages: Record<string, number>[] = [];
+  const start = performance.now();
+  const end = start + ms;
+  await Promise.all(
+    Array.from({ length: lanes }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        stages.push(await verifyOnce(engine, bytes, template));
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latencies, stages, seconds: (performance.now() - start) / 1000 };
+}
+
+const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
+
+/** End-to-end verification benchmark of one image: latency, throughput, stage medians, memory, event-loop delay. */
+export async function runBench(opts: FaceEngineOptions & { image?: string; seconds?: number }): Promise<BenchResult> {
+  const seconds = opts.seconds ?? 10;
+  const { path, bytes } = await benchImage(opts.image);
+  const meta = await sharp(bytes).autoOrient().metadata();
+  const engine = await createFaceEngine(opts);
+  try {
+    const enrolled = await engine.analyze(bytes, 'enroll');
+    if (!enrolled.embedding) throw new Error(`No face detected in the bench image ${path}`);
+    const template = enrolled.embedding;
+    for (let i = 0; i < 10; i++) await verifyOnce(engine, bytes, template);
+
+    const one = await phase(engine, bytes, template, 1, (seconds * 1000) / 2);
+    const delay = monitorEventLoopDelay({ resolution: 5 });
+    delay.enable();
+    const two = await phase(engine, bytes, template, 2, (seconds * 1000) / 2);
+    delay.disable();
+
+    const stageNames = [...new Set(one.stages.flatMap((s) => Object.keys(s)))];
+    const stagesMs = Object.fromEntries(stageNames.map((k) => [k, round(percentile(one.stages.map((s) => s[k] ?? 0), 50), 2)]));
+    return {
+      image: { path, width: meta.autoOrient.width, height: meta.autoOrient.height, bytes: bytes.length },
+      poolSize: engine.stats().poolSize,
+      verifications: { concurrency1: one.latencies.length, concurrency2: two.latencies.length },
+      latencyMs: { p50: round(percentile(one.latencies, 50)), p90: round(percentile(one.latencies, 90)), p99: round(percentile(one.latencies, 99)) },
+      throughput: { concurrency1: round(one.latencies.length / one.seconds), concurrency2: round(two.latencies.length / two.seconds) },
+      stagesMs,
+      peakRssMb: round(process.resourceUsage().maxRSS / 1024),
+      eventLoopDelayP99Ms: round(delay.percentile(99) / 1e6, 2),
+      seconds: round(one.seconds + two.seconds, 2),
+    };
+  } finally {
+    await engine.close();
+  }
+}

@@ -1,0 +1,34 @@
+// Public surface of the face engine.
+export type {
+  Analysis,
+  Box,
+  ChosenFace,
+  CompareResult,
+  DetectedFace,
+  FaceEngine,
+  FaceEngineOptions,
+  Pose,
+  Purpose,
+  QualityCode,
+  QualityIssue,
+  QualityThresholds,
+  Thresholds,
+} from './types.js';
+export { FaceError, FACE_ERROR_STATUS, type FaceErrorCode } from './errors.js';
+export { createFaceEngine } from './engine.js';
+export { verifyModels, type ManifestInfo } from './manifest.js';
+export {
+  MATCH_PRESETS,
+  DEFAULT_MATCH_THRESHOLD,
+  SCORE_KNOTS,
+  similarityToScore,
+  scoreToSimilarity,
+  cosine,
+  embeddingToBytes,
+  embeddingFromBytes,
+  type MatchPreset,
+} from './similarity.js';
+export { DEFAULT_QUALITY, DEFAULT_LIVENESS_THRESHOLD, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from './config.js';
+export { QUALITY_MESSAGES } from './quality.js';
+export { runEval, readPairs, type EvalResult, type Pair } from './eval.js';
+export { runBench, type BenchResult } from './bench.js';

@@ -1,0 +1,142 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { FaceError, isSerializedFaceError, type SerializedFaceError } from './errors.js';
+import type { PipelineResult } from './pipeline.js';
+import { READY_MESSAGE_KEY, type WorkerInit, type WorkerTask } from './protocol.js';
+import type { Purpose } from './types.js';
+
+export interface PoolOptions {
+  size: number;
+  maxQueue: number;
+  taskTimeoutMs: number;
+  init: WorkerInit;
+}
+
+/**
+ * Compiled code runs worker.js. From sources (vitest, tsx) the worker is worker.ts under tsx's require hook:
+ * on Node 20 `--import tsx` does not reach worker threads' ESM loader, while piscina loads a handler with
+ * require() first, which tsx/cjs serves (the worker's module graph does not use import.meta).
+ */
+function workerEntry(): { filename: string; execArgv: string[] } {
+  const self = new URL(import.meta.url);
+  const isTs = self.pathname.endsWith('.ts');
+  return {
+    filename: fileURLToPath(new URL(isTs ? './worker.ts' : './worker.js', self)),
+    execArgv: isTs ? ['--require', createRequire(self).resolve('tsx/cjs')] : [],
+  };
+}
+
+const RETRY_AFTER_S = 1;
+
+/**
+ * Worker-thread pool running the pipeline: at most size + maxQueue admitted tasks (more → OVERLOADED), a per-task
+ * time limit (exceeded → the worker is replaced), and readiness that counts workers whose models are loaded.
+ */
+export class FacePool {
+  readonly size: number;
+  readonly #maxQueue: number;
+  /** Admitted tasks not yet settled (running or waiting). */
+  #inFlight = 0;
+  readonly #piscina: Piscina<WorkerTask, PipelineResult | SerializedFaceError>;
+  readonly #taskTimeoutMs: number;
+  readonly #ready = new Set<number>();
+  #closed = false;
+  #lastError: Error | null = null;
+
+  private constructor(opts: PoolOptions) {
+    this.size = opts.size;
+    this.#maxQueue = opts.maxQueue;
+    this.#taskTimeoutMs = opts.taskTimeoutMs;
+    this.#piscina = new Piscina({
+      ...workerEntry(),
+      minThreads: opts.size,
+      maxThreads: opts.size,
+      idleTimeout: Infinity,
+      // Synchronous Atomics.wait would block an idle worker's event loop, and with it the model loading that
+      // finishes in the background and reports readiness.
+      atomics: 'disabled',
+      workerData: opts.init,
+    });
+    this.#piscina.on('message', (msg: unknown) => {
+      if (typeof msg === 'object' && msg !== null && READY_MESSAGE_KEY in msg) this.#ready.add((msg as Record<string, number>)[READY_MESSAGE_KEY]);
+    });
+    // A worker that fails outside a task (e.g. while loading models) must not crash the process.
+    this.#piscina.on('error', (err: Error) => {
+      this.#lastError = err;
+    });
+  }
+
+  /** Starts the workers and resolves once every one of them has loaded its models. */
+  static async start(opts: PoolOptions, startTimeoutMs = 120_000): Promise<FacePool> {
+    const pool = new FacePool(opts);
+    const deadline = Date.now() + startTimeoutMs;
+    while (!pool.ready) {
+      if (pool.#lastError || Date.now() > deadline) {
+        const cause = pool.#lastError;
+        await pool.close();
+        throw new FaceError('ENGINE_UNAVAILABLE', `Face workers failed to start: ${cause ? cause.message : 'timed out loading models'}`, { cause });
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return pool;
+  }
+
+  /** True while every live worker has reported its models loaded (false while a replacement loads). */
+  get ready(): boolean {
+    if (this.#closed) return false;
+    const live = new Set(this.#piscina.threads.map((w) => w.threadId));
+    for (const id of this.#ready) if (!live.has(id)) this.#ready.delete(id);
+    return live.size >= this.size && this.#ready.size >= this.size;
+  }
+
+  get threads(): Worker[] {
+    return this.#piscina.threads;
+  }
+
+  stats(): { poolSize: number; queued: number; running: number } {
+    const running = Math.min(this.#inFlight, this.size);
+    return { poolSize: this.size, queued: this.#inFlight - running, running };
+  }
+
+  /** The image buffer is transferred to the worker: callers must not use it afterwards. */
+  async run(image: Uint8Array, purpose: Purpose): Promise<PipelineResult> {
+    if (this.#closed) throw new FaceError('ENGINE_UNAVAILABLE', 'The face engine is closed');
+    // Admission is counted here: piscina keeps tasks that carry an AbortSignal outside its own bounded queue.
+    if (this.#inFlight >= this.size + this.#maxQueue) {
+      throw new FaceError('OVERLOADED', 'The face engine is busy; try again shortly', { retryAfter: RETRY_AFTER_S });
+    }
+    this.#inFlight++;
+    let result: PipelineResult | SerializedFaceError;
+    try {
+      result = await this.#piscina.run(
+        { image, purpose },
+        { transferList: [image.buffer as ArrayBuffer], signal: AbortSignal.timeout(this.#taskTimeoutMs) },
+      );
+    } catch (err) {
+      throw mapPoolError(err, this.#taskTimeoutMs);
+    } finally {
+      this.#inFlight--;
+    }
+    if (isSerializedFaceError(result)) throw new FaceError(result.faceError.code, result.faceError.message);
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#piscina.destroy();
+  }
+}
+
+function mapPoolError(err: unknown, timeoutMs: number): Error {
+  const e = err instanceof Error ? err : new Error(String(err));
+  if (e.name === 'AbortError' || e.name === 'TimeoutError') {
+    return new FaceError('ENGINE_UNAVAILABLE', `Face analysis did not finish within ${timeoutMs} ms`, { retryAfter: RETRY_AFTER_S, cause: e });
+  }
+  if (/worker exited|terminating worker|closed|destroy/i.test(e.message)) {
+    return new FaceError('ENGINE_UNAVAILABLE', `A face worker stopped during the analysis (${e.message})`, { retryAfter: RETRY_AFTER_S, cause: e });
+  }
+  return e;
+}

@@ -1,0 +1,133 @@
+export type Purpose = 'verify' | 'enroll' | 'match';
+
+export type QualityCode =
+  | 'FACE_NOT_FOUND'
+  | 'MULTIPLE_FACES'
+  | 'FACE_TOO_SMALL'
+  | 'FACE_CLOSE_TO_BORDER'
+  | 'FACE_ANGLE'
+  | 'TOO_DARK'
+  | 'TOO_BRIGHT'
+  | 'BLURRY'
+  | 'EYES_CLOSED'
+  | 'IMAGE_TOO_LARGE'
+  | 'UNSUPPORTED_IMAGE';
+
+export interface QualityIssue {
+  code: QualityCode;
+  message: string;
+}
+
+/** Pixels in the EXIF-rotated image. */
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+export interface DetectedFace {
+  box: Box;
+  score: number;
+}
+
+export interface Pose {
+  yaw: number;
+  pitch: number;
+  roll: number;
+}
+
+export interface ChosenFace extends DetectedFace {
+  /** Left eye, right eye, nose tip, left and right mouth corner (image left/right). */
+  landmarks5: [number, number][];
+  /** Degrees. Yaw and pitch from fr_pose (yaw > 0: face turned towards the image's left); roll from the eye line (> 0: clockwise). */
+  pose: Pose;
+  /** p(open) of the more open eye, 0..1. */
+  eyesOpen?: number;
+}
+
+export interface Analysis {
+  /** After EXIF rotation. */
+  width: number;
+  height: number;
+  /** All confident faces after NMS, highest score first. */
+  faces: DetectedFace[];
+  face: ChosenFace | null;
+  quality: { ok: boolean; issues: QualityIssue[]; metrics: Record<string, number> };
+  /** 512-d, L2-normalised; null when no face was found. */
+  embedding: Float32Array | null;
+  /** p(live); computed for 'verify' and 'match' when a face was found. */
+  liveness: { score: number; live: boolean } | null;
+  modelId: string;
+  /** Milliseconds: decode, detect, landmarks, align, embed, liveness, quality (pose, eyes, metrics), total in the worker, wall as the caller saw it (queueing included). */
+  timings: Record<string, number>;
+}
+
+/** Quality thresholds; `enroll` overrides apply to the 'enroll' purpose (a template should be better than a login selfie). */
+export interface QualityThresholds {
+  /** Shorter side of the detection box, pixels. */
+  minFaceSize: number;
+  /** A second face at least this fraction of the chosen face's height makes a 'verify'/'enroll' image MULTIPLE_FACES. */
+  multiFaceMinRatio: number;
+  /**
+   * Smallest distance from any of the 68 landmarks (jaw line included) to the image edge, in inter-eye distances;
+   * below it the face is cut off or touches the frame. Landmarks of a cut face are predicted beyond the edge (< 0).
+   */
+  minEdgeMargin: number;
+  /** Degrees. fr_pose reads frontal press photos at pitch ≈ −10 (a model bias), so the pitch limit stays loose. */
+  maxYaw: number;
+  maxPitch: number;
+  maxRoll: number;
+  /** Mean luma (0..255) of the aligned face's inner region. */
+  minBrightness: number;
+  maxBrightness: number;
+  /** Variance of the Laplacian of the aligned 112×112 face's inner region, luma rescaled to a mean of 128. */
+  minSharpness: number;
+  /** p(open) of the more open eye (a blink closes both). */
+  minEyesOpen: number;
+  enroll: Partial<Omit<QualityThresholds, 'enroll'>>;
+}
+
+export interface FaceEngineOptions {
+  /** Folder holding manifest.json and the ONNX files (callers pass `<repo>/models`). */
+  modelsDir: string;
+  /** Worker threads; default: CPU count (at least 1). */
+  poolSize?: number;
+  /** Analyses waiting for a worker before callers get OVERLOADED; default 4 × poolSize. */
+  maxQueue?: number;
+  /** Input limits: bytes (default 15 MB) and decoded pixels (default 40 MP). */
+  maxBytes?: number;
+  maxPixels?: number;
+  /** An analysis still running after this many ms has its worker replaced and fails with ENGINE_UNAVAILABLE; default 30 000. */
+  taskTimeoutMs?: number;
+  matchThreshold?: number;
+  livenessThreshold?: number;
+  quality?: Partial<QualityThresholds>;
+}
+
+export interface CompareResult {
+  /** Best cosine similarity (−1..1); −1 when there are no templates. */
+  similarity: number;
+  /** `similarityToScore(similarity)`, 0..100. */
+  score: number;
+  /** Index of the best template, −1 when there are none. */
+  index: number;
+  match: boolean;
+}
+
+export interface Thresholds {
+  matchThreshold: number;
+  livenessThreshold: number;
+}
+
+export interface FaceEngine {
+  /** Quality issues are in the result; only undecodable/oversized input, overload and a failed worker throw FaceError. */
+  analyze(image: Buffer | Uint8Array, purpose: Purpose): Promise<Analysis>;
+  compare(embedding: Float32Array, templates: Float32Array[]): CompareResult;
+  readonly modelId: string;
+  readonly ready: boolean;
+  setThresholds(t: Partial<Thresholds>): void;
+  readonly thresholds: Thresholds;
+  stats(): { poolSize: number; queued: number; running: number };
+  close(): Promise<void>;
+}

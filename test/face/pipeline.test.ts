@@ -1,0 +1,185 @@
+import sharp, { type Sharp } from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createFaceEngine,
+  DEFAULT_QUALITY,
+  embeddingFromBytes,
+  embeddingToBytes,
+  MATCH_PRESETS,
+  type Analysis,
+  type FaceEngine,
+  type QualityCode,
+} from '../../src/face/index.js';
+import { fixture, MODELS_DIR } from './helpers.js';
+
+let engine: FaceEngine;
+const cache = new Map<string, Analysis>();
+async function analyzeFixture(name: string, purpose: 'verify' | 'enroll' | 'match' = 'verify'): Promise<Analysis> {
+  const key = `${name}/${purpose}`;
+  if (!cache.has(key)) cache.set(key, await engine.analyze(fixture(name), purpose));
+  return cache.get(key)!;
+}
+const codes = (a: Analysis): QualityCode[] => a.quality.issues.map((i) => i.code);
+
+beforeAll(async () => {
+  engine = await createFaceEngine({ modelsDir: MODELS_DIR, poolSize: 1 });
+});
+afterAll(async () => {
+  await engine?.close();
+});
+
+describe('face pipeline on committed fixtures', () => {
+  it('is ready with the manifest model id', () => {
+    expect(engine.ready).toBe(true);
+    expect(engine.modelId).toBe('fr_feature@87aacdfe5751');
+    expect(engine.thresholds).toEqual({ matchThreshold: MATCH_PRESETS['far-1e-4'], livenessThreshold: 0.7 });
+  });
+
+  it('finds every face of a group photo', async () => {
+    const group = await analyzeFixture('facenet-multiface.jpg');
+    expect(group.faces).toHaveLength(6);
+    for (const f of group.faces) expect(f.score).toBeGreaterThanOrEqual(0.6);
+    const couple = await analyzeFixture('deepface-couple.jpg');
+    expect(couple.faces).toHaveLength(2);
+    expect(codes(couple)).toContain('MULTIPLE_FACES');
+    // The match API picks the largest face and does not object to others.
+    const match = await analyzeFixture('deepface-couple.jpg', 'match');
+    expect(codes(match)).not.toContain('MULTIPLE_FACES');
+    const largest = Math.max(...couple.faces.map((f) => f.box.width * f.box.height));
+    expect(match.face!.box.width * match.face!.box.height).toBe(largest);
+  });
+
+  it('places the five landmarks where they were recorded', async () => {
+    const a = await analyzeFixture('deepface-img2.jpg');
+    const recorded = [
+      [281.44, 164.8],
+      [356.98, 163.52],
+      [317.05, 207.23],
+      [293.1, 239.7],
+      [351.54, 238.12],
+    ];
+    expect(a.face!.landmarks5).toHaveLength(5);
+    a.face!.landmarks5.forEach(([x, y], i) => {
+      expect(Math.abs(x - recorded[i][0])).toBeLessThan(2);
+      expect(Math.abs(y - recorded[i][1])).toBeLessThan(2);
+    });
+    expect(a.quality).toMatchObject({ ok: true, issues: [] });
+    expect(a.embedding).toHaveLength(512);
+    const norm = Math.hypot(...a.embedding!);
+    expect(norm).toBeCloseTo(1, 5);
+  });
+
+  it('scores the same person above and different people below the match threshold', async () => {
+    const [a, b, c] = await Promise.all(['deepface-img1.jpg', 'deepface-img2.jpg', 'deepface-img17.jpg'].map((f) => analyzeFixture(f)));
+    const same = engine.compare(a.embedding!, [b.embedding!]);
+    expect(same.similarity).toBeGreaterThan(MATCH_PRESETS['far-1e-4'] + 0.15);
+    expect(same).toMatchObject({ index: 0, match: true });
+    expect(same.score).toBeGreaterThan(70);
+    const other = engine.compare(a.embedding!, [c.embedding!]);
+    expect(other.similarity).toBeLessThan(MATCH_PRESETS['far-1e-4'] - 0.2);
+    expect(other).toMatchObject({ match: false });
+    const best = engine.compare(a.embedding!, [c.embedding!, b.embedding!]);
+    expect(best).toMatchObject({ index: 1, match: true });
+  });
+
+  it('applies EXIF orientation to a phone selfie', async () => {
+    const a = await analyzeFixture('silent-face-T1.jpg');
+    // Stored 640×480 with orientation 6: upright it is portrait.
+    expect([a.width, a.height]).toEqual([480, 640]);
+    expect(a.faces).toHaveLength(1);
+    const [leftEye, rightEye, , mouthLeft] = a.face!.landmarks5;
+    expect(leftEye[1]).toBeLessThan(mouthLeft[1]);
+    expect(leftEye[0]).toBeLessThan(rightEye[0]);
+    expect(Math.abs(a.face!.pose.roll)).toBeLessThan(25);
+    expect(a.quality.ok).toBe(true);
+    // Without the orientation the face lies on its side and is not usable.
+    const sideways = await engine.analyze(await sharp(fixture('silent-face-T1.jpg')).jpeg().toBuffer(), 'verify');
+    expect([sideways.width, sideways.height]).toEqual([640, 480]);
+    expect(codes(sideways).some((c) => c === 'FACE_NOT_FOUND' || c === 'FACE_ANGLE')).toBe(true);
+  });
+
+  it('scores print and replay attacks below the liveness threshold', async () => {
+    const live = await analyzeFixture('silent-face-T1.jpg');
+    for (const name of ['silent-face-F1.jpg', 'silent-face-F2.jpg']) {
+      const spoof = await analyzeFixture(name);
+      expect(spoof.liveness!.score).toBeLessThan(engine.thresholds.livenessThreshold);
+      expect(spoof.liveness!.live).toBe(false);
+      expect(spoof.liveness!.score).toBeLessThan(live.liveness!.score);
+    }
+    expect((await analyzeFixture('deepface-img2.jpg')).liveness!.live).toBe(true);
+  });
+
+  it('computes liveness for verify and match but not enroll', async () => {
+    expect((await analyzeFixture('deepface-img2.jpg', 'enroll')).liveness).toBeNull();
+    expect((await analyzeFixture('deepface-img2.jpg', 'match')).liveness).not.toBeNull();
+  });
+
+  it('applies a new liveness threshold at run time', async () => {
+    const before = engine.thresholds;
+    try {
+      engine.setThresholds({ livenessThreshold: 0.05 });
+      const replay = await engine.analyze(fixture('silent-face-F2.jpg'), 'verify');
+      expect(replay.liveness!.live).toBe(true);
+      engine.setThresholds({ matchThreshold: 0.99 });
+      const a = await analyzeFixture('deepface-img1.jpg');
+      expect(engine.compare(a.embedding!, [(await analyzeFixture('deepface-img2.jpg')).embedding!]).match).toBe(false);
+      expect(() => engine.setThresholds({ livenessThreshold: 2 })).toThrow(RangeError);
+    } finally {
+      engine.setThresholds(before);
+    }
+  });
+
+  it('reports stage timings', async () => {
+    const a = await analyzeFixture('deepface-img2.jpg');
+    for (const stage of ['decode', 'detect', 'landmarks', 'align', 'embed', 'liveness', 'quality', 'total', 'wall']) {
+      expect(a.timings[stage]).toBeGreaterThan(0);
+    }
+  });
+
+  it('stores templates as 2 048 little-endian bytes', async () => {
+    const e = (await analyzeFixture('deepface-img2.jpg')).embedding!;
+    const bytes = embeddingToBytes(e);
+    expect(bytes).toHaveLength(2048);
+    expect(embeddingFromBytes(bytes)).toEqual(e);
+    expect(() => embeddingFromBytes(new Uint8Array(7))).toThrow(RangeError);
+    expect(() => engine.compare(e, [new Float32Array(128)])).toThrow(/another model/);
+    expect(engine.compare(e, [])).toMatchObject({ index: -1, match: false, similarity: -1, score: 0 });
+  });
+});
+
+describe('quality assessment', () => {
+  const variant = async (name: string, edit: (s: Sharp) => Sharp, purpose: 'verify' | 'enroll' = 'verify') =>
+    engine.analyze(await edit(sharp(fixture(name)).autoOrient()).jpeg({ quality: 90 }).toBuffer(), purpose);
+
+  it('flags no issue on a good photo and reports its metrics', async () => {
+    const a = await analyzeFixture('deepface-img2.jpg', 'enroll');
+    expect(a.quality.ok).toBe(true);
+    for (const m of ['faceSize', 'edgeMargin', 'yaw', 'pitch', 'roll', 'brightness', 'sharpness', 'eyesOpen']) {
+      expect(Number.isFinite(a.quality.metrics[m])).toBe(true);
+    }
+  });
+
+  it('flags a missing face', async () => {
+    const a = await engine.analyze(await sharp({ create: { width: 320, height: 240, channels: 3, background: '#7a8a9a' } }).png().toBuffer(), 'verify');
+    expect(a).toMatchObject({ faces: [], face: null, embedding: null, liveness: null });
+    expect(a.quality.issues).toEqual([{ code: 'FACE_NOT_FOUND', message: expect.any(String) }]);
+  });
+
+  it('flags small, cut-off, turned, dark, bright and blurred faces', async () => {
+    expect(codes(await analyzeFixture('facenet-multiface.jpg', 'enroll'))).toEqual(expect.arrayContaining(['MULTIPLE_FACES', 'FACE_TOO_SMALL']));
+    expect(codes(await variant('deepface-img2.jpg', (s) => s.resize(120)))).toContain('FACE_TOO_SMALL');
+    expect(codes(await variant('deepface-img2.jpg', (s) => s.extract({ left: 300, top: 0, width: 340, height: 480 })))).toContain('FACE_CLOSE_TO_BORDER');
+    expect(codes(await variant('deepface-img2.jpg', (s) => s.rotate(40, { background: '#808080' })))).toContain('FACE_ANGLE');
+    expect(codes(await analyzeFixture('silent-face-F1.jpg'))).toEqual(['FACE_ANGLE']);
+    expect(codes(await variant('deepface-img2.jpg', (s) => s.linear(0.25, 0)))).toContain('TOO_DARK');
+    expect(codes(await variant('deepface-img2.jpg', (s) => s.linear(2.2, 20)))).toContain('TOO_BRIGHT');
+    expect(codes(await variant('deepface-img2.jpg', (s) => s.blur(4)))).toContain('BLURRY');
+  });
+
+  it('holds enrolment to stricter limits than sign-in', async () => {
+    const blurred = async (purpose: 'verify' | 'enroll') => codes(await variant('deepface-img2.jpg', (s) => s.blur(1.8), purpose));
+    expect(DEFAULT_QUALITY.enroll.minSharpness).toBeGreaterThan(DEFAULT_QUALITY.minSharpness);
+    expect(await blurred('verify')).not.toContain('BLURRY');
+    expect(await blurred('enroll')).toContain('BLURRY');
+  });
+});
