@@ -90,6 +90,11 @@ export class UserStore {
     return this.prisma.user.count({ where: { roles: { has: 'admin' } } });
   }
 
+  /** Disables the face factor until an administrator re-enables it (NIST SP 800-63B-4 lockout). */
+  async lockFace(id: string): Promise<void> {
+    await this.prisma.user.update({ where: { id }, data: { faceLockedAt: new Date() } });
+  }
+
   async recordSignIn(id: string): Promise<void> {
     await this.prisma.user.update({ where: { id }, data: { lastSignInAt: new Date() } });
   }

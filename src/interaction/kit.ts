@@ -6,6 +6,7 @@ import type { TemplateStore } from '../accounts/templates.js';
 import type { ConsentStore } from '../accounts/consents.js';
 import type { User, UserStore } from '../accounts/users.js';
 import type { AuditInput, AuditLog } from '../audit/index.js';
+import type { FaceEngine } from '../face/index.js';
 import type { Metrics } from '../ops/metrics.js';
 import { acrTarget, type AcrTarget, type ClientPolicy } from '../oidc/policy.js';
 import type { SettingsStore } from '../settings/index.js';
@@ -27,8 +28,8 @@ export interface InteractionDeps {
   audit: AuditLog;
   metrics: Metrics;
   settings: SettingsStore;
-  /** The embedding model id of the running face engine: templates of other models do not count. */
-  faceModelId: () => string;
+  /** The running face engine; templates of another embedding model do not count. */
+  engine: FaceEngine;
 }
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -67,7 +68,7 @@ export class InteractionKit {
     if (!client) throw new HttpError(400, 'UNKNOWN_CLIENT', 'The app that started this sign-in is no longer registered.');
     const target = acrTarget(details.params.acr_values as string | undefined, client);
     const active = user?.status === 'ACTIVE';
-    const hasFace = active ? (await this.deps.templates.count(user.id, this.deps.faceModelId())) > 0 : false;
+    const hasFace = active ? (await this.deps.templates.count(user.id, this.deps.engine.modelId)) > 0 : false;
     const next = nextStep(state, target, { known: active, hasFace, faceLocked: Boolean(user?.faceLockedAt) });
     return { uid: details.uid, details, state, user: active ? user : null, client, target, next };
   }

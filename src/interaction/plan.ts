@@ -9,6 +9,8 @@ export interface AccountFacts {
   faceLocked: boolean;
 }
 
+export const FACE_LOCKED_MESSAGE = 'Face sign-in is locked for this account after too many failed attempts. Ask an administrator to unlock it.';
+
 export type NextStep =
   | { kind: 'identifier' }
   | { kind: 'factor'; factor: Factor; canFallBack: boolean }
@@ -28,7 +30,7 @@ export function nextStep(state: InteractionState, target: AcrTarget, account: Ac
   const needed = factorsFor(goal);
   if (needed.includes('face') && !faceUsable) {
     return account.faceLocked
-      ? { kind: 'unavailable', reason: 'FACE_LOCKED', message: 'Face sign-in is locked for this account after too many failed attempts. Ask an administrator to unlock it.' }
+      ? { kind: 'unavailable', reason: 'FACE_LOCKED', message: FACE_LOCKED_MESSAGE }
       : { kind: 'unavailable', reason: 'NO_FACE_ENROLLED', message: 'No face is enrolled for this account yet. Ask an administrator to enroll you.' };
   }
   const pending = (['pwd', 'face'] as Factor[]).find((f) => needed.includes(f) && !state.done[f]);

@@ -1,0 +1,40 @@
+import type { KeyValueStore } from '../../store/kv.js';
+import { type Fingerprint, hamming } from './fingerprint.js';
+
+/** How long submitted frames are remembered per account. */
+export const REPLAY_WINDOW_SECONDS = 86_400;
+/**
+ * 64-bit dHash distance at or below which two frames are the same picture. Measured on 640×480 frames: re-encoding
+ * (JPEG q60–95, PNG) and rescaling (480–1280 px) move 0–3 bits; a 5 px shift of the same still photo moves 4–5.
+ */
+export const NEAR_DUPLICATE_BITS = 3;
+/** Three frames per attempt, and the attempt limiter stops an account long before this many. */
+const MAX_REMEMBERED = 150;
+
+interface Seen {
+  /** First 128 bits of the SHA-256, hex. */
+  s: string;
+  d: string;
+  /** The interaction that submitted it. */
+  u: string;
+}
+
+/**
+ * Refuses frames seen before for the same account. Byte-identical frames are refused from any interaction. The
+ * perceptual match applies only to frames of other interactions: a person keeping still gives frames just as close
+ * as a re-encoded copy (a noise-only difference measures 0 bits), so within one sign-in it would refuse honest
+ * retries, while a replay of a recorded sign-in always comes from another interaction.
+ */
+export class ReplayGuard {
+  constructor(private readonly kv: KeyValueStore) {}
+
+  /** Returns whether any frame is a replay, and remembers all of them. */
+  async screen(account: string, uid: string, frames: Fingerprint[]): Promise<boolean> {
+    const key = `replay:${account}`;
+    const seen = JSON.parse((await this.kv.get(key)) ?? '[]') as Seen[];
+    const fresh = frames.map((f) => ({ s: f.sha256.slice(0, 32), d: f.dhash, u: uid }));
+    const replayed = fresh.some((f) => seen.some((p) => p.s === f.s || (p.u !== uid && hamming(p.d, f.d) <= NEAR_DUPLICATE_BITS)));
+    await this.kv.set(key, JSON.stringify([...seen, ...fresh].slice(-MAX_REMEMBERED)), REPLAY_WINDOW_SECONDS);
+    return replayed;
+  }
+}
