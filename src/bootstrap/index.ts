@@ -32,8 +32,8 @@ export interface BootstrapDeps {
   prisma: Prisma;
   audit: AuditLog;
   csrf: Csrf;
-  /** Where the new admin goes next (face enrollment when the admin console provides it). */
-  afterCreate: (userId: string) => string;
+  /** Where the new admin goes next: their face enrollment. */
+  afterCreate: (userId: string) => Promise<string>;
 }
 
 export function bootstrapRouter(deps: BootstrapDeps): Router {
@@ -81,7 +81,7 @@ export function bootstrapRouter(deps: BootstrapDeps): Router {
       throw err;
     }
     await deps.audit.record({ type: 'admin.bootstrap', outcome: 'success', userId, actorId: userId, ip: ctx.ip, userAgent: ctx.get('user-agent') });
-    ctx.redirect(deps.afterCreate(userId));
+    ctx.redirect(await deps.afterCreate(userId));
   });
 
   return router;

@@ -8,7 +8,7 @@ import type { Prisma } from '../store/database.js';
 
 export class EnrollmentError extends Error {
   constructor(
-    readonly code: 'CONSENT_REQUIRED' | 'QUALITY_REJECTED' | 'ACCOUNT_DISABLED',
+    readonly code: 'CONSENT_REQUIRED' | 'QUALITY_REJECTED' | 'LIVENESS_FAILED' | 'ACCOUNT_DISABLED',
     message: string,
     readonly issues: QualityIssue[] = [],
     readonly analysis: Analysis | null = null,
@@ -33,6 +33,8 @@ export interface EnrollInput {
   source: string;
   /** Who performs it (admin id, "self", "cli"), for the audit trail. */
   actor: string;
+  /** Self-enrollment: nobody watches the capture, so the passive liveness check must pass too. */
+  requireLiveness?: boolean;
 }
 
 /** Quality score stored with a template: the detector's confidence, lowered by each quality warning. */
@@ -53,6 +55,14 @@ export async function enrollPhoto(deps: EnrollmentDeps, input: EnrollInput) {
     const issues = analysis.quality.issues;
     await deps.audit.record({ type: 'enroll.face', outcome: 'failure', reason: issues[0]?.code ?? 'FACE_NOT_FOUND', userId: input.userId, actorId: actorUuid(input.actor), details: { codes: issues.map((i) => i.code), source: input.source } });
     throw new EnrollmentError('QUALITY_REJECTED', issues.map((i) => i.message).join(' ') || 'No usable face in this photo.', issues, analysis);
+  }
+  if (input.requireLiveness) {
+    // The 'enroll' analysis skips liveness; a 'verify' pass on the same bytes scores it.
+    const liveness = (await deps.engine.analyze(input.image, 'verify')).liveness;
+    if (!liveness?.live) {
+      await deps.audit.record({ type: 'enroll.face', outcome: 'failure', reason: 'LIVENESS_FAILED', userId: input.userId, actorId: actorUuid(input.actor), details: { source: input.source, liveness: liveness?.score ?? null } });
+      throw new EnrollmentError('LIVENESS_FAILED', 'The picture did not look like a live capture. Use your camera directly, in good light, without a screen or printed photo.', [], analysis);
+    }
   }
   const template = await deps.templates.add(input.userId, { embedding: analysis.embedding, modelId: analysis.modelId, quality: templateQuality(analysis), source: input.source });
   if ((await deps.settings.get()).keepImages) {

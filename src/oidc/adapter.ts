@@ -4,14 +4,33 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 /**
  * oidc-provider storage. Short-lived protocol state (sessions, interactions, codes, tokens, grants) lives in Redis
  * when configured, otherwise in process memory; clients always come from the database.
- * Tokens are indexed by grant so revoking a grant revokes everything issued under it.
+ * Tokens are indexed by grant so revoking a grant revokes everything issued under it; sessions and grants are
+ * indexed by account so an administrator can list and end a person's sessions and grants.
  */
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
 export type ClientLoader = (clientId: string) => Promise<AdapterPayload | undefined>;
 
-class RedisAdapter implements Adapter {
+export interface StoredEntry {
+  id: string;
+  payload: AdapterPayload;
+}
+
+/** What the adapters add to oidc-provider's interface (populated for the Session and Grant models). */
+export interface AccountIndex {
+  /** The account's live entries of this model; entries that ended are dropped from the index on the way. */
+  findByAccount(accountId: string): Promise<StoredEntry[]>;
+}
+
+export function hasAccountIndex(adapter: unknown): adapter is AccountIndex {
+  return typeof (adapter as Partial<AccountIndex>)?.findByAccount === 'function';
+}
+
+const BY_ACCOUNT = new Set(['Session', 'Grant']);
+const indexesAccount = (name: string, payload: AdapterPayload) => BY_ACCOUNT.has(name) && typeof payload.accountId === 'string';
+
+class RedisAdapter implements Adapter, AccountIndex {
   constructor(
     private readonly name: string,
     private readonly redis: Redis,
@@ -36,6 +55,12 @@ class RedisAdapter implements Adapter {
       // The grant index must outlive every token listed in it.
       const ttl = await this.redis.ttl(grantKey);
       if (expiresIn > ttl) multi.expire(grantKey, expiresIn);
+    }
+    if (indexesAccount(this.name, payload)) {
+      const accountKey = `oidc:account:${this.name}:${payload.accountId}`;
+      multi.sadd(accountKey, id);
+      const ttl = await this.redis.ttl(accountKey);
+      if (expiresIn > ttl) multi.expire(accountKey, expiresIn);
     }
     if (payload.userCode) {
       multi.set(`oidc:userCode:${payload.userCode}`, id);
@@ -86,6 +111,17 @@ class RedisAdapter implements Adapter {
   async consume(id: string) {
     await this.redis.hset(this.key(id), 'consumed', Math.floor(Date.now() / 1000));
   }
+
+  async findByAccount(accountId: string): Promise<StoredEntry[]> {
+    const accountKey = `oidc:account:${this.name}:${accountId}`;
+    const found: StoredEntry[] = [];
+    for (const id of await this.redis.smembers(accountKey)) {
+      const payload = await this.find(id);
+      if (payload?.accountId === accountId) found.push({ id, payload });
+      else await this.redis.srem(accountKey, id);
+    }
+    return found;
+  }
 }
 
 interface Entry {
@@ -109,7 +145,7 @@ class MemoryState {
   }
 }
 
-class MemoryAdapter implements Adapter {
+class MemoryAdapter implements Adapter, AccountIndex {
   constructor(
     private readonly name: string,
     private readonly state: MemoryState,
@@ -129,6 +165,13 @@ class MemoryAdapter implements Adapter {
       grant.ids.add(key);
       grant.expires = Math.max(grant.expires, expires);
       this.state.index.set(grantKey, grant);
+    }
+    if (indexesAccount(this.name, payload)) {
+      const accountKey = `account:${this.name}:${payload.accountId}`;
+      const entries = this.state.index.get(accountKey) ?? { ids: new Set<string>(), expires };
+      entries.ids.add(id);
+      entries.expires = Math.max(entries.expires, expires);
+      this.state.index.set(accountKey, entries);
     }
     if (payload.userCode) this.state.put(`userCode:${payload.userCode}`, id, expires);
     if (payload.uid) this.state.put(`uid:${payload.uid}`, id, expires);
@@ -168,6 +211,17 @@ class MemoryAdapter implements Adapter {
   async consume(id: string) {
     const entry = this.state.data.get(this.key(id));
     if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+  }
+
+  async findByAccount(accountId: string): Promise<StoredEntry[]> {
+    const entries = this.state.index.get(`account:${this.name}:${accountId}`);
+    const found: StoredEntry[] = [];
+    for (const id of entries?.ids ?? []) {
+      const payload = await this.find(id);
+      if (payload?.accountId === accountId) found.push({ id, payload });
+      else entries!.ids.delete(id);
+    }
+    return found;
   }
 }
 

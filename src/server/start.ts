@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.js';
 import { issueBootstrapLink } from '../bootstrap/index.js';
 import { createLogger } from '../ops/logger.js';
+import { scheduleRetention } from '../retention/index.js';
 import { createApp } from './app.js';
 import { openServerServices, type ServerServices } from './services.js';
 
@@ -41,6 +42,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     logger.warn('in-memory session state: one process only, sign-in sessions are lost on restart; set REDIS_URL for Redis');
   }
   const bootstrapLink = await issueBootstrapLink(services.prisma, config.issuer);
+  const retention = scheduleRetention({ ...services, logger });
   logger.info({ issuer: config.issuer, port, database: services.db.kind, state: services.redis ? 'redis' : 'memory', faceWorkers: services.engine.stats().poolSize }, 'face-oidc listening');
 
   let closing: Promise<void> | null = null;
@@ -52,6 +54,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
       await drained;
       clearTimeout(timer);
+      await retention.stop();
       await services.close();
       logger.info('face-oidc stopped');
     })());

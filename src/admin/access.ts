@@ -1,0 +1,97 @@
+import Router from '@koa/router';
+import type { Context, Next } from 'koa';
+import type { User, UserStore } from '../accounts/users.js';
+import type { AuditLog } from '../audit/index.js';
+import { ACR, acrRank } from '../oidc/acr.js';
+import type { Csrf } from '../web/csrf.js';
+import { HttpError } from '../web/errors.js';
+import type { RelyingParty, RpSession } from '../web/relying-party.js';
+import { render } from '../web/views.js';
+import type { AdminState } from './page.js';
+
+export interface AccessDeps {
+  rp: RelyingParty;
+  users: UserStore;
+  csrf: Csrf;
+  audit: AuditLog;
+}
+
+const isAdmin = (user: User | null): user is User => !!user && user.status === 'ACTIVE' && user.roles.includes('admin');
+const binding = (session: RpSession) => `admin:${session.sid}`;
+/** The console's client requires face, and the provider enforces it; checked again here as defence in depth. */
+const faceVerified = (session: RpSession) => acrRank(session.claims.acr as string | undefined) >= acrRank(ACR.face);
+/** Only paths inside the console: a crafted `next` must not turn sign-in into an open redirect. */
+const safeNext = (next: unknown) => (typeof next === 'string' && /^\/admin(\/|$|\?)/.test(next) ? next : '/admin/users');
+
+/**
+ * The console is an OIDC client of this provider (code + PKCE, face required by the client's registration). Its
+ * own session lives in the shared store; every request re-reads the account, so removing the admin role or
+ * disabling the account takes effect at once.
+ */
+export function accessRouter(deps: AccessDeps): Router {
+  const router = new Router({ prefix: '/admin' });
+
+  router.get('/login', async (ctx) => {
+    await deps.rp.login(ctx, safeNext(ctx.query.next));
+  });
+
+  router.get('/callback', async (ctx) => {
+    const { session, returnTo } = await deps.rp.callback(ctx);
+    const user = await deps.users.byId(session.sub);
+    const ok = isAdmin(user) && faceVerified(session);
+    await deps.audit.record({
+      type: 'admin.signin',
+      outcome: ok ? 'success' : 'failure',
+      reason: ok ? null : !isAdmin(user) ? 'NOT_ADMIN' : 'FACE_REQUIRED',
+      userId: session.sub,
+      actorId: session.sub,
+      ip: ctx.ip,
+      userAgent: ctx.get('user-agent'),
+      details: { acr: session.claims.acr ?? null, amr: session.claims.amr ?? [] },
+    });
+    ctx.redirect(safeNext(returnTo));
+  });
+
+  router.get('/signed-out', async (ctx) => {
+    await render(ctx, 'admin/signed-out', { title: 'Signed out' });
+  });
+
+  router.post('/logout', async (ctx) => {
+    const session = await deps.rp.session(ctx);
+    if (session) deps.csrf.verify(ctx, binding(session));
+    await deps.rp.logout(ctx);
+  });
+
+  return router;
+}
+
+/**
+ * Guards everything else under /admin: anonymous visitors are sent to sign in, signed-in people without the admin
+ * role (or without a face-verified session) get a 403 page, and every state-changing request must carry the
+ * session's CSRF token — checked here, before any handler runs.
+ */
+export function requireAdmin(deps: AccessDeps) {
+  return async (ctx: Context, next: Next) => {
+    const session = await deps.rp.session(ctx);
+    const reading = ctx.method === 'GET' || ctx.method === 'HEAD';
+    if (!session) {
+      if (reading) return ctx.redirect(`/admin/login?next=${encodeURIComponent(ctx.originalUrl)}`);
+      throw new HttpError(401, 'SIGN_IN_REQUIRED', 'Your admin session has ended. Sign in again and repeat the change.');
+    }
+    const state = ctx.state as Partial<AdminState>;
+    state.csrf = deps.csrf.token(binding(session));
+    const user = await deps.users.byId(session.sub);
+    if (!isAdmin(user) || !faceVerified(session)) {
+      return render(ctx, 'admin/forbidden', { title: 'Administrators only', csrf: state.csrf, name: user?.name ?? null }, 403);
+    }
+    state.adminUser = user;
+    if (!reading) {
+      // Multipart forms carry the token in their action's query string: the handler streams their body later.
+      if (ctx.request.is('multipart/form-data') && !ctx.get('x-csrf-token') && typeof ctx.query._csrf === 'string') {
+        ctx.request.headers['x-csrf-token'] = ctx.query._csrf;
+      }
+      deps.csrf.verify(ctx, binding(session));
+    }
+    await next();
+  };
+}

@@ -1,0 +1,171 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { ACR } from '../oidc/acr.js';
+import { ClientError, SUPPORTED_SCOPES, type AuthMethod, type Client, type ClientInput, type GrantType } from '../oidc/clients.js';
+import { HttpError } from '../web/errors.js';
+import { recordAction } from './actions.js';
+import type { AdminDeps } from './deps.js';
+import { checked, field, fields, formOf, lines, page, redirectDone, sentence, type Form } from './page.js';
+
+export const GRANT_TYPES: { value: GrantType; label: string }[] = [
+  { value: 'authorization_code', label: 'Authorization code (people sign in)' },
+  { value: 'client_credentials', label: 'Client credentials (backend, Face Match API)' },
+];
+
+export const ACR_CHOICES = [
+  { value: '', label: 'Default (face)' },
+  { value: ACR.password, label: 'Password only allowed' },
+  { value: ACR.face, label: 'Face with liveness' },
+  { value: ACR.mfa, label: 'Face and password' },
+];
+
+/** What the form shows: a stored client, or what was typed when it was refused. */
+interface AppValues {
+  name: string;
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  grantTypes: string[];
+  scopes: string[];
+  confidential: boolean;
+  authMethod: string;
+  requiredAcr: string;
+  firstParty: boolean;
+  allowPasswordOnly: boolean;
+}
+
+function valuesOf(c: Client): AppValues {
+  return {
+    name: c.name,
+    redirectUris: c.redirectUris,
+    postLogoutRedirectUris: c.postLogoutRedirectUris,
+    grantTypes: c.grantTypes,
+    scopes: c.scopes,
+    confidential: c.tokenEndpointAuthMethod !== 'none',
+    authMethod: c.tokenEndpointAuthMethod,
+    requiredAcr: c.requiredAcr ?? '',
+    firstParty: c.firstParty,
+    allowPasswordOnly: c.allowPasswordOnly,
+  };
+}
+
+function valuesFrom(form: Form, existing?: Client): AppValues {
+  const confidential = existing ? existing.tokenEndpointAuthMethod !== 'none' : field(form, 'client_type') !== 'public';
+  return {
+    name: field(form, 'name'),
+    redirectUris: lines(form, 'redirect_uris'),
+    postLogoutRedirectUris: lines(form, 'post_logout_redirect_uris'),
+    grantTypes: fields(form, 'grant_types'),
+    scopes: fields(form, 'scopes'),
+    confidential,
+    authMethod: confidential ? (field(form, 'auth_method') === 'client_secret_post' ? 'client_secret_post' : 'client_secret_basic') : 'none',
+    requiredAcr: field(form, 'required_acr'),
+    firstParty: checked(form, 'first_party'),
+    allowPasswordOnly: checked(form, 'allow_password_only'),
+  };
+}
+
+function inputOf(v: AppValues): ClientInput {
+  return {
+    name: v.name,
+    redirectUris: v.redirectUris,
+    postLogoutRedirectUris: v.postLogoutRedirectUris,
+    grantTypes: v.grantTypes as GrantType[],
+    scopes: v.scopes,
+    tokenEndpointAuthMethod: v.authMethod as AuthMethod,
+    requiredAcr: v.requiredAcr || null,
+    firstParty: v.firstParty,
+    allowPasswordOnly: v.allowPasswordOnly,
+  };
+}
+
+/** Apps (OIDC clients): list, register (secret shown once), edit, rotate the secret, delete. */
+export function appRoutes(router: Router, deps: AdminDeps): void {
+  const choices = { grantChoices: GRANT_TYPES, scopeChoices: SUPPORTED_SCOPES, acrChoices: ACR_CHOICES };
+
+  async function appParam(ctx: Context, editable = false): Promise<Client> {
+    const client = await deps.clients.get(String(ctx.params.clientId));
+    if (!client) throw new HttpError(404, 'APP_NOT_FOUND', 'This app does not exist (any more).');
+    if (editable && client.builtIn) throw new HttpError(400, 'APP_BUILT_IN', `${client.name} is built in: the server manages it.`);
+    return client;
+  }
+
+  router.get('/apps', async (ctx) => {
+    await page(ctx, 'apps/list', { title: 'Apps', section: 'apps', apps: await deps.clients.list(), acrChoices: ACR_CHOICES });
+  });
+
+  const renderForm = (ctx: Context, values: AppValues, client: Client | null, message: string | null = null, status = 200) =>
+    page(ctx, 'apps/form', { title: client ? client.name : 'Register an app', section: 'apps', values, client, message, ...choices }, status);
+
+  router.get('/apps/new', (ctx) =>
+    renderForm(ctx, {
+      name: '',
+      redirectUris: [],
+      postLogoutRedirectUris: [],
+      grantTypes: ['authorization_code'],
+      scopes: ['openid', 'profile', 'email'],
+      confidential: true,
+      authMethod: 'client_secret_basic',
+      requiredAcr: '',
+      firstParty: false,
+      allowPasswordOnly: false,
+    }, null),
+  );
+
+  router.post('/apps', async (ctx) => {
+    const values = valuesFrom(formOf(ctx));
+    let created;
+    try {
+      created = await deps.clients.create(inputOf(values));
+    } catch (err) {
+      if (err instanceof ClientError) return renderForm(ctx, values, null, sentence(err.message), 400);
+      throw err;
+    }
+    const { client, clientSecret } = created;
+    await recordAction(ctx, deps.audit, 'app.create', { clientId: client.clientId, details: { name: client.name, grantTypes: client.grantTypes } });
+    if (!clientSecret) return redirectDone(ctx, `/admin/apps/${encodeURIComponent(client.clientId)}`, 'app-saved');
+    await page(ctx, 'apps/secret', { title: 'App registered', section: 'apps', client, clientSecret, issuer: deps.config.issuer, created: true });
+  });
+
+  router.get('/apps/:clientId', async (ctx) => {
+    const client = await appParam(ctx);
+    await renderForm(ctx, valuesOf(client), client);
+  });
+
+  router.post('/apps/:clientId', async (ctx) => {
+    const client = await appParam(ctx, true);
+    const values = valuesFrom(formOf(ctx), client);
+    try {
+      await deps.clients.update(client.clientId, inputOf(values));
+    } catch (err) {
+      if (err instanceof ClientError) return renderForm(ctx, values, client, sentence(err.message), 400);
+      throw err;
+    }
+    await recordAction(ctx, deps.audit, 'app.update', { clientId: client.clientId, details: { name: values.name, redirectUris: values.redirectUris, grantTypes: values.grantTypes, scopes: values.scopes, requiredAcr: values.requiredAcr || null, firstParty: values.firstParty } });
+    redirectDone(ctx, `/admin/apps/${encodeURIComponent(client.clientId)}`, 'app-saved');
+  });
+
+  router.post('/apps/:clientId/rotate-secret', async (ctx) => {
+    const client = await appParam(ctx, true);
+    let clientSecret: string;
+    try {
+      clientSecret = await deps.clients.rotateSecret(client.clientId);
+    } catch (err) {
+      if (err instanceof ClientError) return renderForm(ctx, valuesOf(client), client, sentence(err.message), 400);
+      throw err;
+    }
+    await recordAction(ctx, deps.audit, 'app.rotate_secret', { clientId: client.clientId });
+    await page(ctx, 'apps/secret', { title: 'New secret', section: 'apps', client, clientSecret, issuer: deps.config.issuer, created: false });
+  });
+
+  router.get('/apps/:clientId/delete', async (ctx) => {
+    const client = await appParam(ctx, true);
+    await page(ctx, 'apps/delete', { title: `Delete ${client.name}`, section: 'apps', client });
+  });
+
+  router.post('/apps/:clientId/delete', async (ctx) => {
+    const client = await appParam(ctx, true);
+    await deps.clients.delete(client.clientId);
+    await recordAction(ctx, deps.audit, 'app.delete', { clientId: client.clientId, details: { name: client.name } });
+    redirectDone(ctx, '/admin/apps', 'app-deleted');
+  });
+}

@@ -1,0 +1,124 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { AccountError, MIN_PASSWORD_LENGTH, type User } from '../accounts/users.js';
+import { PAGE_SIZE } from './accounts.js';
+import { recordAction } from './actions.js';
+import { userParam, type AdminDeps } from './deps.js';
+import { adminOf, checked, field, formOf, page, redirectDone, sentence } from './page.js';
+
+const statusFor = (err: AccountError) => (err.code === 'EMAIL_TAKEN' ? 409 : 400);
+
+/** Users: list with search and pagination, create, edit, disable/enable, unlock the face factor, delete. */
+export function userRoutes(router: Router, deps: AdminDeps): void {
+  router.get('/users', async (ctx) => {
+    const q = String(ctx.query.q ?? '').trim().slice(0, 200);
+    const current = Math.max(1, Number.parseInt(String(ctx.query.page ?? '1'), 10) || 1);
+    const { rows, total } = await deps.accounts.search(q, current, deps.engine.modelId);
+    await page(ctx, 'users/list', { title: 'Users', section: 'users', q, rows, total, current, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)) });
+  });
+
+  const renderNew = (ctx: Context, values: Record<string, unknown>, message: string | null = null, status = 200) =>
+    page(ctx, 'users/new', { title: 'New user', section: 'users', values, message, minPassword: MIN_PASSWORD_LENGTH }, status);
+
+  router.get('/users/new', (ctx) => renderNew(ctx, {}));
+
+  router.post('/users', async (ctx) => {
+    const form = formOf(ctx);
+    const values = { email: field(form, 'email'), name: field(form, 'name'), admin: checked(form, 'admin') };
+    let user: User;
+    try {
+      user = await deps.users.create({ ...values, password: field(form, 'password') || null, roles: values.admin ? ['admin'] : [] });
+    } catch (err) {
+      if (err instanceof AccountError) return renderNew(ctx, values, sentence(err.message), statusFor(err));
+      throw err;
+    }
+    await recordAction(ctx, deps.audit, 'user.create', { userId: user.id, details: { email: user.email, admin: values.admin } });
+    redirectDone(ctx, `/admin/users/${user.id}/enroll`, 'user-created');
+  });
+
+  async function renderUser(ctx: Context, user: User, message: string | null = null, status = 200, values?: Record<string, unknown>) {
+    const [templates, consent, failures, invite] = await Promise.all([
+      deps.templates.summary(user.id),
+      deps.prisma.biometricConsent.findFirst({ where: { userId: user.id, revokedAt: null }, orderBy: { givenAt: 'desc' } }),
+      deps.accounts.faceFailures(user),
+      deps.invites.pending(user.id),
+    ]);
+    await page(
+      ctx,
+      'users/show',
+      {
+        title: user.name,
+        section: 'users',
+        account: user,
+        values: values ?? { email: user.email, name: user.name, admin: user.roles.includes('admin') },
+        self: user.id === adminOf(ctx).id,
+        templates: templates.filter((t) => t.modelId === deps.engine.modelId).length,
+        outdated: templates.filter((t) => t.modelId !== deps.engine.modelId).length,
+        consent,
+        failures,
+        invite,
+        minPassword: MIN_PASSWORD_LENGTH,
+        message,
+      },
+      status,
+    );
+  }
+
+  router.get('/users/:id', async (ctx) => renderUser(ctx, await userParam(ctx, deps)));
+
+  router.post('/users/:id', async (ctx) => {
+    const user = await userParam(ctx, deps);
+    const form = formOf(ctx);
+    const input = {
+      email: field(form, 'email'),
+      name: field(form, 'name'),
+      admin: checked(form, 'admin'),
+      password: field(form, 'password') || null,
+      removePassword: checked(form, 'remove_password'),
+    };
+    let updated: User;
+    try {
+      updated = await deps.accounts.updateProfile(user, input, user.id === adminOf(ctx).id);
+    } catch (err) {
+      if (err instanceof AccountError) return renderUser(ctx, user, sentence(err.message), statusFor(err), input);
+      throw err;
+    }
+    const changed: string[] = (['email', 'name'] as const).filter((k) => updated[k] !== user[k]);
+    if (updated.roles.includes('admin') !== user.roles.includes('admin')) changed.push('roles');
+    if (updated.passwordHash !== user.passwordHash) changed.push('password');
+    await recordAction(ctx, deps.audit, 'user.update', { userId: user.id, details: { changed } });
+    redirectDone(ctx, `/admin/users/${user.id}`, 'user-saved');
+  });
+
+  router.post('/users/:id/status', async (ctx) => {
+    const user = await userParam(ctx, deps);
+    const disable = field(formOf(ctx), 'status') === 'disabled';
+    if (disable && user.id === adminOf(ctx).id) return renderUser(ctx, user, 'You cannot disable your own account.', 400);
+    await deps.accounts.setStatus(user, disable ? 'DISABLED' : 'ACTIVE');
+    await recordAction(ctx, deps.audit, disable ? 'user.disable' : 'user.enable', { userId: user.id });
+    redirectDone(ctx, `/admin/users/${user.id}`, disable ? 'user-disabled' : 'user-enabled');
+  });
+
+  router.post('/users/:id/unlock-face', async (ctx) => {
+    const user = await userParam(ctx, deps);
+    await deps.accounts.unlockFace(user);
+    await recordAction(ctx, deps.audit, 'user.face_unlock', { userId: user.id, details: { wasLocked: user.faceLockedAt !== null } });
+    redirectDone(ctx, `/admin/users/${user.id}`, 'face-unlocked');
+  });
+
+  router.get('/users/:id/delete', async (ctx) => {
+    const user = await userParam(ctx, deps);
+    const templates = await deps.prisma.faceTemplate.count({ where: { userId: user.id } });
+    await page(ctx, 'users/delete', { title: `Delete ${user.name}`, section: 'users', account: user, templates, self: user.id === adminOf(ctx).id });
+  });
+
+  router.post('/users/:id/delete', async (ctx) => {
+    const user = await userParam(ctx, deps);
+    if (user.id === adminOf(ctx).id) return renderUser(ctx, user, 'You cannot delete your own account.', 400);
+    const erased = await deps.accounts.delete(user);
+    // The record names the account for accountability; it holds no template, image or face data.
+    await recordAction(ctx, deps.audit, 'user.delete', { userId: user.id, details: { email: user.email, name: user.name, ...erased } });
+    redirectDone(ctx, '/admin/users', 'user-deleted');
+  });
+}
+

@@ -1,0 +1,40 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { createAdapterFactory, hasAccountIndex } from '../../src/oidc/adapter.js';
+import { hasRedis, REDIS_URL, requireService } from '../helpers/env.js';
+
+const kinds = [
+  { name: 'memory', redis: () => null },
+  ...(requireService('Redis', hasRedis) ? [{ name: 'Redis', redis: () => new Redis(`${REDIS_URL}/6`) }] : []),
+];
+
+describe.each(kinds)('account index of the $name adapter', ({ redis }) => {
+  const client = redis();
+  const { factory, close } = createAdapterFactory({ redis: client, loadClient: async () => undefined });
+  const account = `acct-${Math.random().toString(36).slice(2)}`;
+  afterAll(async () => {
+    close();
+    await client?.quit();
+  });
+
+  it('lists the live sessions and grants of an account, and forgets ended ones', async () => {
+    const sessions = factory('Session');
+    const grants = factory('Grant');
+    expect(hasAccountIndex(sessions)).toBe(true);
+    if (!hasAccountIndex(sessions) || !hasAccountIndex(grants)) return;
+    await sessions.upsert(`${account}-s1`, { accountId: account, loginTs: 1 }, 60);
+    await sessions.upsert(`${account}-s2`, { accountId: account, loginTs: 2 }, 60);
+    await sessions.upsert(`${account}-other`, { accountId: `${account}-x`, loginTs: 3 }, 60);
+    await sessions.upsert(`${account}-anonymous`, { uid: 'u' }, 60);
+    await grants.upsert(`${account}-g1`, { accountId: account, clientId: 'app' }, 60);
+
+    expect((await sessions.findByAccount(account)).map((s) => s.id).sort()).toEqual([`${account}-s1`, `${account}-s2`]);
+    expect((await grants.findByAccount(account)).map((g) => g.payload.clientId)).toEqual(['app']);
+
+    await sessions.destroy(`${account}-s1`);
+    expect((await sessions.findByAccount(account)).map((s) => s.id)).toEqual([`${account}-s2`]);
+    // A session that switched to another account leaves this account's list.
+    await sessions.upsert(`${account}-s2`, { accountId: `${account}-x`, loginTs: 4 }, 60);
+    expect(await sessions.findByAccount(account)).toEqual([]);
+  });
+});

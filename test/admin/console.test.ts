@@ -1,0 +1,352 @@
+import path from 'node:path';
+import * as oidc from 'openid-client';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Agent } from '../helpers/browserless.js';
+import { createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
+import { runCli, startServerProcess, type ServerProcess } from '../helpers/server.js';
+import { csrfOf, faceSignIn, fixture, FIXTURES, noFacePhoto, photoForm } from './helpers.js';
+
+const ADMIN = 'ada@example.com';
+const MEMBER = 'mo@example.com';
+
+/** The admin console over plain HTTP, with an admin session obtained through the real face sign-in. */
+describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis))('admin console (HTTP)', () => {
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let server: ServerProcess;
+  const admin = new Agent();
+  const member = new Agent();
+  let memberId: string;
+
+  const page = async (agent: Agent, p: string) => {
+    const res = await agent.request(`${server.url}${p}`);
+    return { res, html: await res.text() };
+  };
+  /** Posts a form from `from` (for its CSRF token) to `action`; returns the final page after redirects. */
+  const post = async (agent: Agent, from: string, action: string, fields: Record<string, string | string[]>) => {
+    const { html } = await page(agent, from);
+    const body = new URLSearchParams({ _csrf: csrfOf(html) });
+    for (const [k, v] of Object.entries(fields)) for (const one of [v].flat()) body.append(k, one);
+    const { res, url } = await agent.follow(`${server.url}${action}`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    return { res, url, html: await res.text() };
+  };
+  /** Runs one statement against the test database, e.g. to check that nothing was half-saved. */
+  const sql = async (q: string) => {
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      return (await c.query(q)).rows;
+    } finally {
+      await c.end();
+    }
+  };
+  const count = async (table: string, where = '') => (await sql(`select count(*)::int as n from ${table} ${where}`))[0].n as number;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const env = { DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/6`, SECRET_KEY: TEST_SECRET_KEY };
+    const a = await runCli(['user', 'create', '--email', ADMIN, '--name', 'Ada Admin', '--admin', '--photo', path.join(FIXTURES, 'admin-1.jpg'), '--consent', '--json'], env);
+    expect(a.code, a.stderr).toBe(0);
+    const m = await runCli(['user', 'create', '--email', MEMBER, '--name', 'Mo Member', '--photo', path.join(FIXTURES, 'member.jpg'), '--consent', '--json'], env);
+    expect(m.code, m.stderr).toBe(0);
+    memberId = JSON.parse(m.stdout).id;
+    server = await startServerProcess(env);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+  });
+
+  it('sends anonymous visitors to sign in, and signs the admin in with their face through this provider', async () => {
+    const anonymous = await new Agent().request(`${server.url}/admin/users?q=x`);
+    expect(anonymous.status).toBe(302);
+    expect(anonymous.headers.get('location')).toBe('/admin/login?next=%2Fadmin%2Fusers%3Fq%3Dx');
+    const post = await new Agent().request(`${server.url}/admin/users`, { method: 'POST', body: new URLSearchParams({ email: 'x@example.com', name: 'X' }) });
+    expect(post.status).toBe(401);
+
+    const { res, url } = await faceSignIn(admin, `${server.url}/admin/login?next=/admin/users`, ADMIN, fixture('admin-1.jpg'));
+    expect(new URL(url).pathname).toBe('/admin/users');
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('data-testid="admin-name">Ada Admin');
+    // Strict CSP, no inline code; admin pages are never cached.
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)/);
+    expect(html).not.toMatch(/\sstyle="/);
+  });
+
+  it('answers 403 to a signed-in account without the admin role', async () => {
+    const { res, html } = await (async () => {
+      const r = await faceSignIn(member, `${server.url}/admin/login`, MEMBER, fixture('member.jpg'));
+      return { res: r.res, html: await r.res.text() };
+    })();
+    expect(res.status).toBe(403);
+    expect(html).toContain('data-testid="forbidden"');
+    expect(html).toContain('Mo Member');
+    const form = await member.request(`${server.url}/admin/users`, { method: 'POST', body: new URLSearchParams({ _csrf: csrfOf(html), email: 'y@example.com', name: 'Y' }) });
+    expect(form.status).toBe(403);
+    expect(await count('users', "where email = 'y@example.com'")).toBe(0);
+  });
+
+  it('refuses a form without a valid CSRF token and saves nothing', async () => {
+    for (const token of [null, 'forged-token']) {
+      const body = new URLSearchParams({ email: 'csrf@example.com', name: 'Csrf' });
+      if (token) body.set('_csrf', token);
+      const res = await admin.request(`${server.url}/admin/users`, { method: 'POST', body });
+      expect(res.status).toBe(403);
+      expect(await res.text()).toContain('CSRF_TOKEN_INVALID');
+    }
+    // A token of another session (the member's) does not work either.
+    const { html } = await page(member, '/admin/users');
+    const res = await admin.request(`${server.url}/admin/users`, { method: 'POST', body: new URLSearchParams({ _csrf: csrfOf(html), email: 'csrf@example.com', name: 'Csrf' }) });
+    expect(res.status).toBe(403);
+    expect(await count('users', "where email = 'csrf@example.com'")).toBe(0);
+  });
+
+  let userId: string;
+
+  it('creates, searches, edits, disables and enables users; a duplicate email is refused clearly', async () => {
+    const created = await post(admin, '/admin/users/new', '/admin/users', { email: 'Dana@Example.com', name: 'Dana Doe' });
+    userId = /\/admin\/users\/([0-9a-f-]{36})\/enroll/.exec(created.url)![1];
+    expect(created.html).toContain('User created.');
+
+    const dup = await post(admin, '/admin/users/new', '/admin/users', { email: 'dana@example.com', name: 'Another Dana' });
+    expect(dup.res.status).toBe(409);
+    expect(dup.html).toMatch(/data-testid="form-error">A user with email dana@example.com already exists\./);
+    expect(dup.html).toContain('value="Another Dana"');
+    expect(await count('users', "where email = 'dana@example.com'")).toBe(1);
+
+    const bad = await post(admin, '/admin/users/new', '/admin/users', { email: 'not-an-email', name: 'Nobody' });
+    expect(bad.res.status).toBe(400);
+    expect(bad.html).toContain('is not a valid email address');
+
+    expect((await page(admin, '/admin/users?q=DANA')).html).toContain('dana@example.com');
+    expect((await page(admin, '/admin/users?q=zzz')).html).toContain('No user matches');
+    await sql(`insert into users (id, email, name, updated_at) select gen_random_uuid(), 'bulk' || g || '@example.com', 'Bulk ' || lpad(g::text, 2, '0'), now() from generate_series(1, 30) g`);
+    const first = await page(admin, '/admin/users?q=bulk');
+    expect(first.html).toContain('Page 1 of 2');
+    expect(first.html).toContain('href="/admin/users?q=bulk&amp;page=2"');
+    const second = await page(admin, '/admin/users?q=bulk&page=2');
+    expect(second.html.match(/>Bulk \d\d</g)).toEqual(['>Bulk 26<', '>Bulk 27<', '>Bulk 28<', '>Bulk 29<', '>Bulk 30<']);
+
+    const taken = await post(admin, `/admin/users/${userId}`, `/admin/users/${userId}`, { email: MEMBER, name: 'Dana Doe' });
+    expect(taken.res.status).toBe(409);
+    expect(taken.html).toContain(`Another user already has the email ${MEMBER}.`);
+    const saved = await post(admin, `/admin/users/${userId}`, `/admin/users/${userId}`, { email: 'dana@example.com', name: 'Dana D. Doe' });
+    expect(saved.html).toContain('Changes saved.');
+    expect(saved.html).toContain('Dana D. Doe');
+
+    const disabled = await post(admin, `/admin/users/${userId}`, `/admin/users/${userId}/status`, { status: 'disabled' });
+    expect(disabled.html).toContain('User disabled');
+    expect((await post(admin, `/admin/users/${userId}`, `/admin/users/${userId}/status`, { status: 'active' })).html).toContain('User enabled.');
+  });
+
+  it('enrolls only after consent, shows the verdict of every photo, and refuses bad photos without saving', async () => {
+    const { html } = await page(admin, `/admin/users/${userId}/enroll`);
+    const csrf = csrfOf(html);
+    const preview = (photo: Buffer) =>
+      admin.request(`${server.url}/admin/users/${userId}/enroll/preview`, { method: 'POST', body: photoForm(photo), headers: { 'x-csrf-token': csrf, accept: 'application/json' } });
+
+    const noConsent = await preview(fixture('user-1.jpg'));
+    expect(noConsent.status).toBe(409);
+    expect(await noConsent.json()).toMatchObject({ error: 'CONSENT_REQUIRED' });
+    const unticked = await post(admin, `/admin/users/${userId}/enroll`, `/admin/users/${userId}/consent`, {});
+    expect(unticked.res.status).toBe(400);
+    const consented = await post(admin, `/admin/users/${userId}/enroll`, `/admin/users/${userId}/consent`, { confirm: 'on' });
+    expect(consented.html).toContain('data-testid="consent-status"');
+    expect(consented.html).toContain('by Ada Admin');
+
+    const good = await (await preview(fixture('user-1.jpg'))).json();
+    expect(good.verdict).toMatchObject({ ok: true, issues: [], width: 480, height: 640 });
+    expect(good.verdict.face.box.width).toBeGreaterThan(100);
+
+    const two = await (await preview(fixture('two-faces.jpg'))).json();
+    expect(two.verdict.ok).toBe(false);
+    expect(two.verdict.issues.map((i: { code: string }) => i.code)).toContain('MULTIPLE_FACES');
+    expect(two.verdict.faces).toHaveLength(2);
+
+    const none = await (await preview(await noFacePhoto())).json();
+    expect(none.verdict).toMatchObject({ ok: false, face: null, faces: [] });
+    expect(none.verdict.issues[0]).toMatchObject({ code: 'FACE_NOT_FOUND', message: expect.stringMatching(/No face found/) });
+
+    // 20 MB: refused while streaming, with a message a person can act on.
+    const big = Buffer.alloc(20 * 1024 * 1024, 0xff);
+    const tooLarge = await preview(big);
+    expect(tooLarge.status).toBe(413);
+    expect((await tooLarge.json()).message).toMatch(/larger than the limit of 15 MB/);
+
+    // The no-script form: the page itself shows the reasons.
+    const rejected = await admin.request(`${server.url}/admin/users/${userId}/enroll?_csrf=${encodeURIComponent(csrf)}`, { method: 'POST', body: photoForm(fixture('two-faces.jpg')) });
+    expect(rejected.status).toBe(422);
+    expect(await rejected.text()).toContain('<code>MULTIPLE_FACES</code>');
+    const oversized = await admin.request(`${server.url}/admin/users/${userId}/enroll?_csrf=${encodeURIComponent(csrf)}`, { method: 'POST', body: photoForm(big) });
+    expect(oversized.status).toBe(413);
+    expect(await oversized.text()).toContain('data-testid="form-error">A photo is larger than the limit of 15 MB');
+    expect(await count('face_templates', `where user_id = '${userId}'`)).toBe(0);
+
+    const accepted = await admin.request(`${server.url}/admin/users/${userId}/enroll`, { method: 'POST', body: photoForm(fixture('user-1.jpg'), { source: 'upload' }), headers: { 'x-csrf-token': csrf, accept: 'application/json' } });
+    expect(accepted.status).toBe(200);
+    expect(await accepted.json()).toMatchObject({ ok: true, template: { source: 'upload' } });
+    const second = await admin.request(`${server.url}/admin/users/${userId}/enroll`, { method: 'POST', body: photoForm(fixture('user-2.jpg'), { source: 'camera' }), headers: { 'x-csrf-token': csrf, accept: 'application/json' } });
+    expect(second.status).toBe(200);
+    expect(await count('face_templates', `where user_id = '${userId}'`)).toBe(2);
+
+    const listed = await page(admin, `/admin/users/${userId}/enroll`);
+    expect(listed.html.match(/data-testid="template-row"/g)).toHaveLength(2);
+    const templateId = /\/templates\/([0-9a-f-]{36})\/delete/.exec(listed.html)![1];
+    const removed = await post(admin, `/admin/users/${userId}/enroll`, `/admin/users/${userId}/templates/${templateId}/delete`, {});
+    expect(removed.html).toContain('Face template removed.');
+    expect(await count('face_templates', `where user_id = '${userId}'`)).toBe(1);
+  });
+
+  it('self-enrolls through a single-use invite link: own consent, then a selfie with the liveness check', async () => {
+    const created = await post(admin, '/admin/users/new', '/admin/users', { email: 'ivy@example.com', name: 'Ivy Invite' });
+    const ivy = /\/admin\/users\/([0-9a-f-]{36})\/enroll/.exec(created.url)![1];
+    const invited = await post(admin, `/admin/users/${ivy}/enroll`, `/admin/users/${ivy}/invite`, {});
+    const link = /value="([^"]+)" data-testid="invite-link"/.exec(invited.html)![1];
+    expect(link).toMatch(/\/enroll\/[\w-]{40,}$/);
+    const person = new Agent();
+    const first = await person.request(link);
+    const firstHtml = await first.text();
+    expect(firstHtml).toContain('data-testid="consent-text"');
+    const agreed = await person.submit(link, firstHtml, /action="([^"]+consent)"/.exec(firstHtml)![1], { agree: 'yes' });
+    const capturePage = await agreed.res.text();
+    const photoUrl = new URL(/data-photo-url="([^"]+)"/.exec(capturePage)![1], link).href;
+    const csrf = /data-csrf="([^"]+)"/.exec(capturePage)![1];
+    const send = (photo: Buffer) => person.request(photoUrl, { method: 'POST', body: photoForm(photo), headers: { 'x-csrf-token': csrf, accept: 'application/json' } });
+
+    const refused = await send(fixture('two-faces.jpg'));
+    expect(refused.status).toBe(422);
+    expect(await refused.json()).toMatchObject({ ok: false, code: 'QUALITY_REJECTED' });
+    const ok = await send(fixture('user-2.jpg'));
+    expect(ok.status).toBe(200);
+    const done = await person.follow(new URL((await ok.json()).redirect, link).href);
+    expect(await done.res.text()).toContain('data-testid="enroll-done"');
+    // Single use.
+    expect((await person.request(link)).status).toBe(410);
+    expect((await send(fixture('user-1.jpg'))).status).toBe(410);
+    expect(await count('biometric_consents', `where user_id = '${ivy}' and collected_by = 'self'`)).toBe(1);
+    expect(await count('face_templates', `where user_id = '${ivy}' and source = 'invite'`)).toBe(1);
+  });
+
+  it('registers apps: invalid redirect URIs are refused, the secret is shown once and works, rotation and deletion', async () => {
+    const form = { name: 'Acme Portal', redirect_uris: 'https://portal.acme.test/cb#frag', grant_types: ['authorization_code', 'client_credentials'], scopes: ['openid', 'profile', 'face:match'], client_type: 'confidential', required_acr: '' };
+    const invalid = await post(admin, '/admin/apps/new', '/admin/apps', form);
+    expect(invalid.res.status).toBe(400);
+    expect(invalid.html).toContain('data-testid="form-error">Redirect URI &#34;https://portal.acme.test/cb#frag&#34; must not contain a fragment.');
+    expect(invalid.html).toContain('Acme Portal');
+    expect(await count('clients', "where name = 'Acme Portal'")).toBe(0);
+
+    const created = await post(admin, '/admin/apps/new', '/admin/apps', { ...form, redirect_uris: 'https://portal.acme.test/cb\nhttps://portal.acme.test/cb2' });
+    const clientId = /data-testid="app-client-id">([^<]+)</.exec(created.html)![1];
+    const secret = /value="([^"]+)" data-testid="app-client-secret"/.exec(created.html)![1];
+    const config = await oidc.discovery(new URL(server.url), clientId, secret, oidc.ClientSecretBasic(secret), { execute: [oidc.allowInsecureRequests] });
+    expect((await oidc.clientCredentialsGrant(config, { scope: 'face:match' })).access_token).toBeTruthy();
+    // Not shown again.
+    expect((await page(admin, `/admin/apps/${clientId}`)).html).not.toContain(secret);
+
+    const edited = await post(admin, `/admin/apps/${clientId}`, `/admin/apps/${clientId}`, { ...form, redirect_uris: 'https://portal.acme.test/new', first_party: 'on', required_acr: 'urn:face-oidc:acr:face+pwd' });
+    expect(edited.html).toContain('App saved.');
+    expect(edited.html).toContain('https://portal.acme.test/new');
+
+    const rotated = await post(admin, `/admin/apps/${clientId}`, `/admin/apps/${clientId}/rotate-secret`, {});
+    const newSecret = /value="([^"]+)" data-testid="app-client-secret"/.exec(rotated.html)![1];
+    expect(newSecret).not.toBe(secret);
+    await expect(oidc.clientCredentialsGrant(config, { scope: 'face:match' })).rejects.toMatchObject({ status: 401 });
+
+    const deleted = await post(admin, `/admin/apps/${clientId}/delete`, `/admin/apps/${clientId}/delete`, {});
+    expect(deleted.html).toContain('App deleted');
+    expect(await count('clients', `where client_id = '${clientId}'`)).toBe(0);
+    const builtIn = await post(admin, '/admin/apps', '/admin/apps/face-oidc-admin/delete', {});
+    expect(builtIn.res.status).toBe(400);
+  });
+
+  it('lists a person’s sessions and grants and revokes them', async () => {
+    const before = await page(admin, `/admin/users/${memberId}/sessions`);
+    expect(before.html.match(/data-testid="session-row"/g)).toHaveLength(1);
+    expect(before.html).toContain('face-oidc admin console');
+    const ref = /\/sessions\/([0-9a-f]{32})\/revoke/.exec(before.html)![1];
+    const revoked = await post(admin, `/admin/users/${memberId}/sessions`, `/admin/users/${memberId}/sessions/${ref}/revoke`, {});
+    expect(revoked.html).toContain('Revoked.');
+    expect(revoked.html).toContain('data-testid="sessions-empty"');
+    // The member's provider session is gone: signing in again starts from the identifier.
+    const again = await member.follow(`${server.url}/admin/login`);
+    expect(await again.res.text()).toContain('data-testid="login-identifier"');
+  });
+
+  it('shows sign-in attempts and admin actions with filters, a detail view and a CSV export', async () => {
+    const faces = await page(admin, `/admin/audit?type=signin.&user=${encodeURIComponent(MEMBER)}`);
+    expect(faces.html).toContain('data-type="signin.face"');
+    expect(faces.html).not.toContain('data-type="admin.');
+    const id = /href="\/admin\/audit\/(\d+)"/.exec(faces.html)![1];
+    const detail = await page(admin, `/admin/audit/${id}`);
+    expect(detail.html).toMatch(/<dt>similarity<\/dt>\s*<dd>\s*(0\.\d+|1)\s*<\/dd>/);
+    expect(detail.html).toMatch(/<dt>liveness<\/dt>\s*<dd>\s*(0\.\d+|1)\s*<\/dd>/);
+    expect(detail.html).toContain('data-testid="audit-user-agent"');
+
+    const actions = await page(admin, '/admin/audit?type=admin.&outcome=success');
+    expect(actions.html).toContain('data-type="admin.user.create"');
+    expect(actions.html).toContain('data-type="admin.app.rotate_secret"');
+    const failures = await page(admin, '/admin/audit?outcome=failure&type=admin.');
+    expect(failures.html).toContain('data-type="admin.signin"');
+    const future = await page(admin, '/admin/audit?from=2999-01-01');
+    expect(future.html).toContain('No events match these filters');
+    expect((await page(admin, '/admin/audit?from=yesterday')).html).toContain('Enter times as YYYY-MM-DD');
+
+    const csv = await admin.request(`${server.url}/admin/audit.csv?type=admin.`);
+    expect(csv.headers.get('content-type')).toContain('text/csv');
+    expect(csv.headers.get('content-disposition')).toMatch(/attachment; filename="face-oidc-audit-\d{4}-\d{2}-\d{2}\.csv"/);
+    const lines = (await csv.text()).trim().split('\r\n');
+    expect(lines[0]).toBe('id,at,type,outcome,reason,user_id,actor_id,client_id,ip,user_agent,details');
+    expect(lines.slice(1).every((l) => l.split(',')[2].startsWith('admin.'))).toBe(true);
+    expect(lines.length).toBeGreaterThan(10);
+  });
+
+  it('changes settings with validation, audited', async () => {
+    const bad = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-4', livenessThreshold: '0.7', faceFailuresBeforeDelay: '5', failureDelaySeconds: '10', faceFailuresBeforeLockout: '50', templateRetentionDays: '2000', auditRetentionDays: '365' });
+    expect(bad.res.status).toBe(400);
+    expect(bad.html).toContain('Delay per attempt must be at least 30.');
+    expect(bad.html).toContain('Template retention must be at most 1095.');
+    const ok = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-5', livenessThreshold: '0.8', faceFailuresBeforeDelay: '5', failureDelaySeconds: '30', faceFailuresBeforeLockout: '50', templateRetentionDays: '1095', auditRetentionDays: '400', keepImages: 'on' });
+    expect(ok.html).toContain('Settings saved.');
+    expect(ok.html).toMatch(/value="far-1e-5" selected/);
+    const audit = await page(admin, '/admin/audit?type=admin.');
+    expect(audit.html).toContain('data-type="admin.settings.update"');
+    const ran = await post(admin, '/admin/settings', '/admin/settings/retention/run', {});
+    expect(ran.html).toContain('data-testid="retention-result"');
+  });
+
+  it('re-enables face sign-in after a lockout', async () => {
+    await sql(`update users set face_locked_at = now() where id = '${memberId}'`);
+    const locked = await page(admin, `/admin/users/${memberId}`);
+    expect(locked.html).toContain('>Locked</span>');
+    const unlocked = await post(admin, `/admin/users/${memberId}`, `/admin/users/${memberId}/unlock-face`, {});
+    expect(unlocked.html).toContain('Face sign-in re-enabled');
+    expect(await count('users', `where id = '${memberId}' and face_locked_at is null`)).toBe(1);
+  });
+
+  it('deletes a user with their face data and sessions, keeping an audit record without biometric data', async () => {
+    const self = await page(admin, '/admin/users?q=ada');
+    const adminId = /href="\/admin\/users\/([0-9a-f-]{36})"/.exec(self.html)![1];
+    const refusedSelf = await post(admin, `/admin/users/${adminId}`, `/admin/users/${adminId}/delete`, {});
+    expect(refusedSelf.res.status).toBe(400);
+
+    const deleted = await post(admin, `/admin/users/${userId}/delete`, `/admin/users/${userId}/delete`, {});
+    expect(deleted.html).toContain('User deleted');
+    expect(await count('users', `where id = '${userId}'`)).toBe(0);
+    expect(await count('face_templates', `where user_id = '${userId}'`)).toBe(0);
+    expect(await count('audit_events', `where type = 'admin.user.delete' and user_id = '${userId}' and details->>'email' = 'dana@example.com' and details->>'templates' = '1'`)).toBe(1);
+    expect((await admin.request(`${server.url}/admin/users/${userId}`)).status).toBe(404);
+  });
+
+  it('signs out through the provider', async () => {
+    const { html } = await page(admin, '/admin/users');
+    const out = await admin.request(`${server.url}/admin/logout`, { method: 'POST', body: new URLSearchParams({ _csrf: csrfOf(html) }) });
+    expect(out.status).toBe(302);
+    const endSession = new URL(out.headers.get('location')!);
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${server.url}/admin/signed-out`);
+    expect((await admin.request(`${server.url}/admin/users`)).headers.get('location')).toMatch(/^\/admin\/login/);
+  });
+});
