@@ -1,12 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/index.js';
 import { EnrollmentError, enrollPhoto } from '../enrollment/index.js';
-import { createFaceEngine, MATCH_PRESETS, runBench, runEval, type FaceEngine } from '../face/index.js';
+import { createFaceEngine, MATCH_PRESETS, runEval, type FaceEngine } from '../face/index.js';
 import type { AuthMethod, GrantType } from '../oidc/clients.js';
 import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.js';
 import { createLogger } from '../ops/logger.js';
 import { openServices, type Services } from '../server/services.js';
 import { startServer } from '../server/start.js';
+import { formatBenchmarks, runAllBenchmarks, TARGETS } from './bench.js';
 import { print, table } from './output.js';
 import { UsageError } from './usage.js';
 
@@ -205,8 +206,8 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
   async bench(config, args) {
     const seconds = str(args, 'seconds');
     if (seconds !== undefined && !(Number(seconds) > 0)) throw new UsageError('--seconds takes a positive number');
-    const result = await runBench({ modelsDir: config.modelsDir, poolSize: config.face.poolSize, image: str(args, 'image'), seconds: seconds ? Number(seconds) : undefined });
-    print(args.json, result);
+    const result = await runAllBenchmarks(config, { image: str(args, 'image'), seconds: seconds ? Number(seconds) : undefined });
+    print(args.json, { ...result, targets: TARGETS }, formatBenchmarks(result));
   },
 };
 

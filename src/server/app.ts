@@ -1,19 +1,25 @@
 import path from 'node:path';
 import { bodyParser } from '@koa/bodyparser';
 import Koa, { type Context, type Next } from 'koa';
+import type Provider from 'oidc-provider';
 import serve from 'koa-static';
-import { ROOT_DIR } from '../config/index.js';
+import { APP_VERSION, ROOT_DIR } from '../config/index.js';
+import { createApiRouter } from '../api/index.js';
+import { adminRouters } from '../admin/index.js';
 import { bootstrapRouter } from '../bootstrap/index.js';
 import { demoRouter } from '../demo/router.js';
+import { InviteStore } from '../enrollment/invites.js';
+import { selfEnrollmentRouter } from '../enrollment/router.js';
 import { InteractionKit } from '../interaction/kit.js';
 import { createInteractionRouter } from '../interaction/router.js';
+import { faceStep } from '../interaction/steps/face.js';
 import { passwordStep } from '../interaction/steps/password.js';
 import { healthRouter } from '../ops/health.js';
 import { observe } from '../ops/http.js';
 import { errorHandler } from '../web/errors.js';
 import { RelyingParty } from '../web/relying-party.js';
 import { securityHeaders } from '../web/security.js';
-import { DEMO_CLIENT_ID } from './builtin-clients.js';
+import { ADMIN_CLIENT_ID, DEMO_CLIENT_ID } from './builtin-clients.js';
 import type { ServerServices } from './services.js';
 
 export interface AppHandle {
@@ -29,12 +35,31 @@ function parseBodiesUnder(prefixes: string[]) {
   return (ctx: Context, next: Next) => (prefixes.some((p) => ctx.path.startsWith(p)) ? parse(ctx, next) : next());
 }
 
+/** Files of views/static at /static/…, where every page links them; anything else there is a 404. */
+function staticUnder(prefix: string, dir: string) {
+  const files = serve(dir, { maxage: 3600_000, index: false, defer: false });
+  return async (ctx: Context, next: Next) => {
+    if (!ctx.path.startsWith(`${prefix}/`)) return next();
+    ctx.path = ctx.path.slice(prefix.length);
+    await files(ctx, async () => {
+      ctx.status = 404;
+    });
+  };
+}
+
+/** Resolves a Face Match API bearer token: client_credentials tokens only, unexpired (revoked ones are gone). */
+async function clientCredentials(provider: Provider, token: string) {
+  const found = await provider.ClientCredentials.find(token);
+  if (!found?.clientId || found.isExpired) return null;
+  return { clientId: found.clientId, scopes: (found.scope ?? '').split(' ').filter(Boolean) };
+}
+
 export function createApp(s: ServerServices): AppHandle {
   const { config, provider } = s;
   const app = new Koa({ proxy: config.proxy });
   let internalBase = `http://127.0.0.1:${config.port}`;
   const draining = { value: false };
-  app.keys = provider.app.keys;
+  app.keys = provider.keys;
 
   const kit = new InteractionKit({
     config,
@@ -47,16 +72,16 @@ export function createApp(s: ServerServices): AppHandle {
     audit: s.audit,
     metrics: s.metrics,
     settings: s.settings,
-    faceModelId: () => s.engine.modelId,
+    engine: s.engine,
   });
-  const rp = (name: string, clientId: string, base: string) =>
+  const rp = (name: string, clientId: string, base: string, postLogoutPath = base) =>
     new RelyingParty({
       name,
       issuer: config.issuer,
       internalBase: () => internalBase,
       clientId,
       redirectPath: `${base}/callback`,
-      postLogoutPath: base,
+      postLogoutPath,
       scope: 'openid profile email',
       sessionTtl: 8 * 3600,
       kv: s.kv,
@@ -65,14 +90,19 @@ export function createApp(s: ServerServices): AppHandle {
   app.use(observe(s.logger, s.metrics));
   app.use(errorHandler(s.logger));
   app.use(securityHeaders());
-  app.use(serve(path.join(ROOT_DIR, 'views', 'static'), { maxage: 3600_000, index: false, defer: false }));
-  app.use(parseBodiesUnder(['/interaction/', '/bootstrap/', '/demo/', '/admin']));
+  app.use(staticUnder('/static', path.join(ROOT_DIR, 'views', 'static')));
+  app.use(parseBodiesUnder(['/interaction/', '/bootstrap/', '/demo/', '/admin', '/enroll/']));
+  const invites = new InviteStore(s.prisma);
 
   const routers = [
     healthRouter({ database: () => s.db.ping(), store: () => s.kv.ping(), models: () => s.engine.ready }, s.metrics, () => draining.value),
-    createInteractionRouter(kit, [passwordStep]),
-    bootstrapRouter({ prisma: s.prisma, audit: s.audit, csrf: s.csrf, afterCreate: () => '/demo' }),
+    createInteractionRouter(kit, [passwordStep, faceStep]),
+    // The first admin enrolls their face right away: the console itself requires a face sign-in.
+    bootstrapRouter({ prisma: s.prisma, audit: s.audit, csrf: s.csrf, afterCreate: async (userId) => `/enroll/${(await invites.create(userId, userId, 1)).token}` }),
+    selfEnrollmentRouter({ ...s, invites, maxUploadBytes: config.face.maxUploadBytes }),
+    ...adminRouters(s, rp('admin', ADMIN_CLIENT_ID, '/admin', '/admin/signed-out'), invites),
     ...(config.demo ? [demoRouter(rp('demo', DEMO_CLIENT_ID, '/demo'))] : []),
+    createApiRouter({ ...s, appVersion: APP_VERSION, authenticate: (token) => clientCredentials(provider, token) }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
 
