@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
-import busboy from 'busboy';
 import type { Context } from 'koa';
 import { z } from 'zod';
+import { MultipartError, readMultipart } from '../web/multipart.js';
 import { ApiError, IMAGE_FIELDS, upper, type ImageField } from './errors.js';
 
 /** A validated match request: exactly one reference (an image or an account) besides the selfie. */
@@ -35,70 +35,23 @@ function tooLarge(field: ImageField, maxBytes: number): ApiError {
   return new ApiError(`${upper(field)}_IMAGE_TOO_LARGE`, `${field} is larger than ${maxBytes} bytes`);
 }
 
-/**
- * Streams a multipart body through busboy. Each file stops being buffered at the size limit (busboy discards the
- * rest), so an oversized upload never sits in memory; the request is still read to its end so that the error
- * response reaches the client on a healthy connection.
- */
-function readMultipart(req: IncomingMessage, maxBytes: number): Promise<RawRequest> {
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers: req.headers,
-        limits: { fileSize: maxBytes, files: IMAGE_FIELDS.length, fields: 8, fieldSize: MAX_TEXT_FIELD, parts: 12 },
-      });
-    } catch (err) {
-      reject(new ApiError('INVALID_REQUEST', `the multipart body cannot be read: ${(err as Error).message}`));
-      return;
-    }
-    const images: RawRequest['images'] = {};
-    const fields: Record<string, string> = {};
-    const pending: Promise<void>[] = [];
-    let failure: ApiError | null = null;
-    const fail = (err: ApiError) => {
-      failure ??= err;
-    };
-
-    parser.on('file', (name, stream) => {
-      if (!isImageField(name)) {
-        stream.resume();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('limit', () => {
-        chunks.length = 0;
-        fail(tooLarge(name, maxBytes));
-      });
-      pending.push(
-        new Promise((done) =>
-          stream.on('end', () => {
-            if (!stream.truncated) images[name] = Buffer.concat(chunks);
-            done();
-          }),
-        ),
-      );
-    });
-    parser.on('field', (name, value, info) => {
-      if (info.valueTruncated) fail(new ApiError('INVALID_REQUEST', `${name} is longer than ${MAX_TEXT_FIELD} characters`));
-      fields[name] = value;
-    });
-    const tooManyParts = () => fail(new ApiError('PAYLOAD_TOO_LARGE', 'the body has too many parts'));
-    parser.on('partsLimit', tooManyParts);
-    parser.on('filesLimit', tooManyParts);
-    parser.on('fieldsLimit', tooManyParts);
-    parser.on('error', (err: Error) => {
-      req.unpipe(parser);
-      req.resume();
-      reject(new ApiError('INVALID_REQUEST', `the multipart body is malformed: ${err.message}`));
-    });
-    parser.on('close', () => {
-      void Promise.all(pending).then(() => (failure ? reject(failure) : resolve({ images, fields })));
-    });
-    req.on('error', () => reject(interrupted()));
-    req.pipe(parser);
-  });
+/** Multipart images and text fields, with the engine's limits and the API's error codes. */
+async function readMultipartRequest(req: IncomingMessage, maxBytes: number): Promise<RawRequest> {
+  let body;
+  try {
+    body = await readMultipart(req, { acceptFile: isImageField, maxFileBytes: maxBytes, maxFiles: IMAGE_FIELDS.length, maxFields: 8, maxFieldBytes: MAX_TEXT_FIELD });
+  } catch (err) {
+    if (!(err instanceof MultipartError)) throw err;
+    const p = err.problem;
+    if (p.kind === 'file-too-large') throw tooLarge(p.field as ImageField, maxBytes);
+    if (p.kind === 'too-many-parts') throw new ApiError('PAYLOAD_TOO_LARGE', 'the body has too many parts');
+    if (p.kind === 'field-too-long') throw new ApiError('INVALID_REQUEST', `${p.field} is longer than ${MAX_TEXT_FIELD} characters`);
+    if (p.kind === 'interrupted') throw interrupted();
+    throw new ApiError('INVALID_REQUEST', `the multipart body is malformed: ${p.detail}`);
+  }
+  const images: RawRequest['images'] = {};
+  for (const { field, data } of body.files) images[field as ImageField] = data;
+  return { images, fields: body.fields };
 }
 
 /** Reads a JSON body up to `maxBytes`; past the limit the rest is drained and discarded. */
@@ -179,7 +132,7 @@ export async function parseMatchRequest(ctx: Context, maxImageBytes: number): Pr
   const limit = multipart ? multipartLimit(maxImageBytes) : jsonLimit(maxImageBytes);
   if (declared > limit) throw new ApiError('PAYLOAD_TOO_LARGE', `the body is larger than ${limit} bytes`);
 
-  const raw = multipart ? await readMultipart(ctx.req, maxImageBytes) : await readJsonRequest(ctx.req, maxImageBytes);
+  const raw = multipart ? await readMultipartRequest(ctx.req, maxImageBytes) : await readJsonRequest(ctx.req, maxImageBytes);
   const text = textFields.safeParse(raw.fields);
   if (!text.success) {
     const issue = text.error.issues[0];

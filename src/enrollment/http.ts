@@ -1,7 +1,7 @@
-import busboy from 'busboy';
 import type { Context } from 'koa';
 import { FaceError, QUALITY_MESSAGES } from '../face/index.js';
 import { HttpError } from '../web/errors.js';
+import { MultipartError, readMultipart } from '../web/multipart.js';
 
 export interface PhotoUpload {
   photos: Buffer[];
@@ -14,74 +14,27 @@ function megabytes(bytes: number): string {
   return `${Math.round((bytes / 1024 / 1024) * 10) / 10} MB`;
 }
 
-/**
- * Reads photos from a multipart/form-data body. Busboy stops buffering a file at `maxBytes` and discards the rest,
- * so an oversized upload never sits in memory; the body is still read to its end so the 413 reaches the browser
- * on a healthy connection instead of as a reset.
- */
-export function readPhotos(ctx: Context, opts: { maxBytes: number; maxFiles: number; field?: string }): Promise<PhotoUpload> {
+/** Reads photos from a multipart/form-data body, with the size limit enforced while streaming. */
+export async function readPhotos(ctx: Context, opts: { maxBytes: number; maxFiles: number; field?: string }): Promise<PhotoUpload> {
   const field = opts.field ?? 'photo';
   if (!ctx.request.is('multipart/form-data')) {
-    return Promise.reject(new HttpError(415, 'MULTIPART_REQUIRED', 'Send the photo as a file upload (multipart/form-data).'));
+    throw new HttpError(415, 'MULTIPART_REQUIRED', 'Send the photo as a file upload (multipart/form-data).');
   }
-  return new Promise((resolve, reject) => {
-    let parser: busboy.Busboy;
-    try {
-      parser = busboy({
-        headers: ctx.req.headers,
-        limits: { fileSize: opts.maxBytes, files: opts.maxFiles, fields: 10, fieldSize: MAX_FIELD_BYTES, parts: opts.maxFiles + 10 },
-      });
-    } catch {
-      reject(new HttpError(400, 'UPLOAD_INVALID', 'The upload could not be read. Choose the photo again.'));
-      return;
+  let body;
+  try {
+    body = await readMultipart(ctx.req, { acceptFile: (name) => name === field, maxFileBytes: opts.maxBytes, maxFiles: opts.maxFiles, maxFields: 10, maxFieldBytes: MAX_FIELD_BYTES });
+  } catch (err) {
+    if (!(err instanceof MultipartError)) throw err;
+    if (err.problem.kind === 'file-too-large') {
+      throw new HttpError(413, 'PHOTO_TOO_LARGE', `A photo is larger than the limit of ${megabytes(opts.maxBytes)}. Choose a smaller photo (a camera picture of up to 1280 pixels is plenty).`);
     }
-    const photos: Buffer[] = [];
-    const fields: Record<string, string> = {};
-    const pending: Promise<void>[] = [];
-    let failure: HttpError | null = null;
-
-    parser.on('file', (name, stream) => {
-      if (name !== field) {
-        stream.resume();
-        return;
-      }
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('limit', () => {
-        chunks.length = 0;
-        failure ??= new HttpError(413, 'PHOTO_TOO_LARGE', `A photo is larger than the limit of ${megabytes(opts.maxBytes)}. Choose a smaller photo (a camera picture of up to 1280 pixels is plenty).`);
-      });
-      pending.push(
-        new Promise((done) =>
-          stream.on('end', () => {
-            const data = Buffer.concat(chunks);
-            if (!stream.truncated && data.length > 0) photos.push(data);
-            done();
-          }),
-        ),
-      );
-    });
-    parser.on('field', (name, value) => {
-      fields[name] = value;
-    });
-    parser.on('filesLimit', () => {
-      failure ??= new HttpError(413, 'TOO_MANY_PHOTOS', `Send at most ${opts.maxFiles} photo${opts.maxFiles === 1 ? '' : 's'} at once.`);
-    });
-    parser.on('error', () => {
-      ctx.req.unpipe(parser);
-      ctx.req.resume();
-      reject(new HttpError(400, 'UPLOAD_INVALID', 'The upload could not be read. Choose the photo again.'));
-    });
-    parser.on('close', () => {
-      void Promise.all(pending).then(() => {
-        if (failure) reject(failure);
-        else if (photos.length === 0) reject(new HttpError(400, 'PHOTO_REQUIRED', 'Choose a photo first.'));
-        else resolve({ photos, fields });
-      });
-    });
-    ctx.req.on('error', reject);
-    ctx.req.pipe(parser);
-  });
+    if (err.problem.kind === 'too-many-parts') throw new HttpError(413, 'TOO_MANY_PHOTOS', `Send at most ${opts.maxFiles} photo${opts.maxFiles === 1 ? '' : 's'} at once.`);
+    throw new HttpError(400, 'UPLOAD_INVALID', 'The upload could not be read. Choose the photo again.');
+  }
+  // Browsers send an empty part for an empty file input.
+  const photos = body.files.map((f) => f.data).filter((d) => d.length > 0);
+  if (photos.length === 0) throw new HttpError(400, 'PHOTO_REQUIRED', 'Choose a photo first.');
+  return { photos, fields: body.fields };
 }
 
 /** The face engine's refusals (unreadable or oversized image, overload) as answers a person can act on. */
