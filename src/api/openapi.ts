@@ -95,19 +95,19 @@ function schemas(): Record<string, Schema> {
         useragent: nullable('string', { maxLength: 512 }),
         detectResult: obj({
           client: obj({
-            type: nullable('string', { description: 'browser, mobile app, library, feed reader, media player or pim' }),
+            type: nullable('string', { description: 'browser, or library for HTTP clients (curl, python-requests, okhttp, …)' }),
             name: nullable('string'),
             version: nullable('string'),
           }),
           device: obj({
-            id: nullable('string', { description: 'Short code of the brand (device-detector brand code).' }),
-            type: nullable('string', { description: 'desktop, smartphone, tablet, phablet, tv, wearable, console, …' }),
+            id: nullable('string', { description: 'Slug of brand and model, e.g. samsung-sm-s918b.' }),
+            type: nullable('string', { description: 'mobile, tablet, smarttv, wearable, console, embedded, or desktop.' }),
             brand: nullable('string'),
             model: nullable('string'),
           }),
         }),
       },
-      'The capturing device, from the user_agent field or else the caller\'s User-Agent header, parsed with Matomo\'s device-detector rules (node-device-detector).',
+      'The capturing device, from the user_agent field or else the caller\'s User-Agent header, parsed by ua-parser-js.',
     ),
     ImageRef: obj(
       {

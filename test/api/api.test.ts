@@ -102,7 +102,7 @@ describe('matching', () => {
     expect(record.images).toEqual([]);
     expect(record.deviceDetails.detectResult).toEqual({
       client: { type: 'browser', name: 'Mobile Safari', version: '17.4' },
-      device: { id: 'AP', type: 'smartphone', brand: 'Apple', model: 'iPhone' },
+      device: { id: 'apple-iphone', type: 'mobile', brand: 'Apple', model: 'iPhone' },
     });
 
     const again = checked('GET', RECORD, await call(`${h.url}${MATCH}/${record.requestId}`, { token }));
