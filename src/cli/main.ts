@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/index.js';
-import { commands } from './commands.js';
 import { USAGE, UsageError } from './usage.js';
 
 const OPTIONS = {
@@ -45,6 +44,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const [first, second, ...rest] = positionals;
   const name = GROUPS.has(first) ? `${first} ${second ?? ''}`.trim() : first;
+  // Loaded only for a real command: help and usage errors stay instant and quiet.
+  const { commands } = await import('./commands.js');
   const command = commands[name];
   if (!command) {
     process.stderr.write(`face-oidc: unknown command "${name}"\n\n${USAGE}`);
