@@ -1,5 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
+import { matchRulesSchema } from '../api/index.js';
 import { ACR } from '../oidc/acr.js';
 import { ClientError, SUPPORTED_SCOPES, type AuthMethod, type Client, type ClientInput, type GrantType } from '../oidc/clients.js';
 import { HttpError } from '../web/errors.js';
@@ -31,6 +32,34 @@ interface AppValues {
   requiredAcr: string;
   firstParty: boolean;
   allowPasswordOnly: boolean;
+  /** Face Match API decision rules; an empty minimum means the operator's settings decide. */
+  match: { minSimilarity: string; livenessRequired: boolean; qualityRequired: boolean; documentRequired: boolean };
+}
+
+const DEFAULT_MATCH: AppValues['match'] = { minSimilarity: '', livenessRequired: true, qualityRequired: false, documentRequired: false };
+
+function matchValuesOf(stored: unknown): AppValues['match'] {
+  const parsed = matchRulesSchema.safeParse(stored ?? {});
+  const rules = parsed.success ? parsed.data : {};
+  return {
+    minSimilarity: rules.minSimilarity === undefined ? '' : String(rules.minSimilarity),
+    livenessRequired: rules.livenessRequired ?? true,
+    qualityRequired: rules.qualityRequired ?? false,
+    documentRequired: rules.documentRequired ?? false,
+  };
+}
+
+/** The rules as stored, validated by the API's own schema. */
+function matchRulesOf(match: AppValues['match']): Record<string, unknown> {
+  const minimum = match.minSimilarity.trim();
+  const parsed = matchRulesSchema.safeParse({
+    ...(minimum ? { minSimilarity: Number(minimum) } : {}),
+    livenessRequired: match.livenessRequired,
+    qualityRequired: match.qualityRequired,
+    documentRequired: match.documentRequired,
+  });
+  if (!parsed.success) throw new ClientError('INVALID_INPUT', 'the minimum similarity must be a number from 0 to 100');
+  return parsed.data;
 }
 
 function valuesOf(c: Client): AppValues {
@@ -45,6 +74,7 @@ function valuesOf(c: Client): AppValues {
     requiredAcr: c.requiredAcr ?? '',
     firstParty: c.firstParty,
     allowPasswordOnly: c.allowPasswordOnly,
+    match: matchValuesOf(c.matchRules),
   };
 }
 
@@ -61,6 +91,12 @@ function valuesFrom(form: Form, existing?: Client): AppValues {
     requiredAcr: field(form, 'required_acr'),
     firstParty: checked(form, 'first_party'),
     allowPasswordOnly: checked(form, 'allow_password_only'),
+    match: {
+      minSimilarity: field(form, 'match_min_similarity'),
+      livenessRequired: checked(form, 'match_liveness_required'),
+      qualityRequired: checked(form, 'match_quality_required'),
+      documentRequired: checked(form, 'match_document_required'),
+    },
   };
 }
 
@@ -75,6 +111,7 @@ function inputOf(v: AppValues): ClientInput {
     requiredAcr: v.requiredAcr || null,
     firstParty: v.firstParty,
     allowPasswordOnly: v.allowPasswordOnly,
+    matchRules: matchRulesOf(v.match),
   };
 }
 
@@ -108,6 +145,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       requiredAcr: '',
       firstParty: false,
       allowPasswordOnly: false,
+      match: DEFAULT_MATCH,
     }, null),
   );
 
@@ -140,7 +178,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       if (err instanceof ClientError) return renderForm(ctx, values, client, sentence(err.message), 400);
       throw err;
     }
-    await recordAction(ctx, deps.audit, 'app.update', { clientId: client.clientId, details: { name: values.name, redirectUris: values.redirectUris, grantTypes: values.grantTypes, scopes: values.scopes, requiredAcr: values.requiredAcr || null, firstParty: values.firstParty } });
+    await recordAction(ctx, deps.audit, 'app.update', { clientId: client.clientId, details: { name: values.name, redirectUris: values.redirectUris, grantTypes: values.grantTypes, scopes: values.scopes, requiredAcr: values.requiredAcr || null, firstParty: values.firstParty, matchRules: values.match } });
     redirectDone(ctx, `/admin/apps/${encodeURIComponent(client.clientId)}`, 'app-saved');
   });
 
