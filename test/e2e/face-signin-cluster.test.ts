@@ -30,8 +30,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
       const env = { DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/5`, SECRET_KEY: TEST_SECRET_KEY, FACE_FAILURES_BEFORE_LOCKOUT: String(LOCKOUT_AFTER) };
       // PostgreSQL takes concurrent writers: set up both accounts and the app at once.
       const [alice, lena, client] = await Promise.all([
-        runCli(['user', 'create', '--email', 'alice@example.com', '--name', 'Alice', '--photo', face('deepface-img1.jpg'), '--consent', '--json'], env),
-        runCli(['user', 'create', '--email', 'lena@example.com', '--name', 'Lena', '--photo', face('deepface-img1.jpg'), '--consent', '--json'], env),
+        runCli(['user', 'create', '--email', 'alice@example.com', '--name', 'Alice', '--photo', face('deepface-img1.jpg'), '--json'], env),
+        runCli(['user', 'create', '--email', 'lena@example.com', '--name', 'Lena', '--photo', face('deepface-img1.jpg'), '--json'], env),
         runCli(['client', 'create', '--name', 'Cluster app', '--redirect-uri', REDIRECT, '--json'], env),
       ]);
       for (const r of [alice, lena, client]) expect(r.code, r.stderr).toBe(0);

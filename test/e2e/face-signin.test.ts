@@ -34,7 +34,7 @@ describe('face sign-in (embedded database, in-memory state)', () => {
   let cameraSeed = 1;
 
   async function createUser(email: string, photo: string, password?: string) {
-    const r = await runCli(['user', 'create', '--email', email, '--name', email.split('@')[0], '--photo', face(photo), '--consent', ...(password ? ['--password', password] : []), '--json'], env);
+    const r = await runCli(['user', 'create', '--email', email, '--name', email.split('@')[0], '--photo', face(photo), ...(password ? ['--password', password] : []), '--json'], env);
     expect(r.code, r.stderr).toBe(0);
   }
 
