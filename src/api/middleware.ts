@@ -3,6 +3,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type { ApiClient, ApiDeps } from './deps.js';
 import { sendEnvelope } from './envelope.js';
 import { ApiError } from './errors.js';
+import { consumeRate } from '../web/rate-limit.js';
 
 export const MATCH_SCOPE = 'face:match';
 
@@ -63,16 +64,13 @@ export function requireClient(deps: ApiDeps): Middleware {
   };
 }
 
-/** Fixed one-minute window per client in the shared key-value store (Redis when configured: instances count together). */
+/** Per client, in the shared store's one-minute windows (Redis when configured: instances count together). */
 export function rateLimit(deps: ApiDeps): Middleware {
   return async (ctx: Context, next: Next) => {
     const { clientId } = apiClient(ctx);
-    const now = Date.now();
-    const window = Math.floor(now / 60_000);
-    const count = await deps.kv.incr(`api:rate:${clientId}:${window}`, 61);
-    if (count > deps.config.limits.apiPerClientPerMinute) {
+    const { ok, retryAfter } = await consumeRate(deps.kv, `api:${clientId}`, deps.config.limits.apiPerClientPerMinute);
+    if (!ok) {
       deps.metrics.apiMatches.inc({ result: 'RATE_LIMITED' });
-      const retryAfter = Math.max(1, Math.ceil(((window + 1) * 60_000 - now) / 1000));
       throw new ApiError('RATE_LIMITED', `at most ${deps.config.limits.apiPerClientPerMinute} match requests a minute`, { 'Retry-After': String(retryAfter) });
     }
     await next();

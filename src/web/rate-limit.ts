@@ -9,12 +9,17 @@ export async function consumeRate(kv: KeyValueStore, key: string, perMinute: num
   return { ok: count <= perMinute, retryAfter: 60 - Math.floor((Date.now() / 1000) % 60) };
 }
 
+/** Counts one request from the caller's address against `scope`; past the limit, a 429 with Retry-After. */
+export async function enforceIpRate(ctx: Context, kv: KeyValueStore, scope: string, perMinute: number): Promise<void> {
+  const { ok, retryAfter } = await consumeRate(kv, `${scope}:${ctx.ip}`, perMinute);
+  if (!ok) {
+    throw new HttpError(429, 'RATE_LIMITED', 'Too many requests from your network. Wait a minute and try again.', { 'Retry-After': String(retryAfter) });
+  }
+}
+
 export function rateLimitByIp(kv: KeyValueStore, scope: string, perMinute: () => number) {
   return async (ctx: Context, next: Next) => {
-    const { ok, retryAfter } = await consumeRate(kv, `${scope}:${ctx.ip}`, perMinute());
-    if (!ok) {
-      throw new HttpError(429, 'RATE_LIMITED', 'Too many requests from your network. Wait a minute and try again.', { 'Retry-After': String(retryAfter) });
-    }
+    await enforceIpRate(ctx, kv, scope, perMinute());
     await next();
   };
 }

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { type Analysis, FaceError, QUALITY_MESSAGES } from '../../face/index.js';
 import { HttpError } from '../../web/errors.js';
-import { consumeRate } from '../../web/rate-limit.js';
+import { enforceIpRate } from '../../web/rate-limit.js';
 import { summarizeAgent } from '../../web/device.js';
 import { render } from '../../web/views.js';
 import { CaptureTokens } from '../face/capture-token.js';
@@ -49,11 +49,6 @@ interface Attempt {
 
 function expectFaceStep(loaded: Loaded): void {
   if (loaded.next.kind !== 'factor' || loaded.next.factor !== 'face') throw new HttpError(409, 'STEP_NOT_EXPECTED', MESSAGES.STEP_NOT_EXPECTED);
-}
-
-async function limitRate(ctx: Context, kit: InteractionKit, scope: string, perMinute: number): Promise<void> {
-  const { ok, retryAfter } = await consumeRate(kit.deps.kv, `${scope}:${ctx.ip}`, perMinute);
-  if (!ok) throw new HttpError(429, 'RATE_LIMITED', 'Too many requests from your network. Wait a minute and try again.', { 'Retry-After': String(retryAfter) });
 }
 
 /** Engine errors as page errors; the pictures' problems reuse the engine's wording. */
@@ -219,7 +214,7 @@ export const faceStep: Step = {
       let attempt: Attempt;
       try {
         loaded = await kit.load(ctx);
-        await limitRate(ctx, kit, 'face-capture', perIp());
+        await enforceIpRate(ctx, kit.deps.kv, 'face-capture', perIp());
         attempt = await capture(ctx, kit, loaded);
       } catch (err) {
         attempt = fromError(err, loaded);
@@ -235,7 +230,7 @@ export const faceStep: Step = {
     router.post('/interaction/:uid/face/check', async (ctx) => {
       try {
         const loaded = await kit.load(ctx);
-        await limitRate(ctx, kit, 'face-check', CHECK_RATE_FACTOR * perIp());
+        await enforceIpRate(ctx, kit.deps.kv, 'face-check', CHECK_RATE_FACTOR * perIp());
         const upload = await readFrames(ctx.req, 1);
         ctx.request.body = upload.fields;
         kit.verifyCsrf(ctx, loaded.uid);
