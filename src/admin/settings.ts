@@ -14,11 +14,13 @@ export const PRESET_LABELS: Record<Settings['matchPreset'], string> = {
   'far-1e-5': 'Strict: about 1 in 100,000 false matches',
 };
 
-const NUMBERS = ['livenessThreshold', 'faceFailuresBeforeDelay', 'failureDelaySeconds', 'faceFailuresBeforeLockout', 'templateRetentionDays', 'auditRetentionDays'] as const;
+const NUMBERS = ['livenessThreshold', 'apiReviewScore', 'apiAcceptScore', 'faceFailuresBeforeDelay', 'failureDelaySeconds', 'faceFailuresBeforeLockout', 'templateRetentionDays', 'auditRetentionDays'] as const;
 
 const LABELS: Record<string, string> = {
   matchPreset: 'Match threshold',
   livenessThreshold: 'Liveness threshold',
+  apiReviewScore: 'Face Match review score',
+  apiAcceptScore: 'Face Match accept score',
   faceFailuresBeforeDelay: 'Failures before a delay',
   failureDelaySeconds: 'Delay per attempt',
   faceFailuresBeforeLockout: 'Failures before lockout',

@@ -313,13 +313,15 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   });
 
   it('changes settings with validation, audited', async () => {
-    const bad = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-4', livenessThreshold: '0.7', faceFailuresBeforeDelay: '5', failureDelaySeconds: '10', faceFailuresBeforeLockout: '50', templateRetentionDays: '2000', auditRetentionDays: '365' });
+    const bad = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-4', livenessThreshold: '0.7', apiReviewScore: '70', apiAcceptScore: '120', faceFailuresBeforeDelay: '5', failureDelaySeconds: '10', faceFailuresBeforeLockout: '50', templateRetentionDays: '2000', auditRetentionDays: '365' });
     expect(bad.res.status).toBe(400);
     expect(bad.html).toContain('Delay per attempt must be at least 30.');
     expect(bad.html).toContain('Template retention must be at most 1095.');
-    const ok = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-5', livenessThreshold: '0.8', faceFailuresBeforeDelay: '5', failureDelaySeconds: '30', faceFailuresBeforeLockout: '50', templateRetentionDays: '1095', auditRetentionDays: '400', keepImages: 'on' });
+    expect(bad.html).toContain('Face Match accept score must be at most 100.');
+    const ok = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-5', livenessThreshold: '0.8', apiReviewScore: '65', apiAcceptScore: '85', faceFailuresBeforeDelay: '5', failureDelaySeconds: '30', faceFailuresBeforeLockout: '50', templateRetentionDays: '1095', auditRetentionDays: '400', keepImages: 'on' });
     expect(ok.html).toContain('Settings saved.');
     expect(ok.html).toMatch(/value="far-1e-5" selected/);
+    expect(ok.html).toContain('name="apiAcceptScore" type="number" min="0" max="100" step="0.1" required value="85"');
     const audit = await page(admin, '/admin/audit?type=admin.');
     expect(audit.html).toContain('data-type="admin.settings.update"');
     const ran = await post(admin, '/admin/settings', '/admin/settings/retention/run', {});
