@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/index.js';
+import { matchRulesSchema } from '../api/index.js';
 import { EnrollmentError, enrollPhoto } from '../enrollment/index.js';
 import { createFaceEngine, MATCH_PRESETS, runEval, type FaceEngine } from '../face/index.js';
 import type { AuthMethod, GrantType } from '../oidc/clients.js';
@@ -79,6 +80,20 @@ async function enrollFiles(config: Config, s: Services, userId: string, files: s
   });
 }
 
+/** --match-rules takes the Face Match API's per-client rules as JSON, checked by the API's own schema. */
+function parseMatchRules(raw: string | undefined): Record<string, unknown> | null {
+  if (raw === undefined) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new UsageError('--match-rules takes JSON, e.g. \'{"minSimilarity":75,"documentRequired":true}\'');
+  }
+  const parsed = matchRulesSchema.strict().safeParse(value);
+  if (!parsed.success) throw new UsageError(`--match-rules: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
 export const commands: Record<string, (config: Config, args: Args) => Promise<void>> = {
   async start(config) {
     const server = await startServer(config);
@@ -150,6 +165,7 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
 
   async 'client create'(config, args) {
     const grants = list(args, 'grant') as GrantType[];
+    const matchRules = parseMatchRules(str(args, 'match-rules'));
     await withServices(config, async (s) => {
       const { client, clientSecret } = await s.clients.create({
         name: str(args, 'name', true)!,
@@ -161,6 +177,7 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
         firstParty: Boolean(args.values['first-party']),
         allowPasswordOnly: Boolean(args.values['allow-password']),
         requiredAcr: str(args, 'acr') ?? null,
+        matchRules,
       });
       await s.audit.record({ type: 'admin.client.create', outcome: 'success', clientId: client.clientId, details: { via: 'cli' } });
       const out = { client_id: client.clientId, client_secret: clientSecret, name: client.name, redirect_uris: client.redirectUris, grant_types: client.grantTypes, scope: client.scopes.join(' ') };

@@ -20,6 +20,7 @@ const OPTIONS = {
   'first-party': { type: 'boolean' },
   'allow-password': { type: 'boolean' },
   acr: { type: 'string' },
+  'match-rules': { type: 'string' },
   'client-id': { type: 'string' },
   pairs: { type: 'string' },
   image: { type: 'string' },

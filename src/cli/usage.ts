@@ -17,6 +17,7 @@ Users
 Apps (OIDC clients)
   client create --name N [--redirect-uri URI]… [--grant authorization_code|client_credentials]…
                 [--scope S]… [--public] [--first-party] [--allow-password] [--acr URI]
+                [--match-rules '{"minSimilarity":75,"livenessRequired":true,"qualityRequired":false,"documentRequired":false}']
                                           prints client_id and client_secret (shown once)
   client list
   client delete --client-id ID

@@ -13,7 +13,7 @@ async function match(server: ServerProcess, token: string, selfie: Buffer, refer
   form.set('selfie', new Blob([new Uint8Array(selfie)], { type: 'image/jpeg' }), 'selfie.jpg');
   form.set('reference', new Blob([new Uint8Array(reference)], { type: 'image/jpeg' }), 'reference.jpg');
   const res = await fetch(`${server.url}/api/v1/face/match`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
-  return { status: res.status, body: (await res.json()) as { status: boolean; errorCodes: string[]; result: { decision: string }[] } };
+  return { status: res.status, body: (await res.json()) as { status: boolean; errorCodes: string[]; result: { decision: string; errorCodes: string[] }[] } };
 }
 
 describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis))('Face Match API behind real client_credentials tokens', () => {
@@ -55,6 +55,20 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const refused = await match(server, other, fixture('person-a-1.jpg'), fixture('person-a-2.jpg'));
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ status: false, errorCodes: ['INSUFFICIENT_SCOPE'] });
+  });
+
+  it('applies per-client decision rules registered with the CLI, and refuses malformed ones', async () => {
+    const bad = await runCli(['client', 'create', '--name', 'strict', '--grant', 'client_credentials', '--match-rules', '{"minSimilarity":140}'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--match-rules: minSimilarity/);
+    const created = await runCli(['client', 'create', '--name', 'needs document', '--grant', 'client_credentials', '--match-rules', '{"documentRequired":true}', '--json'], env);
+    expect(created.code, created.stderr).toBe(0);
+    const { client_id, client_secret } = JSON.parse(created.stdout);
+    const rp = await discover(server.url, client_id, client_secret, 'http://127.0.0.1:9/cb');
+    const { access_token } = await oidc.clientCredentialsGrant(rp.config, { scope: 'face:match' });
+    const res = await match(server, access_token, fixture('person-a-1.jpg'), fixture('person-a-2.jpg'));
+    expect(res.body.result[0].decision).not.toBe('ACCEPTED');
+    expect(res.body.result[0].errorCodes).toContain('DOCUMENT_REQUIRED');
   });
 
   it('publishes its OpenAPI document', async () => {
