@@ -38,9 +38,8 @@ export async function openMatchImage(prisma: Prisma, sealer: Sealer, clientId: s
   return row ? sealer.open(row.data, imagePurpose(key)) : null;
 }
 
-/** Deletes match records created more than `olderThanDays` days ago; their stored images go with them (cascade). */
-export async function purgeExpiredMatchRecords(prisma: Prisma, olderThanDays: number): Promise<number> {
-  const cutoff = new Date(Date.now() - olderThanDays * 86_400_000);
+/** Deletes match records created before `cutoff`; their stored images go with them (cascade). */
+export async function purgeExpiredMatchRecords(prisma: Prisma, cutoff: Date): Promise<number> {
   const { count } = await prisma.matchRecord.deleteMany({ where: { createdAt: { lt: cutoff } } });
   return count;
 }

@@ -50,7 +50,7 @@ export async function runRetention(deps: RetentionDeps, now: Date = new Date()):
   const templates = (await deps.prisma.faceTemplate.deleteMany({ where: dueTemplates })).count;
   const images = (await deps.prisma.storedImage.deleteMany({ where: dueImages })).count;
   const auditEvents = (await deps.prisma.auditEvent.deleteMany({ where: { at: { lt: auditCutoff } } })).count;
-  const matchRecords = await purgeExpiredMatchRecords(deps.prisma, s.auditRetentionDays);
+  const matchRecords = await purgeExpiredMatchRecords(deps.prisma, auditCutoff);
   const counts = { templates, images, auditEvents, matchRecords };
   if (templates + images + auditEvents + matchRecords > 0) {
     await deps.audit.record({ type: 'retention.purge', outcome: 'info', details: { ...counts, templateRetentionDays: s.templateRetentionDays, auditRetentionDays: s.auditRetentionDays } });

@@ -207,7 +207,7 @@ describe('matching', () => {
     const record = await matchOk(form({ selfie: A1, reference: A3 }));
     await h.deps.settings.update({ keepImages: false }, 'test');
     await h.db.prisma.matchRecord.update({ where: { requestId: record.requestId }, data: { createdAt: new Date(Date.now() - 40 * 86_400_000) } });
-    expect(await purgeExpiredMatchRecords(h.db.prisma, 30)).toBe(1);
+    expect(await purgeExpiredMatchRecords(h.db.prisma, new Date(Date.now() - 30 * 86_400_000))).toBe(1);
     expect(await h.db.prisma.matchRecord.count({ where: { requestId: record.requestId } })).toBe(0);
     expect(await h.db.prisma.storedImage.count({ where: { matchRequestId: record.requestId } })).toBe(0);
   });
