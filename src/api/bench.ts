@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
+import { percentile } from '../face/index.js';
 import { randomToken } from '../store/crypto.js';
 import type { ApiDeps } from './deps.js';
 import { createApiRouter } from './routes.js';
@@ -21,10 +22,6 @@ export interface ApiBenchResult {
   p90Ms: number;
   /** Completed matches per second with two requests in flight. */
   matchesPerSecond2: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -66,7 +63,6 @@ export async function runApiBench(deps: ApiDeps, opts: ApiBenchOptions): Promise
     for (let i = 0; i < (opts.warmup ?? 5); i++) await match();
     const latencies: number[] = [];
     for (let i = 0; i < requests; i++) latencies.push(await match());
-    latencies.sort((a, b) => a - b);
 
     let started = 0;
     const t0 = performance.now();

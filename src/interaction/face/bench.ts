@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { enrollPhoto } from '../../enrollment/index.js';
+import { percentile } from '../../face/index.js';
 import { withTemporaryServer } from '../../server/temporary.js';
 
 export interface CaptureBenchOptions {
@@ -27,12 +28,6 @@ export interface CaptureBenchResult {
 const DEFAULT_IMAGE = fileURLToPath(new URL('../../../test/fixtures/faces/deepface-img2.jpg', import.meta.url));
 const FRAME_SHIFTS = [0, 2, 4];
 const REDIRECT_URI = 'http://127.0.0.1:9/cb';
-
-/** Nearest-rank percentile. */
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)];
-}
 
 /** Three 640×480 frames a few pixels apart, as a camera held still would give. */
 async function cameraFrames(image: string): Promise<Buffer[]> {
