@@ -1,6 +1,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/** Only the composition root (src/server) and the CLI know the whole graph; every other folder receives its dependencies. */
+const COMPOSITION_ROOT = { group: ['**/server/*', '**/server/*.js'], message: 'Only src/server and src/cli compose the app: declare what you need and receive it.' };
+/** HTTP surfaces work through domain services, never with the database, the shared store or the sealer. */
+const STORES = {
+  group: ['@prisma/*', '**/store/*', '**/store/*.js', '**/store/generated/*'],
+  message: 'HTTP surfaces use the domain services (src/accounts, src/biometrics, src/verification, …), not the stores.',
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'src/store/generated/', 'data/', 'test-artifacts/', 'coverage/'] },
   js.configs.recommended,
@@ -12,6 +20,16 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    // The benchmark, like the CLI, builds the whole app in-process.
+    ignores: ['src/server/**', 'src/cli/**', 'src/bench/**'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [COMPOSITION_ROOT] }] },
+  },
+  {
+    files: ['src/admin/**/*.ts', 'src/api/**/*.ts', 'src/interaction/**/*.ts', 'src/enrollment/**/*.ts', 'src/bootstrap/**/*.ts', 'src/demo/**/*.ts', 'src/account/**/*.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [COMPOSITION_ROOT, STORES] }] },
   },
   {
     // Browser modules served to the sign-in and admin pages.

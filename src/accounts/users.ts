@@ -44,6 +44,14 @@ export async function verifyPassword(hash: string | null, password: string): Pro
   }
 }
 
+const validName = (input: string): string => {
+  const name = input.trim();
+  if (!name || name.length > 200) throw new AccountError('INVALID_INPUT', 'a name of 1 to 200 characters is required');
+  return name;
+};
+
+const emailTaken = (err: unknown, message: string) => ((err as { code?: string }).code === 'P2002' ? new AccountError('EMAIL_TAKEN', message) : err);
+
 export interface NewUser {
   email: string;
   name: string;
@@ -51,20 +59,69 @@ export interface NewUser {
   roles?: string[];
 }
 
+export interface ProfileChange {
+  email: string;
+  name: string;
+  roles: string[];
+  /** A new password, null to remove it, undefined to keep the current one. */
+  password?: string | null;
+}
+
+export const USERS_PAGE_SIZE = 25;
+
+/** Account rows; every create and update goes through the same validation. */
 export class UserStore {
   constructor(private readonly prisma: Pick<Prisma, 'user'>) {}
 
   async create(input: NewUser): Promise<User> {
     const email = normalizeEmail(input.email);
-    const name = input.name.trim();
-    if (!name || name.length > 200) throw new AccountError('INVALID_INPUT', 'a name of 1 to 200 characters is required');
+    const name = validName(input.name);
     const passwordHash = input.password ? await hashPassword(input.password) : null;
     try {
       return await this.prisma.user.create({ data: { email, name, passwordHash, roles: input.roles ?? [] } });
     } catch (err) {
-      if ((err as { code?: string }).code === 'P2002') throw new AccountError('EMAIL_TAKEN', `a user with email ${email} already exists`);
-      throw err;
+      throw emailTaken(err, `a user with email ${email} already exists`);
     }
+  }
+
+  /** Validates everything (including hashing a new password) before the single write. */
+  async update(id: string, change: ProfileChange): Promise<User> {
+    const email = normalizeEmail(change.email);
+    const name = validName(change.name);
+    const data = { email, name, roles: change.roles, ...(change.password === undefined ? {} : { passwordHash: change.password ? await hashPassword(change.password) : null }) };
+    try {
+      return await this.prisma.user.update({ where: { id }, data });
+    } catch (err) {
+      throw emailTaken(err, `another user already has the email ${email}`);
+    }
+  }
+
+  /** A page of accounts whose email or name contains `query` (case-insensitive), by name. */
+  async search(query: string, page: number): Promise<{ users: User[]; total: number }> {
+    const where = query
+      ? { OR: [{ email: { contains: query, mode: 'insensitive' as const } }, { name: { contains: query, mode: 'insensitive' as const } }] }
+      : {};
+    const [users, total] = await Promise.all([
+      this.prisma.user.findMany({ where, orderBy: [{ name: 'asc' }, { email: 'asc' }], skip: (page - 1) * USERS_PAGE_SIZE, take: USERS_PAGE_SIZE }),
+      this.prisma.user.count({ where }),
+    ]);
+    return { users, total };
+  }
+
+  /** Every account with its template count, oldest first (the CLI's list). */
+  listWithTemplateCounts() {
+    return this.prisma.user.findMany({ orderBy: { createdAt: 'asc' }, include: { _count: { select: { templates: true } } } });
+  }
+
+  /** Emails of the accounts among `ids` that still exist. */
+  async emails(ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.prisma.user.findMany({ where: { id: { in: ids } }, select: { id: true, email: true } });
+    return new Map(rows.map((u) => [u.id, u.email]));
+  }
+
+  async setStatus(id: string, status: 'ACTIVE' | 'DISABLED'): Promise<void> {
+    await this.prisma.user.update({ where: { id }, data: { status } });
   }
 
   byId(id: string): Promise<User | null> {
@@ -82,10 +139,6 @@ export class UserStore {
     return user;
   }
 
-  async setPassword(id: string, password: string | null): Promise<void> {
-    await this.prisma.user.update({ where: { id }, data: { passwordHash: password ? await hashPassword(password) : null } });
-  }
-
   async countAdmins(): Promise<number> {
     return this.prisma.user.count({ where: { roles: { has: 'admin' } } });
   }
@@ -93,6 +146,10 @@ export class UserStore {
   /** Disables the face factor until an administrator re-enables it (NIST SP 800-63B-4 lockout). */
   async lockFace(id: string): Promise<void> {
     await this.prisma.user.update({ where: { id }, data: { faceLockedAt: new Date() } });
+  }
+
+  async unlockFace(id: string): Promise<void> {
+    await this.prisma.user.update({ where: { id }, data: { faceLockedAt: null } });
   }
 
   async recordSignIn(id: string): Promise<void> {

@@ -1,19 +1,16 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
-import type { User, UserStore } from '../accounts/users.js';
-import type { AuditLog } from '../audit/index.js';
+import type { User } from '../accounts/users.js';
 import { ACR, acrRank } from '../oidc/acr.js';
 import type { Csrf } from '../web/csrf.js';
 import { HttpError } from '../web/errors.js';
 import type { RelyingParty, RpSession } from '../web/relying-party.js';
 import { render } from '../web/views.js';
-import type { AdminState } from './page.js';
 
 export interface AccessDeps {
   rp: RelyingParty;
-  users: UserStore;
+  users: { byId(id: string): Promise<User | null> };
   csrf: Csrf;
-  audit: AuditLog;
 }
 
 const isAdmin = (user: User | null): user is User => !!user && user.status === 'ACTIVE' && user.roles.includes('admin');
@@ -39,14 +36,12 @@ export function accessRouter(deps: AccessDeps): Router {
     const { session, returnTo } = await deps.rp.callback(ctx);
     const user = await deps.users.byId(session.sub);
     const ok = isAdmin(user) && faceVerified(session);
-    await deps.audit.record({
+    await ctx.state.audit({
       type: 'admin.signin',
       outcome: ok ? 'success' : 'failure',
       reason: ok ? null : !isAdmin(user) ? 'NOT_ADMIN' : 'FACE_REQUIRED',
       userId: session.sub,
       actorId: session.sub,
-      ip: ctx.ip,
-      userAgent: ctx.get('user-agent'),
       details: { acr: session.claims.acr ?? null, amr: session.claims.amr ?? [] },
     });
     ctx.redirect(safeNext(returnTo));
@@ -78,7 +73,7 @@ export function requireAdmin(deps: AccessDeps) {
       if (reading) return ctx.redirect(`/admin/login?next=${encodeURIComponent(ctx.originalUrl)}`);
       throw new HttpError(401, 'SIGN_IN_REQUIRED', 'Your admin session has ended. Sign in again and repeat the change.');
     }
-    const state = ctx.state as Partial<AdminState>;
+    const { state } = ctx;
     state.csrf = deps.csrf.token(binding(session));
     const user = await deps.users.byId(session.sub);
     if (!isAdmin(user) || !faceVerified(session)) {

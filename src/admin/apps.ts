@@ -159,7 +159,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       throw err;
     }
     const { client, clientSecret } = created;
-    await recordAction(ctx, deps.audit, 'app.create', { clientId: client.clientId, details: { name: client.name, grantTypes: client.grantTypes } });
+    await recordAction(ctx, 'app.create', { clientId: client.clientId, details: { name: client.name, grantTypes: client.grantTypes } });
     if (!clientSecret) return redirectDone(ctx, `/admin/apps/${encodeURIComponent(client.clientId)}`, 'app-saved');
     await page(ctx, 'apps/secret', { title: 'App registered', section: 'apps', client, clientSecret, issuer: deps.config.issuer, created: true });
   });
@@ -178,7 +178,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       if (err instanceof ClientError) return renderForm(ctx, values, client, sentence(err.message), 400);
       throw err;
     }
-    await recordAction(ctx, deps.audit, 'app.update', { clientId: client.clientId, details: { name: values.name, redirectUris: values.redirectUris, grantTypes: values.grantTypes, scopes: values.scopes, requiredAcr: values.requiredAcr || null, firstParty: values.firstParty, matchRules: values.match } });
+    await recordAction(ctx, 'app.update', { clientId: client.clientId, details: { name: values.name, redirectUris: values.redirectUris, grantTypes: values.grantTypes, scopes: values.scopes, requiredAcr: values.requiredAcr || null, firstParty: values.firstParty, matchRules: values.match } });
     redirectDone(ctx, `/admin/apps/${encodeURIComponent(client.clientId)}`, 'app-saved');
   });
 
@@ -191,7 +191,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       if (err instanceof ClientError) return renderForm(ctx, valuesOf(client), client, sentence(err.message), 400);
       throw err;
     }
-    await recordAction(ctx, deps.audit, 'app.rotate_secret', { clientId: client.clientId });
+    await recordAction(ctx, 'app.rotate_secret', { clientId: client.clientId });
     await page(ctx, 'apps/secret', { title: 'New secret', section: 'apps', client, clientSecret, issuer: deps.config.issuer, created: false });
   });
 
@@ -203,7 +203,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
   router.post('/apps/:clientId/delete', async (ctx) => {
     const client = await appParam(ctx, true);
     await deps.clients.delete(client.clientId);
-    await recordAction(ctx, deps.audit, 'app.delete', { clientId: client.clientId, details: { name: client.name } });
+    await recordAction(ctx, 'app.delete', { clientId: client.clientId, details: { name: client.name } });
     redirectDone(ctx, '/admin/apps', 'app-deleted');
   });
 }

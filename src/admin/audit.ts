@@ -2,8 +2,7 @@ import { Readable } from 'node:stream';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { auditWhere, type AuditFilter } from '../audit/index.js';
-import type { AuditEvent } from '../store/generated/client.js';
+import type { AuditEvent, AuditFilter } from '../audit/index.js';
 import { HttpError } from '../web/errors.js';
 import type { AdminDeps } from './deps.js';
 import { page } from './page.js';
@@ -68,9 +67,8 @@ async function readFilters(ctx: Context, deps: AdminDeps): Promise<Filters> {
 /** Names for the user and app ids on a page of events (deleted ones stay ids). */
 async function labels(deps: AdminDeps, events: AuditEvent[]) {
   const ids = [...new Set(events.flatMap((e) => [e.userId, e.actorId]).filter((v): v is string => !!v))];
-  const users = ids.length ? await deps.prisma.user.findMany({ where: { id: { in: ids } }, select: { id: true, email: true } }) : [];
-  const apps = await deps.clients.list();
-  return { userEmails: new Map(users.map((u) => [u.id, u.email])), appNames: new Map(apps.map((a) => [a.clientId, a.name])), apps };
+  const [userEmails, apps] = await Promise.all([deps.users.emails(ids), deps.clients.list()]);
+  return { userEmails, appNames: new Map(apps.map((a) => [a.clientId, a.name])), apps };
 }
 
 /** A CSV cell; cells a spreadsheet would read as a formula are prefixed with a quote (CSV injection). */
@@ -87,11 +85,7 @@ async function* csvLines(deps: AdminDeps, filter: AuditFilter): AsyncGenerator<s
   yield `${CSV_COLUMNS.join(',')}\r\n`;
   let cursor: bigint | undefined;
   for (let sent = 0; sent < EXPORT_MAX; ) {
-    const batch = await deps.prisma.auditEvent.findMany({
-      where: { AND: [auditWhere(filter), cursor === undefined ? {} : { id: { lt: cursor } }] },
-      orderBy: { id: 'desc' },
-      take: Math.min(EXPORT_BATCH, EXPORT_MAX - sent),
-    });
+    const batch = await deps.audit.page(filter, Math.min(EXPORT_BATCH, EXPORT_MAX - sent), cursor);
     if (batch.length === 0) return;
     for (const e of batch) {
       yield `${[String(e.id), e.at.toISOString(), e.type, e.outcome, e.reason, e.userId, e.actorId, e.clientId, e.ip, e.userAgent, e.details].map(cell).join(',')}\r\n`;
@@ -134,7 +128,7 @@ export function auditRoutes(router: Router, deps: AdminDeps): void {
 
   router.get('/audit/:eventId', async (ctx) => {
     const raw = String(ctx.params.eventId);
-    const event = /^\d{1,18}$/.test(raw) ? await deps.prisma.auditEvent.findUnique({ where: { id: BigInt(raw) } }) : null;
+    const event = await deps.audit.find(raw);
     if (!event) throw new HttpError(404, 'EVENT_NOT_FOUND', 'This audit event does not exist (it may have been purged).');
     const { userEmails, appNames } = await labels(deps, [event]);
     await page(ctx, 'audit/detail', { title: `Event ${raw}`, section: 'audit', event, userEmails, appNames, details: Object.entries((event.details ?? {}) as Record<string, unknown>) });

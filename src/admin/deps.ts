@@ -1,17 +1,35 @@
 import type { Context } from 'koa';
-import type { User } from '../accounts/users.js';
-import type { ServerServices } from '../server/services.js';
-import type { InviteStore } from '../enrollment/invites.js';
+import type { AccountService } from '../accounts/service.js';
+import type { User, UserStore } from '../accounts/users.js';
+import type { AuditLog } from '../audit/index.js';
+import type { BiometricConsent, Enrollment, InviteStore, TemplateStore } from '../biometrics/index.js';
+import type { FaceEngine } from '../face/index.js';
+import type { AppApprovals } from '../oidc/approvals.js';
+import type { ClientStore } from '../oidc/clients.js';
+import type { OidcSessions } from '../oidc/sessions.js';
+import type { Retention } from '../retention/index.js';
+import type { SettingsStore } from '../settings/index.js';
+import type { FaceVerification } from '../verification/index.js';
 import { HttpError } from '../web/errors.js';
-import type { AccountAdmin } from './accounts.js';
-import type { OidcSessions } from './oidc-sessions.js';
 
-/** What the console's route modules work with: the server's stores plus the console's own helpers. */
-export type AdminDeps = Pick<ServerServices, 'config' | 'prisma' | 'sealer' | 'users' | 'templates' | 'consents' | 'clients' | 'audit' | 'settings' | 'engine'> & {
-  accounts: AccountAdmin;
+/** What the console's route modules work with; the server composes it from the domain services. */
+export interface AdminDeps {
+  config: { issuer: string; face: { maxUploadBytes: number } };
+  accounts: AccountService;
+  users: Pick<UserStore, 'byId' | 'byEmail' | 'search' | 'emails'>;
+  consent: BiometricConsent;
+  enrollment: Pick<Enrollment, 'preview' | 'enroll'>;
+  templates: Pick<TemplateStore, 'summary' | 'remove' | 'removeOutdated' | 'countsByUser'>;
+  invites: Pick<InviteStore, 'create' | 'pending'>;
+  verification: Pick<FaceVerification, 'faceFailures' | 'unlockFace'>;
   sessions: OidcSessions;
-  invites: InviteStore;
-};
+  approvals: AppApprovals;
+  clients: ClientStore;
+  audit: Pick<AuditLog, 'list' | 'count' | 'find' | 'page'>;
+  settings: SettingsStore;
+  retention: Pick<Retention, 'run' | 'lastRun'>;
+  engine: Pick<FaceEngine, 'modelId'>;
+}
 
 /** The user named by the `:id` route parameter, or a 404 page. */
 export async function userParam(ctx: Context, deps: Pick<AdminDeps, 'users'>): Promise<User> {

@@ -4,15 +4,11 @@ import { render } from '../web/views.js';
 
 export type Section = 'users' | 'apps' | 'audit' | 'settings';
 
-/** What the admin access check leaves for the handlers. */
-export interface AdminState {
-  adminUser: User;
-  /** The CSRF token of this admin session, for every form and script call. */
-  csrf: string;
-}
-
+/** The signed-in administrator; the access check (access.ts) sets it before any console handler runs. */
 export function adminOf(ctx: Context): User {
-  return (ctx.state as AdminState).adminUser;
+  const admin = ctx.state.adminUser;
+  if (!admin) throw new Error('requireAdmin must run before this handler');
+  return admin;
 }
 
 /** Confirmations shown after a redirect (`?done=…`); a fixed list, so a link cannot put arbitrary text on the page. */
@@ -42,7 +38,7 @@ const isDone = (value: unknown): value is Done => typeof value === 'string' && O
 /** Renders an admin page with the console's layout, nav and the signed-in admin. */
 export async function page(ctx: Context, view: string, locals: { title: string; section?: Section; [key: string]: unknown }, status = 200): Promise<void> {
   const done = isDone(ctx.query.done) ? DONE[ctx.query.done] : null;
-  await render(ctx, `admin/${view}`, { admin: adminOf(ctx), csrf: (ctx.state as AdminState).csrf, done, message: null, section: null, ...locals }, status);
+  await render(ctx, `admin/${view}`, { admin: adminOf(ctx), csrf: ctx.state.csrf, done, message: null, section: null, ...locals }, status);
 }
 
 export type Form = Record<string, unknown>;

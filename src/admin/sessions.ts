@@ -10,7 +10,7 @@ export function sessionRoutes(router: Router, deps: AdminDeps): void {
     const user = await userParam(ctx, deps);
     const [{ sessions, grants }, approvals, apps] = await Promise.all([
       deps.sessions.list(user.id),
-      deps.prisma.oidcConsent.findMany({ where: { userId: user.id }, orderBy: { grantedAt: 'desc' } }),
+      deps.approvals.list(user.id),
       deps.clients.list(),
     ]);
     await page(ctx, 'users/sessions', {
@@ -28,7 +28,7 @@ export function sessionRoutes(router: Router, deps: AdminDeps): void {
     const user = await userParam(ctx, deps);
     const kind = await deps.sessions.revoke(user.id, String(ctx.params.ref));
     if (!kind) throw new HttpError(404, 'SESSION_NOT_FOUND', 'This session or grant already ended.');
-    await recordAction(ctx, deps.audit, kind === 'session' ? 'session.revoke' : 'grant.revoke', { userId: user.id });
+    await recordAction(ctx, kind === 'session' ? 'session.revoke' : 'grant.revoke', { userId: user.id });
     redirectDone(ctx, `/admin/users/${user.id}/sessions`, 'session-revoked');
   });
 
@@ -36,17 +36,17 @@ export function sessionRoutes(router: Router, deps: AdminDeps): void {
   router.post('/users/:id/sessions/revoke-all', async (ctx) => {
     const user = await userParam(ctx, deps);
     const ended = await deps.sessions.revokeAll(user.id);
-    const approvals = await deps.consents.revoke(user.id);
-    await recordAction(ctx, deps.audit, 'session.revoke_all', { userId: user.id, details: { ...ended, approvals } });
+    const approvals = await deps.approvals.revoke(user.id);
+    await recordAction(ctx, 'session.revoke_all', { userId: user.id, details: { ...ended, approvals } });
     redirectDone(ctx, `/admin/users/${user.id}/sessions`, 'sessions-revoked');
   });
 
   router.post('/users/:id/approvals/:clientId/revoke', async (ctx) => {
     const user = await userParam(ctx, deps);
     const clientId = String(ctx.params.clientId);
-    const count = await deps.consents.revoke(user.id, clientId);
+    const count = await deps.approvals.revoke(user.id, clientId);
     if (count === 0) throw new HttpError(404, 'APPROVAL_NOT_FOUND', 'This app approval was already withdrawn.');
-    await recordAction(ctx, deps.audit, 'approval.revoke', { userId: user.id, clientId });
+    await recordAction(ctx, 'approval.revoke', { userId: user.id, clientId });
     redirectDone(ctx, `/admin/users/${user.id}/sessions`, 'session-revoked');
   });
 }

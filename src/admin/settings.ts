@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { ZodError } from 'zod';
 import { MATCH_PRESETS } from '../face/index.js';
-import { lastRetentionRun, runRetention, type RetentionCounts } from '../retention/index.js';
+import type { RetentionCounts } from '../retention/index.js';
 import type { Settings } from '../settings/index.js';
 import { recordAction } from './actions.js';
 import type { AdminDeps } from './deps.js';
@@ -56,7 +56,7 @@ export function settingsRoutes(router: Router, deps: AdminDeps): void {
     await page(
       ctx,
       'settings',
-      { title: 'Settings', section: 'settings', values, presets: PRESET_LABELS, thresholds: MATCH_PRESETS, lastRun: await lastRetentionRun(deps.prisma), ranNow: null, ...extra },
+      { title: 'Settings', section: 'settings', values, presets: PRESET_LABELS, thresholds: MATCH_PRESETS, lastRun: await deps.retention.lastRun(), ranNow: null, ...extra },
       status,
     );
   }
@@ -74,13 +74,13 @@ export function settingsRoutes(router: Router, deps: AdminDeps): void {
       throw err;
     }
     const changed = Object.fromEntries(Object.entries(after).filter(([k, v]) => before[k as keyof Settings] !== v).map(([k, v]) => [k, { from: before[k as keyof Settings], to: v }]));
-    await recordAction(ctx, deps.audit, 'settings.update', { details: { changed } });
+    await recordAction(ctx, 'settings.update', { details: { changed } });
     redirectDone(ctx, '/admin/settings', 'settings-saved');
   });
 
   router.post('/settings/retention/run', async (ctx) => {
-    const counts = await runRetention(deps);
-    await recordAction(ctx, deps.audit, 'retention.run', { details: { ...counts } });
+    const counts = await deps.retention.run();
+    await recordAction(ctx, 'retention.run', { details: { ...counts } });
     await renderSettings(ctx, { ...(await deps.settings.get()) }, { ranNow: counts });
   });
 }

@@ -1,7 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { AccountError, MIN_PASSWORD_LENGTH, type User } from '../accounts/users.js';
-import { PAGE_SIZE } from './accounts.js';
+import { AccountError, MIN_PASSWORD_LENGTH, USERS_PAGE_SIZE, type User } from '../accounts/users.js';
 import { recordAction } from './actions.js';
 import { userParam, type AdminDeps } from './deps.js';
 import { adminOf, checked, field, formOf, page, redirectDone, sentence } from './page.js';
@@ -13,8 +12,10 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
   router.get('/users', async (ctx) => {
     const q = String(ctx.query.q ?? '').trim().slice(0, 200);
     const current = Math.max(1, Number.parseInt(String(ctx.query.page ?? '1'), 10) || 1);
-    const { rows, total } = await deps.accounts.search(q, current, deps.engine.modelId);
-    await page(ctx, 'users/list', { title: 'Users', section: 'users', q, rows, total, current, pages: Math.max(1, Math.ceil(total / PAGE_SIZE)) });
+    const { users, total } = await deps.users.search(q, current);
+    const counts = await deps.templates.countsByUser(users.map((u) => u.id), deps.engine.modelId);
+    const rows = users.map((u) => ({ ...u, templates: counts.get(u.id)!.current, outdated: counts.get(u.id)!.outdated }));
+    await page(ctx, 'users/list', { title: 'Users', section: 'users', q, rows, total, current, pages: Math.max(1, Math.ceil(total / USERS_PAGE_SIZE)) });
   });
 
   const renderNew = (ctx: Context, values: Record<string, unknown>, message: string | null = null, status = 200) =>
@@ -27,20 +28,20 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     const values = { email: field(form, 'email'), name: field(form, 'name'), admin: checked(form, 'admin') };
     let user: User;
     try {
-      user = await deps.users.create({ ...values, password: field(form, 'password') || null, roles: values.admin ? ['admin'] : [] });
+      user = await deps.accounts.create({ ...values, password: field(form, 'password') || null, roles: values.admin ? ['admin'] : [] });
     } catch (err) {
       if (err instanceof AccountError) return renderNew(ctx, values, sentence(err.message), statusFor(err));
       throw err;
     }
-    await recordAction(ctx, deps.audit, 'user.create', { userId: user.id, details: { email: user.email, admin: values.admin } });
+    await recordAction(ctx, 'user.create', { userId: user.id, details: { email: user.email, admin: values.admin } });
     redirectDone(ctx, `/admin/users/${user.id}/enroll`, 'user-created');
   });
 
   async function renderUser(ctx: Context, user: User, message: string | null = null, status = 200, values?: Record<string, unknown>) {
     const [templates, consent, failures, invite] = await Promise.all([
       deps.templates.summary(user.id),
-      deps.prisma.biometricConsent.findFirst({ where: { userId: user.id, revokedAt: null }, orderBy: { givenAt: 'desc' } }),
-      deps.accounts.faceFailures(user),
+      deps.consent.current(user.id),
+      deps.verification.faceFailures(user.id),
       deps.invites.pending(user.id),
     ]);
     await page(
@@ -86,7 +87,7 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     const changed: string[] = (['email', 'name'] as const).filter((k) => updated[k] !== user[k]);
     if (updated.roles.includes('admin') !== user.roles.includes('admin')) changed.push('roles');
     if (updated.passwordHash !== user.passwordHash) changed.push('password');
-    await recordAction(ctx, deps.audit, 'user.update', { userId: user.id, details: { changed } });
+    await recordAction(ctx, 'user.update', { userId: user.id, details: { changed } });
     redirectDone(ctx, `/admin/users/${user.id}`, 'user-saved');
   });
 
@@ -95,20 +96,20 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     const disable = field(formOf(ctx), 'status') === 'disabled';
     if (disable && user.id === adminOf(ctx).id) return renderUser(ctx, user, 'You cannot disable your own account.', 400);
     await deps.accounts.setStatus(user, disable ? 'DISABLED' : 'ACTIVE');
-    await recordAction(ctx, deps.audit, disable ? 'user.disable' : 'user.enable', { userId: user.id });
+    await recordAction(ctx, disable ? 'user.disable' : 'user.enable', { userId: user.id });
     redirectDone(ctx, `/admin/users/${user.id}`, disable ? 'user-disabled' : 'user-enabled');
   });
 
   router.post('/users/:id/unlock-face', async (ctx) => {
     const user = await userParam(ctx, deps);
-    await deps.accounts.unlockFace(user);
-    await recordAction(ctx, deps.audit, 'user.face_unlock', { userId: user.id, details: { wasLocked: user.faceLockedAt !== null } });
+    await deps.verification.unlockFace(user.id);
+    await recordAction(ctx, 'user.face_unlock', { userId: user.id, details: { wasLocked: user.faceLockedAt !== null } });
     redirectDone(ctx, `/admin/users/${user.id}`, 'face-unlocked');
   });
 
   router.get('/users/:id/delete', async (ctx) => {
     const user = await userParam(ctx, deps);
-    const templates = await deps.prisma.faceTemplate.count({ where: { userId: user.id } });
+    const templates = (await deps.templates.summary(user.id)).length;
     await page(ctx, 'users/delete', { title: `Delete ${user.name}`, section: 'users', account: user, templates, self: user.id === adminOf(ctx).id });
   });
 
@@ -117,7 +118,7 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     if (user.id === adminOf(ctx).id) return renderUser(ctx, user, 'You cannot delete your own account.', 400);
     const erased = await deps.accounts.delete(user);
     // The record names the account for accountability; it holds no template, image or face data.
-    await recordAction(ctx, deps.audit, 'user.delete', { userId: user.id, details: { email: user.email, name: user.name, ...erased } });
+    await recordAction(ctx, 'user.delete', { userId: user.id, details: { email: user.email, name: user.name, ...erased } });
     redirectDone(ctx, '/admin/users', 'user-deleted');
   });
 }

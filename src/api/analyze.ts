@@ -36,7 +36,7 @@ function requireOneFace(field: 'selfie' | 'reference', a: Analysis): void {
 }
 
 /** Analyses the sent images in parallel; the first failure in field order (selfie, reference, document) wins. */
-export async function analyzeImages(engine: FaceEngine, images: { selfie: Buffer } & Partial<Record<ImageField, Buffer>>): Promise<Analyses> {
+export async function analyzeImages(engine: Pick<FaceEngine, 'analyze'>, images: { selfie: Buffer } & Partial<Record<ImageField, Buffer>>): Promise<Analyses> {
   const fields = IMAGE_FIELDS.filter((f) => images[f]);
   const settled = await Promise.allSettled(fields.map((f) => engine.analyze(images[f]!, PURPOSE[f])));
   const out: Partial<Record<ImageField, Analysis>> = {};

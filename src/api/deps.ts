@@ -1,11 +1,35 @@
-import type { ServerServices } from '../server/services.js';
+import type { User } from '../accounts/users.js';
+import type { AuditInput } from '../audit/index.js';
+import type { FaceEngine } from '../face/index.js';
+import type { MatchRecords } from '../match-records/index.js';
+import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
+import type { Settings } from '../settings/index.js';
+import type { FaceVerification } from '../verification/index.js';
+import type { RateWindows } from '../web/rate-limit.js';
 
-/** The server's stores the API works with, plus how it authenticates callers. */
-export type ApiDeps = Pick<ServerServices, 'config' | 'prisma' | 'engine' | 'kv' | 'sealer' | 'settings' | 'users' | 'templates' | 'audit' | 'metrics' | 'logger'> & {
+/** What the Face Match API works with; the server composes it from the domain services. */
+export interface ApiDeps {
+  config: {
+    issuer: string;
+    face: { maxUploadBytes: number };
+    limits: { apiPerClientPerMinute: number };
+  };
+  engine: Pick<FaceEngine, 'analyze' | 'compare' | 'modelId'>;
+  verification: Pick<FaceVerification, 'enrolledTemplates'>;
+  users: { byId(id: string): Promise<User | null>; byEmail(email: string): Promise<User | null> };
+  /** The client's Face Match decision rules; null when the client no longer exists. */
+  clients: { matchRules(clientId: string): Promise<{ matchRules: unknown } | null> };
+  records: Pick<MatchRecords, 'save' | 'find' | 'openImage'>;
+  settings: { get(): Promise<Settings> };
+  audit: { record(event: AuditInput): Promise<void> };
+  rate: RateWindows;
+  metrics: Metrics;
+  logger: Logger;
   /** Resolves a Bearer access token from the client_credentials grant; null when unknown, expired or revoked. */
   authenticate(token: string): Promise<{ clientId: string; scopes: string[] } | null>;
   appVersion: string;
-};
+}
 
 /** The authenticated caller; its decision rules are read from Client.matchRules. */
 export interface ApiClient {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import sharp from 'sharp';
 import type { Analysis } from '../face/index.js';
-import type { Sealer } from '../store/crypto.js';
+import type { FaceCrop } from '../match-records/index.js';
 import type { ImageField } from './errors.js';
 import type { ImageRef } from './types.js';
 
@@ -9,15 +9,10 @@ import type { ImageRef } from './types.js';
 const MARGIN = 0.3;
 const MAX_SIDE = 320;
 
-export interface CroppedFace {
+export interface CroppedFace extends FaceCrop {
   ref: ImageRef;
   kind: ImageField;
-  /** Sealed JPEG. */
-  data: Uint8Array<ArrayBuffer>;
 }
-
-/** Associated data binds a sealed crop to its key: a row's bytes cannot be served under another key. */
-export const imagePurpose = (key: string) => `match-image:${key}`;
 
 /** The face region of `image` as a small JPEG; the box is in EXIF-rotated pixels, like the analysis. */
 async function cropFace(image: Buffer, a: Analysis): Promise<Buffer> {
@@ -34,21 +29,14 @@ async function cropFace(image: Buffer, a: Analysis): Promise<Buffer> {
     .toBuffer();
 }
 
-/** Crops and seals the face of every analysed image that has one (only done when the operator keeps images). */
-export async function sealFaceCrops(
-  sealer: Sealer,
-  items: { field: ImageField; image: Buffer; analysis: Analysis }[],
-): Promise<CroppedFace[]> {
+/** Crops the face of every analysed image that has one (only done when the operator keeps images; the store seals them). */
+export async function cropFaces(items: { field: ImageField; image: Buffer; analysis: Analysis }[]): Promise<CroppedFace[]> {
   const withFace = items.filter((i) => i.analysis.face);
   return Promise.all(
-    withFace.map(async ({ field, image, analysis }) => {
-      const key = randomUUID();
-      const jpeg = await cropFace(image, analysis);
-      return {
-        ref: { documentName: field, side: field === 'document' ? 'front' : null, key },
-        kind: field,
-        data: sealer.seal(jpeg, imagePurpose(key)),
-      };
-    }),
+    withFace.map(async ({ field, image, analysis }) => ({
+      ref: { documentName: field, side: field === 'document' ? 'front' : null, key: randomUUID() },
+      kind: field,
+      jpeg: await cropFace(image, analysis),
+    })),
   );
 }

@@ -1,8 +1,6 @@
 // Public surface of the Face Match API.
 export type { ApiDeps } from './deps.js';
 export { createApiRouter } from './routes.js';
-export { purgeExpiredMatchRecords } from './records.js';
-export { runApiBench, type ApiBenchOptions, type ApiBenchResult } from './bench.js';
 /** Validates Client.matchRules where they are edited (admin UI, CLI). */
 export { matchRulesSchema } from './decision.js';
 export type { Decision, Envelope, MatchRecordBody } from './types.js';

@@ -1,10 +1,10 @@
-import type { Analysis, FaceEngine } from '../face/index.js';
+import type { Analysis } from '../face/index.js';
 import { analyzeImages, type Analyses } from './analyze.js';
 import { decide, resolveRules } from './decision.js';
 import type { ApiClient, ApiDeps } from './deps.js';
 import { deviceDetails } from '../web/device.js';
 import { ApiError, QUALITY_CODE_DOCS, imageCode, type ImageField } from './errors.js';
-import { sealFaceCrops, type CroppedFace } from './images.js';
+import { cropFaces, type CroppedFace } from './images.js';
 import type { MatchRequest } from './parse.js';
 import type { MatchRecordBody, Score } from './types.js';
 
@@ -36,12 +36,12 @@ function confidence(analyses: Analysis[]): number {
 async function enrolledTemplates(deps: ApiDeps, ref: { userId: string } | { email: string }): Promise<{ userId: string; templates: Float32Array[] }> {
   const user = 'userId' in ref ? await deps.users.byId(ref.userId) : await deps.users.byEmail(ref.email);
   if (!user) throw new ApiError('USER_NOT_FOUND', 'no account has this user_id or email');
-  const templates = await deps.templates.forUser(user.id, deps.engine.modelId);
+  const templates = await deps.verification.enrolledTemplates(user.id);
   if (templates.length === 0) throw new ApiError('USER_NOT_ENROLLED', 'the account has no face enrolled for the current face model');
-  return { userId: user.id, templates: templates.map((t) => t.embedding) };
+  return { userId: user.id, templates };
 }
 
-function compareFaces(engine: FaceEngine, selfie: Analysis, reference: Analysis | Float32Array[]): { score: number; index: number } {
+function compareFaces(engine: ApiDeps['engine'], selfie: Analysis, reference: Analysis | Float32Array[]): { score: number; index: number } {
   const templates = Array.isArray(reference) ? reference : [reference.embedding!];
   const { score, index } = engine.compare(selfie.embedding!, templates);
   return { score, index };
@@ -106,8 +106,7 @@ export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchReque
   ];
 
   const crops = settings.keepImages
-    ? await sealFaceCrops(
-        deps.sealer,
+    ? await cropFaces(
         (['selfie', 'reference', 'document'] as const).flatMap((field) => (a[field] && images[field] ? [{ field, image: images[field], analysis: a[field] }] : [])),
       )
     : [];

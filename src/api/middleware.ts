@@ -1,37 +1,27 @@
-import { randomUUID } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
 import type { ApiClient, ApiDeps } from './deps.js';
 import { sendEnvelope } from './envelope.js';
 import { ApiError } from './errors.js';
-import { consumeRate } from '../web/rate-limit.js';
 
 export const MATCH_SCOPE = 'face:match';
 
-interface ApiState {
-  requestId: string;
-  client?: ApiClient;
-}
-
-export function apiState(ctx: Context): ApiState {
-  return ctx.state.api as ApiState;
-}
+const CLIENT = Symbol('api client');
+type WithClient = Context & { [CLIENT]?: ApiClient };
 
 /** The authenticated client; only valid after `requireClient`. */
 export function apiClient(ctx: Context): ApiClient {
-  const client = apiState(ctx).client;
+  const client = (ctx as WithClient)[CLIENT];
   if (!client) throw new Error('requireClient must run before this handler');
   return client;
 }
 
 /**
- * First in every API route: assigns the request id and turns every failure into the envelope, so no error ever
- * leaves as Koa's plain-text 500. Unexpected errors are logged with the request id and answered without details.
+ * First in every API route: turns every failure into the envelope, so no error ever leaves as Koa's plain-text
+ * 500. Unexpected errors are logged with the request's id (ops/http.ts) and answered without details.
  */
-export function apiErrors(deps: ApiDeps): Middleware {
+export function apiErrors(deps: Pick<ApiDeps, 'logger' | 'appVersion'>): Middleware {
   return async (ctx: Context, next: Next) => {
-    const requestId = randomUUID();
-    ctx.state.api = { requestId } satisfies ApiState;
-    ctx.set('X-Request-Id', requestId);
+    const { requestId } = ctx.state;
     ctx.set('Cache-Control', 'no-store');
     try {
       await next();
@@ -57,9 +47,9 @@ export function requireClient(deps: ApiDeps): Middleware {
     if (!grant.scopes.includes(MATCH_SCOPE)) {
       throw new ApiError('INSUFFICIENT_SCOPE', `the access token lacks the ${MATCH_SCOPE} scope`, challenge(', error="insufficient_scope"'));
     }
-    const client = await deps.prisma.client.findUnique({ where: { clientId: grant.clientId }, select: { clientId: true, matchRules: true } });
+    const client = await deps.clients.matchRules(grant.clientId);
     if (!client) throw invalid();
-    apiState(ctx).client = client;
+    (ctx as WithClient)[CLIENT] = { clientId: grant.clientId, matchRules: client.matchRules };
     await next();
   };
 }
@@ -68,7 +58,7 @@ export function requireClient(deps: ApiDeps): Middleware {
 export function rateLimit(deps: ApiDeps): Middleware {
   return async (ctx: Context, next: Next) => {
     const { clientId } = apiClient(ctx);
-    const { ok, retryAfter } = await consumeRate(deps.kv, `api:${clientId}`, deps.config.limits.apiPerClientPerMinute);
+    const { ok, retryAfter } = await deps.rate.consume(`api:${clientId}`, deps.config.limits.apiPerClientPerMinute);
     if (!ok) {
       deps.metrics.apiMatches.inc({ result: 'RATE_LIMITED' });
       throw new ApiError('RATE_LIMITED', `at most ${deps.config.limits.apiPerClientPerMinute} match requests a minute`, { 'Retry-After': String(retryAfter) });

@@ -6,38 +6,32 @@ import { renderDocs } from './docs.js';
 import { sendEnvelope } from './envelope.js';
 import { ApiError } from './errors.js';
 import { runMatch } from './match.js';
-import { apiClient, apiErrors, apiState, rateLimit, requireClient } from './middleware.js';
+import { apiClient, apiErrors, rateLimit, requireClient } from './middleware.js';
 import { buildOpenApi } from './openapi.js';
 import { parseMatchRequest } from './parse.js';
-import { findMatchRecord, openMatchImage, saveMatchRecord } from './records.js';
 import type { Decision } from './types.js';
 
 const AUDIT_OUTCOME: Record<Decision, AuditInput['outcome']> = { ACCEPTED: 'success', REVIEW: 'info', DECLINED: 'failure' };
 
-/** Audit writes never decide the answer: a failed write is logged and the request goes on. */
-async function audit(deps: ApiDeps, ctx: Context, event: Omit<AuditInput, 'type' | 'ip' | 'userAgent' | 'clientId'>): Promise<void> {
-  try {
-    await deps.audit.record({ type: 'api.match', ip: ctx.ip, userAgent: ctx.get('user-agent'), clientId: apiClient(ctx).clientId, ...event });
-  } catch (err) {
-    deps.logger.warn({ err, requestId: apiState(ctx).requestId }, 'api.match audit write failed');
-  }
+/** One audit event per match request (the request's audit helper never lets a failed write change the answer). */
+function audit(ctx: Context, event: Omit<AuditInput, 'type' | 'ip' | 'userAgent' | 'clientId' | 'requestId'>): Promise<void> {
+  return ctx.state.audit({ type: 'api.match', clientId: apiClient(ctx).clientId, ...event });
 }
 
 function matchHandler(deps: ApiDeps) {
   return async (ctx: RouterContext) => {
-    const { requestId } = apiState(ctx);
+    const { requestId } = ctx.state;
     const client = apiClient(ctx);
     try {
       const request = await parseMatchRequest(ctx, deps.config.face.maxUploadBytes);
       const { record, crops, userId, timings } = await runMatch(deps, client, request, requestId);
-      await saveMatchRecord(deps.prisma, client.clientId, record, crops);
+      await deps.records.save(client.clientId, record, crops);
       deps.metrics.apiMatches.inc({ result: record.decision });
-      await audit(deps, ctx, {
+      await audit(ctx, {
         outcome: AUDIT_OUTCOME[record.decision],
         reason: record.decision,
         userId,
         details: {
-          requestId,
           similarity: record.face_match.similarity,
           liveness: record.selfie_data.liveness_score,
           reference: record.reference.source,
@@ -50,7 +44,7 @@ function matchHandler(deps: ApiDeps) {
     } catch (err) {
       const code = err instanceof ApiError ? err.code : 'INTERNAL_ERROR';
       deps.metrics.apiMatches.inc({ result: code });
-      await audit(deps, ctx, { outcome: 'failure', reason: code, details: { requestId } });
+      await audit(ctx, { outcome: 'failure', reason: code, details: {} });
       throw err;
     }
   };
@@ -58,7 +52,7 @@ function matchHandler(deps: ApiDeps) {
 
 function recordHandler(deps: ApiDeps) {
   return async (ctx: RouterContext) => {
-    const record = await findMatchRecord(deps.prisma, apiClient(ctx).clientId, ctx.params.requestId);
+    const record = await deps.records.find(apiClient(ctx).clientId, ctx.params.requestId);
     if (!record) throw new ApiError('RECORD_NOT_FOUND', 'no match record with this requestId for this client');
     sendEnvelope(ctx, deps.appVersion, { status: 200, message: 'Match record', result: [record] });
   };
@@ -66,7 +60,7 @@ function recordHandler(deps: ApiDeps) {
 
 function imageHandler(deps: ApiDeps) {
   return async (ctx: RouterContext) => {
-    const jpeg = await openMatchImage(deps.prisma, deps.sealer, apiClient(ctx).clientId, ctx.params.key);
+    const jpeg = await deps.records.openImage(apiClient(ctx).clientId, ctx.params.key);
     if (!jpeg) throw new ApiError('IMAGE_NOT_FOUND', 'no stored image with this key for this client');
     ctx.set('X-Content-Type-Options', 'nosniff');
     ctx.type = 'image/jpeg';

@@ -10,6 +10,7 @@ export interface AuditInput {
   clientId?: string | null;
   ip?: string | null;
   userAgent?: string | null;
+  requestId?: string | null;
   /** Never raw images, templates, passwords or tokens. */
   details?: Record<string, unknown>;
 }
@@ -33,6 +34,8 @@ export function auditWhere(filter: AuditFilter): P.AuditEventWhereInput {
   };
 }
 
+export type { AuditEvent } from '../store/generated/client.js';
+
 export class AuditLog {
   constructor(private readonly prisma: Prisma) {}
 
@@ -47,6 +50,7 @@ export class AuditLog {
         clientId: event.clientId ?? null,
         ip: event.ip ?? null,
         userAgent: event.userAgent?.slice(0, 512) ?? null,
+        requestId: event.requestId ?? null,
         details: (event.details ?? {}) as P.InputJsonValue,
       },
     });
@@ -58,5 +62,19 @@ export class AuditLog {
 
   count(filter: AuditFilter) {
     return this.prisma.auditEvent.count({ where: auditWhere(filter) });
+  }
+
+  /** One event by its numeric id (as shown in the console); null for a malformed or purged id. */
+  find(id: string) {
+    return /^\d{1,18}$/.test(id) ? this.prisma.auditEvent.findUnique({ where: { id: BigInt(id) } }) : Promise.resolve(null);
+  }
+
+  /** Newest first, strictly older than the event `before` (a keyset page for exports). */
+  page(filter: AuditFilter, take: number, before?: bigint) {
+    return this.prisma.auditEvent.findMany({
+      where: { AND: [auditWhere(filter), before === undefined ? {} : { id: { lt: before } }] },
+      orderBy: { id: 'desc' },
+      take,
+    });
   }
 }

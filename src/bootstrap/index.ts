@@ -1,26 +1,10 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { AccountError, UserStore } from '../accounts/users.js';
-import type { AuditLog } from '../audit/index.js';
-import { randomToken, sha256Hex } from '../store/crypto.js';
-import type { Prisma } from '../store/database.js';
+import { BootstrapError, type FirstAdmin } from '../accounts/bootstrap.js';
+import { AccountError } from '../accounts/users.js';
 import type { Csrf } from '../web/csrf.js';
 import { HttpError } from '../web/errors.js';
 import { render } from '../web/views.js';
-
-const PURPOSE = 'bootstrap';
-const TTL_MS = 3600_000;
-
-/**
- * The first admin. While no admin exists the server prints a one-time link (single use, one hour, loopback only):
- * whoever can read the server's console on its host creates the first admin account there.
- */
-export async function issueBootstrapLink(prisma: Prisma, issuer: string): Promise<string | null> {
-  if ((await prisma.user.count({ where: { roles: { has: 'admin' } } })) > 0) return null;
-  const token = randomToken();
-  await prisma.oneTimeToken.create({ data: { id: sha256Hex(token), purpose: PURPOSE, expiresAt: new Date(Date.now() + TTL_MS) } });
-  return `${issuer}/bootstrap/${token}`;
-}
 
 function fromLoopback(ctx: Context): boolean {
   // The socket address, not X-Forwarded-For: a proxy must not turn remote visitors into local ones.
@@ -29,8 +13,7 @@ function fromLoopback(ctx: Context): boolean {
 }
 
 export interface BootstrapDeps {
-  prisma: Prisma;
-  audit: AuditLog;
+  firstAdmin: Pick<FirstAdmin, 'open' | 'createAdmin'>;
   csrf: Csrf;
   /** Where the new admin goes next: their face enrollment. */
   afterCreate: (userId: string) => Promise<string>;
@@ -41,9 +24,8 @@ export function bootstrapRouter(deps: BootstrapDeps): Router {
 
   async function validToken(ctx: Context): Promise<string> {
     if (!fromLoopback(ctx)) throw new HttpError(403, 'BOOTSTRAP_LOCAL_ONLY', 'The bootstrap link only works from the machine the server runs on.');
-    const id = sha256Hex(String(ctx.params.token));
-    const row = await deps.prisma.oneTimeToken.findUnique({ where: { id } });
-    if (!row || row.purpose !== PURPOSE || row.usedAt || row.expiresAt < new Date()) {
+    const id = await deps.firstAdmin.open(String(ctx.params.token));
+    if (!id) {
       throw new HttpError(410, 'BOOTSTRAP_LINK_INVALID', 'This bootstrap link has expired or was already used. Restart the server to print a new one.');
     }
     return id;
@@ -64,23 +46,13 @@ export function bootstrapRouter(deps: BootstrapDeps): Router {
     if (form.password !== form.password_confirm) return again('The two passwords differ.');
     let userId: string;
     try {
-      userId = await deps.prisma.$transaction(async (tx) => {
-        // Claiming the token and creating the admin succeed or fail together.
-        const claimed = await tx.oneTimeToken.updateMany({ where: { id, usedAt: null, expiresAt: { gt: new Date() } }, data: { usedAt: new Date() } });
-        if (claimed.count !== 1) throw new HttpError(410, 'BOOTSTRAP_LINK_INVALID', 'This bootstrap link was just used.');
-        const user = await new UserStore(tx).create({
-          email: values.email,
-          name: values.name,
-          password: form.password || null,
-          roles: ['admin'],
-        });
-        return user.id;
-      });
+      userId = await deps.firstAdmin.createAdmin(id, { email: values.email, name: values.name, password: form.password || null });
     } catch (err) {
       if (err instanceof AccountError) return again(err.message);
+      if (err instanceof BootstrapError) throw new HttpError(410, 'BOOTSTRAP_LINK_INVALID', err.message);
       throw err;
     }
-    await deps.audit.record({ type: 'admin.bootstrap', outcome: 'success', userId, actorId: userId, ip: ctx.ip, userAgent: ctx.get('user-agent') });
+    await ctx.state.audit({ type: 'admin.bootstrap', outcome: 'success', userId, actorId: userId });
     ctx.redirect(await deps.afterCreate(userId));
   });
 

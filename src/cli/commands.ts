@@ -1,14 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/index.js';
 import { matchRulesSchema } from '../api/index.js';
-import { EnrollmentError, enrollPhoto } from '../enrollment/index.js';
-import { createFaceEngine, MATCH_PRESETS, runEval, type FaceEngine } from '../face/index.js';
+import { EnrollmentError } from '../biometrics/index.js';
+import { MATCH_PRESETS, runEval, type FaceEngine } from '../face/index.js';
 import type { AuthMethod, GrantType } from '../oidc/clients.js';
 import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.js';
 import { createLogger } from '../ops/logger.js';
-import { openServices, type Services } from '../server/services.js';
+import { enrollmentService, openFaceEngine, openServices, type Services } from '../server/services.js';
 import { startServer } from '../server/start.js';
-import { formatBenchmarks, runAllBenchmarks, TARGETS } from './bench.js';
+import { formatBenchmarks, runAllBenchmarks, TARGETS } from '../bench/index.js';
 import { print, table } from './output.js';
 import { UsageError } from './usage.js';
 
@@ -32,7 +32,7 @@ function list(args: Args, name: string): string[] {
 
 async function withServices<T>(config: Config, fn: (s: Services) => Promise<T>): Promise<T> {
   // stdout carries the command's result; logs go to stderr.
-  const services = await openServices(config, 'a face-oidc CLI command', createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 2));
+  const services = await openServices(config, 'a face-oidc CLI command', { logger: createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 2) });
   try {
     return await fn(services);
   } finally {
@@ -41,15 +41,7 @@ async function withServices<T>(config: Config, fn: (s: Services) => Promise<T>):
 }
 
 async function withEngine<T>(config: Config, s: Services, fn: (engine: FaceEngine) => Promise<T>): Promise<T> {
-  const settings = await s.settings.get();
-  const engine = await createFaceEngine({
-    modelsDir: config.modelsDir,
-    poolSize: Math.min(2, config.face.poolSize),
-    maxBytes: config.face.maxUploadBytes,
-    maxPixels: config.face.maxPixels,
-    matchThreshold: MATCH_PRESETS[settings.matchPreset],
-    livenessThreshold: settings.livenessThreshold,
-  });
+  const engine = await openFaceEngine(config, s.settings, Math.min(2, config.face.poolSize));
   try {
     return await fn(engine);
   } finally {
@@ -64,12 +56,13 @@ async function withEngine<T>(config: Config, s: Services, fn: (engine: FaceEngin
  */
 async function enrollFiles(config: Config, s: Services, userId: string, files: string[]) {
   if (files.length === 0) return [];
-  if (!(await s.templates.hasActiveConsent(userId))) await s.templates.recordConsent(userId, 'cli');
+  await s.consent.record(userId, { kind: 'cli' });
   return withEngine(config, s, async (engine) => {
+    const enrollment = enrollmentService(s, engine);
     const results = [];
     for (const file of files) {
       try {
-        const { template } = await enrollPhoto({ prisma: s.prisma, engine, templates: s.templates, settings: s.settings, sealer: s.sealer, audit: s.audit }, { userId, image: await readFile(file), source: 'cli', actor: 'cli' });
+        const { template } = await enrollment.enroll({ userId, image: await readFile(file), source: 'cli', actor: { kind: 'cli' } });
         results.push({ file, templateId: template.id, quality: Number(template.quality.toFixed(3)) });
       } catch (err) {
         if (err instanceof EnrollmentError) throw new Error(`${file}: ${err.message}${err.issues.length ? ` (${err.issues.map((i) => i.code).join(', ')})` : ''}`, { cause: err });
@@ -147,7 +140,7 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
 
   async 'user list'(config, args) {
     await withServices(config, async (s) => {
-      const users = await s.prisma.user.findMany({ orderBy: { createdAt: 'asc' }, include: { _count: { select: { templates: true } } } });
+      const users = await s.users.listWithTemplateCounts();
       const rows = users.map((u) => ({ id: u.id, email: u.email, name: u.name, status: u.status, roles: u.roles.join(','), templates: u._count.templates, lastSignInAt: u.lastSignInAt }));
       print(args.json, rows, table(rows, ['email', 'name', 'status', 'roles', 'templates', 'lastSignInAt']));
     });
@@ -204,7 +197,7 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
 
   async 'keys rotate'(config, args) {
     await withServices(config, async (s) => {
-      const result = await rotateSigningKeys(s.prisma, s.sealer);
+      const result = await rotateSigningKeys(s.db.prisma, s.sealer);
       await s.audit.record({ type: 'admin.keys.rotate', outcome: 'success', details: { ...result, via: 'cli' } });
       print(args.json, result, `new signing key ${result.kid}; retired ${result.retired.join(', ') || 'none'}.\nRestart the instances (one by one) to sign with the new key.`);
     });
@@ -212,7 +205,7 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
 
   async 'keys list'(config, args) {
     await withServices(config, async (s) => {
-      const rows = await listSigningKeys(s.prisma);
+      const rows = await listSigningKeys(s.db.prisma);
       print(args.json, rows, table(rows, ['kid', 'alg', 'createdAt', 'retiredAt']));
     });
   },

@@ -2,13 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { MATCH_PRESETS, type MatchPreset } from '../face/similarity.js';
 
 /** Repository root (where views/, models/ and prisma/ live), from src/config or dist/config. */
 export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const APP_VERSION = (JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 
-export type MatchPreset = 'far-1e-3' | 'far-1e-4' | 'far-1e-5';
 
 export interface Config {
   port: number;
@@ -22,7 +22,6 @@ export interface Config {
   proxy: boolean;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   modelsDir: string;
-  viewsDir: string;
   ttl: {
     session: number;
     interaction: number;
@@ -152,7 +151,6 @@ export function loadConfig(env: Env = process.env): Config {
     proxy: bool(env, 'TRUST_PROXY', false),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     modelsDir,
-    viewsDir: path.join(ROOT_DIR, 'views'),
     ttl: {
       session: int(env, 'SESSION_TTL', 14 * 24 * 3600, 60, 365 * 24 * 3600),
       interaction: int(env, 'INTERACTION_TTL', 600, 60, 3600),
@@ -167,7 +165,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxQueue: int(env, 'FACE_MAX_QUEUE', 64, 1, 10000),
       maxUploadBytes: int(env, 'FACE_MAX_UPLOAD_BYTES', 15 * 1024 * 1024, 1024, 100 * 1024 * 1024),
       maxPixels: int(env, 'FACE_MAX_PIXELS', 40_000_000, 10_000, 300_000_000),
-      matchPreset: oneOf(env, 'FACE_MATCH_PRESET', ['far-1e-3', 'far-1e-4', 'far-1e-5'] as const, 'far-1e-4'),
+      matchPreset: oneOf(env, 'FACE_MATCH_PRESET', Object.keys(MATCH_PRESETS) as MatchPreset[], 'far-1e-4'),
       livenessThreshold: num(env, 'FACE_LIVENESS_THRESHOLD', 0.7, 0, 1),
     },
     limits: {

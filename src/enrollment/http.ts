@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
-import { FaceError, QUALITY_MESSAGES } from '../face/index.js';
 import { HttpError } from '../web/errors.js';
 import { MultipartError, readMultipart } from '../web/multipart.js';
+import { uploadHttpError } from '../web/upload-errors.js';
 
 export interface PhotoUpload {
   photos: Buffer[];
@@ -25,32 +25,14 @@ export async function readPhotos(ctx: Context, opts: { maxBytes: number; maxFile
     body = await readMultipart(ctx.req, { acceptFile: (name) => name === field, maxFileBytes: opts.maxBytes, maxFiles: opts.maxFiles, maxFields: 10, maxFieldBytes: MAX_FIELD_BYTES });
   } catch (err) {
     if (!(err instanceof MultipartError)) throw err;
-    if (err.problem.kind === 'file-too-large') {
-      throw new HttpError(413, 'PHOTO_TOO_LARGE', `A photo is larger than the limit of ${megabytes(opts.maxBytes)}. Choose a smaller photo (a camera picture of up to 1280 pixels is plenty).`);
-    }
-    if (err.problem.kind === 'too-many-parts') throw new HttpError(413, 'TOO_MANY_PHOTOS', `Send at most ${opts.maxFiles} photo${opts.maxFiles === 1 ? '' : 's'} at once.`);
-    throw new HttpError(400, 'UPLOAD_INVALID', 'The upload could not be read. Choose the photo again.');
+    throw uploadHttpError(err.problem, {
+      noun: 'photo',
+      maxFiles: opts.maxFiles,
+      tooLarge: { code: 'PHOTO_TOO_LARGE', message: `A photo is larger than the limit of ${megabytes(opts.maxBytes)}. Choose a smaller photo (a camera picture of up to 1280 pixels is plenty).` },
+    });
   }
   // Browsers send an empty part for an empty file input.
   const photos = body.files.map((f) => f.data).filter((d) => d.length > 0);
   if (photos.length === 0) throw new HttpError(400, 'PHOTO_REQUIRED', 'Choose a photo first.');
   return { photos, fields: body.fields };
-}
-
-/** The face engine's refusals (unreadable or oversized image, overload) as answers a person can act on. */
-export function faceHttpError(err: FaceError): HttpError {
-  const message =
-    err.code === 'IMAGE_TOO_LARGE' || err.code === 'UNSUPPORTED_IMAGE'
-      ? QUALITY_MESSAGES[err.code]
-      : 'Face checks are busy or unavailable right now. Try again in a few seconds.';
-  return new HttpError(err.status, err.code, message, err.retryAfter ? { 'Retry-After': String(err.retryAfter) } : {});
-}
-
-/** Runs a face-engine call, turning its FaceError into an HttpError. */
-export async function withFaceErrors<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    throw err instanceof FaceError ? faceHttpError(err) : err;
-  }
 }

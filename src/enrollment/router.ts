@@ -1,18 +1,21 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { UserStore } from '../accounts/users.js';
-import { HttpError } from '../web/errors.js';
+import type { User } from '../accounts/users.js';
+import { EnrollmentError, type BiometricConsent, type Enrollment, type Invite, type InviteStore } from '../biometrics/index.js';
 import type { Csrf } from '../web/csrf.js';
+import { HttpError } from '../web/errors.js';
+import { auditContext } from '../web/audit.js';
+import { withFaceErrors } from '../web/upload-errors.js';
 import { render } from '../web/views.js';
-import { CONSENT_TEXT, CONSENT_TEXT_VERSION } from './consent.js';
-import { EnrollmentError, enrollPhoto, type EnrollmentDeps } from './index.js';
-import type { Invite, InviteStore } from './invites.js';
-import { readPhotos, withFaceErrors } from './http.js';
+import { readPhotos } from './http.js';
 import { photoVerdict } from './verdict.js';
 
-export interface SelfEnrollmentDeps extends EnrollmentDeps {
-  users: UserStore;
-  invites: InviteStore;
+/** What self-enrollment works with; the server composes it from the domain services. */
+export interface SelfEnrollmentDeps {
+  users: { byId(id: string): Promise<User | null> };
+  invites: Pick<InviteStore, 'open' | 'claim' | 'release' | 'usedBy'>;
+  consent: Pick<BiometricConsent, 'inForce' | 'record' | 'text' | 'version'>;
+  enrollment: Pick<Enrollment, 'enroll'>;
   csrf: Csrf;
   maxUploadBytes: number;
 }
@@ -35,54 +38,58 @@ export function selfEnrollmentRouter(deps: SelfEnrollmentDeps): Router {
 
   const binding = (invite: Invite) => `enroll:${invite.id}`;
 
+  async function renderInvite(ctx: Context, invite: Invite, name: string, message?: string, status = 200) {
+    await render(
+      ctx,
+      'enroll/invite',
+      {
+        title: 'Enroll your face',
+        token: ctx.params.token,
+        name,
+        consented: await deps.consent.inForce(invite.userId),
+        consentText: deps.consent.text,
+        consentVersion: deps.consent.version,
+        expiresAt: invite.expiresAt,
+        csrf: deps.csrf.token(binding(invite)),
+        message,
+      },
+      status,
+    );
+  }
+
   router.get('/:token', async (ctx) => {
     const { invite, name } = await load(ctx);
-    await render(ctx, 'enroll/invite', {
-      title: 'Enroll your face',
-      token: ctx.params.token,
-      name,
-      consented: await deps.templates.hasActiveConsent(invite.userId),
-      consentText: CONSENT_TEXT,
-      consentVersion: CONSENT_TEXT_VERSION,
-      expiresAt: invite.expiresAt,
-      csrf: deps.csrf.token(binding(invite)),
-    });
+    await renderInvite(ctx, invite, name);
   });
 
   router.post('/:token/consent', async (ctx) => {
     const { invite, name } = await load(ctx);
     deps.csrf.verify(ctx, binding(invite));
     if ((ctx.request.body as Record<string, unknown>)?.agree !== 'yes') {
-      return render(
-        ctx,
-        'enroll/invite',
-        { title: 'Enroll your face', token: ctx.params.token, name, consented: false, consentText: CONSENT_TEXT, consentVersion: CONSENT_TEXT_VERSION, expiresAt: invite.expiresAt, csrf: deps.csrf.token(binding(invite)), message: 'Tick the box to give your consent, or close this page if you do not agree.' },
-        400,
-      );
+      return renderInvite(ctx, invite, name, 'Tick the box to give your consent, or close this page if you do not agree.', 400);
     }
-    if (!(await deps.templates.hasActiveConsent(invite.userId))) {
-      await deps.templates.recordConsent(invite.userId, 'self');
-      await deps.audit.record({ type: 'consent.biometric', outcome: 'success', userId: invite.userId, ip: ctx.ip, userAgent: ctx.get('user-agent'), details: { textVersion: CONSENT_TEXT_VERSION, collectedBy: 'self' } });
+    if (await deps.consent.record(invite.userId, { kind: 'self' })) {
+      await ctx.state.audit({ type: 'consent.biometric', outcome: 'success', userId: invite.userId, details: { textVersion: deps.consent.version, collectedBy: 'self' } });
     }
     ctx.redirect(`/enroll/${encodeURIComponent(String(ctx.params.token))}`);
   });
 
-  /** Called by enroll-self.js with one camera frame; answers JSON with the verdict or where to go next. */
+  /** Called by enroll-self.js with one camera frame; answers `{ redirect }` or the JSON error shape with the verdict. */
   router.post('/:token/photo', async (ctx) => {
     const { invite } = await load(ctx);
     deps.csrf.verify(ctx, binding(invite));
     const { photos } = await readPhotos(ctx, { maxBytes: deps.maxUploadBytes, maxFiles: 1 });
     if (!(await deps.invites.claim(invite.id))) throw new HttpError(410, 'ENROLL_LINK_INVALID', GONE);
     try {
-      await withFaceErrors(() => enrollPhoto(deps, { userId: invite.userId, image: photos[0], source: 'invite', actor: 'self', requireLiveness: true }));
+      await withFaceErrors(() =>
+        deps.enrollment.enroll({ userId: invite.userId, image: photos[0], source: 'invite', actor: { kind: 'self' }, requireLiveness: true, context: auditContext(ctx) }),
+      );
     } catch (err) {
       await deps.invites.release(invite.id);
       if (!(err instanceof EnrollmentError)) throw err;
-      ctx.status = 422;
-      ctx.body = { ok: false, code: err.code, message: err.message, verdict: err.analysis ? photoVerdict(err.analysis) : null };
-      return;
+      throw new HttpError(422, err.code, err.message, {}, { verdict: err.analysis ? photoVerdict(err.analysis) : null });
     }
-    ctx.body = { ok: true, redirect: `/enroll/${encodeURIComponent(String(ctx.params.token))}/done` };
+    ctx.body = { redirect: `/enroll/${encodeURIComponent(String(ctx.params.token))}/done` };
   });
 
   router.get('/:token/done', async (ctx) => {

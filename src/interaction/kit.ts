@@ -1,39 +1,34 @@
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { InteractionResults } from 'oidc-provider';
-import type { Config } from '../config/index.js';
-import type { TemplateStore } from '../accounts/templates.js';
-import type { ConsentStore } from '../accounts/consents.js';
-import type { User, UserStore } from '../accounts/users.js';
-import type { AuditInput, AuditLog } from '../audit/index.js';
-import type { FaceEngine } from '../face/index.js';
+import type { User } from '../accounts/users.js';
+import type { AuditInput } from '../audit/index.js';
 import type { Metrics } from '../ops/metrics.js';
 import { acrTarget, type AcrTarget, type ClientPolicy } from '../oidc/policy.js';
-import type { SettingsStore } from '../settings/index.js';
-import type { KeyValueStore } from '../store/kv.js';
+import { type AccountFacts, nextStep, type NextStep } from '../sign-in/plan.js';
+import type { InteractionState, InteractionStateStore } from '../sign-in/state.js';
+import type { AttemptSubject, FaceVerification } from '../verification/index.js';
 import type { Csrf } from '../web/csrf.js';
 import { HttpError } from '../web/errors.js';
-import { AttemptLimiter, type LimitPolicy } from './limits.js';
-import { nextStep, type NextStep } from './plan.js';
-import { type InteractionState, InteractionStateStore } from './state.js';
+import type { RateWindows } from '../web/rate-limit.js';
 
+/** What the sign-in pages work with; the server composes it from the domain services. */
 export interface InteractionDeps {
-  config: Config;
+  config: { limits: { perIpPerMinute: number } };
   provider: Provider;
-  users: UserStore;
-  templates: TemplateStore;
-  consents: ConsentStore;
-  kv: KeyValueStore;
+  users: { byId(id: string): Promise<User | null>; byEmail(email: string): Promise<User | null>; recordSignIn(id: string): Promise<void> };
+  /** App approvals remembered across sessions (OIDC consent). */
+  approvals: { remember(userId: string, clientId: string, scopes: string[]): Promise<void> };
+  verification: FaceVerification;
+  states: InteractionStateStore;
   csrf: Csrf;
-  audit: AuditLog;
+  rate: RateWindows;
   metrics: Metrics;
-  settings: SettingsStore;
-  /** The running face engine; templates of another embedding model do not count. */
-  engine: FaceEngine;
 }
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
 
+/** One interaction as every handler sees it: the provider's details, what the sign-in established, and what comes next. */
 export interface Loaded {
   uid: string;
   details: Details;
@@ -41,18 +36,13 @@ export interface Loaded {
   user: User | null;
   client: ClientPolicy & { clientId: string; clientName?: string };
   target: AcrTarget;
+  facts: AccountFacts;
   next: NextStep;
 }
 
-/** What every step handler shares: loading an interaction, recording attempts, and finishing the login. */
+/** What every step handler shares: loading an interaction, the attempt subject, audit, and finishing the login. */
 export class InteractionKit {
-  readonly states: InteractionStateStore;
-  readonly limiters: Record<'pwd' | 'face', AttemptLimiter>;
-
-  constructor(readonly deps: InteractionDeps) {
-    this.states = new InteractionStateStore(deps.kv, deps.config.ttl.interaction);
-    this.limiters = { pwd: new AttemptLimiter(deps.kv, 'pwd'), face: new AttemptLimiter(deps.kv, 'face') };
-  }
+  constructor(readonly deps: InteractionDeps) {}
 
   async load(ctx: Context): Promise<Loaded> {
     let details: Details;
@@ -62,15 +52,14 @@ export class InteractionKit {
       throw new HttpError(400, 'INTERACTION_EXPIRED', 'This sign-in has expired. Go back to the app and start again.');
     }
     if (details.uid !== ctx.params.uid) throw new HttpError(400, 'INTERACTION_MISMATCH', 'This sign-in page belongs to another sign-in. Start again from the app.');
-    const state = await this.states.get(details.uid);
-    const user = state.accountId ? await this.deps.users.byId(state.accountId) : null;
+    const state = await this.deps.states.get(details.uid);
+    const found = state.accountId ? await this.deps.users.byId(state.accountId) : null;
     const client = (await this.deps.provider.Client.find(String(details.params.client_id))) as unknown as Loaded['client'] | undefined;
     if (!client) throw new HttpError(400, 'UNKNOWN_CLIENT', 'The app that started this sign-in is no longer registered.');
     const target = acrTarget(details.params.acr_values as string | undefined, client);
-    const active = user?.status === 'ACTIVE';
-    const hasFace = active ? (await this.deps.templates.count(user.id, this.deps.engine.modelId)) > 0 : false;
-    const next = nextStep(state, target, { known: active, hasFace, faceLocked: Boolean(user?.faceLockedAt) });
-    return { uid: details.uid, details, state, user: active ? user : null, client, target, next };
+    const user = found?.status === 'ACTIVE' ? found : null;
+    const facts: AccountFacts = { known: user !== null, hasFace: user ? await this.deps.verification.hasFace(user.id) : false, faceLocked: Boolean(user?.faceLockedAt) };
+    return { uid: details.uid, details, state, user, client, target, facts, next: nextStep(state, target, facts) };
   }
 
   csrfToken(uid: string) {
@@ -81,23 +70,16 @@ export class InteractionKit {
     this.deps.csrf.verify(ctx, `interaction:${uid}`);
   }
 
-  async limitPolicy(): Promise<LimitPolicy> {
-    const s = await this.deps.settings.get();
-    return { failuresBeforeDelay: s.faceFailuresBeforeDelay, delaySeconds: s.failureDelaySeconds, failuresBeforeLockout: s.faceFailuresBeforeLockout };
+  /** Whose attempts count: the account, or the typed identifier for unknown ones (same throttling). */
+  subject(loaded: Loaded): AttemptSubject {
+    return { userId: loaded.user?.id ?? null, identifier: loaded.state.email ?? '' };
   }
 
-  /** The key attempt counters use: the account, or the typed identifier for unknown ones (same throttling). */
-  attemptKey(loaded: Loaded): string {
-    return loaded.user?.id ?? `unknown:${loaded.state.email}`;
-  }
-
-  async audit(ctx: Context, loaded: Loaded, event: Omit<AuditInput, 'ip' | 'userAgent' | 'clientId' | 'userId'>) {
-    await this.deps.audit.record({
+  async audit(ctx: Context, loaded: Loaded, event: Omit<AuditInput, 'ip' | 'userAgent' | 'clientId' | 'userId' | 'requestId'>) {
+    await ctx.state.audit({
       ...event,
       userId: loaded.user?.id ?? null,
       clientId: loaded.client.clientId,
-      ip: ctx.ip,
-      userAgent: ctx.get('user-agent'),
       details: { ...event.details, ...(loaded.user ? {} : { identifier: loaded.state.email }) },
     });
   }
@@ -105,17 +87,18 @@ export class InteractionKit {
   /**
    * Records verified factors and returns where the browser goes next: the next step's page, or — when the
    * factors satisfy the target — the provider's resume URL with `amr`/`acr` from the steps that actually ran.
+   * Only POST handlers call this: a page view never completes a login.
    */
   async advance(ctx: Context, loaded: Loaded, done: Partial<InteractionState['done']>): Promise<string> {
     const state = { ...loaded.state, done: { ...loaded.state.done, ...done } };
-    await this.states.save(loaded.uid, state);
-    const reloaded = await this.load(ctx);
-    if (reloaded.next.kind !== 'finish' || !reloaded.user) return `/interaction/${loaded.uid}`;
-    const result: InteractionResults = {
-      login: { accountId: reloaded.user.id, amr: reloaded.next.amr, acr: reloaded.next.acr, remember: true },
-    };
-    await this.deps.users.recordSignIn(reloaded.user.id);
-    await this.states.clear(loaded.uid);
+    const next = nextStep(state, loaded.target, loaded.facts);
+    if (next.kind !== 'finish' || !loaded.user) {
+      await this.deps.states.save(loaded.uid, state);
+      return `/interaction/${loaded.uid}`;
+    }
+    const result: InteractionResults = { login: { accountId: loaded.user.id, amr: next.amr, acr: next.acr, remember: true } };
+    await this.deps.users.recordSignIn(loaded.user.id);
+    await this.deps.states.clear(loaded.uid);
     return this.deps.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
   }
 }

@@ -3,10 +3,9 @@ import type { Context } from 'koa';
 import { normalizeEmail } from '../accounts/users.js';
 import type { Factor } from '../oidc/acr.js';
 import { HttpError } from '../web/errors.js';
-import { rateLimitByIp } from '../web/rate-limit.js';
 import { render } from '../web/views.js';
 import type { InteractionKit, Loaded } from './kit.js';
-import { emptyState } from './state.js';
+import { emptyState } from '../sign-in/state.js';
 import type { Step } from './step.js';
 
 const SCOPE_LABELS: Record<string, string> = {
@@ -24,8 +23,8 @@ function body(ctx: Context): Record<string, unknown> {
 export function createInteractionRouter(kit: InteractionKit, steps: Step[]): Router {
   const router = new Router();
   const byFactor = new Map<Factor, Step>(steps.map((s) => [s.factor, s]));
-  const { provider, kv } = kit.deps;
-  const perIp = rateLimitByIp(kv, 'interaction', () => kit.deps.config.limits.perIpPerMinute);
+  const { provider, states } = kit.deps;
+  const perIp = kit.deps.rate.byIp('interaction', () => kit.deps.config.limits.perIpPerMinute);
 
   async function renderIdentifier(ctx: Context, loaded: Loaded, message?: string, status = 200) {
     await render(
@@ -63,7 +62,10 @@ export function createInteractionRouter(kit: InteractionKit, steps: Step[]): Rou
       return render(ctx, 'interaction/unavailable', { title: 'Sign-in unavailable', uid: loaded.uid, message: next.message, csrf: kit.csrfToken(loaded.uid) }, 403);
     }
     if (next.kind === 'finish') {
-      return ctx.redirect(await kit.advance(ctx, loaded, {}));
+      // Factors are only ever completed by the POST that verified the last one, which also finishes the login; a
+      // page view that finds them complete (a race with that POST) starts the sign-in over instead of finishing it.
+      await states.clear(loaded.uid);
+      return renderIdentifier(ctx, loaded, message);
     }
     const step = byFactor.get(next.factor);
     if (!step) throw new HttpError(501, 'FACTOR_UNAVAILABLE', `This server cannot verify the "${next.factor}" factor.`);
@@ -85,14 +87,14 @@ export function createInteractionRouter(kit: InteractionKit, steps: Step[]): Rou
     }
     // Unknown identifiers get the same next page as known ones: nothing here tells which accounts exist.
     const user = await kit.deps.users.byEmail(email);
-    await kit.states.save(loaded.uid, { ...emptyState(), email, accountId: user?.id ?? null });
+    await states.save(loaded.uid, { ...emptyState(), email, accountId: user?.id ?? null });
     ctx.redirect(`/interaction/${loaded.uid}`);
   });
 
   router.post('/interaction/:uid/restart', async (ctx) => {
     const loaded = await kit.load(ctx);
     kit.verifyCsrf(ctx, loaded.uid);
-    await kit.states.clear(loaded.uid);
+    await states.clear(loaded.uid);
     ctx.redirect(`/interaction/${loaded.uid}`);
   });
 
@@ -103,7 +105,7 @@ export function createInteractionRouter(kit: InteractionKit, steps: Step[]): Rou
     if (loaded.next.kind !== 'factor' || !loaded.next.canFallBack) {
       throw new HttpError(403, 'PASSWORD_NOT_ALLOWED', 'This app requires face verification; a password alone is not enough.');
     }
-    await kit.states.save(loaded.uid, { ...loaded.state, passwordFallback: true });
+    await states.save(loaded.uid, { ...loaded.state, passwordFallback: true });
     ctx.redirect(`/interaction/${loaded.uid}`);
   });
 
@@ -120,16 +122,16 @@ export function createInteractionRouter(kit: InteractionKit, steps: Step[]): Rou
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
     if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
     const grantId = await grant.save();
-    await kit.deps.audit.record({ type: 'consent.grant', outcome: 'success', userId: accountId, clientId: loaded.client.clientId, ip: ctx.ip, userAgent: ctx.get('user-agent'), details: { scopes: missing.missingOIDCScope ?? [] } });
+    await ctx.state.audit({ type: 'consent.grant', outcome: 'success', userId: accountId, clientId: loaded.client.clientId, details: { scopes: missing.missingOIDCScope ?? [] } });
     // Remembered across sessions so the app is not approved again at every sign-in.
-    await kit.deps.consents.remember(accountId, loaded.client.clientId, [...(grant.getOIDCScope()?.split(' ') ?? [])]);
+    await kit.deps.approvals.remember(accountId, loaded.client.clientId, [...(grant.getOIDCScope()?.split(' ') ?? [])]);
     const redirect = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
     ctx.redirect(redirect);
   });
 
   router.get('/interaction/:uid/abort', async (ctx) => {
     const loaded = await kit.load(ctx);
-    await kit.states.clear(loaded.uid);
+    await states.clear(loaded.uid);
     const redirect = await provider.interactionResult(
       ctx.req,
       ctx.res,

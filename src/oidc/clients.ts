@@ -145,6 +145,11 @@ export class ClientStore {
     return this.prisma.client.findUnique({ where: { clientId } });
   }
 
+  /** The Face Match decision rules of a client; null when the client no longer exists. */
+  matchRules(clientId: string): Promise<{ matchRules: unknown } | null> {
+    return this.prisma.client.findUnique({ where: { clientId }, select: { matchRules: true } });
+  }
+
   async require(clientId: string): Promise<Client> {
     const client = await this.get(clientId);
     if (!client) throw new ClientError('NOT_FOUND', `no app with client_id ${clientId}`);

@@ -62,9 +62,3 @@ export async function loadCookieKeys(prisma: Prisma, sealer: Sealer): Promise<st
   const row = await prisma.secret.findUniqueOrThrow({ where: { name: COOKIE_KEYS } });
   return JSON.parse(sealer.open(row.value, COOKIE_KEYS).toString()) as string[];
 }
-
-/** Prepends a new cookie key; the previous ones still verify existing cookies. */
-export async function rotateCookieKeys(prisma: Prisma, sealer: Sealer, keep = 3): Promise<void> {
-  const keys = [randomBytes(32).toString('base64url'), ...(await loadCookieKeys(prisma, sealer))].slice(0, keep);
-  await prisma.secret.update({ where: { name: COOKIE_KEYS }, data: { value: sealer.seal(Buffer.from(JSON.stringify(keys)), COOKIE_KEYS) } });
-}

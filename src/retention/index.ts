@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { purgeExpiredMatchRecords } from '../api/index.js';
 import type { AuditLog } from '../audit/index.js';
+import type { MatchRecords } from '../match-records/index.js';
 import type { Logger } from '../ops/logger.js';
 import type { SettingsStore } from '../settings/index.js';
 import type { Prisma } from '../store/database.js';
@@ -14,6 +14,7 @@ export interface RetentionDeps {
   prisma: Prisma;
   settings: SettingsStore;
   audit: AuditLog;
+  records: Pick<MatchRecords, 'purgeBefore'>;
 }
 
 export interface RetentionCounts {
@@ -50,7 +51,7 @@ export async function runRetention(deps: RetentionDeps, now: Date = new Date()):
   const templates = (await deps.prisma.faceTemplate.deleteMany({ where: dueTemplates })).count;
   const images = (await deps.prisma.storedImage.deleteMany({ where: dueImages })).count;
   const auditEvents = (await deps.prisma.auditEvent.deleteMany({ where: { at: { lt: auditCutoff } } })).count;
-  const matchRecords = await purgeExpiredMatchRecords(deps.prisma, auditCutoff);
+  const matchRecords = await deps.records.purgeBefore(auditCutoff);
   const counts = { templates, images, auditEvents, matchRecords };
   if (templates + images + auditEvents + matchRecords > 0) {
     await deps.audit.record({ type: 'retention.purge', outcome: 'info', details: { ...counts, templateRetentionDays: s.templateRetentionDays, auditRetentionDays: s.auditRetentionDays } });
@@ -119,4 +120,21 @@ export function scheduleRetention(
       await running;
     },
   };
+}
+
+/** The retention job as the console and the server use it: one pass now, the last scheduled pass, the schedule. */
+export class Retention {
+  constructor(private readonly deps: RetentionDeps & { kv: KeyValueStore; logger: Logger }) {}
+
+  run(now?: Date): Promise<RetentionCounts> {
+    return runRetention(this.deps, now);
+  }
+
+  lastRun(): Promise<RetentionRun | null> {
+    return lastRetentionRun(this.deps.prisma);
+  }
+
+  schedule(opts?: ScheduleOptions): RetentionSchedule {
+    return scheduleRetention(this.deps, opts);
+  }
 }

@@ -1,32 +1,44 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { bodyParser } from '@koa/bodyparser';
 import Koa, { type Context, type Next } from 'koa';
 import type Provider from 'oidc-provider';
 import serve from 'koa-static';
-import { APP_VERSION, ROOT_DIR } from '../config/index.js';
-import { createApiRouter } from '../api/index.js';
+import { APP_VERSION, ROOT_DIR, type Config } from '../config/index.js';
 import { adminRouters } from '../admin/index.js';
+import { createApiRouter } from '../api/index.js';
 import { bootstrapRouter } from '../bootstrap/index.js';
 import { demoRouter } from '../demo/router.js';
-import { InviteStore } from '../enrollment/invites.js';
 import { selfEnrollmentRouter } from '../enrollment/router.js';
+import { faceStep } from '../interaction/face-step.js';
 import { InteractionKit } from '../interaction/kit.js';
+import { passwordStep } from '../interaction/password-step.js';
 import { createInteractionRouter } from '../interaction/router.js';
-import { faceStep } from '../interaction/steps/face.js';
-import { passwordStep } from '../interaction/steps/password.js';
 import { healthRouter } from '../ops/health.js';
 import { observe } from '../ops/http.js';
+import { requestAudit } from '../web/audit.js';
 import { errorHandler } from '../web/errors.js';
 import { RelyingParty } from '../web/relying-party.js';
 import { securityHeaders } from '../web/security.js';
 import { ADMIN_CLIENT_ID, DEMO_CLIENT_ID } from './builtin-clients.js';
-import type { ServerServices } from './services.js';
+import { openServerServices, type ServerServices, type ServiceOverrides } from './services.js';
 
-export interface AppHandle {
+export interface App {
   app: Koa;
-  /** Set once the server listens: built-in apps call the provider on this address. */
-  setInternalBase(url: string): void;
-  draining: { value: boolean };
+  services: ServerServices;
+  /** Listens on config.host:config.port (0 picks a free port) and returns the running server. */
+  listen(): Promise<RunningServer>;
+  /** Closes the services of an app that never listened. */
+  close(): Promise<void>;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  services: ServerServices;
+  /** Stops accepting connections, lets in-flight requests finish (up to the grace period), closes pools. */
+  close(): Promise<void>;
 }
 
 /** Our own routes parse form and JSON bodies; oidc-provider's endpoints parse their own. */
@@ -54,55 +66,77 @@ async function clientCredentials(provider: Provider, token: string) {
   return { clientId: found.clientId, scopes: (found.scope ?? '').split(' ').filter(Boolean) };
 }
 
-export function createApp(s: ServerServices): AppHandle {
+/** The composition root: every surface gets the domain services it declares, and nothing else. */
+function compose(s: ServerServices, internalBase: () => string, draining: () => boolean): Koa {
   const { config, provider } = s;
   const app = new Koa({ proxy: config.proxy });
-  let internalBase = `http://127.0.0.1:${config.port}`;
-  const draining = { value: false };
   app.keys = provider.keys;
+  // Route errors are answered by errorHandler; what still reaches here is a client's broken connection.
+  app.on('error', (err: Error) => s.logger.debug({ err }, 'client connection error'));
 
+  const rp = (name: string, clientId: string, base: string, postLogoutPath = base) =>
+    new RelyingParty({ name, issuer: config.issuer, internalBase, clientId, redirectPath: `${base}/callback`, postLogoutPath, scope: 'openid profile email', sessionTtl: 8 * 3600, kv: s.kv });
   const kit = new InteractionKit({
     config,
     provider,
     users: s.users,
-    templates: s.templates,
-    consents: s.consents,
-    kv: s.kv,
+    approvals: s.approvals,
+    verification: s.verification,
+    states: s.states,
     csrf: s.csrf,
-    audit: s.audit,
+    rate: s.rate,
     metrics: s.metrics,
-    settings: s.settings,
-    engine: s.engine,
   });
-  const rp = (name: string, clientId: string, base: string, postLogoutPath = base) =>
-    new RelyingParty({
-      name,
-      issuer: config.issuer,
-      internalBase: () => internalBase,
-      clientId,
-      redirectPath: `${base}/callback`,
-      postLogoutPath,
-      scope: 'openid profile email',
-      sessionTtl: 8 * 3600,
-      kv: s.kv,
-    });
 
   app.use(observe(s.logger, s.metrics));
   app.use(errorHandler(s.logger));
+  app.use(requestAudit(s.audit, s.logger));
   app.use(securityHeaders());
   app.use(staticUnder('/static', path.join(ROOT_DIR, 'views', 'static')));
   app.use(parseBodiesUnder(['/interaction/', '/bootstrap/', '/demo/', '/admin', '/enroll/']));
-  const invites = new InviteStore(s.prisma);
 
   const routers = [
-    healthRouter({ database: () => s.db.ping(), store: () => s.kv.ping(), models: () => s.engine.ready }, s.metrics, () => draining.value),
+    healthRouter({ database: () => s.db.ping(), store: () => s.kv.ping(), models: () => s.engine.ready }, s.metrics, draining),
     createInteractionRouter(kit, [passwordStep, faceStep]),
     // The first admin enrolls their face right away: the console itself requires a face sign-in.
-    bootstrapRouter({ prisma: s.prisma, audit: s.audit, csrf: s.csrf, afterCreate: async (userId) => `/enroll/${(await invites.create(userId, userId, 1)).token}` }),
-    selfEnrollmentRouter({ ...s, invites, maxUploadBytes: config.face.maxUploadBytes }),
-    ...adminRouters(s, rp('admin', ADMIN_CLIENT_ID, '/admin', '/admin/signed-out'), invites),
+    bootstrapRouter({ firstAdmin: s.firstAdmin, csrf: s.csrf, afterCreate: async (userId) => `/enroll/${(await s.invites.create(userId, userId, 1)).token}` }),
+    selfEnrollmentRouter({ users: s.users, invites: s.invites, consent: s.consent, enrollment: s.enrollment, csrf: s.csrf, maxUploadBytes: config.face.maxUploadBytes }),
+    ...adminRouters(
+      {
+        config,
+        accounts: s.accounts,
+        users: s.users,
+        consent: s.consent,
+        enrollment: s.enrollment,
+        templates: s.templates,
+        invites: s.invites,
+        verification: s.verification,
+        sessions: s.sessions,
+        approvals: s.approvals,
+        clients: s.clients,
+        audit: s.audit,
+        settings: s.settings,
+        retention: s.retention,
+        engine: s.engine,
+      },
+      { rp: rp('admin', ADMIN_CLIENT_ID, '/admin', '/admin/signed-out'), csrf: s.csrf },
+    ),
     ...(config.demo ? [demoRouter(rp('demo', DEMO_CLIENT_ID, '/demo'))] : []),
-    createApiRouter({ ...s, appVersion: APP_VERSION, authenticate: (token) => clientCredentials(provider, token) }),
+    createApiRouter({
+      config,
+      engine: s.engine,
+      verification: s.verification,
+      users: s.users,
+      clients: s.clients,
+      records: s.records,
+      settings: s.settings,
+      audit: s.audit,
+      rate: s.rate,
+      metrics: s.metrics,
+      logger: s.logger,
+      appVersion: APP_VERSION,
+      authenticate: (token) => clientCredentials(provider, token),
+    }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
 
@@ -116,6 +150,49 @@ export function createApp(s: ServerServices): AppHandle {
     ctx.respond = false;
     await providerCallback(ctx.req, ctx.res);
   });
+  return app;
+}
 
-  return { app, setInternalBase: (url) => (internalBase = url), draining };
+/**
+ * Builds the whole server in-process: services (database migrated, engine, provider) and the Koa app. Tests and the
+ * benchmark use it directly; `face-oidc start` listens with it.
+ */
+export async function createApp(config: Config, overrides: ServiceOverrides = {}): Promise<App> {
+  const services = await openServerServices(config, overrides);
+  let internalBase = `http://127.0.0.1:${config.port}`;
+  let draining = false;
+  const app = compose(services, () => internalBase, () => draining);
+
+  async function listen(): Promise<RunningServer> {
+    const server = http.createServer(app.callback());
+    // Keep-alive sockets must not hold a draining instance open past the load balancer's idle timeout.
+    server.keepAliveTimeout = 65_000;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => resolve());
+      });
+    } catch (err) {
+      await services.close();
+      throw err;
+    }
+    const port = (server.address() as AddressInfo).port;
+    internalBase = `http://127.0.0.1:${port}`;
+    const retention = services.retention.schedule();
+    let closing: Promise<void> | null = null;
+    const close = () =>
+      (closing ??= (async () => {
+        draining = true;
+        const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+        await drained;
+        clearTimeout(timer);
+        await retention.stop();
+        await services.close();
+      })());
+    return { url: `http://127.0.0.1:${port}`, port, services, close };
+  }
+
+  return { app, services, listen, close: () => services.close() };
 }

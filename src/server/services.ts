@@ -1,52 +1,82 @@
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type Provider from 'oidc-provider';
 import type { Config } from '../config/index.js';
-import { ConsentStore } from '../accounts/consents.js';
-import { TemplateStore } from '../accounts/templates.js';
+import { FirstAdmin } from '../accounts/bootstrap.js';
+import { AccountService } from '../accounts/service.js';
 import { UserStore } from '../accounts/users.js';
 import { AuditLog } from '../audit/index.js';
+import { BiometricConsent, Enrollment, EnrollmentImages, InviteStore, TemplateStore } from '../biometrics/index.js';
 import { createFaceEngine, MATCH_PRESETS, type FaceEngine } from '../face/index.js';
+import { MatchRecords } from '../match-records/index.js';
 import { createAdapterFactory } from '../oidc/adapter.js';
+import { AppApprovals } from '../oidc/approvals.js';
 import { ClientStore } from '../oidc/clients.js';
 import { loadCookieKeys, loadSigningKeys } from '../oidc/keys.js';
 import { createProvider } from '../oidc/provider.js';
+import { OidcSessions } from '../oidc/sessions.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { createMetrics, type Metrics } from '../ops/metrics.js';
+import { Retention } from '../retention/index.js';
 import { defaultSettings, SettingsStore } from '../settings/index.js';
+import { InteractionStateStore } from '../sign-in/state.js';
 import { createSealer, type Sealer } from '../store/crypto.js';
-import { openDatabase, type Database, type Prisma } from '../store/database.js';
+import { openDatabase, type Database } from '../store/database.js';
 import { connectRedis, memoryKeyValueStore, redisKeyValueStore, type KeyValueStore } from '../store/kv.js';
+import { FaceVerification } from '../verification/index.js';
 import { Csrf } from '../web/csrf.js';
-import { embeddedSecretKey } from './secret-key.js';
+import { RateWindows } from '../web/rate-limit.js';
 import { ensureBuiltInClients } from './builtin-clients.js';
-import { createHash } from 'node:crypto';
+import { embeddedSecretKey } from './secret-key.js';
 
+/** Stores and domain services every CLI command and the server share (no face engine, no provider). */
 export interface Services {
   config: Config;
   logger: Logger;
   metrics: Metrics;
   db: Database;
-  prisma: Prisma;
   redis: Redis | null;
   kv: KeyValueStore;
   sealer: Sealer;
   csrf: Csrf;
   users: UserStore;
   templates: TemplateStore;
-  consents: ConsentStore;
+  consent: BiometricConsent;
+  images: EnrollmentImages;
+  invites: InviteStore;
+  firstAdmin: FirstAdmin;
+  approvals: AppApprovals;
   clients: ClientStore;
   audit: AuditLog;
   settings: SettingsStore;
+  records: MatchRecords;
+  retention: Retention;
   close(): Promise<void>;
 }
 
+/** Everything the HTTP server needs on top: the face engine and the services built on it, keys and the provider. */
 export interface ServerServices extends Services {
   engine: FaceEngine;
+  enrollment: Enrollment;
+  verification: FaceVerification;
   provider: Provider;
+  sessions: OidcSessions;
+  accounts: AccountService;
+  states: InteractionStateStore;
+  rate: RateWindows;
+}
+
+/** Parts a test (or the benchmark) may supply instead of the configured ones. */
+export interface ServiceOverrides {
+  logger?: Logger;
+  /** A key-value store to use instead of REDIS_URL / memory. */
+  kv?: KeyValueStore;
+  engine?: FaceEngine;
 }
 
 /** Database (migrated), stores and crypto: what every CLI command and the server share. */
-export async function openServices(config: Config, holder: string, logger = createLogger(config.logLevel)): Promise<Services> {
+export async function openServices(config: Config, holder: string, overrides: ServiceOverrides = {}): Promise<Services> {
+  const logger = overrides.logger ?? createLogger(config.logLevel);
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, holder });
   const closers: (() => Promise<void>)[] = [() => db.close()];
   const close = async () => {
@@ -56,26 +86,34 @@ export async function openServices(config: Config, holder: string, logger = crea
     await db.migrate();
     const key = config.secretKey ?? embeddedSecretKey(config.dataDir);
     const sealer = createSealer(key);
-    const redis = config.redisUrl ? connectRedis(config.redisUrl) : null;
-    const kv = redis ? redisKeyValueStore(redis) : memoryKeyValueStore();
+    const redis = !overrides.kv && config.redisUrl ? connectRedis(config.redisUrl) : null;
+    const kv = overrides.kv ?? (redis ? redisKeyValueStore(redis) : memoryKeyValueStore());
     closers.push(() => kv.close());
     const { prisma } = db;
+    const settings = new SettingsStore(prisma, defaultSettings(config));
+    const audit = new AuditLog(prisma);
+    const records = new MatchRecords(prisma, sealer);
     return {
       config,
       logger,
       metrics: createMetrics(),
       db,
-      prisma,
       redis,
       kv,
       sealer,
       csrf: new Csrf(createHash('sha256').update(key).update('csrf').digest()),
       users: new UserStore(prisma),
       templates: new TemplateStore(prisma, sealer),
-      consents: new ConsentStore(prisma),
+      consent: new BiometricConsent(prisma),
+      images: new EnrollmentImages(prisma, sealer),
+      invites: new InviteStore(prisma),
+      firstAdmin: new FirstAdmin(prisma),
+      approvals: new AppApprovals(prisma),
       clients: new ClientStore(prisma, sealer),
-      audit: new AuditLog(prisma),
-      settings: new SettingsStore(prisma, defaultSettings(config)),
+      audit,
+      settings,
+      records,
+      retention: new Retention({ prisma, settings, audit, records, kv, logger }),
       close,
     };
   } catch (err) {
@@ -84,38 +122,62 @@ export async function openServices(config: Config, holder: string, logger = crea
   }
 }
 
-/** Everything the HTTP server needs on top: the face engine, keys, built-in clients and the OIDC provider. */
-export async function openServerServices(config: Config, logger?: Logger): Promise<ServerServices> {
-  const base = await openServices(config, 'the face-oidc server', logger);
+/** The face engine with the operator's thresholds, following settings changes at run time. */
+export async function openFaceEngine(config: Config, settings: SettingsStore, poolSize = config.face.poolSize): Promise<FaceEngine> {
+  const current = await settings.get();
+  const engine = await createFaceEngine({
+    modelsDir: config.modelsDir,
+    poolSize,
+    maxQueue: config.face.maxQueue,
+    maxBytes: config.face.maxUploadBytes,
+    maxPixels: config.face.maxPixels,
+    matchThreshold: MATCH_PRESETS[current.matchPreset],
+    livenessThreshold: current.livenessThreshold,
+  });
+  settings.onChange((s) => engine.setThresholds({ matchThreshold: MATCH_PRESETS[s.matchPreset], livenessThreshold: s.livenessThreshold }));
+  return engine;
+}
+
+/** Enrollment as every surface uses it, on a given engine. */
+export function enrollmentService(s: Services, engine: FaceEngine): Enrollment {
+  return new Enrollment({ engine, consent: s.consent, templates: s.templates, images: s.images, settings: s.settings, audit: s.audit });
+}
+
+/** Everything the HTTP server needs: the shared services plus engine, keys, built-in clients and the provider. */
+export async function openServerServices(config: Config, overrides: ServiceOverrides = {}): Promise<ServerServices> {
+  const base = await openServices(config, 'the face-oidc server', overrides);
   try {
     await ensureBuiltInClients(base.clients, config);
-    const settings = await base.settings.get();
-    const engine = await createFaceEngine({
-      modelsDir: config.modelsDir,
-      poolSize: config.face.poolSize,
-      maxQueue: config.face.maxQueue,
-      maxBytes: config.face.maxUploadBytes,
-      maxPixels: config.face.maxPixels,
-      matchThreshold: MATCH_PRESETS[settings.matchPreset],
-      livenessThreshold: settings.livenessThreshold,
-    });
-    base.settings.onChange((s) => engine.setThresholds({ matchThreshold: MATCH_PRESETS[s.matchPreset], livenessThreshold: s.livenessThreshold }));
+    const engine = overrides.engine ?? (await openFaceEngine(config, base.settings));
     const adapter = createAdapterFactory({ redis: base.redis, loadClient: (id) => base.clients.metadata(id) });
     // Retired signing keys stay published while ID tokens they signed may still be presented.
-    const jwks = await loadSigningKeys(base.prisma, base.sealer, config.ttl.idToken + config.ttl.accessToken);
+    const jwks = await loadSigningKeys(base.db.prisma, base.sealer, config.ttl.idToken + config.ttl.accessToken);
     const provider = createProvider({
       config,
       users: base.users,
       adapter: adapter.factory,
       jwks,
-      cookieKeys: await loadCookieKeys(base.prisma, base.sealer),
-      hasConsent: (accountId, clientId, scopes) => base.consents.covers(accountId, clientId, scopes),
+      cookieKeys: await loadCookieKeys(base.db.prisma, base.sealer),
+      hasConsent: (accountId, clientId, scopes) => base.approvals.covers(accountId, clientId, scopes),
     });
+    const verification = new FaceVerification({ engine, templates: base.templates, users: base.users, settings: base.settings, kv: base.kv });
+    const sessions = new OidcSessions(provider);
     const closeBase = base.close;
     return {
       ...base,
       engine,
+      enrollment: enrollmentService(base, engine),
+      verification,
       provider,
+      sessions,
+      accounts: new AccountService({
+        users: base.users,
+        sessions,
+        biometrics: { templateCount: async (id) => (await base.templates.summary(id)).length, imageCount: (id) => base.images.count(id) },
+        attempts: verification,
+      }),
+      states: new InteractionStateStore(base.kv, config.ttl.interaction),
+      rate: new RateWindows(base.kv),
       async close() {
         await engine.close().catch(() => {});
         adapter.close();

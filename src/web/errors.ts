@@ -2,44 +2,68 @@ import type { Context, Next } from 'koa';
 import type { Logger } from '../ops/logger.js';
 import { renderView } from './views.js';
 
-/** An error meant for the client: status, machine-readable code, human message. */
+/** An error meant for the client: HTTP status, machine-readable code, human message (and headers, extra JSON fields). */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Extra members of the JSON answer next to `error`, e.g. a photo verdict or the next capture token. */
+    readonly details: Record<string, unknown> = {},
   ) {
     super(message);
   }
 }
 
-function wantsJson(ctx: Context): boolean {
-  return ctx.path.startsWith('/api/') || (ctx.accepts('html', 'json') === 'json' && !ctx.accepts('html'));
+/** The one JSON error shape outside the Face Match API (which keeps its own envelope). */
+export interface ErrorBody {
+  error: { code: string; message: string; requestId: string };
+  [detail: string]: unknown;
+}
+
+export function errorBody(err: HttpError, requestId: string): ErrorBody {
+  return { ...err.details, error: { code: err.code, message: err.message, requestId } };
+}
+
+/** Script calls (fetch with Accept: application/json) get JSON; browsers navigating get a page. */
+export function wantsJson(ctx: Context): boolean {
+  return ctx.accepts('html', 'json') === 'json';
+}
+
+/** Writes `err` as the JSON error shape (headers included). */
+export function sendError(ctx: Context, err: HttpError): void {
+  ctx.status = err.status;
+  ctx.set(err.headers);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = errorBody(err, ctx.state.requestId);
+}
+
+/** Koa's own errors (e.g. a body over its limit) carry a status and an `expose` flag. */
+function asHttpError(err: unknown, requestId: string): HttpError {
+  if (err instanceof HttpError) return err;
+  const e = err as { status?: unknown; expose?: boolean; message?: string };
+  if (typeof e.status === 'number' && e.status < 500 && e.expose) return new HttpError(e.status, 'BAD_REQUEST', e.message ?? 'Bad request.');
+  return new HttpError(500, 'INTERNAL_ERROR', `Something went wrong on our side (request ${requestId}).`);
 }
 
 /**
- * Turns every error into a clear response and never leaks a stack trace. Unexpected errors are logged with the
- * request id; the client sees only that id.
+ * Turns every error into a clear response and never leaks a stack trace: the JSON error shape for script calls, an
+ * error page for browsers. Unexpected errors are logged with the request id; the client sees only that id.
  */
 export function errorHandler(logger: Logger) {
   return async (ctx: Context, next: Next) => {
     try {
       await next();
     } catch (err) {
-      const known = err instanceof HttpError;
-      const status = known ? err.status : typeof (err as { status?: number }).status === 'number' && (err as { expose?: boolean }).expose ? (err as { status: number }).status : 500;
-      const code = known ? err.code : status === 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST';
-      const message = status === 500 ? `Something went wrong on our side (request ${ctx.state.requestId}).` : (err as Error).message;
-      if (status >= 500) logger.error({ err, requestId: ctx.state.requestId, path: ctx.path }, 'request failed');
-      ctx.status = status;
-      if (known) ctx.set(err.headers);
-      if (wantsJson(ctx)) {
-        ctx.body = { error: code, message };
-      } else {
-        ctx.type = 'html';
-        ctx.body = await renderView('error', { title: 'Error', error: code, description: message });
-      }
+      const requestId = ctx.state.requestId;
+      const known = asHttpError(err, requestId);
+      if (known.status >= 500) logger.error({ err, requestId, path: ctx.path }, 'request failed');
+      if (wantsJson(ctx)) return sendError(ctx, known);
+      ctx.status = known.status;
+      ctx.set(known.headers);
+      ctx.type = 'html';
+      ctx.body = await renderView('error', { title: 'Error', error: known.code, description: known.message, requestId });
     }
   };
 }

@@ -16,9 +16,9 @@ export function renderView(name: string, locals: PageLocals): Promise<string> {
   return ejs.renderFile(path.join(VIEWS_DIR, `${name}.ejs`), locals, { cache, async: false, root: VIEWS_DIR });
 }
 
-/** Renders a page into the Koa response; `ctx.state.csrf` and `ctx.state.nonce` reach every template. */
+/** Renders a page into the Koa response; `ctx.state.csrf` (when a surface set one) reaches every template. */
 export async function render(ctx: Context, name: string, locals: PageLocals, status = 200): Promise<void> {
   ctx.status = status;
   ctx.type = 'html';
-  ctx.body = await renderView(name, { csrf: ctx.state.csrf, user: ctx.state.adminUser, ...locals });
+  ctx.body = await renderView(name, { csrf: ctx.state.csrf, ...locals });
 }

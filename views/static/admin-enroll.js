@@ -76,7 +76,7 @@ async function review(photo, source) {
     discard.disabled = true;
     verdictText.textContent = 'Adding…';
     const result = await sendPhoto(enrollUrl, photo, csrf, { source });
-    if (result.status === 200 && result.body.ok) {
+    if (result.status === 200) {
       verdictText.textContent = 'Added.';
       add.remove();
       discard.remove();

@@ -43,8 +43,9 @@ export async function sendPhoto(url, photo, csrf, fields = {}) {
   } catch {
     return { status: 0, body: { message: 'The server could not be reached. Check the connection and try again.' } };
   }
-  const json = await res.json().catch(() => ({ message: `The server answered ${res.status}.` }));
-  return { status: res.status, body: json };
+  const json = await res.json().catch(() => ({ error: { message: `The server answered ${res.status}.` } }));
+  // Refusals come as { error: { code, message, requestId }, verdict? }.
+  return { status: res.status, body: { ...json, code: json.error?.code, message: json.error?.message } };
 }
 
 /**

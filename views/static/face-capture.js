@@ -62,7 +62,9 @@ function setup(root) {
 
   async function post(url, form) {
     const res = await fetch(url, { method: 'POST', body: form, credentials: 'same-origin', headers: { accept: 'application/json', 'x-csrf-token': csrf } });
-    return { res, body: await res.json().catch(() => ({})) };
+    const body = await res.json().catch(() => ({}));
+    // Refusals come as { error: { code, message, requestId }, captureToken?, retryAfter?, redirect? }.
+    return { res, body: { ...body, code: body.error?.code, message: body.error?.message } };
   }
 
   function waitThenRetry(seconds) {
@@ -146,7 +148,7 @@ function setup(root) {
   }
 
   function finish(body) {
-    if (body.status === 'ok') {
+    if (!body.error && body.redirect) {
       outline('ok');
       say('Verified. Signing you in…', 'ok');
       stop('done');

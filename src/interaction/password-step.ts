@@ -1,9 +1,9 @@
 import type { Context } from 'koa';
-import { verifyPassword } from '../../accounts/users.js';
-import { HttpError } from '../../web/errors.js';
-import { render } from '../../web/views.js';
-import type { InteractionKit, Loaded } from '../kit.js';
-import { respondNext, type Step } from '../step.js';
+import { verifyPassword } from '../accounts/users.js';
+import { HttpError } from '../web/errors.js';
+import { render } from '../web/views.js';
+import type { InteractionKit, Loaded } from './kit.js';
+import { respondNext, type Step } from './step.js';
 
 async function renderPassword(ctx: Context, kit: InteractionKit, loaded: Loaded, message?: string, status = 200) {
   await render(
@@ -29,9 +29,9 @@ export const passwordStep: Step = {
       const loaded = await kit.load(ctx);
       kit.verifyCsrf(ctx, loaded.uid);
       if (loaded.next.kind !== 'factor' || loaded.next.factor !== 'pwd') throw new HttpError(409, 'STEP_NOT_EXPECTED', 'A password is not expected now. Reload the page.');
-      const policy = await kit.limitPolicy();
-      const key = kit.attemptKey(loaded);
-      const verdict = await kit.limiters.pwd.check(key, policy);
+      const { verification } = kit.deps;
+      const subject = kit.subject(loaded);
+      const verdict = await verification.check('pwd', subject);
       if (!verdict.allowed) {
         ctx.set('Retry-After', String(verdict.retryAfter));
         return renderPassword(ctx, kit, loaded, `Too many failed attempts. Wait ${verdict.retryAfter} seconds before trying again.`, 429);
@@ -42,10 +42,10 @@ export const passwordStep: Step = {
       kit.deps.metrics.signIns.inc({ factor: 'pwd', outcome: ok ? 'success' : 'failure', reason: ok ? 'verified' : 'mismatch' });
       await kit.audit(ctx, loaded, { type: 'signin.password', outcome: ok ? 'success' : 'failure', reason: ok ? null : 'PASSWORD_MISMATCH' });
       if (!ok) {
-        await kit.limiters.pwd.fail(key, { ...policy, failuresBeforeLockout: Number.MAX_SAFE_INTEGER });
+        await verification.fail('pwd', subject);
         return renderPassword(ctx, kit, loaded, 'That email and password do not match.', 401);
       }
-      await kit.limiters.pwd.reset(key);
+      await verification.succeed('pwd', subject);
       respondNext(ctx, await kit.advance(ctx, loaded, { pwd: true }));
     });
   },

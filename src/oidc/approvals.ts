@@ -1,7 +1,10 @@
 import type { Prisma } from '../store/database.js';
 
-/** OIDC consents a user gave to apps, kept beyond the provider's grant lifetime. */
-export class ConsentStore {
+/**
+ * The apps a person approved (OIDC consent to scopes), remembered beyond the provider's grant lifetime so an app is
+ * not approved again at every sign-in. Not to be confused with biometric consent (src/biometrics).
+ */
+export class AppApprovals {
   constructor(private readonly prisma: Prisma) {}
 
   async remember(userId: string, clientId: string, scopes: string[]): Promise<void> {
@@ -18,6 +21,10 @@ export class ConsentStore {
   async covers(userId: string, clientId: string, scopes: string[]): Promise<boolean> {
     const existing = await this.prisma.oidcConsent.findUnique({ where: { userId_clientId: { userId, clientId } } });
     return !!existing && scopes.every((s) => existing.scopes.includes(s));
+  }
+
+  list(userId: string) {
+    return this.prisma.oidcConsent.findMany({ where: { userId }, orderBy: { grantedAt: 'desc' } });
   }
 
   async revoke(userId: string, clientId?: string): Promise<number> {

@@ -4,8 +4,6 @@ import type { Prisma } from '../store/database.js';
 
 const PURPOSE = 'face-template';
 
-export const CONSENT_TEXT_VERSION = '2026-11-v1';
-
 export interface StoredTemplate {
   id: string;
   embedding: Float32Array;
@@ -65,11 +63,21 @@ export class TemplateStore {
     return count > 0;
   }
 
-  async hasActiveConsent(userId: string): Promise<boolean> {
-    return (await this.prisma.biometricConsent.count({ where: { userId, revokedAt: null } })) > 0;
+  /** After a face model change: templates of another model no longer match anything. */
+  async removeOutdated(userId: string, modelId: string): Promise<number> {
+    const { count } = await this.prisma.faceTemplate.deleteMany({ where: { userId, modelId: { not: modelId } } });
+    return count;
   }
 
-  async recordConsent(userId: string, collectedBy: string, textVersion = CONSENT_TEXT_VERSION) {
-    return this.prisma.biometricConsent.create({ data: { userId, collectedBy, textVersion } });
+  /** Templates per account, split into those of `modelId` and outdated ones (another model). */
+  async countsByUser(userIds: string[], modelId: string): Promise<Map<string, { current: number; outdated: number }>> {
+    const groups = await this.prisma.faceTemplate.groupBy({ by: ['userId', 'modelId'], where: { userId: { in: userIds } }, _count: { _all: true } });
+    const counts = new Map(userIds.map((id) => [id, { current: 0, outdated: 0 }]));
+    for (const g of groups) {
+      const c = counts.get(g.userId)!;
+      if (g.modelId === modelId) c.current += g._count._all;
+      else c.outdated += g._count._all;
+    }
+    return counts;
   }
 }

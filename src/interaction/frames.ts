@@ -1,8 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import sharp, { type Metadata } from 'sharp';
-import { QUALITY_MESSAGES } from '../../face/index.js';
-import { HttpError } from '../../web/errors.js';
-import { MultipartError, readMultipart } from '../../web/multipart.js';
+import { QUALITY_MESSAGES } from '../face/index.js';
+import { HttpError } from '../web/errors.js';
+import { MultipartError, readMultipart } from '../web/multipart.js';
+import { uploadHttpError } from '../web/upload-errors.js';
 
 /** Longest side of a frame; the page captures at most this, and larger pictures only cost decoding time. */
 export const MAX_FRAME_SIDE = 1280;
@@ -16,8 +17,6 @@ export interface Upload {
   frames: Buffer[];
 }
 
-const invalid = (message: string) => new HttpError(400, 'INVALID_UPLOAD', message);
-
 /** Reads a multipart body of text fields and up to `maxFrames` files named `frame`. */
 export async function readFrames(req: IncomingMessage, maxFrames: number): Promise<Upload> {
   let body;
@@ -25,12 +24,11 @@ export async function readFrames(req: IncomingMessage, maxFrames: number): Promi
     body = await readMultipart(req, { acceptFile: (name) => name === 'frame', maxFileBytes: MAX_FRAME_BYTES, maxFiles: maxFrames, maxFields: 4, maxFieldBytes: MAX_FIELD });
   } catch (err) {
     if (!(err instanceof MultipartError)) throw err;
-    const p = err.problem;
-    if (p.kind === 'file-too-large') throw new HttpError(413, 'IMAGE_TOO_LARGE', `${QUALITY_MESSAGES.IMAGE_TOO_LARGE} A frame may have at most ${MAX_FRAME_BYTES} bytes.`);
-    if (p.kind === 'too-many-parts') throw invalid(`Send at most ${maxFrames} picture${maxFrames > 1 ? 's' : ''}.`);
-    if (p.kind === 'field-too-long') throw invalid(`The field ${p.field} is too long.`);
-    if (p.kind === 'malformed' && /content-type|boundary/i.test(p.detail)) throw invalid('Send the pictures as multipart/form-data.');
-    throw invalid('The upload is malformed.');
+    throw uploadHttpError(err.problem, {
+      noun: 'picture',
+      maxFiles: maxFrames,
+      tooLarge: { code: 'IMAGE_TOO_LARGE', message: `${QUALITY_MESSAGES.IMAGE_TOO_LARGE} A frame may have at most ${MAX_FRAME_BYTES} bytes.` },
+    });
   }
   if (body.files.length === 0) throw new HttpError(400, 'FRAME_MISSING', 'No picture was received. Try again.');
   return { fields: body.fields, frames: body.files.map((f) => f.data) };

@@ -2,9 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sharp from 'sharp';
-import { createFaceEngine } from './engine.js';
-import { percentile } from './metrics.js';
-import type { FaceEngine, FaceEngineOptions } from './types.js';
+import { createFaceEngine, percentile, type FaceEngine, type FaceEngineOptions } from '../face/index.js';
 
 export interface BenchResult {
   image: { path: string; width: number; height: number; bytes: number };

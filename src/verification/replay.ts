@@ -1,4 +1,4 @@
-import type { KeyValueStore } from '../../store/kv.js';
+import type { KeyValueStore } from '../store/kv.js';
 import { type Fingerprint, hamming } from './fingerprint.js';
 
 /** How long submitted frames are remembered per account. */

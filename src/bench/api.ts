@@ -1,11 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import Koa from 'koa';
 import { percentile } from '../face/index.js';
-import { randomToken } from '../store/crypto.js';
-import type { ApiDeps } from './deps.js';
-import { createApiRouter } from './routes.js';
+import type { ClientStore } from '../oidc/clients.js';
 
 export interface ApiBenchOptions {
   /** JPEG/PNG bytes, e.g. 640×480 photos of one person. */
@@ -26,27 +20,23 @@ export interface ApiBenchResult {
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
 
+/** The running server the benchmark calls over HTTP, and the client store it registers its caller in. */
+export interface ApiBenchTarget {
+  url: string;
+  clients: Pick<ClientStore, 'create' | 'delete'>;
+}
+
 /**
- * Drives the real router through an HTTP server on 127.0.0.1 with a temporary client (and an access token only
- * this run accepts); the client, its records and its audit events are removed afterwards.
+ * Drives the whole running server over HTTP on 127.0.0.1 as a backend would: a temporary client_credentials client,
+ * a real access token from /token, then match requests; the client is deleted afterwards.
  */
-export async function runApiBench(deps: ApiDeps, opts: ApiBenchOptions): Promise<ApiBenchResult> {
+export async function runApiBench(target: ApiBenchTarget, opts: ApiBenchOptions): Promise<ApiBenchResult> {
   const requests = opts.requests ?? 40;
-  const clientId = `bench-${randomUUID()}`;
-  const token = randomToken();
-  await deps.prisma.client.create({
-    data: { clientId, name: 'API benchmark', redirectUris: [], grantTypes: ['client_credentials'], scopes: ['face:match'], tokenEndpointAuthMethod: 'client_secret_basic' },
-  });
-  const benchDeps: ApiDeps = {
-    ...deps,
-    config: { ...deps.config, limits: { ...deps.config.limits, apiPerClientPerMinute: Number.MAX_SAFE_INTEGER } },
-    authenticate: async (t) => (t === token ? { clientId, scopes: ['face:match'] } : null),
-  };
-  const app = new Koa();
-  app.use(createApiRouter(benchDeps).routes());
-  const server = http.createServer(app.callback());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/face/match`;
+  const { client, clientSecret } = await target.clients.create({ name: 'API benchmark', grantTypes: ['client_credentials'], scopes: ['face:match'] });
+  const basic = Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(clientSecret!)}`).toString('base64');
+  const issued = await fetch(`${target.url}/token`, { method: 'POST', headers: { authorization: `Basic ${basic}` }, body: new URLSearchParams({ grant_type: 'client_credentials', scope: 'face:match' }) });
+  const { access_token: token } = (await issued.json()) as { access_token: string };
+  const url = `${target.url}/api/v1/face/match`;
 
   const match = async (): Promise<number> => {
     const form = new FormData();
@@ -76,8 +66,6 @@ export async function runApiBench(deps: ApiDeps, opts: ApiBenchOptions): Promise
     const seconds = (performance.now() - t0) / 1000;
     return { p50Ms: round1(percentile(latencies, 50)), p90Ms: round1(percentile(latencies, 90)), matchesPerSecond2: round1(requests / seconds) };
   } finally {
-    await new Promise((resolve) => server.close(resolve));
-    await deps.prisma.client.delete({ where: { clientId } });
-    await deps.prisma.auditEvent.deleteMany({ where: { clientId } });
+    await target.clients.delete(client.clientId);
   }
 }

@@ -1,6 +1,5 @@
-import { CONSENT_TEXT_VERSION } from '../accounts/templates.js';
-
-export { CONSENT_TEXT_VERSION };
+/** Names the wording below; every recorded consent stores the version that was shown. */
+export const CONSENT_TEXT_VERSION = '2026-11-v1';
 
 /**
  * The notice a person agrees to before a face template is made (GDPR Art. 9(2)(a), BIPA 740 ILCS 14/15(b)).

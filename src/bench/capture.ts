@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { enrollPhoto } from '../../enrollment/index.js';
-import { percentile } from '../../face/index.js';
-import { withTemporaryServer } from '../../server/temporary.js';
+import { percentile } from '../face/index.js';
+import { withTemporaryServer } from './temporary-server.js';
 
 export interface CaptureBenchOptions {
   /** Timed capture POSTs (each on its own interaction and account). */
@@ -25,7 +24,7 @@ export interface CaptureBenchResult {
   frameSize: string;
 }
 
-const DEFAULT_IMAGE = fileURLToPath(new URL('../../../test/fixtures/faces/deepface-img2.jpg', import.meta.url));
+const DEFAULT_IMAGE = fileURLToPath(new URL('../../test/fixtures/faces/deepface-img2.jpg', import.meta.url));
 const FRAME_SHIFTS = [0, 2, 4];
 const REDIRECT_URI = 'http://127.0.0.1:9/cb';
 
@@ -83,8 +82,8 @@ export async function runCaptureBench(opts: CaptureBenchOptions = {}): Promise<C
     const timings: number[] = [];
     for (let i = 0; i < warmup + iterations; i++) {
       const user = await s.users.create({ email: `bench-${i}@example.com`, name: `Bench ${i}` });
-      await s.templates.recordConsent(user.id, 'bench');
-      await enrollPhoto(s, { userId: user.id, image: photo, source: 'cli', actor: 'bench' });
+      await s.consent.record(user.id, { kind: 'cli' });
+      await s.enrollment.enroll({ userId: user.id, image: photo, source: 'cli', actor: { kind: 'cli' } });
       const session = new Session(server.url);
       const { page, csrf, token } = await openFacePage(session, client.clientId, user.email);
       const form = new FormData();
@@ -93,9 +92,9 @@ export async function runCaptureBench(opts: CaptureBenchOptions = {}): Promise<C
       for (const f of frames) form.append('frame', new Blob([new Uint8Array(f)], { type: 'image/jpeg' }), 'frame.jpg');
       const started = performance.now();
       const res = await session.fetch(`${page}/face`, { method: 'POST', body: form, headers: { accept: 'application/json' } });
-      const body = (await res.json()) as { status: string; code?: string };
+      const body = (await res.json()) as { redirect?: string; error?: { code: string } };
       const ms = performance.now() - started;
-      if (body.status !== 'ok') throw new Error(`capture ${i} was refused: ${body.code}`);
+      if (!body.redirect) throw new Error(`capture ${i} was refused: ${JSON.stringify(body.error)}`);
       if (i >= warmup) timings.push(ms);
     }
     const round = (v: number) => Math.round(v * 10) / 10;

@@ -1,4 +1,4 @@
-import type { QualityCode, QualityIssue } from '../../face/index.js';
+import type { QualityCode, QualityIssue } from '../face/index.js';
 
 /** Short live guidance under the camera preview; the full engine message is shown after a capture. */
 const HINTS: Record<QualityCode, string> = {

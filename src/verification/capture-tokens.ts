@@ -1,5 +1,5 @@
-import { randomToken } from '../../store/crypto.js';
-import type { KeyValueStore } from '../../store/kv.js';
+import { randomToken } from '../store/crypto.js';
+import type { KeyValueStore } from '../store/kv.js';
 
 /** Long enough to look at the camera and capture; short enough that a recorded upload is useless soon after. */
 export const CAPTURE_TOKEN_TTL_SECONDS = 120;

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { APP_VERSION, ROOT_DIR, type Config } from '../config/index.js';
-import { runApiBench, type ApiBenchResult } from '../api/index.js';
-import { runBench, type BenchResult } from '../face/index.js';
-import { runCaptureBench, type CaptureBenchResult } from '../interaction/face/bench.js';
-import { withTemporaryServer } from '../server/temporary.js';
+import { ROOT_DIR, type Config } from '../config/index.js';
+import { runApiBench, type ApiBenchResult } from './api.js';
+import { runCaptureBench, type CaptureBenchResult } from './capture.js';
+import { runBench, type BenchResult } from './engine.js';
+import { withTemporaryServer } from './temporary-server.js';
 
 export interface AllBenchmarks {
   face: BenchResult;
@@ -37,7 +37,7 @@ export async function runAllBenchmarks(config: Config, opts: { image?: string; s
   const capture = await runCaptureBench({ poolSize: config.face.poolSize, image: opts.image });
   const api = await withTemporaryServer({ FACE_WORKERS: String(config.face.poolSize) }, async (server) =>
     runApiBench(
-      { ...server.services, appVersion: APP_VERSION, authenticate: async () => null },
+      { url: server.url, clients: server.services.clients },
       { selfie: await photo640x480(path.join(FIXTURES, 'person-a-1.jpg')), reference: await photo640x480(path.join(FIXTURES, 'person-a-2.jpg')) },
     ),
   );

@@ -1,6 +1,6 @@
 import type Provider from 'oidc-provider';
 import type { AdapterPayload } from 'oidc-provider';
-import { hasAccountIndex, type AccountIndex } from '../oidc/adapter.js';
+import { hasAccountIndex, type AccountIndex } from './adapter.js';
 import { sha256Hex } from '../store/crypto.js';
 
 export interface SessionView {

@@ -1,9 +1,9 @@
-import type { Analysis, CompareResult, QualityIssue } from '../../face/index.js';
+import type { Analysis, CompareResult, QualityIssue } from '../face/index.js';
 
-export type FaceOutcome = 'verified' | 'quality' | 'liveness_failed' | 'no_match';
+export type AttemptOutcome = 'verified' | 'quality' | 'liveness_failed' | 'no_match';
 
-export interface Decision {
-  outcome: FaceOutcome;
+export interface AttemptDecision {
+  outcome: AttemptOutcome;
   /** The frame the outcome rests on; null when no frame passed the quality checks. */
   frame: number | null;
   /** Its best cosine against the account's templates (−1 without templates). */
@@ -27,7 +27,7 @@ const bestMatch = (list: Usable[]) => list.reduce((b, u) => (u.match.similarity 
  * upload (a mean over frames would let it). When no frame verifies, the refusal says "not live" unless some usable
  * frame was live, so a refused presentation attack learns nothing about the match.
  */
-export function decide(analyses: Analysis[], compare: (embedding: Float32Array) => CompareResult): Decision {
+export function decideAttempt(analyses: Analysis[], compare: (embedding: Float32Array) => CompareResult): AttemptDecision {
   const codes = [...new Set(analyses.flatMap((a) => a.quality.issues.map((i) => i.code)))];
   const usable: Usable[] = analyses.flatMap((a, frame) =>
     a.quality.ok && a.embedding && a.liveness ? [{ frame, live: a.liveness.live, liveness: a.liveness.score, match: compare(a.embedding) }] : [],
@@ -39,7 +39,7 @@ export function decide(analyses: Analysis[], compare: (embedding: Float32Array) 
   }
   const verified = usable.filter((u) => u.live && u.match.match);
   const live = usable.filter((u) => u.live);
-  const [outcome, chosen]: [FaceOutcome, Usable] =
+  const [outcome, chosen]: [AttemptOutcome, Usable] =
     verified.length > 0 ? ['verified', bestMatch(verified)] : live.length > 0 ? ['no_match', bestMatch(live)] : ['liveness_failed', bestMatch(usable)];
   return { ...base, outcome, frame: chosen.frame, similarity: chosen.match.similarity, liveness: chosen.liveness };
 }

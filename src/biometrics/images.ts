@@ -1,0 +1,21 @@
+import type { Sealer } from '../store/crypto.js';
+import { randomToken } from '../store/crypto.js';
+import type { Prisma } from '../store/database.js';
+
+/** Enrollment photos kept (sealed) when the operator turns that on; templates alone are enough to verify. */
+export class EnrollmentImages {
+  constructor(
+    private readonly prisma: Prisma,
+    private readonly sealer: Sealer,
+  ) {}
+
+  async keep(userId: string, image: Uint8Array): Promise<void> {
+    await this.prisma.storedImage.create({
+      data: { key: randomToken(18), kind: 'enrollment', userId, data: this.sealer.seal(image, `image:${userId}`) },
+    });
+  }
+
+  count(userId: string): Promise<number> {
+    return this.prisma.storedImage.count({ where: { userId } });
+  }
+}

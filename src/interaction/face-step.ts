@@ -1,0 +1,188 @@
+import type { Context } from 'koa';
+import { QUALITY_MESSAGES } from '../face/index.js';
+import { FACE_LOCKED_MESSAGE } from '../sign-in/plan.js';
+import type { AttemptDecision } from '../verification/index.js';
+import { summarizeAgent } from '../web/device.js';
+import { errorBody, HttpError } from '../web/errors.js';
+import { withFaceErrors } from '../web/upload-errors.js';
+import { render } from '../web/views.js';
+import { inspectFrame, readFrames } from './frames.js';
+import { guidance } from './guidance.js';
+import type { InteractionKit, Loaded } from './kit.js';
+import type { Step } from './step.js';
+
+const MAX_CAPTURE_FRAMES = 3;
+/** Live guidance polls about every 0.7 s, so it gets this many times the per-IP budget of captures. */
+const CHECK_RATE_FACTOR = 3;
+
+const MESSAGES = {
+  NO_MATCH: 'We could not verify that this is you. Check that this is your account, look straight at the camera and try again.',
+  LIVENESS_FAILED: 'We could not confirm that a live person is in front of the camera. Use the camera directly (not a photo or a screen), in good light, and try again.',
+  FRAME_REPLAYED: 'This picture was already used to sign in. Look at the camera and take a new one.',
+  CAPTURE_TOKEN_INVALID: 'This capture has expired or was already used. Try again.',
+  STEP_NOT_EXPECTED: 'Face verification is not expected now. Reload the page.',
+} as const;
+
+const waitMessage = (seconds: number) => `Too many failed attempts. Wait ${seconds} seconds before trying again.`;
+
+/** After these the page cannot go on: it has to reload, or the sign-in has to start again. */
+const TERMINAL = new Set(['INTERACTION_EXPIRED', 'INTERACTION_MISMATCH', 'UNKNOWN_CLIENT', 'CSRF_TOKEN_INVALID', 'STEP_NOT_EXPECTED', 'FACE_LOCKED']);
+
+/** How one capture POST ended: the redirect on success, or the refusal (status, code, message, Retry-After). */
+type Attempt = { redirect: string; reason: 'VERIFIED'; decision: AttemptDecision; frames: number } | { refusal: HttpError; reason: string; decision?: AttemptDecision; frames?: number };
+
+function expectFaceStep(loaded: Loaded): void {
+  if (loaded.next.kind !== 'factor' || loaded.next.factor !== 'face') throw new HttpError(409, 'STEP_NOT_EXPECTED', MESSAGES.STEP_NOT_EXPECTED);
+}
+
+/** A lockout sends the page back to the sign-in, which now offers less. */
+function lockedOut(loaded: Loaded): HttpError {
+  return new HttpError(403, 'FACE_LOCKED', FACE_LOCKED_MESSAGE, {}, { redirect: `/interaction/${loaded.uid}` });
+}
+
+/** A refused verification counts towards the NIST delay and lockout; from the delay on, the reply says how long to wait. */
+async function refuse(kit: InteractionKit, loaded: Loaded, code: 'NO_MATCH' | 'LIVENESS_FAILED' | 'FRAME_REPLAYED', extra: Pick<Attempt, 'decision' | 'frames'>): Promise<Attempt> {
+  const outcome = await kit.deps.verification.fail('face', kit.subject(loaded));
+  if (outcome.locked) return { ...extra, reason: 'FACE_LOCKED', refusal: lockedOut(loaded) };
+  const message = outcome.delayed ? `${MESSAGES[code]} ${waitMessage(outcome.delaySeconds)}` : MESSAGES[code];
+  const wait: Record<string, string> = outcome.delayed ? { 'Retry-After': String(outcome.delaySeconds) } : {};
+  return { ...extra, reason: code, refusal: new HttpError(401, code, message, wait, outcome.delayed ? { retryAfter: outcome.delaySeconds } : {}) };
+}
+
+async function capture(ctx: Context, kit: InteractionKit, loaded: Loaded): Promise<Attempt> {
+  const { verification } = kit.deps;
+  const upload = await readFrames(ctx.req, MAX_CAPTURE_FRAMES);
+  ctx.request.body = upload.fields;
+  kit.verifyCsrf(ctx, loaded.uid);
+  expectFaceStep(loaded);
+  if (!(await verification.captureTokens.consume(upload.fields.capture_token ?? '', loaded.uid))) {
+    throw new HttpError(400, 'CAPTURE_TOKEN_INVALID', MESSAGES.CAPTURE_TOKEN_INVALID);
+  }
+  await Promise.all(upload.frames.map(inspectFrame));
+  const subject = kit.subject(loaded);
+  const verdict = await verification.check('face', subject);
+  if (!verdict.allowed) {
+    if (verdict.locked) return { reason: 'FACE_LOCKED', refusal: lockedOut(loaded) };
+    throw new HttpError(429, 'FACE_DELAYED', waitMessage(verdict.retryAfter), { 'Retry-After': String(verdict.retryAfter) }, { retryAfter: verdict.retryAfter });
+  }
+
+  // Analysis, replay screening and template decryption are independent: run them together.
+  const enrolled = loaded.user ? verification.enrolledTemplates(loaded.user.id) : Promise.resolve([]);
+  const [decision, replayed] = await Promise.all([
+    withFaceErrors(() => verification.verifyFrames(upload.frames, enrolled)),
+    verification.screenReplay(subject, loaded.uid, upload.frames),
+  ]);
+  const frames = upload.frames.length;
+  if (replayed) return refuse(kit, loaded, 'FRAME_REPLAYED', { decision, frames });
+
+  if (decision.outcome === 'quality') {
+    // Not a verification attempt: nothing was compared, so it does not count towards the limits.
+    const code = decision.issues[0]?.code ?? 'FACE_NOT_FOUND';
+    const message = decision.issues.map((i) => i.message).join(' ') || QUALITY_MESSAGES.FACE_NOT_FOUND;
+    return { reason: code, decision, frames, refusal: new HttpError(422, code, message) };
+  }
+  if (decision.outcome === 'verified') {
+    await verification.succeed('face', subject);
+    const redirect = await kit.advance(ctx, loaded, { face: true, liveness: true });
+    return { reason: 'VERIFIED', decision, frames, redirect };
+  }
+  return refuse(kit, loaded, decision.outcome === 'liveness_failed' ? 'LIVENESS_FAILED' : 'NO_MATCH', { decision, frames });
+}
+
+const round = (v: number | null | undefined, digits: number) => (v === null || v === undefined ? null : Math.round(v * 10 ** digits) / 10 ** digits);
+
+/** One audit event per attempt (scores stay here and in metrics; the page and the app never see them). */
+async function record(ctx: Context, kit: InteractionKit, loaded: Loaded, attempt: Attempt, ms: number): Promise<void> {
+  const success = 'redirect' in attempt;
+  const status = success ? 200 : attempt.refusal.status;
+  const reason = !loaded.user && attempt.reason === 'NO_MATCH' ? 'UNKNOWN_ACCOUNT' : attempt.reason;
+  const d = attempt.decision;
+  kit.deps.metrics.signIns.inc({ factor: 'face', outcome: success ? 'success' : status === 401 || status === 422 ? 'failure' : 'error', reason: reason.toLowerCase() });
+  if (d) kit.deps.metrics.faceVerification.observe(ms / 1000);
+  await kit.audit(ctx, loaded, {
+    type: 'signin.face',
+    outcome: success ? 'success' : 'failure',
+    reason: success ? null : reason,
+    details: {
+      frames: attempt.frames ?? null,
+      analysed: d?.analysed ?? 0,
+      codes: d?.codes ?? [],
+      similarity: loaded.user ? round(d?.similarity, 4) : null,
+      liveness: round(d?.liveness, 3),
+      durationMs: Math.round(ms),
+      agent: summarizeAgent(ctx.get('user-agent')),
+    },
+  });
+}
+
+async function renderFace(ctx: Context, kit: InteractionKit, loaded: Loaded, message?: string): Promise<void> {
+  const { verification } = kit.deps;
+  const verdict = await verification.check('face', kit.subject(loaded));
+  const blocked = verdict.allowed ? null : verdict.locked ? FACE_LOCKED_MESSAGE : waitMessage(verdict.retryAfter);
+  await render(ctx, 'interaction/face', {
+    title: 'Look at the camera',
+    scripts: ['/static/face-capture.js'],
+    uid: loaded.uid,
+    email: loaded.state.email,
+    clientName: loaded.client.clientName ?? loaded.client.clientId,
+    csrf: kit.csrfToken(loaded.uid),
+    captureToken: await verification.captureTokens.issue(loaded.uid),
+    canFallBack: loaded.next.kind === 'factor' && loaded.next.canFallBack,
+    withPassword: Boolean(loaded.state.done.pwd),
+    status: blocked ?? message ?? null,
+    retryAfter: verdict.allowed ? 0 : verdict.retryAfter,
+    locked: !verdict.allowed && verdict.locked,
+  });
+}
+
+export const faceStep: Step = {
+  factor: 'face',
+  render: renderFace,
+  routes(router, kit) {
+    const perIp = () => kit.deps.config.limits.perIpPerMinute;
+
+    /**
+     * Frames for verification: multipart `capture_token`, `_csrf` and 1–3 files `frame`. Answers `{ redirect }`, or
+     * the JSON error shape with the next single-use `captureToken` whenever the page can try again.
+     */
+    router.post('/interaction/:uid/face', async (ctx) => {
+      const started = performance.now();
+      let loaded: Loaded | null = null;
+      let attempt: Attempt;
+      try {
+        loaded = await kit.load(ctx);
+        await kit.deps.rate.enforceIp(ctx, 'face-capture', perIp());
+        attempt = await capture(ctx, kit, loaded);
+      } catch (err) {
+        if (!(err instanceof HttpError)) throw err;
+        attempt = { reason: err.code, refusal: err };
+      }
+      // Flooding is not an attempt worth an audit row each; the rate limit exists to stop it cheaply.
+      if (loaded && attempt.reason !== 'RATE_LIMITED') await record(ctx, kit, loaded, attempt, performance.now() - started);
+      ctx.set('Cache-Control', 'no-store');
+      if ('redirect' in attempt) {
+        ctx.body = { redirect: attempt.redirect };
+        return;
+      }
+      const { refusal } = attempt;
+      const next = loaded && !TERMINAL.has(refusal.code) ? { captureToken: await kit.deps.verification.captureTokens.issue(loaded.uid) } : {};
+      ctx.status = refusal.status;
+      ctx.set(refusal.headers);
+      ctx.body = { ...errorBody(refusal, ctx.state.requestId), ...next };
+    });
+
+    /** Live guidance: one frame, quality only (no matching, no liveness in the answer). */
+    router.post('/interaction/:uid/face/check', async (ctx) => {
+      ctx.set('Cache-Control', 'no-store');
+      const loaded = await kit.load(ctx);
+      await kit.deps.rate.enforceIp(ctx, 'face-check', CHECK_RATE_FACTOR * perIp());
+      const upload = await readFrames(ctx.req, 1);
+      ctx.request.body = upload.fields;
+      kit.verifyCsrf(ctx, loaded.uid);
+      expectFaceStep(loaded);
+      await inspectFrame(upload.frames[0]);
+      const [analysis] = await withFaceErrors(() => kit.deps.verification.analyze(upload.frames));
+      ctx.body = guidance(analysis.quality.issues);
+    });
+  },
+};
