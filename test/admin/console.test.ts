@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../helpers/browserless.js';
 import { createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
-import { runCli, startServerProcess, type ServerProcess } from '../helpers/server.js';
+import { seedUser, startApp, type TestApp } from '../helpers/app.js';
 import { csrfOf, faceSignIn, fixture, FIXTURES, noFacePhoto, photoForm } from './helpers.js';
 
 const ADMIN = 'ada@example.com';
@@ -13,7 +13,7 @@ const MEMBER = 'mo@example.com';
 /** The admin console over plain HTTP, with an admin session obtained through the real face sign-in. */
 describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis))('admin console (HTTP)', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let server: ServerProcess;
+  let server: TestApp;
   const admin = new Agent();
   const member = new Agent();
   let memberId: string;
@@ -45,12 +45,9 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   beforeAll(async () => {
     db = await createTestDatabase();
     const env = { DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/6`, SECRET_KEY: TEST_SECRET_KEY };
-    const a = await runCli(['user', 'create', '--email', ADMIN, '--name', 'Ada Admin', '--admin', '--photo', path.join(FIXTURES, 'admin-1.jpg'), '--json'], env);
-    expect(a.code, a.stderr).toBe(0);
-    const m = await runCli(['user', 'create', '--email', MEMBER, '--name', 'Mo Member', '--photo', path.join(FIXTURES, 'member.jpg'), '--json'], env);
-    expect(m.code, m.stderr).toBe(0);
-    memberId = JSON.parse(m.stdout).id;
-    server = await startServerProcess(env);
+    server = await startApp(env);
+    await seedUser(server.services, { email: ADMIN, name: 'Ada Admin', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg')] });
+    memberId = (await seedUser(server.services, { email: MEMBER, name: 'Mo Member', photos: [path.join(FIXTURES, 'member.jpg')] })).id;
   });
 
   afterAll(async () => {
@@ -151,7 +148,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
 
     const noConsent = await preview(fixture('user-1.jpg'));
     expect(noConsent.status).toBe(409);
-    expect(await noConsent.json()).toMatchObject({ error: 'CONSENT_REQUIRED' });
+    expect(await noConsent.json()).toMatchObject({ error: { code: 'CONSENT_REQUIRED' } });
     const unticked = await post(admin, `/admin/users/${userId}/enroll`, `/admin/users/${userId}/consent`, {});
     expect(unticked.res.status).toBe(400);
     const consented = await post(admin, `/admin/users/${userId}/enroll`, `/admin/users/${userId}/consent`, { confirm: 'on' });
@@ -175,7 +172,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const big = Buffer.alloc(20 * 1024 * 1024, 0xff);
     const tooLarge = await preview(big);
     expect(tooLarge.status).toBe(413);
-    expect((await tooLarge.json()).message).toMatch(/larger than the limit of 15 MB/);
+    expect((await tooLarge.json()).error.message).toMatch(/larger than the limit of 15 MB/);
 
     // The no-script form: the page itself shows the reasons.
     const rejected = await admin.request(`${server.url}/admin/users/${userId}/enroll?_csrf=${encodeURIComponent(csrf)}`, { method: 'POST', body: photoForm(fixture('two-faces.jpg')) });
@@ -188,7 +185,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
 
     const accepted = await admin.request(`${server.url}/admin/users/${userId}/enroll`, { method: 'POST', body: photoForm(fixture('user-1.jpg'), { source: 'upload' }), headers: { 'x-csrf-token': csrf, accept: 'application/json' } });
     expect(accepted.status).toBe(200);
-    expect(await accepted.json()).toMatchObject({ ok: true, template: { source: 'upload' } });
+    expect(await accepted.json()).toMatchObject({ template: { source: 'upload' } });
     const second = await admin.request(`${server.url}/admin/users/${userId}/enroll`, { method: 'POST', body: photoForm(fixture('user-2.jpg'), { source: 'camera' }), headers: { 'x-csrf-token': csrf, accept: 'application/json' } });
     expect(second.status).toBe(200);
     expect(await count('face_templates', `where user_id = '${userId}'`)).toBe(2);
@@ -219,7 +216,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
 
     const refused = await send(fixture('two-faces.jpg'));
     expect(refused.status).toBe(422);
-    expect(await refused.json()).toMatchObject({ ok: false, code: 'QUALITY_REJECTED' });
+    expect(await refused.json()).toMatchObject({ error: { code: 'QUALITY_REJECTED' } });
     const ok = await send(fixture('user-2.jpg'));
     expect(ok.status).toBe(200);
     const done = await person.follow(new URL((await ok.json()).redirect, link).href);

@@ -45,7 +45,7 @@ export async function faceSignIn(agent: Agent, start: string, email: string, pho
     body: photoForm(photo, { _csrf: csrf, capture_token: token }, 'frame'),
     headers: { accept: 'application/json' },
   });
-  const body = (await reply.json()) as { status: string; redirect?: string; message?: string };
-  if (body.status !== 'ok' || !body.redirect) throw new Error(`face sign-in refused (${reply.status}): ${JSON.stringify(body)}`);
+  const body = (await reply.json()) as { redirect?: string; error?: { code: string; message: string } };
+  if (body.error || !body.redirect) throw new Error(`face sign-in refused (${reply.status}): ${JSON.stringify(body)}`);
   return agent.follow(new URL(body.redirect, url).href);
 }

@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { purgeExpiredMatchRecords, runApiBench } from '../../src/api/index.js';
-import { FaceError, type FaceEngine } from '../../src/face/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runApiBench } from '../../src/bench/api.js';
+import { FaceError } from '../../src/face/index.js';
 import { call, Contract, fixture, form, MAX_UPLOAD_BYTES, startHarness, type ApiResponse, type Harness } from './harness.js';
 
 const MATCH = '/api/v1/face/match';
@@ -107,8 +107,8 @@ describe('matching', () => {
 
     const again = checked('GET', RECORD, await call(`${h.url}${MATCH}/${record.requestId}`, { token }));
     expect(again.body.result[0]).toEqual(record);
-    expect(await h.db.prisma.storedImage.count()).toBe(0);
-    const audit = await h.db.prisma.auditEvent.findFirst({ where: { type: 'api.match', clientId: 'backend-a' } });
+    expect(await h.services.db.prisma.storedImage.count()).toBe(0);
+    const audit = await h.services.db.prisma.auditEvent.findFirst({ where: { type: 'api.match', clientId: 'backend-a' } });
     expect(audit).toMatchObject({ outcome: 'success', reason: 'ACCEPTED' });
   });
 
@@ -122,9 +122,9 @@ describe('matching', () => {
   });
 
   it('matches against an enrolled account by user_id and by email', async () => {
-    const user = await h.deps.users.create({ email: 'ada@example.com', name: 'Ada' });
-    const enrolled = await h.deps.engine.analyze(A3, 'enroll');
-    await h.deps.templates.add(user.id, { embedding: enrolled.embedding!, modelId: enrolled.modelId, quality: 1, source: 'test' });
+    const user = await h.services.accounts.create({ email: 'ada@example.com', name: 'Ada' });
+    const enrolled = await h.services.engine.analyze(A3, 'enroll');
+    await h.services.templates.add(user.id, { embedding: enrolled.embedding!, modelId: enrolled.modelId, quality: 1, source: 'test' });
 
     const byId = await matchOk(form({ selfie: A1, user_id: user.id }));
     expect(byId).toMatchObject({ decision: 'ACCEPTED', reference: { source: 'enrolled', user_id: user.id } });
@@ -173,7 +173,7 @@ describe('matching', () => {
   });
 
   it('keeps sealed face crops when the operator enables it, readable only by the owning client', async () => {
-    await h.deps.settings.update({ keepImages: true }, 'test');
+    await h.services.settings.update({ keepImages: true }, 'test');
     try {
       const record = await matchOk(form({ selfie: A1, reference: A2, document: await idCard(A3) }));
       expect(record.images.map((i: { documentName: string }) => i.documentName).sort()).toEqual(['document', 'reference', 'selfie']);
@@ -185,12 +185,12 @@ describe('matching', () => {
       expect(meta.format).toBe('jpeg');
       expect(Math.max(meta.width!, meta.height!)).toBeLessThanOrEqual(320);
 
-      const row = await h.db.prisma.storedImage.findUniqueOrThrow({ where: { key } });
+      const row = await h.services.db.prisma.storedImage.findUniqueOrThrow({ where: { key } });
       expect(Buffer.from(row.data).includes(image.raw.subarray(0, 64))).toBe(false);
       const foreign = checked('GET', IMAGE, await call(`${h.url}/api/v1/images/${key}`, { token: otherToken }));
       expect(foreign.body.errorCodes).toEqual(['IMAGE_NOT_FOUND']);
     } finally {
-      await h.deps.settings.update({ keepImages: false }, 'test');
+      await h.services.settings.update({ keepImages: false }, 'test');
     }
   });
 
@@ -203,13 +203,13 @@ describe('matching', () => {
   });
 
   it('purges records past the retention period with their images', async () => {
-    await h.deps.settings.update({ keepImages: true }, 'test');
+    await h.services.settings.update({ keepImages: true }, 'test');
     const record = await matchOk(form({ selfie: A1, reference: A3 }));
-    await h.deps.settings.update({ keepImages: false }, 'test');
-    await h.db.prisma.matchRecord.update({ where: { requestId: record.requestId }, data: { createdAt: new Date(Date.now() - 40 * 86_400_000) } });
-    expect(await purgeExpiredMatchRecords(h.db.prisma, new Date(Date.now() - 30 * 86_400_000))).toBe(1);
-    expect(await h.db.prisma.matchRecord.count({ where: { requestId: record.requestId } })).toBe(0);
-    expect(await h.db.prisma.storedImage.count({ where: { matchRequestId: record.requestId } })).toBe(0);
+    await h.services.settings.update({ keepImages: false }, 'test');
+    await h.services.db.prisma.matchRecord.update({ where: { requestId: record.requestId }, data: { createdAt: new Date(Date.now() - 40 * 86_400_000) } });
+    expect(await h.services.records.purgeBefore(new Date(Date.now() - 30 * 86_400_000))).toBe(1);
+    expect(await h.services.db.prisma.matchRecord.count({ where: { requestId: record.requestId } })).toBe(0);
+    expect(await h.services.db.prisma.storedImage.count({ where: { matchRequestId: record.requestId } })).toBe(0);
   });
 });
 
@@ -222,7 +222,7 @@ describe('bad input', () => {
     await matchFails({ selfie: A1.toString('base64'), user_id: randomUUID(), email: 'x@example.com' }, 400, 'REFERENCE_CONFLICT');
     await matchFails(form({ selfie: A1, user_id: randomUUID() }), 404, 'USER_NOT_FOUND');
     await matchFails(form({ selfie: A1, email: 'nobody@example.com' }), 404, 'USER_NOT_FOUND');
-    const unenrolled = await h.deps.users.create({ email: 'new@example.com', name: 'New' });
+    const unenrolled = await h.services.accounts.create({ email: 'new@example.com', name: 'New' });
     await matchFails(form({ selfie: A1, user_id: unenrolled.id }), 422, 'USER_NOT_ENROLLED');
 
     await matchFails(form({ selfie: Buffer.from('just some text, not a picture'), reference: A2 }), 415, 'SELFIE_UNSUPPORTED_IMAGE');
@@ -248,7 +248,7 @@ describe('bad input', () => {
     expect([noBoundary.status, noBoundary.body.errorCodes]).toEqual([400, ['INVALID_REQUEST']]);
 
     // A client that hangs up halfway through its upload: the request settles (and is audited) instead of leaking.
-    const aborted = () => h.db.prisma.auditEvent.count({ where: { clientId: 'backend-a', reason: 'INVALID_REQUEST' } });
+    const aborted = () => h.services.db.prisma.auditEvent.count({ where: { clientId: 'backend-a', reason: 'INVALID_REQUEST' } });
     const before = await aborted();
     const { port } = new URL(h.url);
     const socket = net.connect(Number(port), '127.0.0.1');
@@ -264,17 +264,17 @@ describe('bad input', () => {
 
     // Still healthy: a good request right after all of them.
     expect((await matchOk(form({ selfie: A1, reference: A2 }))).decision).toBe('ACCEPTED');
-    expect(h.deps.engine.stats()).toMatchObject({ queued: 0, running: 0 });
+    expect(h.services.engine.stats()).toMatchObject({ queued: 0, running: 0 });
   });
 
   it('answers 503 with Retry-After when the face engine is overloaded', async () => {
-    const busy: FaceEngine = Object.assign(Object.create(h.deps.engine) as FaceEngine, {
-      analyze: async () => {
-        throw new FaceError('OVERLOADED', 'queue full', { retryAfter: 2 });
-      },
-    });
-    const res = await matchFails(form({ selfie: A1, reference: A2 }), 503, 'OVERLOADED', await h.serve({ engine: busy }));
-    expect(res.headers.get('retry-after')).toBe('2');
+    const busy = vi.spyOn(h.services.engine, 'analyze').mockRejectedValue(new FaceError('OVERLOADED', 'queue full', { retryAfter: 2 }));
+    try {
+      const res = await matchFails(form({ selfie: A1, reference: A2 }), 503, 'OVERLOADED');
+      expect(res.headers.get('retry-after')).toBe('2');
+    } finally {
+      busy.mockRestore();
+    }
   });
 });
 
@@ -294,7 +294,7 @@ describe('authentication and rate limiting', () => {
     expect(noScope.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
 
     const gone = await h.addClient('deleted-app');
-    await h.db.prisma.client.delete({ where: { clientId: 'deleted-app' } });
+    await h.services.db.prisma.client.delete({ where: { clientId: 'deleted-app' } });
     expect((await post(form({ selfie: A1, reference: A2 }), gone)).status).toBe(401);
 
     const record = checked('GET', RECORD, await call(`${h.url}${MATCH}/${randomUUID()}`));
@@ -303,27 +303,35 @@ describe('authentication and rate limiting', () => {
 
   it('limits each client per minute with 429 and Retry-After', async () => {
     const limit = 3;
-    const base = await h.serve({ config: { ...h.deps.config, limits: { ...h.deps.config.limits, apiPerClientPerMinute: limit } } });
+    // The composed configuration object is what the API reads per request: lower the operator's limit for this test.
+    const { limits } = h.services.config;
+    const configured = limits.apiPerClientPerMinute;
+    limits.apiPerClientPerMinute = limit;
+    const base = h.url;
     const limited = await h.addClient('limited');
     // Requests without a body are refused cheaply but still count; retry if a minute boundary reset the window.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const minute = Math.floor(Date.now() / 60_000);
-      const statuses: number[] = [];
-      let last: ApiResponse | null = null;
-      for (let i = 0; i <= limit; i++) {
-        last = await call(`${base}${MATCH}`, { method: 'POST', token: limited });
-        statuses.push(last.status);
+    try {
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const minute = Math.floor(Date.now() / 60_000);
+        const statuses: number[] = [];
+        let last: ApiResponse | null = null;
+        for (let i = 0; i <= limit; i++) {
+          last = await call(`${base}${MATCH}`, { method: 'POST', token: limited });
+          statuses.push(last.status);
+        }
+        if (Math.floor(Date.now() / 60_000) !== minute) continue;
+        expect(statuses).toEqual([400, 400, 400, 429]);
+        checked('POST', MATCH, last!);
+        expect(last!.body.errorCodes).toEqual(['RATE_LIMITED']);
+        expect(Number(last!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        // Other clients have their own budget.
+        expect((await call(`${base}${MATCH}`, { method: 'POST', token: otherToken })).status).toBe(400);
+        return;
       }
-      if (Math.floor(Date.now() / 60_000) !== minute) continue;
-      expect(statuses).toEqual([400, 400, 400, 429]);
-      checked('POST', MATCH, last!);
-      expect(last!.body.errorCodes).toEqual(['RATE_LIMITED']);
-      expect(Number(last!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      // Other clients have their own budget.
-      expect((await call(`${base}${MATCH}`, { method: 'POST', token: otherToken })).status).toBe(400);
-      return;
+      throw new Error('two minute boundaries in one test');
+    } finally {
+      limits.apiPerClientPerMinute = configured;
     }
-    throw new Error('two minute boundaries in one test');
   });
 });
 
@@ -364,10 +372,10 @@ describe('documentation', () => {
 describe('benchmark', () => {
   it('runs in-process through HTTP and cleans up after itself', async () => {
     const selfie = await sharp(A1).resize(640, 480, { fit: 'contain', background: '#ffffff' }).jpeg().toBuffer();
-    const result = await runApiBench(h.deps, { selfie, reference: A2, requests: 6, warmup: 1 });
+    const result = await runApiBench({ url: h.url, clients: h.services.clients }, { selfie, reference: A2, requests: 6, warmup: 1 });
     expect(result.p50Ms).toBeGreaterThan(0);
     expect(result.p90Ms).toBeGreaterThanOrEqual(result.p50Ms);
     expect(result.matchesPerSecond2).toBeGreaterThan(0);
-    expect(await h.db.prisma.client.count({ where: { clientId: { startsWith: 'bench-' } } })).toBe(0);
+    expect(await h.services.db.prisma.client.count({ where: { name: 'API benchmark' } })).toBe(0);
   });
 });

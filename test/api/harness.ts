@@ -1,24 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
-import Koa from 'koa';
-import { TemplateStore } from '../../src/accounts/templates.js';
-import { UserStore } from '../../src/accounts/users.js';
-import { createApiRouter, type ApiDeps } from '../../src/api/index.js';
-import { AuditLog } from '../../src/audit/index.js';
-import { loadConfig } from '../../src/config/index.js';
-import { createFaceEngine, type FaceEngine } from '../../src/face/index.js';
-import { createLogger } from '../../src/ops/logger.js';
-import { createMetrics } from '../../src/ops/metrics.js';
-import { defaultSettings, SettingsStore } from '../../src/settings/index.js';
-import { createSealer } from '../../src/store/crypto.js';
-import { openDatabase, type Database } from '../../src/store/database.js';
-import { memoryKeyValueStore } from '../../src/store/kv.js';
+import type { ServerServices } from '../../src/server/services.js';
+import { startApp, type TestApp } from '../helpers/app.js';
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 
@@ -29,89 +15,53 @@ export const fixture = (name: string) => readFileSync(path.join(FIXTURES, name))
 export const MAX_UPLOAD_BYTES = 1024 * 1024;
 export const MAX_PIXELS = 4_000_000;
 
-/** Fixed test tokens → clients inserted by `addClient`. */
-export type Tokens = Map<string, { clientId: string; scopes: string[] }>;
-
 export interface Harness {
-  db: Database;
-  deps: ApiDeps;
-  tokens: Tokens;
   url: string;
-  /** Serves the router built from `deps` with some of them replaced, e.g. a lower rate limit. */
-  serve(overrides: Partial<ApiDeps>): Promise<string>;
+  services: ServerServices;
+  /**
+   * Registers a client_credentials app (with `clientId`, scopes and Face Match rules) and returns a real access
+   * token for it from the server's /token endpoint.
+   */
   addClient(clientId: string, opts?: { scopes?: string[]; matchRules?: Record<string, unknown> }): Promise<string>;
   close(): Promise<void>;
 }
 
+/**
+ * The whole server built in-process (embedded database unless TEST_DATABASE_URL is set, in-memory state), as the
+ * API's callers reach it: bearer tokens come from the provider's own client_credentials grant.
+ */
 export async function startHarness(): Promise<Harness> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fo-api-'));
-  const db = await openDatabase({ databaseUrl: process.env.TEST_DATABASE_URL ?? null, dataDir, holder: 'test' });
-  await db.migrate();
-  const engine: FaceEngine = await createFaceEngine({ modelsDir: 'models', poolSize: 2, maxPixels: MAX_PIXELS });
-  const config = loadConfig({
-    MODELS_DIR: path.resolve('models'),
+  const app: TestApp = await startApp({
+    DATA_DIR: dataDir,
+    ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
+    FACE_WORKERS: '2',
     FACE_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES),
+    FACE_MAX_PIXELS: String(MAX_PIXELS),
     API_RATE_LIMIT_PER_MINUTE: '1000',
     LOG_LEVEL: 'silent',
+    DEMO_APP: 'false',
   });
-  const sealer = createSealer(randomBytes(32));
-  const tokens: Tokens = new Map();
-  const deps: ApiDeps = {
-    config,
-    prisma: db.prisma,
-    engine,
-    kv: memoryKeyValueStore(),
-    sealer,
-    settings: new SettingsStore(db.prisma, defaultSettings(config)),
-    users: new UserStore(db.prisma),
-    templates: new TemplateStore(db.prisma, sealer),
-    audit: new AuditLog(db.prisma),
-    metrics: createMetrics(),
-    logger: createLogger('silent'),
-    authenticate: async (token) => tokens.get(token) ?? null,
-    appVersion: '0.1.0-test',
-  };
-
-  const servers: http.Server[] = [];
-  const serve = async (overrides: Partial<ApiDeps>) => {
-    const app = new Koa();
-    // Koa would print socket errors of the deliberately aborted upload; the API answers and audits them itself.
-    app.silent = true;
-    app.use(createApiRouter({ ...deps, ...overrides }).routes());
-    const server = http.createServer(app.callback());
-    servers.push(server);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  };
-  const url = await serve({});
-
+  const { services } = app;
   return {
-    db,
-    deps,
-    tokens,
-    url,
-    serve,
+    url: app.url,
+    services,
     async addClient(clientId, opts = {}) {
-      await db.prisma.client.create({
-        data: {
-          clientId,
-          name: clientId,
-          redirectUris: [],
-          grantTypes: ['client_credentials'],
-          scopes: opts.scopes ?? ['face:match'],
-          tokenEndpointAuthMethod: 'client_secret_basic',
-          matchRules: opts.matchRules,
-        },
+      const scopes = opts.scopes ?? ['face:match'];
+      const { clientSecret } = await services.clients.create({ name: clientId, grantTypes: ['client_credentials'], scopes, matchRules: opts.matchRules ?? null }, { clientId });
+      const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret!)}`).toString('base64');
+      const wanted = scopes.filter((s) => s === 'face:match').join(' ');
+      const res = await fetch(`${app.url}/token`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${basic}` },
+        body: new URLSearchParams({ grant_type: 'client_credentials', ...(wanted ? { scope: wanted } : {}) }),
       });
-      const token = `tok-${clientId}-${randomBytes(6).toString('hex')}`;
-      tokens.set(token, { clientId, scopes: opts.scopes ?? ['face:match'] });
-      return token;
+      const body = (await res.json()) as { access_token?: string };
+      if (!body.access_token) throw new Error(`no token for ${clientId}: ${JSON.stringify(body)}`);
+      return body.access_token;
     },
     async close() {
-      await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
-      await engine.close();
-      await deps.kv.close();
-      await db.close();
+      await app.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

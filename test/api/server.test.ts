@@ -4,11 +4,12 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
 import { discover } from '../helpers/flow.js';
-import { ROOT, runCli, startServerProcess, type ServerProcess } from '../helpers/server.js';
+import { startApp, type TestApp } from '../helpers/app.js';
+import { ROOT, runCli } from '../helpers/server.js';
 
 const fixture = (name: string) => readFileSync(path.join(ROOT, 'test', 'fixtures', 'api', name));
 
-async function match(server: ServerProcess, token: string, selfie: Buffer, reference: Buffer) {
+async function match(server: TestApp, token: string, selfie: Buffer, reference: Buffer) {
   const form = new FormData();
   form.set('selfie', new Blob([new Uint8Array(selfie)], { type: 'image/jpeg' }), 'selfie.jpg');
   form.set('reference', new Blob([new Uint8Array(reference)], { type: 'image/jpeg' }), 'reference.jpg');
@@ -18,13 +19,13 @@ async function match(server: ServerProcess, token: string, selfie: Buffer, refer
 
 describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis))('Face Match API behind real client_credentials tokens', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let server: ServerProcess;
+  let server: TestApp;
   let env: Record<string, string>;
 
   beforeAll(async () => {
     db = await createTestDatabase();
     env = { DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/5`, SECRET_KEY: TEST_SECRET_KEY };
-    server = await startServerProcess(env);
+    server = await startApp(env);
   });
 
   afterAll(async () => {

@@ -5,7 +5,8 @@ import { ACR } from '../../src/oidc/acr.js';
 import { Agent } from '../helpers/browserless.js';
 import { createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
 import { authorizationUrl, discover, exchange, passwordSignIn, type RpClient } from '../helpers/flow.js';
-import { runCli, startServerProcess, type ServerProcess } from '../helpers/server.js';
+import { startApp } from '../helpers/app.js';
+import { runCli, startServerProcess } from '../helpers/server.js';
 
 const PASSWORD = 'correct horse battery staple';
 const REDIRECT = 'http://127.0.0.1:9/cb';
@@ -13,7 +14,8 @@ const REDIRECT = 'http://127.0.0.1:9/cb';
 describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis))('OIDC code flow on PostgreSQL + Redis', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let env: Record<string, string>;
-  let server: ServerProcess;
+  /** In-process at first; the restart tests replace it with `face-oidc start` processes. */
+  let server: { url: string; port: number; stop(): Promise<unknown> };
   let rp: RpClient;
   let clientId: string;
   let clientSecret: string;
@@ -21,12 +23,12 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   beforeAll(async () => {
     db = await createTestDatabase();
     env = { DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/3`, SECRET_KEY: TEST_SECRET_KEY };
-    const user = await runCli(['user', 'create', '--email', 'alice@example.com', '--name', 'Alice Example', '--password', PASSWORD, '--json'], env);
-    expect(user.code, user.stderr).toBe(0);
-    const client = await runCli(['client', 'create', '--name', 'Test RP', '--redirect-uri', REDIRECT, '--post-logout-redirect-uri', 'http://127.0.0.1:9/bye', '--allow-password', '--json'], env);
-    expect(client.code, client.stderr).toBe(0);
-    ({ client_id: clientId, client_secret: clientSecret } = JSON.parse(client.stdout));
-    server = await startServerProcess(env);
+    const app = await startApp(env);
+    server = app;
+    await app.services.accounts.create({ email: 'alice@example.com', name: 'Alice Example', password: PASSWORD });
+    const created = await app.services.clients.create({ name: 'Test RP', redirectUris: [REDIRECT], postLogoutRedirectUris: ['http://127.0.0.1:9/bye'], allowPasswordOnly: true });
+    clientId = created.client.clientId;
+    clientSecret = created.clientSecret!;
     rp = await discover(server.url, clientId, clientSecret, REDIRECT);
   });
 

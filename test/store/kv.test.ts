@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectRedis, memoryKeyValueStore, redisKeyValueStore, type KeyValueStore } from '../../src/store/kv.js';
-import { AttemptLimiter } from '../../src/interaction/limits.js';
+import { AttemptLimiter } from '../../src/verification/attempts.js';
 import { hasRedis, REDIS_URL, requireService } from '../helpers/env.js';
 
 function contract(name: string, make: () => KeyValueStore) {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AttemptLimiter, type LimitPolicy } from '../../src/interaction/limits.js';
+import { AttemptLimiter, type LimitPolicy } from '../../src/verification/attempts.js';
 import { memoryKeyValueStore, type KeyValueStore } from '../../src/store/kv.js';
 
 // NIST SP 800-63B-4 defaults: 5 consecutive failures, then ≥ 30 s per attempt; the face factor is disabled at 50.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { runRetention, scheduleRetention } from '../../src/retention/index.js';
+import { scheduleRetention } from '../../src/retention/index.js';
 import { openServices, type Services } from '../../src/server/services.js';
 import { memoryKeyValueStore } from '../../src/store/kv.js';
 import { createTestDatabase, hasPostgres, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
@@ -24,17 +24,17 @@ describe.runIf(requireService('PostgreSQL', hasPostgres))('retention job', () =>
   });
 
   async function user(email: string, createdAt: Date, lastSignInAt: Date | null) {
-    return s.prisma.user.create({ data: { email, name: email, createdAt, lastSignInAt } });
+    return s.db.prisma.user.create({ data: { email, name: email, createdAt, lastSignInAt } });
   }
 
   async function template(userId: string, createdAt: Date) {
     const t = await s.templates.add(userId, { embedding: new Float32Array(512).fill(0.01), modelId: 'test@1', quality: 1, source: 'upload' });
-    await s.prisma.faceTemplate.update({ where: { id: t.id }, data: { createdAt } });
+    await s.db.prisma.faceTemplate.update({ where: { id: t.id }, data: { createdAt } });
     return t.id;
   }
 
   async function image(key: string, userId: string, createdAt: Date) {
-    await s.prisma.storedImage.create({ data: { key, kind: 'enrollment', userId, data: new Uint8Array([1, 2, 3]), createdAt } });
+    await s.db.prisma.storedImage.create({ data: { key, kind: 'enrollment', userId, data: new Uint8Array([1, 2, 3]), createdAt } });
   }
 
   it('purges what is due and nothing else', async () => {
@@ -58,52 +58,52 @@ describe.runIf(requireService('PostgreSQL', hasPostgres))('retention job', () =>
     await image('img-dormant-fresh', dormant.id, ago(7));
     await image('img-active-old', active.id, ago(300));
 
-    const oldEvent = await s.prisma.auditEvent.create({ data: { type: 'signin.face', outcome: 'success', at: ago(91) } });
-    const keptEvent = await s.prisma.auditEvent.create({ data: { type: 'signin.face', outcome: 'success', at: ago(89) } });
+    const oldEvent = await s.db.prisma.auditEvent.create({ data: { type: 'signin.face', outcome: 'success', at: ago(91) } });
+    const keptEvent = await s.db.prisma.auditEvent.create({ data: { type: 'signin.face', outcome: 'success', at: ago(89) } });
 
-    await s.prisma.client.create({ data: { clientId: 'backend', name: 'Backend', redirectUris: [], grantTypes: ['client_credentials'], scopes: ['face:match'], tokenEndpointAuthMethod: 'client_secret_basic' } });
+    await s.db.prisma.client.create({ data: { clientId: 'backend', name: 'Backend', redirectUris: [], grantTypes: ['client_credentials'], scopes: ['face:match'], tokenEndpointAuthMethod: 'client_secret_basic' } });
     const record = (requestId: string, createdAt: Date) =>
-      s.prisma.matchRecord.create({ data: { requestId, clientId: 'backend', decision: 'accept', result: {}, createdAt } });
+      s.db.prisma.matchRecord.create({ data: { requestId, clientId: 'backend', decision: 'accept', result: {}, createdAt } });
     await record('00000000-0000-4000-8000-000000000001', ago(120));
     await record('00000000-0000-4000-8000-000000000002', ago(10));
 
-    const counts = await runRetention(s, NOW);
+    const counts = await s.retention.run(NOW);
     expect(counts).toEqual({ templates: 2, images: 1, auditEvents: 1, matchRecords: 1 });
 
-    const left = (await s.prisma.faceTemplate.findMany({ select: { id: true } })).map((t) => t.id).sort();
+    const left = (await s.db.prisma.faceTemplate.findMany({ select: { id: true } })).map((t) => t.id).sort();
     expect(left).toEqual([dormantFresh, activeOld, newcomerT].sort());
     expect(left).not.toContain(dormantOld);
     expect(left).not.toContain(neverOld);
-    expect((await s.prisma.storedImage.findMany({ select: { key: true } })).map((i) => i.key).sort()).toEqual(['img-active-old', 'img-dormant-fresh']);
-    expect(await s.prisma.auditEvent.findUnique({ where: { id: oldEvent.id } })).toBeNull();
-    expect(await s.prisma.auditEvent.findUnique({ where: { id: keptEvent.id } })).not.toBeNull();
-    expect((await s.prisma.matchRecord.findMany()).map((r) => r.requestId)).toEqual(['00000000-0000-4000-8000-000000000002']);
+    expect((await s.db.prisma.storedImage.findMany({ select: { key: true } })).map((i) => i.key).sort()).toEqual(['img-active-old', 'img-dormant-fresh']);
+    expect(await s.db.prisma.auditEvent.findUnique({ where: { id: oldEvent.id } })).toBeNull();
+    expect(await s.db.prisma.auditEvent.findUnique({ where: { id: keptEvent.id } })).not.toBeNull();
+    expect((await s.db.prisma.matchRecord.findMany()).map((r) => r.requestId)).toEqual(['00000000-0000-4000-8000-000000000002']);
     // Accounts and their consents are not the job's business: only biometric data and old records go.
-    expect(await s.prisma.user.count()).toBe(4);
+    expect(await s.db.prisma.user.count()).toBe(4);
     // The purge is audited, without any biometric data.
-    const purge = await s.prisma.auditEvent.findFirstOrThrow({ where: { type: 'retention.purge' } });
+    const purge = await s.db.prisma.auditEvent.findFirstOrThrow({ where: { type: 'retention.purge' } });
     expect(purge.details).toMatchObject({ templates: 2, images: 1, auditEvents: 1, matchRecords: 1, templateRetentionDays: 30 });
 
     // A second pass finds nothing due.
-    expect(await runRetention(s, NOW)).toEqual({ templates: 0, images: 0, auditEvents: 0, matchRecords: 0 });
+    expect(await s.retention.run(NOW)).toEqual({ templates: 0, images: 0, auditEvents: 0, matchRecords: 0 });
 
     // With keeping images turned off, every kept enrollment image is due.
     await s.settings.update({ keepImages: false }, 'test');
-    expect((await runRetention(s, NOW)).images).toBe(2);
+    expect((await s.retention.run(NOW)).images).toBe(2);
   });
 
   it('runs once per interval across instances sharing the store', async () => {
     const kv = memoryKeyValueStore();
     const runs: unknown[] = [];
     const logger = { info: (o: unknown) => runs.push(o), error: (o: unknown) => runs.push(o) } as never;
-    const a = scheduleRetention({ ...s, kv, logger }, { intervalMs: 3_600_000, firstRunMs: 10 });
-    const b = scheduleRetention({ ...s, kv, logger }, { intervalMs: 3_600_000, firstRunMs: 10 });
+    const a = scheduleRetention({ prisma: s.db.prisma, settings: s.settings, audit: s.audit, records: s.records, kv, logger }, { intervalMs: 3_600_000, firstRunMs: 10 });
+    const b = scheduleRetention({ prisma: s.db.prisma, settings: s.settings, audit: s.audit, records: s.records, kv, logger }, { intervalMs: 3_600_000, firstRunMs: 10 });
     await new Promise((r) => setTimeout(r, 500));
     await Promise.all([a.stop(), b.stop()]);
     await kv.close();
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatchObject({ retention: { templates: 0 } });
-    const last = await s.prisma.setting.findUniqueOrThrow({ where: { key: 'retention.last-run' } });
+    const last = await s.db.prisma.setting.findUniqueOrThrow({ where: { key: 'retention.last-run' } });
     expect(last.value).toMatchObject({ templates: 0, auditEvents: 0 });
   });
 });

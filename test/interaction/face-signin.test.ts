@@ -9,8 +9,9 @@ import { Agent } from '../helpers/browserless.js';
 import { cameraFrames, writeFakeCamera, type FakeCameraOptions } from '../helpers/camera.js';
 import { CHROMIUM, requireService } from '../helpers/env.js';
 import { authorizationUrl, discover, exchange, type RpClient } from '../helpers/flow.js';
-import { ROOT, runCli, startServerProcess, type ServerProcess } from '../helpers/server.js';
-import { APP_ORIGIN, backAtApp, cameraReady, captureFace, FacePage, identify, interceptApp } from './face-capture.js';
+import { seedUser, startApp, type TestApp } from '../helpers/app.js';
+import { ROOT } from '../helpers/server.js';
+import { APP_ORIGIN, backAtApp, cameraReady, captureFace, FacePage, identify, interceptApp } from '../helpers/face-capture.js';
 
 const REDIRECT = `${APP_ORIGIN}/cb`;
 const PASSWORD = 'correct horse battery staple';
@@ -27,21 +28,19 @@ const hasChromium = requireService('Chromium', CHROMIUM !== null);
 describe('face sign-in (embedded database, in-memory state)', () => {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fo-face-'));
   const env = { DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '', SECRET_KEY: '' };
-  let server: ServerProcess;
+  let server: TestApp;
   let faceOnly: RpClient;
   let withPassword: RpClient;
   let browser: TestBrowser | null = null;
   let cameraSeed = 1;
 
   async function createUser(email: string, photo: string, password?: string) {
-    const r = await runCli(['user', 'create', '--email', email, '--name', email.split('@')[0], '--photo', face(photo), ...(password ? ['--password', password] : []), '--json'], env);
-    expect(r.code, r.stderr).toBe(0);
+    await seedUser(server.services, { email, name: email.split('@')[0], photos: [face(photo)], password });
   }
 
-  async function createClient(name: string, extra: string[]) {
-    const r = await runCli(['client', 'create', '--name', name, '--redirect-uri', REDIRECT, ...extra, '--json'], env);
-    expect(r.code, r.stderr).toBe(0);
-    return JSON.parse(r.stdout) as { client_id: string; client_secret: string };
+  async function createClient(name: string, opts: { allowPasswordOnly?: boolean }) {
+    const { client, clientSecret } = await server.services.clients.create({ name, redirectUris: [REDIRECT], ...opts });
+    return { client_id: client.clientId, client_secret: clientSecret! };
   }
 
   /** A browser whose webcam shows `photo`; closed after the test. */
@@ -56,15 +55,14 @@ describe('face sign-in (embedded database, in-memory state)', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    // The embedded database takes one process at a time: the CLI runs one command after the other.
+    server = await startApp(env);
     await createUser('alice@example.com', 'deepface-img1.jpg', PASSWORD);
     await createUser('erin@example.com', 'deepface-img1.jpg');
     await createUser('carol@example.com', 'silent-face-T1.jpg');
     await createUser('dora@example.com', 'deepface-img1.jpg');
     await createUser('fay@example.com', 'deepface-img1.jpg');
-    const a = await createClient('Face app', []);
-    const b = await createClient('Lenient app', ['--allow-password']);
-    server = await startServerProcess(env);
+    const a = await createClient('Face app', {});
+    const b = await createClient('Lenient app', { allowPasswordOnly: true });
     faceOnly = await discover(server.url, a.client_id, a.client_secret, REDIRECT);
     withPassword = await discover(server.url, b.client_id, b.client_secret, REDIRECT);
   });
@@ -88,7 +86,7 @@ describe('face sign-in (embedded database, in-memory state)', () => {
     await cameraReady(page);
     await page.screenshot({ path: path.join(ARTIFACTS, 'face-capture.png') });
     const reply = await captureFace(page);
-    expect(reply.status).toBe('ok');
+    expect(reply).toMatchObject({ redirect: expect.any(String) });
     const tokens = await exchange(faceOnly, start, await backAtApp(page));
     const claims = tokens.claims()!;
     expect(claims.amr).toEqual(['face', 'liveness']);
@@ -106,7 +104,7 @@ describe('face sign-in (embedded database, in-memory state)', () => {
     await identify(page, start.url, 'erin@example.com');
     await cameraReady(page);
     const first = await captureFace(page);
-    expect(first).toMatchObject({ status: 'retry', code: 'NO_MATCH' });
+    expect(first).toMatchObject({ error: { code: 'NO_MATCH' }, captureToken: expect.any(String) });
     expect(JSON.stringify(first)).not.toMatch(/similarity|score|0\.\d{3}/);
     const status = page.getByTestId('face-status');
     await expect(status.textContent()).resolves.toMatch(/could not verify that this is you/);
@@ -115,7 +113,7 @@ describe('face sign-in (embedded database, in-memory state)', () => {
 
     for (let attempt = 2; attempt <= 5; attempt++) {
       const reply = await captureFace(page);
-      expect(reply).toMatchObject({ status: 'retry', code: 'NO_MATCH' });
+      expect(reply).toMatchObject({ error: { code: 'NO_MATCH' }, captureToken: expect.any(String) });
       if (attempt < 5) expect(reply).not.toHaveProperty('retryAfter');
       else expect(reply).toMatchObject({ retryAfter: 30 });
     }
@@ -140,7 +138,7 @@ describe('face sign-in (embedded database, in-memory state)', () => {
       { token, csrf, frame: frame.toString('base64') },
     );
     expect(sixth.status).toBe(429);
-    expect(sixth.body).toMatchObject({ status: 'error', code: 'FACE_DELAYED' });
+    expect(sixth.body).toMatchObject({ error: { code: 'FACE_DELAYED' } });
     expect(Number(sixth.retryAfter)).toBeGreaterThan(20);
     expect(page.url().startsWith(APP_ORIGIN)).toBe(false);
   });
@@ -151,7 +149,7 @@ describe('face sign-in (embedded database, in-memory state)', () => {
     await identify(page, start.url, 'carol@example.com');
     await cameraReady(page);
     const reply = await captureFace(page);
-    expect(reply).toMatchObject({ status: 'retry', code: 'LIVENESS_FAILED' });
+    expect(reply).toMatchObject({ error: { code: 'LIVENESS_FAILED' }, captureToken: expect.any(String) });
     await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(/live person/);
     expect(page.url().startsWith(APP_ORIGIN)).toBe(false);
   });
@@ -164,7 +162,7 @@ describe('face sign-in (embedded database, in-memory state)', () => {
     await page.getByTestId('login-submit').click();
     await cameraReady(page);
     expect(await page.locator('h1').textContent()).toMatch(/Now look at the camera/);
-    expect(await captureFace(page)).toMatchObject({ status: 'ok' });
+    expect(await captureFace(page)).toMatchObject({ redirect: expect.any(String) });
     const claims = (await exchange(faceOnly, start, await backAtApp(page))).claims()!;
     expect(claims.amr).toEqual(['face', 'liveness', 'pwd', 'mfa']);
     expect(claims.acr).toBe(ACR.mfa);
@@ -198,44 +196,44 @@ describe('face sign-in (embedded database, in-memory state)', () => {
     const page = await FacePage.open(start, 'dora@example.com');
     const used = page.token;
     const ok = await page.post(frames.slice(0, 3));
-    expect(ok).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(ok).toMatchObject({ status: 200, body: { redirect: expect.any(String) } });
 
     // The same token again (a recorded upload sent twice).
     const again = await FacePage.open(await authorizationUrl(faceOnly), 'dora@example.com');
     const reused = await again.post([frames[3]], { token: used });
-    expect(reused).toMatchObject({ status: 400, body: { status: 'error', code: 'CAPTURE_TOKEN_INVALID' } });
+    expect(reused).toMatchObject({ status: 400, body: { error: { code: 'CAPTURE_TOKEN_INVALID' } } });
     // The same bytes with a valid token, in another sign-in: a replay.
     const replayed = await again.post([frames[0]]);
-    expect(replayed).toMatchObject({ status: 401, body: { status: 'retry', code: 'FRAME_REPLAYED' } });
+    expect(replayed).toMatchObject({ status: 401, body: { error: { code: 'FRAME_REPLAYED' }, captureToken: expect.any(String) } });
     // A re-encoded copy is still the same picture.
     const reencoded = await sharp(frames[1]).jpeg({ quality: 75 }).toBuffer();
-    expect(await again.post([reencoded])).toMatchObject({ body: { code: 'FRAME_REPLAYED' } });
+    expect(await again.post([reencoded])).toMatchObject({ body: { error: { code: 'FRAME_REPLAYED' } } });
     // The interaction is still usable: fresh frames (another photo, as a new sitting would be) go through.
     const fresh = await cameraFrames(face('deepface-img1.jpg'), 2, { seed: 8 });
-    expect(await again.post(fresh)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await again.post(fresh)).toMatchObject({ status: 200, body: { redirect: expect.any(String) } });
   });
 
   it('answers bad input with a clear 4xx, and the interaction stays usable', async () => {
     const page = await FacePage.open(await authorizationUrl(faceOnly), 'fay@example.com');
     const notImage = await page.post(['this is not a picture']);
-    expect(notImage).toMatchObject({ status: 415, body: { status: 'error', code: 'UNSUPPORTED_IMAGE', message: expect.stringMatching(/not a supported image/) } });
+    expect(notImage).toMatchObject({ status: 415, body: { error: { code: 'UNSUPPORTED_IMAGE', message: expect.stringMatching(/not a supported image/) } } });
     expect(notImage.body).toHaveProperty('captureToken');
 
     const huge = await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#888' } }).jpeg().toBuffer();
-    expect(await page.post([huge])).toMatchObject({ status: 413, body: { code: 'IMAGE_TOO_LARGE' } });
+    expect(await page.post([huge])).toMatchObject({ status: 413, body: { error: { code: 'IMAGE_TOO_LARGE' } } });
     const heavy = Buffer.concat([huge, Buffer.alloc(2.5 * 1024 * 1024)]);
-    expect(await page.post([heavy])).toMatchObject({ status: 413, body: { code: 'IMAGE_TOO_LARGE' } });
-    expect(await page.post([])).toMatchObject({ status: 400, body: { code: 'FRAME_MISSING' } });
+    expect(await page.post([heavy])).toMatchObject({ status: 413, body: { error: { code: 'IMAGE_TOO_LARGE' } } });
+    expect(await page.post([])).toMatchObject({ status: 400, body: { error: { code: 'FRAME_MISSING' } } });
     const [one] = await cameraFrames(face('deepface-img2.jpg'), 1, { seed: 21 });
-    expect(await page.post([one, one, one, one])).toMatchObject({ status: 400, body: { code: 'INVALID_UPLOAD' } });
-    expect(await page.post([one], { csrf: 'forged' })).toMatchObject({ status: 403, body: { code: 'CSRF_TOKEN_INVALID' } });
+    expect(await page.post([one, one, one, one])).toMatchObject({ status: 400, body: { error: { code: 'INVALID_UPLOAD' } } });
+    expect(await page.post([one], { csrf: 'forged' })).toMatchObject({ status: 403, body: { error: { code: 'CSRF_TOKEN_INVALID' } } });
 
     const expired = await new Agent().request(`${server.url}/interaction/no-such-interaction/face`, { method: 'POST', body: new FormData(), headers: { accept: 'application/json' } });
     expect(expired.status).toBe(400);
-    expect(await expired.json()).toMatchObject({ status: 'error', code: 'INTERACTION_EXPIRED', message: expect.stringMatching(/expired/) });
+    expect(await expired.json()).toMatchObject({ error: { code: 'INTERACTION_EXPIRED', message: expect.stringMatching(/expired/) } });
 
     const good = await cameraFrames(face('deepface-img2.jpg'), 1, { seed: 22 });
-    expect(await page.post(good)).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await page.post(good)).toMatchObject({ status: 200, body: { redirect: expect.any(String) } });
   });
 
   it('treats an unknown identifier like a known account until the face step', async () => {
@@ -245,13 +243,13 @@ describe('face sign-in (embedded database, in-memory state)', () => {
     expect(shape(unknown.html)).toBe(shape(known.html));
     const frames = await cameraFrames(face('deepface-img17.jpg'), 2, { seed: 31 });
     const reply = await unknown.post(frames);
-    expect(reply).toMatchObject({ status: 401, body: { status: 'retry', code: 'NO_MATCH' } });
+    expect(reply).toMatchObject({ status: 401, body: { error: { code: 'NO_MATCH' }, captureToken: expect.any(String) } });
   });
 
   it('gives live guidance from quality codes only', async () => {
     const page = await FacePage.open(await authorizationUrl(faceOnly), 'dora@example.com');
     const [good] = await cameraFrames(face('deepface-img2.jpg'), 1, { seed: 41 });
-    expect(await page.post([good], { path: 'face/check' })).toEqual({ status: 200, body: { status: 'ok', ok: true, code: null, hint: 'Hold still…' } });
+    expect(await page.post([good], { path: 'face/check' })).toEqual({ status: 200, body: { ok: true, code: null, hint: 'Hold still…' } });
     const group = await sharp(face('deepface-couple.jpg')).resize(640, 480, { fit: 'cover' }).jpeg().toBuffer();
     const crowded = await page.post([group], { path: 'face/check' });
     expect(crowded.body).toMatchObject({ ok: false, code: 'MULTIPLE_FACES', hint: 'Only one face, please' });

@@ -2,9 +2,10 @@ import type { Page } from 'playwright-core';
 import { Agent } from '../helpers/browserless.js';
 import type { AuthStart } from '../helpers/flow.js';
 
+/** What the capture endpoint answers: the redirect, or the JSON error shape with what the page needs to go on. */
 export type CaptureReply =
-  | { status: 'ok'; redirect: string }
-  | { status: 'retry' | 'error'; code: string; message: string; captureToken?: string; retryAfter?: number; redirect?: string };
+  | { redirect: string; error?: undefined }
+  | { error: { code: string; message: string; requestId: string }; captureToken?: string; retryAfter?: number; redirect?: string };
 
 /**
  * The face page's capture endpoint driven without a browser: for replays, reused tokens and bad input, which a
@@ -41,7 +42,7 @@ export class FacePage {
     const page = opts.base ? new URL(new URL(this.url).pathname, opts.base).href : this.url;
     const res = await this.agent.request(`${page}/${opts.path ?? 'face'}`, { method: 'POST', body: form, headers: { accept: 'application/json' } });
     const body = (await res.json()) as CaptureReply;
-    if (body.status !== 'ok' && body.captureToken) this.token = body.captureToken;
+    if (body.error && body.captureToken) this.token = body.captureToken;
     return { status: res.status, body };
   }
 }
@@ -84,7 +85,7 @@ export async function captureFace(page: Page): Promise<CaptureReply> {
   );
   await page.getByTestId('face-capture').click();
   const reply = await answer;
-  if (reply.status !== 'ok' && !reply.redirect) await page.locator(`${captureRoot}:not([data-state="capturing"])`).waitFor();
+  if (reply.error && !reply.redirect) await page.locator(`${captureRoot}:not([data-state="capturing"])`).waitFor();
   return reply;
 }
 

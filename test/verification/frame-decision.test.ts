@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Analysis, type QualityCode, QUALITY_MESSAGES } from '../../src/face/index.js';
-import { decide } from '../../src/interaction/face/decide.js';
-import { guidance } from '../../src/interaction/face/guidance.js';
+import { decideAttempt } from '../../src/verification/frame-decision.js';
 
 const THRESHOLD = 0.411;
 
@@ -26,41 +25,31 @@ const compare = (e: Float32Array) => ({ similarity: e[0], score: 0, index: 0, ma
 
 describe('face attempt decision', () => {
   it('verifies on the best frame that is usable, live and matching', () => {
-    const d = decide([frame({ similarity: 0.5 }), frame({ similarity: 0.625 }), frame({ similarity: 0.875, issues: ['BLURRY'] })], compare);
+    const d = decideAttempt([frame({ similarity: 0.5 }), frame({ similarity: 0.625 }), frame({ similarity: 0.875, issues: ['BLURRY'] })], compare);
     expect(d).toMatchObject({ outcome: 'verified', frame: 1, similarity: 0.625, liveness: 0.95, codes: ['BLURRY'], analysed: 3 });
   });
 
   it('never lets a live frame vouch for a matching frame that is not live', () => {
     // The victim's printed photo matches but is not live; the attacker's own face is live but does not match.
-    const d = decide([frame({ similarity: 0.75, live: 0.02 }), frame({ similarity: 0.0625, live: 0.99 })], compare);
+    const d = decideAttempt([frame({ similarity: 0.75, live: 0.02 }), frame({ similarity: 0.0625, live: 0.99 })], compare);
     expect(d.outcome).toBe('no_match');
   });
 
   it('reports a presentation attack as not live, whatever the match', () => {
-    expect(decide([frame({ similarity: 0.75, live: 0.1 }), frame({ similarity: 0.125, live: 0.3 })], compare)).toMatchObject({ outcome: 'liveness_failed', similarity: 0.75 });
-    expect(decide([frame({ similarity: 0.125, live: 0.1 })], compare).outcome).toBe('liveness_failed');
+    expect(decideAttempt([frame({ similarity: 0.75, live: 0.1 }), frame({ similarity: 0.125, live: 0.3 })], compare)).toMatchObject({ outcome: 'liveness_failed', similarity: 0.75 });
+    expect(decideAttempt([frame({ similarity: 0.125, live: 0.1 })], compare).outcome).toBe('liveness_failed');
   });
 
   it('refuses a live stranger, and an account without templates, as no match', () => {
-    expect(decide([frame({ similarity: 0.25 })], compare).outcome).toBe('no_match');
+    expect(decideAttempt([frame({ similarity: 0.25 })], compare).outcome).toBe('no_match');
     const noTemplates = () => ({ similarity: -1, score: 0, index: -1, match: false });
-    expect(decide([frame()], noTemplates)).toMatchObject({ outcome: 'no_match', similarity: -1 });
+    expect(decideAttempt([frame()], noTemplates)).toMatchObject({ outcome: 'no_match', similarity: -1 });
   });
 
   it('asks for a better picture with the issues of the closest frame when none is usable', () => {
-    const d = decide([frame({ issues: ['FACE_NOT_FOUND'] }), frame({ issues: ['TOO_DARK', 'BLURRY'] }), frame({ issues: ['FACE_TOO_SMALL'] })], compare);
+    const d = decideAttempt([frame({ issues: ['FACE_NOT_FOUND'] }), frame({ issues: ['TOO_DARK', 'BLURRY'] }), frame({ issues: ['FACE_TOO_SMALL'] })], compare);
     expect(d).toMatchObject({ outcome: 'quality', frame: null, similarity: null, liveness: null });
     expect(d.issues.map((i) => i.code)).toEqual(['FACE_NOT_FOUND']);
     expect(d.codes).toEqual(['FACE_NOT_FOUND', 'TOO_DARK', 'BLURRY', 'FACE_TOO_SMALL']);
-  });
-});
-
-describe('live guidance', () => {
-  it('turns the first quality issue into a short hint', () => {
-    expect(guidance([])).toEqual({ ok: true, code: null, hint: 'Hold still…' });
-    expect(guidance([{ code: 'FACE_TOO_SMALL', message: '' }, { code: 'TOO_DARK', message: '' }])).toEqual({ ok: false, code: 'FACE_TOO_SMALL', hint: 'Move closer' });
-    expect(guidance([{ code: 'TOO_DARK', message: '' }]).hint).toMatch(/Too dark/);
-    expect(guidance([{ code: 'MULTIPLE_FACES', message: '' }]).hint).toBe('Only one face, please');
-    expect(guidance([{ code: 'BLURRY', message: '' }]).hint).toBe('Hold still');
   });
 });

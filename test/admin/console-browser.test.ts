@@ -3,11 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES } from '../admin/helpers.js';
+import { FIXTURES } from './helpers.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { writeFakeCamera } from '../helpers/camera.js';
 import { CHROMIUM, createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
-import { ROOT, runCli, startServerProcess, type ServerProcess } from '../helpers/server.js';
+import { seedUser, startApp, type TestApp } from '../helpers/app.js';
+import { ROOT } from '../helpers/server.js';
 
 const ADMIN = 'ada@example.com';
 const MEMBER = 'mo@example.com';
@@ -19,7 +20,7 @@ const ready = requireService('PostgreSQL', hasPostgres) && requireService('Redis
 /** The admin console as people use it: headless Chromium, fake cameras fed with face photos. */
 describe.runIf(ready)('admin console in the browser', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let server: ServerProcess;
+  let server: TestApp;
   let tmp: string;
   let admin: TestBrowser;
   const browsers: TestBrowser[] = [];
@@ -52,11 +53,9 @@ describe.runIf(ready)('admin console in the browser', () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'fo-admin-e2e-'));
     db = await createTestDatabase();
     const env = { DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/7`, SECRET_KEY: TEST_SECRET_KEY };
-    for (const [email, name, photo, extra] of [[ADMIN, 'Ada Admin', 'admin-1.jpg', ['--admin']], [MEMBER, 'Mo Member', 'member.jpg', []]] as const) {
-      const r = await runCli(['user', 'create', '--email', email, '--name', name, '--photo', path.join(FIXTURES, photo), ...extra], env);
-      expect(r.code, r.stderr).toBe(0);
-    }
-    server = await startServerProcess(env);
+    server = await startApp(env);
+    await seedUser(server.services, { email: ADMIN, name: 'Ada Admin', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg')] });
+    await seedUser(server.services, { email: MEMBER, name: 'Mo Member', photos: [path.join(FIXTURES, 'member.jpg')] });
     admin = await browser('admin-2.jpg');
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCli } from './helpers/server.js';
+import { runCli } from '../helpers/server.js';
 
 describe('face-oidc CLI', () => {
   it('prints help with --help and exits 0', async () => {

@@ -1,42 +1,8 @@
 import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CaptureTokens } from '../../src/interaction/face/capture-token.js';
-import { inspectFrame, MAX_FRAME_BYTES, readFrames } from '../../src/interaction/face/frames.js';
-import { memoryKeyValueStore, type KeyValueStore } from '../../src/store/kv.js';
-
-describe('capture tokens', () => {
-  let kv: KeyValueStore;
-  let tokens: CaptureTokens;
-
-  beforeEach(() => {
-    vi.useFakeTimers({ toFake: ['Date'] });
-    kv = memoryKeyValueStore();
-    tokens = new CaptureTokens(kv);
-  });
-
-  afterEach(async () => {
-    await kv.close();
-    vi.useRealTimers();
-  });
-
-  it('are single-use and bound to their interaction', async () => {
-    const token = await tokens.issue('uid-1');
-    expect(await tokens.consume(token, 'uid-2')).toBe(false);
-    const other = await tokens.issue('uid-1');
-    expect(await tokens.consume(other, 'uid-1')).toBe(true);
-    expect(await tokens.consume(other, 'uid-1')).toBe(false);
-    expect(await tokens.consume('', 'uid-1')).toBe(false);
-    expect(await tokens.consume('a'.repeat(500), 'uid-1')).toBe(false);
-  });
-
-  it('expire after two minutes', async () => {
-    const token = await tokens.issue('uid-1');
-    vi.advanceTimersByTime(121_000);
-    expect(await tokens.consume(token, 'uid-1')).toBe(false);
-  });
-});
+import { describe, expect, it } from 'vitest';
+import { inspectFrame, MAX_FRAME_BYTES, readFrames } from '../../src/interaction/frames.js';
 
 function multipart(parts: { name: string; value: string | Buffer; file?: boolean }[], boundary = 'xyz'): IncomingMessage {
   const chunks = parts.flatMap((p) => [

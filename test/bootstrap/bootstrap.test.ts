@@ -1,16 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../helpers/browserless.js';
 import { createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
-import { startServerProcess, type ServerProcess } from '../helpers/server.js';
-import { faceSignIn, fixture, photoForm } from './helpers.js';
+import { startApp, type TestApp } from '../helpers/app.js';
+import { faceSignIn, fixture, photoForm } from '../admin/helpers.js';
 
 describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis))('first administrator', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let server: ServerProcess;
+  let server: TestApp;
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startServerProcess({ DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/6`, SECRET_KEY: TEST_SECRET_KEY });
+    server = await startApp({ DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/6`, SECRET_KEY: TEST_SECRET_KEY });
   });
 
   afterAll(async () => {
@@ -19,7 +19,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   });
 
   it('goes from the bootstrap link through face enrollment into the admin console', async () => {
-    const link = server.bootstrapLink()!.replace(/^http:\/\/localhost:\d+/, server.url);
+    const link = (await server.bootstrapLink())!.replace(/^http:\/\/localhost:\d+/, server.url);
     const agent = new Agent();
     const form = await agent.request(link);
     const created = await agent.submit(link, await form.text(), new URL(link).pathname, {

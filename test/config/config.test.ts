@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../src/config/index.js';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
 
 describe('configuration', () => {
   it('has safe defaults for the embedded mode', () => {

@@ -1,0 +1,35 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { CaptureTokens } from '../../src/verification/capture-tokens.js';
+import { memoryKeyValueStore, type KeyValueStore } from '../../src/store/kv.js';
+
+describe('capture tokens', () => {
+  let kv: KeyValueStore;
+  let tokens: CaptureTokens;
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    kv = memoryKeyValueStore();
+    tokens = new CaptureTokens(kv);
+  });
+
+  afterEach(async () => {
+    await kv.close();
+    vi.useRealTimers();
+  });
+
+  it('are single-use and bound to their interaction', async () => {
+    const token = await tokens.issue('uid-1');
+    expect(await tokens.consume(token, 'uid-2')).toBe(false);
+    const other = await tokens.issue('uid-1');
+    expect(await tokens.consume(other, 'uid-1')).toBe(true);
+    expect(await tokens.consume(other, 'uid-1')).toBe(false);
+    expect(await tokens.consume('', 'uid-1')).toBe(false);
+    expect(await tokens.consume('a'.repeat(500), 'uid-1')).toBe(false);
+  });
+
+  it('expire after two minutes', async () => {
+    const token = await tokens.issue('uid-1');
+    vi.advanceTimersByTime(121_000);
+    expect(await tokens.consume(token, 'uid-1')).toBe(false);
+  });
+});
