@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** Only the composition root (src/server) and the CLI know the whole graph; every other folder receives its dependencies. */
-const COMPOSITION_ROOT = { group: ['**/server/*', '**/server/*.js'], message: 'Only src/server and src/cli compose the app: declare what you need and receive it.' };
+const COMPOSITION_ROOT = { group: ['**/server/*', '**/server/*.js', '!@simplewebauthn/server/*'], message: 'Only src/server and src/cli compose the app: declare what you need and receive it.' };
 /** HTTP surfaces work through domain services, never with the database, the shared store or the sealer. */
 const STORES = {
   group: ['@prisma/*', '**/store/*', '**/store/*.js', '**/store/generated/*'],

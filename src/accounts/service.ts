@@ -19,6 +19,7 @@ export interface AccountServiceDeps {
   sessions: AccountSessions;
   /** Counts of what deleting the account erases, for the audit record. */
   biometrics: { templateCount(userId: string): Promise<number>; imageCount(userId: string): Promise<number> };
+  passkeys: { count(userId: string): Promise<number> };
   attempts: { forget(userId: string): Promise<void> };
 }
 
@@ -51,14 +52,14 @@ export class AccountService {
   }
 
   /**
-   * Ends sessions first (they live outside the database), then deletes the row: templates, consents, stored images
-   * and one-time links go with it by cascade. Returns what was erased, for the audit record.
+   * Ends sessions first (they live outside the database), then deletes the row: templates, consents, stored images,
+   * passkeys and one-time links go with it by cascade. Returns what was erased, for the audit record.
    */
-  async delete(user: User): Promise<{ templates: number; images: number; sessions: number; grants: number }> {
-    const [templates, images] = await Promise.all([this.deps.biometrics.templateCount(user.id), this.deps.biometrics.imageCount(user.id)]);
+  async delete(user: User): Promise<{ templates: number; images: number; passkeys: number; sessions: number; grants: number }> {
+    const [templates, images, passkeys] = await Promise.all([this.deps.biometrics.templateCount(user.id), this.deps.biometrics.imageCount(user.id), this.deps.passkeys.count(user.id)]);
     const ended = await this.deps.sessions.revokeAll(user.id);
     await this.deps.users.delete(user.id);
     await this.deps.attempts.forget(user.id);
-    return { templates, images, ...ended };
+    return { templates, images, passkeys, ...ended };
   }
 }

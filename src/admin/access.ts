@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import type { Context, Next } from 'koa';
 import type { User } from '../accounts/users.js';
-import { ACR, acrRank } from '../oidc/acr.js';
+import { ACR, type Acr, acrRank } from '../oidc/acr.js';
+import type { Settings } from '../settings/index.js';
 import type { Csrf } from '../web/csrf.js';
 import { HttpError } from '../web/errors.js';
 import type { RelyingParty, RpSession } from '../web/relying-party.js';
@@ -11,12 +12,15 @@ export interface AccessDeps {
   rp: RelyingParty;
   users: { byId(id: string): Promise<User | null> };
   csrf: Csrf;
+  settings: { get(): Promise<Settings> };
 }
 
 const isAdmin = (user: User | null): user is User => !!user && user.status === 'ACTIVE' && user.roles.includes('admin');
 const binding = (session: RpSession) => `admin:${session.sid}`;
-/** The console's client requires face, and the provider enforces it; checked again here as defence in depth. */
-const faceVerified = (session: RpSession) => acrRank(session.claims.acr as string | undefined) >= acrRank(ACR.face);
+/** The acr administrators need: face, or face + passkey when the settings say so. */
+const requiredAcr = async (deps: AccessDeps): Promise<Acr> => ((await deps.settings.get()).adminPasskeyRequired ? ACR.passkey : ACR.face);
+/** The console's client requires face and the login asks for the setting's acr; checked again here on every request. */
+const strongEnough = (session: RpSession, acr: Acr) => acrRank(session.claims.acr as string | undefined) >= acrRank(acr);
 /** Only paths inside the console: a crafted `next` must not turn sign-in into an open redirect. */
 const safeNext = (next: unknown) => (typeof next === 'string' && /^\/admin(\/|$|\?)/.test(next) ? next : '/admin/users');
 
@@ -29,17 +33,19 @@ export function accessRouter(deps: AccessDeps): Router {
   const router = new Router({ prefix: '/admin' });
 
   router.get('/login', async (ctx) => {
-    await deps.rp.login(ctx, safeNext(ctx.query.next));
+    const acr = await requiredAcr(deps);
+    await deps.rp.login(ctx, safeNext(ctx.query.next), acr === ACR.face ? {} : { acr_values: acr });
   });
 
   router.get('/callback', async (ctx) => {
     const { session, returnTo } = await deps.rp.callback(ctx);
     const user = await deps.users.byId(session.sub);
-    const ok = isAdmin(user) && faceVerified(session);
+    const acr = await requiredAcr(deps);
+    const ok = isAdmin(user) && strongEnough(session, acr);
     await ctx.state.audit({
       type: 'admin.signin',
       outcome: ok ? 'success' : 'failure',
-      reason: ok ? null : !isAdmin(user) ? 'NOT_ADMIN' : 'FACE_REQUIRED',
+      reason: ok ? null : !isAdmin(user) ? 'NOT_ADMIN' : acr === ACR.face ? 'FACE_REQUIRED' : 'PASSKEY_REQUIRED',
       userId: session.sub,
       actorId: session.sub,
       details: { acr: session.claims.acr ?? null, amr: session.claims.amr ?? [] },
@@ -62,7 +68,7 @@ export function accessRouter(deps: AccessDeps): Router {
 
 /**
  * Guards everything else under /admin: anonymous visitors are sent to sign in, signed-in people without the admin
- * role (or without a face-verified session) get a 403 page, and every state-changing request must carry the
+ * role (or whose session is weaker than the required acr) get a 403 page, and every state-changing request must carry the
  * session's CSRF token — checked here, before any handler runs.
  */
 export function requireAdmin(deps: AccessDeps) {
@@ -76,8 +82,9 @@ export function requireAdmin(deps: AccessDeps) {
     const { state } = ctx;
     state.csrf = deps.csrf.token(binding(session));
     const user = await deps.users.byId(session.sub);
-    if (!isAdmin(user) || !faceVerified(session)) {
-      return render(ctx, 'admin/forbidden', { title: 'Administrators only', csrf: state.csrf, name: user?.name ?? null }, 403);
+    const acr = await requiredAcr(deps);
+    if (!isAdmin(user) || !strongEnough(session, acr)) {
+      return render(ctx, 'admin/forbidden', { title: 'Administrators only', csrf: state.csrf, name: user?.name ?? null, passkeyRequired: isAdmin(user) && acr === ACR.passkey }, 403);
     }
     state.adminUser = user;
     if (!reading) {

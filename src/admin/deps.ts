@@ -7,6 +7,7 @@ import type { FaceEngine } from '../face/index.js';
 import type { AppApprovals } from '../oidc/approvals.js';
 import type { ClientStore } from '../oidc/clients.js';
 import type { OidcSessions } from '../oidc/sessions.js';
+import type { Passkeys } from '../passkeys/index.js';
 import type { Retention } from '../retention/index.js';
 import type { SettingsStore } from '../settings/index.js';
 import type { FaceVerification } from '../verification/index.js';
@@ -29,6 +30,7 @@ export interface AdminDeps {
   settings: SettingsStore;
   retention: Pick<Retention, 'run' | 'lastRun'>;
   engine: Pick<FaceEngine, 'modelId'>;
+  passkeys: Pick<Passkeys, 'list' | 'count' | 'remove'>;
 }
 
 /** The user named by the `:id` route parameter, or a 404 page. */

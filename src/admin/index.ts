@@ -15,8 +15,8 @@ export type { AdminDeps } from './deps.js';
  * The admin console under /admin: sign-in through this provider (access.ts), then users, enrollment, sessions,
  * apps, audit and settings — each area registers its routes behind one admin check.
  */
-export function adminRouters(deps: AdminDeps, access: Omit<AccessDeps, 'users'> & { rp: RelyingParty }): Router[] {
-  const guard = { ...access, users: deps.users };
+export function adminRouters(deps: AdminDeps, access: Omit<AccessDeps, 'users' | 'settings'> & { rp: RelyingParty }): Router[] {
+  const guard = { ...access, users: deps.users, settings: deps.settings };
   const guarded = new Router({ prefix: '/admin' });
   guarded.use(requireAdmin(guard));
   guarded.get('/', (ctx) => ctx.redirect('/admin/users'));

@@ -29,6 +29,7 @@ const DONE = {
   'session-revoked': 'Revoked.',
   'sessions-revoked': 'All sessions and grants ended.',
   'settings-saved': 'Settings saved.',
+  'passkey-revoked': 'Passkey revoked: it can no longer be used to sign in.',
 } as const;
 
 export type Done = keyof typeof DONE;

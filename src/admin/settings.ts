@@ -30,7 +30,7 @@ const LABELS: Record<string, string> = {
 
 /** The form's fields as typed; numbers are checked by the settings schema, which names the bad field. */
 function patchFrom(form: Form): Record<string, unknown> {
-  const patch: Record<string, unknown> = { matchPreset: field(form, 'matchPreset'), keepImages: checked(form, 'keepImages') };
+  const patch: Record<string, unknown> = { matchPreset: field(form, 'matchPreset'), keepImages: checked(form, 'keepImages'), adminPasskeyRequired: checked(form, 'adminPasskeyRequired') };
   for (const name of NUMBERS) {
     const raw = field(form, name);
     patch[name] = raw === '' ? Number.NaN : Number(raw);
@@ -66,6 +66,11 @@ export function settingsRoutes(router: Router, deps: AdminDeps): void {
   router.post('/settings', async (ctx) => {
     const before = await deps.settings.get();
     const patch = patchFrom(formOf(ctx));
+    // Requiring passkeys before having one would shut the administrator who asks out of the console.
+    if (patch.adminPasskeyRequired && !before.adminPasskeyRequired && (await deps.passkeys.count(adminOf(ctx).id)) === 0) {
+      const message = 'Add a passkey to your own account first (on your account page): once this is on, the console asks administrators for one.';
+      return renderSettings(ctx, { ...before, ...patch }, { message }, 400);
+    }
     let after: Settings;
     try {
       after = await deps.settings.update(patch as Partial<Settings>, adminOf(ctx).id);

@@ -1,6 +1,8 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { AccountError, MIN_PASSWORD_LENGTH, USERS_PAGE_SIZE, type User } from '../accounts/users.js';
+import { auditContext } from '../web/audit.js';
+import { withPasskeyErrors } from '../web/passkey-errors.js';
 import { recordAction } from './actions.js';
 import { userParam, type AdminDeps } from './deps.js';
 import { adminOf, checked, field, formOf, page, redirectDone, sentence } from './page.js';
@@ -38,11 +40,12 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
   });
 
   async function renderUser(ctx: Context, user: User, message: string | null = null, status = 200, values?: Record<string, unknown>) {
-    const [templates, consent, failures, invite] = await Promise.all([
+    const [templates, consent, failures, invite, passkeys] = await Promise.all([
       deps.templates.summary(user.id),
       deps.consent.current(user.id),
       deps.verification.faceFailures(user.id),
       deps.invites.pending(user.id),
+      deps.passkeys.list(user.id),
     ]);
     await page(
       ctx,
@@ -58,6 +61,7 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
         consent,
         failures,
         invite,
+        passkeys,
         minPassword: MIN_PASSWORD_LENGTH,
         message,
       },
@@ -105,6 +109,13 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     await deps.verification.unlockFace(user.id);
     await recordAction(ctx, 'user.face_unlock', { userId: user.id, details: { wasLocked: user.faceLockedAt !== null } });
     redirectDone(ctx, `/admin/users/${user.id}`, 'face-unlocked');
+  });
+
+  /** Revokes one of the person's passkeys (a lost device, a departure); the domain records who did it. */
+  router.post('/users/:id/passkeys/:passkey/revoke', async (ctx) => {
+    const user = await userParam(ctx, deps);
+    await withPasskeyErrors(() => deps.passkeys.remove(user.id, String(ctx.params.passkey), { kind: 'admin', adminId: adminOf(ctx).id }, auditContext(ctx)));
+    redirectDone(ctx, `/admin/users/${user.id}`, 'passkey-revoked');
   });
 
   router.get('/users/:id/delete', async (ctx) => {

@@ -50,6 +50,12 @@ export class BiometricConsent {
     return row ? { id: row.id, textVersion: row.textVersion, givenAt: row.givenAt, collector: decodeCollector(row.collectedBy) } : null;
   }
 
+  /** Every consent the person gave, newest first, with when it was withdrawn (what a data download lists). */
+  async history(userId: string): Promise<(ConsentRecord & { revokedAt: Date | null })[]> {
+    const rows = await this.prisma.biometricConsent.findMany({ where: { userId }, orderBy: { givenAt: 'desc' } });
+    return rows.map((r) => ({ id: r.id, textVersion: r.textVersion, givenAt: r.givenAt, collector: decodeCollector(r.collectedBy), revokedAt: r.revokedAt }));
+  }
+
   async inForce(userId: string): Promise<boolean> {
     return (await this.prisma.biometricConsent.count({ where: { userId, revokedAt: null } })) > 0;
   }

@@ -90,6 +90,22 @@ export class Enrollment {
     return { template, analysis };
   }
 
+  /**
+   * Re-enrollment by the person: a new photo, checked like any enrollment, replaces all their templates (and kept
+   * photos) only once it passed; a refused photo changes nothing.
+   */
+  async replace(input: EnrollInput) {
+    if (!(await this.deps.consent.inForce(input.userId))) {
+      throw new EnrollmentError('CONSENT_REQUIRED', 'Your biometric consent is not in force. Ask an administrator to enroll you again.');
+    }
+    const analysis = await this.check(input);
+    const { template, removed } = await this.deps.templates.replace(input.userId, { embedding: analysis.embedding!, modelId: analysis.modelId, quality: templateQuality(analysis), source: input.source });
+    const images = await this.deps.images.removeEnrollment(input.userId);
+    if ((await this.deps.settings.get()).keepImages) await this.deps.images.keep(input.userId, input.image);
+    await this.audit(input, 'success', null, { templateId: template.id, source: input.source, modelId: analysis.modelId, replaced: { templates: removed, images } });
+    return { template, analysis, removed };
+  }
+
   private audit(input: Pick<EnrollInput, 'actor' | 'context'> & { userId: string | null }, outcome: 'success' | 'failure', reason: string | null, details: Record<string, unknown>) {
     return this.deps.audit.record({ type: 'enroll.face', outcome, reason, userId: input.userId, actorId: collectorAccount(input.actor), ...input.context, details });
   }

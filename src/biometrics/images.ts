@@ -15,6 +15,12 @@ export class EnrollmentImages {
     });
   }
 
+  /** Deletes the account's kept enrollment photos (a re-enrollment makes them obsolete). */
+  async removeEnrollment(userId: string): Promise<number> {
+    const { count } = await this.prisma.storedImage.deleteMany({ where: { userId, kind: 'enrollment' } });
+    return count;
+  }
+
   count(userId: string): Promise<number> {
     return this.prisma.storedImage.count({ where: { userId } });
   }

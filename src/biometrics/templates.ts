@@ -33,6 +33,18 @@ export class TemplateStore {
     });
   }
 
+  /** Replaces every template of the account with one new template, in one transaction; returns it and how many went. */
+  async replace(userId: string, t: { embedding: Float32Array; modelId: string; quality: number; source: string }) {
+    const [removed, template] = await this.prisma.$transaction([
+      this.prisma.faceTemplate.deleteMany({ where: { userId } }),
+      this.prisma.faceTemplate.create({
+        data: { userId, embedding: this.sealer.seal(embeddingToBytes(t.embedding), `${PURPOSE}:${userId}`), modelId: t.modelId, quality: t.quality, source: t.source },
+        select: { id: true, modelId: true, quality: true, source: true, createdAt: true },
+      }),
+    ]);
+    return { template, removed: removed.count };
+  }
+
   /** Templates usable with `modelId`; templates of another model need re-enrollment and are left out. */
   async forUser(userId: string, modelId: string): Promise<StoredTemplate[]> {
     const rows = await this.prisma.faceTemplate.findMany({ where: { userId, modelId }, orderBy: { createdAt: 'asc' } });

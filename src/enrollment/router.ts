@@ -2,9 +2,11 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { User } from '../accounts/users.js';
 import { EnrollmentError, type BiometricConsent, type Enrollment, type Invite, type InviteStore } from '../biometrics/index.js';
+import type { Passkeys } from '../passkeys/index.js';
 import type { Csrf } from '../web/csrf.js';
 import { HttpError } from '../web/errors.js';
 import { auditContext } from '../web/audit.js';
+import { withPasskeyErrors } from '../web/passkey-errors.js';
 import { withFaceErrors } from '../web/upload-errors.js';
 import { render } from '../web/views.js';
 import { readPhotos } from './http.js';
@@ -16,11 +18,15 @@ export interface SelfEnrollmentDeps {
   invites: Pick<InviteStore, 'open' | 'claim' | 'release' | 'usedBy'>;
   consent: Pick<BiometricConsent, 'inForce' | 'record' | 'text' | 'version'>;
   enrollment: Pick<Enrollment, 'enroll'>;
+  passkeys: Pick<Passkeys, 'grant' | 'granted' | 'endGrant' | 'registrationOptions' | 'register'>;
   csrf: Csrf;
   maxUploadBytes: number;
 }
 
 const GONE = 'This enrollment link has expired or was already used. Ask your administrator for a new one.';
+/** Holds the right to add one passkey right after enrolling, in the browser that enrolled (see Passkeys.grant). */
+const GRANT_COOKIE = 'fo_enroll_passkey';
+const NO_GRANT = 'Adding a passkey here is only possible right after enrolling, in the same browser. Add one on your account page instead.';
 
 /**
  * /enroll/:token — a person enrolls their own face from an invite link: they read and accept the biometric notice
@@ -89,14 +95,55 @@ export function selfEnrollmentRouter(deps: SelfEnrollmentDeps): Router {
       if (!(err instanceof EnrollmentError)) throw err;
       throw new HttpError(422, err.code, err.message, {}, { verdict: err.analysis ? photoVerdict(err.analysis) : null });
     }
+    const grant = await deps.passkeys.grant(invite.userId);
+    ctx.cookies.set(GRANT_COOKIE, grant, { signed: true, httpOnly: true, sameSite: 'strict', secure: ctx.secure, path: '/enroll/', maxAge: 600_000 });
     ctx.body = { redirect: `/enroll/${encodeURIComponent(String(ctx.params.token))}/done` };
   });
 
-  router.get('/:token/done', async (ctx) => {
+  /** The person who used this link, and the passkey grant this browser holds for them (null once used or expired). */
+  async function enrolled(ctx: Context): Promise<{ user: User; grant: string | null }> {
     const userId = await deps.invites.usedBy(String(ctx.params.token));
     const user = userId ? await deps.users.byId(userId) : null;
-    if (!user) throw new HttpError(404, 'NOT_FOUND', 'There is nothing to show here.');
-    await render(ctx, 'enroll/done', { title: 'Face enrolled', name: user.name, isAdmin: user.roles.includes('admin') });
+    if (!user || user.status !== 'ACTIVE') throw new HttpError(404, 'NOT_FOUND', 'There is nothing to show here.');
+    const grant = ctx.cookies.get(GRANT_COOKIE, { signed: true }) ?? '';
+    return { user, grant: grant && (await deps.passkeys.granted(grant)) === user.id ? grant : null };
+  }
+
+  const grantBinding = (grant: string) => `enroll-passkey:${grant}`;
+
+  router.get('/:token/done', async (ctx) => {
+    const { user, grant } = await enrolled(ctx);
+    await render(ctx, 'enroll/done', {
+      title: 'Face enrolled',
+      scripts: grant ? ['/static/passkey-register.js'] : [],
+      token: ctx.params.token,
+      name: user.name,
+      isAdmin: user.roles.includes('admin'),
+      passkeyCsrf: grant ? deps.csrf.token(grantBinding(grant)) : null,
+      passkeyAdded: ctx.query.passkey === 'added',
+    });
+  });
+
+  /** Registration of a passkey right after enrolling: options, then the authenticator's answer (JSON). */
+  router.post('/:token/passkey/options', async (ctx) => {
+    const { user, grant } = await enrolled(ctx);
+    if (!grant) throw new HttpError(403, 'PASSKEY_GRANT_INVALID', NO_GRANT);
+    deps.csrf.verify(ctx, grantBinding(grant));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { options: await deps.passkeys.registrationOptions(user, grantBinding(grant)) };
+  });
+
+  router.post('/:token/passkey', async (ctx) => {
+    const { user, grant } = await enrolled(ctx);
+    if (!grant) throw new HttpError(403, 'PASSKEY_GRANT_INVALID', NO_GRANT);
+    deps.csrf.verify(ctx, grantBinding(grant));
+    const body = (ctx.request.body as Record<string, unknown> | undefined) ?? {};
+    const name = typeof body.name === 'string' && body.name.trim() ? body.name : 'Passkey';
+    const passkey = await withPasskeyErrors(() => deps.passkeys.register(user, grantBinding(grant), body.response, name, { kind: 'self' }, auditContext(ctx)));
+    await deps.passkeys.endGrant(grant);
+    ctx.cookies.set(GRANT_COOKIE, null, { signed: true, path: '/enroll/' });
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { redirect: `/enroll/${encodeURIComponent(String(ctx.params.token))}/done?passkey=added`, passkey: { id: passkey.id, name: passkey.name, kind: passkey.kind } };
   });
 
   return router;

@@ -4,6 +4,7 @@ import type { InteractionResults } from 'oidc-provider';
 import type { User } from '../accounts/users.js';
 import type { AuditInput } from '../audit/index.js';
 import type { Metrics } from '../ops/metrics.js';
+import type { Passkeys } from '../passkeys/index.js';
 import { acrTarget, type AcrTarget, type ClientPolicy } from '../oidc/policy.js';
 import { type AccountFacts, nextStep, type NextStep } from '../sign-in/plan.js';
 import type { InteractionState, InteractionStateStore } from '../sign-in/state.js';
@@ -20,6 +21,7 @@ export interface InteractionDeps {
   /** App approvals remembered across sessions (OIDC consent). */
   approvals: { remember(userId: string, clientId: string, scopes: string[]): Promise<void> };
   verification: FaceVerification;
+  passkeys: Pick<Passkeys, 'count' | 'authenticationOptions' | 'authenticate'>;
   states: InteractionStateStore;
   csrf: Csrf;
   rate: RateWindows;
@@ -58,7 +60,8 @@ export class InteractionKit {
     if (!client) throw new HttpError(400, 'UNKNOWN_CLIENT', 'The app that started this sign-in is no longer registered.');
     const target = acrTarget(details.params.acr_values as string | undefined, client);
     const user = found?.status === 'ACTIVE' ? found : null;
-    const facts: AccountFacts = { known: user !== null, hasFace: user ? await this.deps.verification.hasFace(user.id) : false, faceLocked: Boolean(user?.faceLockedAt) };
+    const [hasFace, passkeys] = user ? await Promise.all([this.deps.verification.hasFace(user.id), this.deps.passkeys.count(user.id)]) : [false, 0];
+    const facts: AccountFacts = { known: user !== null, hasFace, faceLocked: Boolean(user?.faceLockedAt), hasPasskey: passkeys > 0 };
     return { uid: details.uid, details, state, user, client, target, facts, next: nextStep(state, target, facts) };
   }
 

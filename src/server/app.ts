@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -6,6 +7,7 @@ import Koa, { type Context, type Next } from 'koa';
 import type Provider from 'oidc-provider';
 import serve from 'koa-static';
 import { APP_VERSION, ROOT_DIR, type Config } from '../config/index.js';
+import { accountRouters } from '../account/index.js';
 import { adminRouters } from '../admin/index.js';
 import { createApiRouter } from '../api/index.js';
 import { bootstrapRouter } from '../bootstrap/index.js';
@@ -13,6 +15,7 @@ import { demoRouter } from '../demo/router.js';
 import { selfEnrollmentRouter } from '../enrollment/router.js';
 import { faceStep } from '../interaction/face-step.js';
 import { InteractionKit } from '../interaction/kit.js';
+import { passkeyStep } from '../interaction/passkey-step.js';
 import { passwordStep } from '../interaction/password-step.js';
 import { createInteractionRouter } from '../interaction/router.js';
 import { healthRouter } from '../ops/health.js';
@@ -21,7 +24,7 @@ import { requestAudit } from '../web/audit.js';
 import { errorHandler } from '../web/errors.js';
 import { RelyingParty } from '../web/relying-party.js';
 import { securityHeaders } from '../web/security.js';
-import { ADMIN_CLIENT_ID, DEMO_CLIENT_ID } from './builtin-clients.js';
+import { ACCOUNT_CLIENT_ID, ADMIN_CLIENT_ID, DEMO_CLIENT_ID } from './builtin-clients.js';
 import { openServerServices, type ServerServices, type ServiceOverrides } from './services.js';
 
 export interface App {
@@ -59,6 +62,9 @@ function staticUnder(prefix: string, dir: string) {
   };
 }
 
+/** @simplewebauthn/browser's ES modules, served as they are installed: pages load them under script-src 'self'. */
+const webauthnBrowser = path.join(path.dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '..', 'esm');
+
 /** Resolves a Face Match API bearer token: client_credentials tokens only, unexpired (revoked ones are gone). */
 async function clientCredentials(provider: Provider, token: string) {
   const found = await provider.ClientCredentials.find(token);
@@ -82,6 +88,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
     users: s.users,
     approvals: s.approvals,
     verification: s.verification,
+    passkeys: s.passkeys,
     states: s.states,
     csrf: s.csrf,
     rate: s.rate,
@@ -92,15 +99,16 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
   app.use(errorHandler(s.logger));
   app.use(requestAudit(s.audit, s.logger));
   app.use(securityHeaders());
+  app.use(staticUnder('/static/vendor/webauthn', webauthnBrowser));
   app.use(staticUnder('/static', path.join(ROOT_DIR, 'views', 'static')));
-  app.use(parseBodiesUnder(['/interaction/', '/bootstrap/', '/demo/', '/admin', '/enroll/']));
+  app.use(parseBodiesUnder(['/interaction/', '/bootstrap/', '/demo/', '/admin', '/enroll/', '/account']));
 
   const routers = [
     healthRouter({ database: () => s.db.ping(), store: () => s.kv.ping(), models: () => s.engine.ready }, s.metrics, draining),
-    createInteractionRouter(kit, [passwordStep, faceStep]),
+    createInteractionRouter(kit, [passwordStep, passkeyStep, faceStep]),
     // The first admin enrolls their face right away: the console itself requires a face sign-in.
     bootstrapRouter({ firstAdmin: s.firstAdmin, csrf: s.csrf, afterCreate: async (userId) => `/enroll/${(await s.invites.create(userId, userId, 1)).token}` }),
-    selfEnrollmentRouter({ users: s.users, invites: s.invites, consent: s.consent, enrollment: s.enrollment, csrf: s.csrf, maxUploadBytes: config.face.maxUploadBytes }),
+    selfEnrollmentRouter({ users: s.users, invites: s.invites, consent: s.consent, enrollment: s.enrollment, passkeys: s.passkeys, csrf: s.csrf, maxUploadBytes: config.face.maxUploadBytes }),
     ...adminRouters(
       {
         config,
@@ -118,8 +126,26 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
         settings: s.settings,
         retention: s.retention,
         engine: s.engine,
+        passkeys: s.passkeys,
       },
       { rp: rp('admin', ADMIN_CLIENT_ID, '/admin', '/admin/signed-out'), csrf: s.csrf },
+    ),
+    ...accountRouters(
+      {
+        config,
+        users: s.users,
+        consent: s.consent,
+        templates: s.templates,
+        images: s.images,
+        enrollment: s.enrollment,
+        verification: s.verification,
+        passkeys: s.passkeys,
+        audit: s.audit,
+        apps: { name: async (id) => (await s.clients.get(id))?.name ?? null },
+        approvals: s.approvals,
+        settings: s.settings,
+      },
+      { rp: rp('account', ACCOUNT_CLIENT_ID, '/account', '/account/signed-out'), csrf: s.csrf },
     ),
     ...(config.demo ? [demoRouter(rp('demo', DEMO_CLIENT_ID, '/demo'))] : []),
     createApiRouter({

@@ -4,9 +4,10 @@ import { ACR } from '../oidc/acr.js';
 
 export const DEMO_CLIENT_ID = 'face-oidc-demo';
 export const ADMIN_CLIENT_ID = 'face-oidc-admin';
+export const ACCOUNT_CLIENT_ID = 'face-oidc-account';
 
 /**
- * The demo app and the admin console are ordinary public clients (code + PKCE) of this provider. Their redirect
+ * The demo app, the admin console and the account pages are ordinary public clients (code + PKCE) of this provider. Their redirect
  * URIs follow ISSUER, so they are brought up to date at every start.
  */
 export async function ensureBuiltInClients(clients: ClientStore, config: Config): Promise<void> {
@@ -35,6 +36,19 @@ export async function ensureBuiltInClients(clients: ClientStore, config: Config)
         firstParty: true,
         requiredAcr: ACR.face,
         allowPasswordOnly: false,
+      },
+    },
+    {
+      clientId: ACCOUNT_CLIENT_ID,
+      input: {
+        name: 'Your face-oidc account',
+        redirectUris: [`${config.issuer}/account/callback`],
+        postLogoutRedirectUris: [`${config.issuer}/account/signed-out`],
+        tokenEndpointAuthMethod: 'none' as const,
+        scopes: ['openid', 'profile', 'email'],
+        firstParty: true,
+        // People who withdrew their biometric consent can still see and download their data with a password.
+        allowPasswordOnly: true,
       },
     },
   ];

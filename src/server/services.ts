@@ -15,6 +15,7 @@ import { ClientStore } from '../oidc/clients.js';
 import { loadCookieKeys, loadSigningKeys } from '../oidc/keys.js';
 import { createProvider } from '../oidc/provider.js';
 import { OidcSessions } from '../oidc/sessions.js';
+import { Passkeys, PasskeyStore } from '../passkeys/index.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { createMetrics, type Metrics } from '../ops/metrics.js';
 import { Retention } from '../retention/index.js';
@@ -51,6 +52,7 @@ export interface Services {
   settings: SettingsStore;
   records: MatchRecords;
   retention: Retention;
+  passkeys: Passkeys;
   close(): Promise<void>;
 }
 
@@ -93,6 +95,7 @@ export async function openServices(config: Config, holder: string, overrides: Se
     const settings = new SettingsStore(prisma, defaultSettings(config));
     const audit = new AuditLog(prisma);
     const records = new MatchRecords(prisma, sealer);
+    const users = new UserStore(prisma);
     return {
       config,
       logger,
@@ -102,7 +105,7 @@ export async function openServices(config: Config, holder: string, overrides: Se
       kv,
       sealer,
       csrf: new Csrf(createHash('sha256').update(key).update('csrf').digest()),
-      users: new UserStore(prisma),
+      users,
       templates: new TemplateStore(prisma, sealer),
       consent: new BiometricConsent(prisma),
       images: new EnrollmentImages(prisma, sealer),
@@ -114,6 +117,7 @@ export async function openServices(config: Config, holder: string, overrides: Se
       settings,
       records,
       retention: new Retention({ prisma, settings, audit, records, kv, logger }),
+      passkeys: new Passkeys({ issuer: config.issuer, rpName: 'face-oidc', store: new PasskeyStore(prisma), kv, users, audit }),
       close,
     };
   } catch (err) {
@@ -174,6 +178,7 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
         users: base.users,
         sessions,
         biometrics: { templateCount: async (id) => (await base.templates.summary(id)).length, imageCount: (id) => base.images.count(id) },
+        passkeys: base.passkeys,
         attempts: verification,
       }),
       states: new InteractionStateStore(base.kv, config.ttl.interaction),

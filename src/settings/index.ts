@@ -17,6 +17,8 @@ export const settingsSchema = z.object({
   /** Face Match API decisions: similarity (0-100 score) at or above which a match is accepted / sent to review. */
   apiAcceptScore: z.number().min(0).max(100),
   apiReviewScore: z.number().min(0).max(100),
+  /** The admin console asks administrators for a passkey and their face (acr face+passkey). */
+  adminPasskeyRequired: z.boolean(),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -36,6 +38,7 @@ export function defaultSettings(config: Config): Settings {
     keepImages: false,
     apiAcceptScore: 80,
     apiReviewScore: 70,
+    adminPasskeyRequired: false,
   };
 }
 

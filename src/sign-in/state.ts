@@ -1,3 +1,4 @@
+import type { Verified } from '../oidc/acr.js';
 import type { KeyValueStore } from '../store/kv.js';
 
 /** What an interaction has established so far; kept in the shared store so any instance can continue it. */
@@ -6,7 +7,7 @@ export interface InteractionState {
   email: string | null;
   /** null until identified, and for identifiers that match no active account. */
   accountId: string | null;
-  done: { pwd?: boolean; face?: boolean; liveness?: boolean };
+  done: Verified;
   /** The user chose the non-biometric alternative (no camera, or declined). */
   passwordFallback?: boolean;
 }

@@ -10,7 +10,7 @@ import { type AttemptDecision, decideAttempt } from './frame-decision.js';
 import { ReplayGuard } from './replay.js';
 
 /** The factors whose failed attempts are counted per account. */
-export type CountedFactor = 'pwd' | 'face';
+export type CountedFactor = 'pwd' | 'face' | 'passkey';
 
 /**
  * Whose attempts are counted: a known account by its id; an identifier that matches no active account by what was
@@ -20,6 +20,9 @@ export interface AttemptSubject {
   userId: string | null;
   identifier: string;
 }
+
+/** A passkey sign-in without an email names no account until it succeeds: its failures count per client address. */
+export const addressSubject = (ip: string): AttemptSubject => ({ userId: null, identifier: `address:${ip}` });
 
 export interface FailureOutcome {
   failures: number;
@@ -51,7 +54,7 @@ export class FaceVerification {
   readonly captureTokens: CaptureTokens;
 
   constructor(private readonly deps: VerificationDeps) {
-    this.limiters = { pwd: new AttemptLimiter(deps.kv, 'pwd'), face: new AttemptLimiter(deps.kv, 'face') };
+    this.limiters = { pwd: new AttemptLimiter(deps.kv, 'pwd'), face: new AttemptLimiter(deps.kv, 'face'), passkey: new AttemptLimiter(deps.kv, 'passkey') };
     this.replay = new ReplayGuard(deps.kv);
     this.captureTokens = new CaptureTokens(deps.kv);
   }
@@ -81,7 +84,7 @@ export class FaceVerification {
   /** Counts a failed verification; at the lockout count a known account's face factor is locked until an admin unlocks it. */
   async fail(factor: CountedFactor, subject: AttemptSubject): Promise<FailureOutcome> {
     const policy = await this.policy();
-    // Only the face factor is disabled at the lockout count; password failures keep delaying.
+    // Only the face factor is disabled at the lockout count; password and passkey failures keep delaying.
     const counted = factor === 'face' ? policy : { ...policy, failuresBeforeLockout: Number.MAX_SAFE_INTEGER };
     const { failures, locked } = await this.limiters[factor].fail(keyOf(subject), counted);
     if (locked && factor === 'face' && subject.userId) await this.deps.users.lockFace(subject.userId);
@@ -105,7 +108,7 @@ export class FaceVerification {
 
   /** Forgets an account's counters (when the account is deleted). */
   async forget(userId: string): Promise<void> {
-    await Promise.all([this.limiters.face.reset(userId), this.limiters.pwd.reset(userId)]);
+    await Promise.all(Object.values(this.limiters).map((l) => l.reset(userId)));
   }
 
   /** True when any frame was submitted before for this subject (see ReplayGuard); remembers them all. */

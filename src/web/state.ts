@@ -1,5 +1,6 @@
 import type { User } from '../accounts/users.js';
 import type { AuditInput } from '../audit/index.js';
+import type { RpSession } from './relying-party.js';
 
 /** An audit record as a surface writes it: request id, client address, user agent (and the acting admin) are filled in. */
 export type RequestAudit = (event: Omit<AuditInput, 'requestId' | 'ip' | 'userAgent'>) => Promise<void>;
@@ -14,5 +15,7 @@ declare module 'koa' {
     csrf?: string;
     /** The signed-in administrator, under /admin after the access check. */
     adminUser?: User;
+    /** The signed-in person and their session, under /account after the access check. */
+    account?: { user: User; session: RpSession };
   }
 }

@@ -5,7 +5,7 @@ import { nextStep } from '../../src/sign-in/plan.js';
 import { emptyState } from '../../src/sign-in/state.js';
 
 const identified = { ...emptyState(), email: 'a@example.com', accountId: 'id' };
-const enrolled = { known: true, hasFace: true, faceLocked: false };
+const enrolled = { known: true, hasFace: true, faceLocked: false, hasPasskey: false };
 const locked = { ...enrolled, faceLocked: true };
 const faceOnly = {};
 const passwordAllowed = { 'urn:face-oidc:allow_password_only': true };
@@ -33,7 +33,7 @@ describe('face step policy', () => {
   });
 
   it('plans unknown identifiers like enrolled accounts, with the same fallback offer', () => {
-    const unknown = { known: false, hasFace: false, faceLocked: false };
+    const unknown = { known: false, hasFace: false, faceLocked: false, hasPasskey: false };
     const anonymous = { ...identified, accountId: null };
     for (const client of [faceOnly, lenient]) {
       expect(nextStep(anonymous, acrTarget(undefined, client), unknown)).toEqual(nextStep(identified, acrTarget(undefined, client), enrolled));
@@ -42,7 +42,7 @@ describe('face step policy', () => {
 });
 
 describe('sign-in plan', () => {
-  const known = { known: true, hasFace: true, faceLocked: false };
+  const known = { known: true, hasFace: true, faceLocked: false, hasPasskey: false };
   const identified = { ...emptyState(), email: 'a@example.com', accountId: 'id' };
 
   it('asks for the identifier first, then the factors in order', () => {
@@ -58,12 +58,12 @@ describe('sign-in plan', () => {
   });
 
   it('treats unknown identifiers like enrolled accounts (no enumeration before the face step)', () => {
-    const unknown = { known: false, hasFace: false, faceLocked: false };
+    const unknown = { known: false, hasFace: false, faceLocked: false, hasPasskey: false };
     expect(nextStep({ ...identified, accountId: null }, acrTarget(undefined, faceOnly), unknown)).toEqual(nextStep(identified, acrTarget(undefined, faceOnly), known));
   });
 
   it('offers the password alternative only where allowed', () => {
-    const noFace = { known: true, hasFace: false, faceLocked: false };
+    const noFace = { known: true, hasFace: false, faceLocked: false, hasPasskey: false };
     expect(nextStep(identified, acrTarget(undefined, passwordAllowed), noFace)).toMatchObject({ factor: 'pwd' });
     expect(nextStep(identified, acrTarget(undefined, faceOnly), noFace)).toMatchObject({ kind: 'unavailable', reason: 'NO_FACE_ENROLLED' });
     expect(nextStep(identified, acrTarget(undefined, passwordAllowed), known)).toEqual({ kind: 'factor', factor: 'face', canFallBack: true });
@@ -72,6 +72,6 @@ describe('sign-in plan', () => {
   });
 
   it('reports a locked face factor', () => {
-    expect(nextStep(identified, acrTarget(undefined, faceOnly), { known: true, hasFace: true, faceLocked: true })).toMatchObject({ kind: 'unavailable', reason: 'FACE_LOCKED' });
+    expect(nextStep(identified, acrTarget(undefined, faceOnly), { known: true, hasFace: true, faceLocked: true, hasPasskey: false })).toMatchObject({ kind: 'unavailable', reason: 'FACE_LOCKED' });
   });
 });

@@ -1,0 +1,20 @@
+import Router from '@koa/router';
+import { type AccessDeps, accessRouter, requireAccount } from './access.js';
+import type { AccountDeps } from './deps.js';
+import { faceRoutes } from './face.js';
+import { homeRoutes } from './home.js';
+import { passkeyRoutes } from './passkeys.js';
+
+export type { AccountDeps } from './deps.js';
+
+/**
+ * The account pages under /account, where people manage their own face data and passkeys: sign-in through this
+ * provider (access.ts), then the profile, face enrollment, passkeys, recent sign-ins and a data download.
+ */
+export function accountRouters(deps: AccountDeps, access: Omit<AccessDeps, 'users'>): Router[] {
+  const guard = { ...access, users: deps.users };
+  const guarded = new Router({ prefix: '/account' });
+  guarded.use(requireAccount(guard));
+  for (const register of [homeRoutes, passkeyRoutes, faceRoutes]) register(guarded, deps);
+  return [accessRouter(guard), guarded];
+}
