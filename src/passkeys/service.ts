@@ -109,7 +109,7 @@ export class Passkeys {
       userName: user.email,
       userDisplayName: user.name,
       userID: new TextEncoder().encode(user.id),
-      challenge: await this.challenges.issue({ kind: 'register', userId: user.id, binding }),
+      challenge: await this.challenge({ kind: 'register', userId: user.id, binding }),
       timeout: CEREMONY_TIMEOUT_MS,
       attestationType: 'none',
       excludeCredentials: existing.map((p) => ({ id: p.credentialId, transports: p.transports })),
@@ -161,7 +161,7 @@ export class Passkeys {
   async authenticationOptions(binding: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
     return generateAuthenticationOptions({
       rpID: this.rp.rpId,
-      challenge: await this.challenges.issue({ kind: 'authenticate', binding }),
+      challenge: await this.challenge({ kind: 'authenticate', binding }),
       timeout: CEREMONY_TIMEOUT_MS,
       userVerification: 'required',
     });
@@ -249,6 +249,11 @@ export class Passkeys {
 
   private grantKey(token: string) {
     return `passkey-grant:${createHash('sha256').update(token).digest('hex')}`;
+  }
+
+  /** As bytes: the library base64url-encodes them into the options, which is the form the stored key has. */
+  private async challenge(ceremony: Ceremony): Promise<Uint8Array<ArrayBuffer>> {
+    return new Uint8Array(Buffer.from(await this.challenges.issue(ceremony), 'base64url'));
   }
 
   /** Consumes the challenge the answer signed; it must have been issued for this ceremony. */
