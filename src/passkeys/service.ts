@@ -57,7 +57,7 @@ export interface PasskeyDeps {
   issuer: string;
   /** Shown by authenticators next to the key. */
   rpName: string;
-  store: PasskeyStore;
+  store: Pick<PasskeyStore, 'add' | 'byCredentialId' | 'forUser' | 'count' | 'recordUse' | 'rename' | 'remove'>;
   kv: KeyValueStore;
   users: { byId(id: string): Promise<User | null> };
   audit: { record(event: AuditInput): Promise<void> };

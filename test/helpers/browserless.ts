@@ -21,6 +21,11 @@ export class Agent {
     }
   }
 
+  /** The value of a cookie this agent holds. */
+  cookie(name: string): string | undefined {
+    return this.jar.get(name);
+  }
+
   async request(url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.jar.size) headers.set('cookie', this.cookieHeader());

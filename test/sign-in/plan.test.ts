@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ACR } from '../../src/oidc/acr.js';
+import { ACR, assurance } from '../../src/oidc/acr.js';
 import { acrTarget } from '../../src/oidc/policy.js';
 import { nextStep } from '../../src/sign-in/plan.js';
 import { emptyState } from '../../src/sign-in/state.js';
@@ -73,5 +73,48 @@ describe('sign-in plan', () => {
 
   it('reports a locked face factor', () => {
     expect(nextStep(identified, acrTarget(undefined, faceOnly), { known: true, hasFace: true, faceLocked: true, hasPasskey: false })).toMatchObject({ kind: 'unavailable', reason: 'FACE_LOCKED' });
+  });
+});
+
+describe('passkey factor', () => {
+  const withKey = { known: true, hasFace: true, faceLocked: false, hasPasskey: true };
+  const withoutKey = { ...withKey, hasPasskey: false };
+  const identified = { ...emptyState(), email: 'a@example.com', accountId: 'id' };
+  const passkeyApp = { 'urn:face-oidc:required_acr': ACR.passkey };
+
+  it('asks for the passkey, then the face, when the app asks for face + passkey', () => {
+    expect(nextStep(identified, acrTarget(ACR.passkey, faceOnly), withKey)).toEqual({ kind: 'factor', factor: 'passkey', canFallBack: false });
+    expect(nextStep(identified, acrTarget(undefined, passkeyApp), withKey)).toMatchObject({ kind: 'factor', factor: 'passkey' });
+    expect(nextStep({ ...identified, done: { passkey: 'hwk' } }, acrTarget(ACR.passkey, faceOnly), withKey)).toEqual({ kind: 'factor', factor: 'face', canFallBack: false });
+    expect(nextStep({ ...identified, done: { passkey: 'hwk', face: true, liveness: true } }, acrTarget(ACR.passkey, faceOnly), withKey)).toEqual({
+      kind: 'finish',
+      amr: ['face', 'liveness', 'hwk', 'mfa'],
+      acr: ACR.passkey,
+    });
+  });
+
+  it('says so when the account has no passkey, but plans unknown identifiers as if they had one', () => {
+    expect(nextStep(identified, acrTarget(ACR.passkey, faceOnly), withoutKey)).toMatchObject({ kind: 'unavailable', reason: 'NO_PASSKEY' });
+    const unknown = { known: false, hasFace: false, faceLocked: false, hasPasskey: false };
+    expect(nextStep({ ...identified, accountId: null }, acrTarget(ACR.passkey, faceOnly), unknown)).toEqual(nextStep(identified, acrTarget(ACR.passkey, faceOnly), withKey));
+  });
+
+  it('follows a passkey sign-in without an email with the face, and the result is face + passkey', () => {
+    const byKey = { ...identified, done: { passkey: 'swk' as const } };
+    expect(nextStep(byKey, acrTarget(undefined, faceOnly), withKey)).toEqual({ kind: 'factor', factor: 'face', canFallBack: false });
+    expect(nextStep({ ...byKey, done: { ...byKey.done, face: true, liveness: true } }, acrTarget(undefined, faceOnly), withKey)).toEqual({
+      kind: 'finish',
+      amr: ['face', 'liveness', 'swk', 'mfa'],
+      acr: ACR.passkey,
+    });
+    // The face is still required: an account without one cannot finish with the key alone.
+    expect(nextStep(byKey, acrTarget(undefined, faceOnly), { ...withKey, hasFace: false })).toMatchObject({ kind: 'unavailable', reason: 'NO_FACE_ENROLLED' });
+  });
+
+  it('ranks face + passkey above face + password, so a request for it cannot be lowered', () => {
+    expect(acrTarget(ACR.face, passkeyApp)).toEqual({ minimum: ACR.passkey, preferred: ACR.passkey });
+    expect(acrTarget(ACR.passkey, { 'urn:face-oidc:required_acr': ACR.mfa })).toEqual({ minimum: ACR.passkey, preferred: ACR.passkey });
+    expect(assurance({ passkey: 'hwk' })).toBeNull();
+    expect(assurance({ face: true, liveness: true, pwd: true, passkey: 'hwk' })).toEqual({ amr: ['face', 'liveness', 'pwd', 'hwk', 'mfa'], acr: ACR.passkey });
   });
 });
