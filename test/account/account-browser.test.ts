@@ -146,7 +146,7 @@ describe.runIf(ready)('account page and passkeys in the browser', () => {
     await page.goto(start.url.href);
     await page.getByTestId('login-identifier').fill(EMAIL);
     await page.getByTestId('login-submit').click();
-    await page.getByTestId('passkey-authenticate').waitFor();
+    await expect.poll(() => page.getByTestId('passkey-authenticate').isEnabled()).toBe(true);
     await shot('passkey-step');
     await page.getByTestId('passkey-authenticate').click();
     await page.locator('[data-face-capture]').waitFor();

@@ -277,6 +277,43 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(await stale.json()).toMatchObject({ error: { code: 'STEP_UP_REQUIRED' }, redirect: expect.stringMatching(/^\/account\/verify\?next=/) });
   });
 
+  it('explains and confirms a change that takes the last way to sign in, and refuses forms without the CSRF token', async () => {
+    const noa = await seedUser(server.services, { email: 'noa@example.com', name: 'Noa', photos: [face('deepface-img1.jpg')] });
+    await enroll(noa.id);
+    const agent = new Agent();
+    await faceSignIn(agent, `${server.url}/account`, 'noa@example.com', (await cameraFrames(face('deepface-img2.jpg'), 1, { seed: 12 }))[0]);
+    const form = async (action: string, fields: Record<string, string>, csrf?: string) => {
+      const home = await (await agent.request(`${server.url}/account`)).text();
+      const body = new URLSearchParams({ _csrf: csrf ?? attr(home, 'name="_csrf" value'), ...fields });
+      const { res, url } = await agent.follow(`${server.url}${action}`, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+      return { status: res.status, url, html: await res.text() };
+    };
+
+    const forged = await form('/account/face/withdraw', { confirm: 'yes' }, 'forged');
+    expect(forged.status).toBe(403);
+    expect(forged.html).toContain('CSRF_TOKEN_INVALID');
+    expect(await prisma().faceTemplate.count({ where: { userId: noa.id } })).toBe(1);
+
+    // No password: the face is Noa's only way in (the passkey always goes with it), and the page says so.
+    expect(await (await agent.request(`${server.url}/account/face/withdraw`)).text()).toContain('data-testid="last-factor-warning"');
+    expect((await form('/account/face/withdraw', {})).status).toBe(400);
+    expect(await prisma().faceTemplate.count({ where: { userId: noa.id } })).toBe(1);
+    expect((await form('/account/face/withdraw', { confirm: 'yes' })).url).toMatch(/done=consent-withdrawn$/);
+    expect(await prisma().faceTemplate.count({ where: { userId: noa.id } })).toBe(0);
+
+    // Now the passkey is the last factor left: removing it asks first.
+    const [key] = await prisma().passkey.findMany({ where: { userId: noa.id } });
+    const asked = await form(`/account/passkeys/${key.id}/remove`, {});
+    expect(asked.status).toBe(200);
+    expect(asked.html).toContain('data-testid="last-factor-warning"');
+    expect(await prisma().passkey.count({ where: { userId: noa.id } })).toBe(1);
+    expect((await form(`/account/passkeys/${key.id}/rename`, { name: 'Old phone' })).url).toMatch(/done=passkey-renamed$/);
+    expect((await prisma().passkey.findFirstOrThrow({ where: { id: key.id } })).name).toBe('Old phone');
+    expect((await form(`/account/passkeys/${key.id}/rename`, { name: '' })).status).toBe(400);
+    expect((await form(`/account/passkeys/${key.id}/remove`, { confirm: 'yes' })).url).toMatch(/done=passkey-removed$/);
+    expect(await prisma().passkey.count({ where: { userId: noa.id } })).toBe(0);
+  });
+
   it('counts passkey failures without an email per address', async () => {
     // Earlier refusals without an email counted against this address too: start from zero.
     const { ip } = await prisma().auditEvent.findFirstOrThrow({ where: { type: 'signin.passkey', outcome: 'failure', userId: null } });
