@@ -18,6 +18,7 @@ export const ACR_CHOICES = [
   { value: ACR.password, label: 'Password only allowed' },
   { value: ACR.face, label: 'Face with liveness' },
   { value: ACR.mfa, label: 'Face and password' },
+  { value: ACR.passkey, label: 'Passkey and face' },
 ];
 
 /** What the form shows: a stored client, or what was typed when it was refused. */
