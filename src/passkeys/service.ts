@@ -170,7 +170,7 @@ export class Passkeys {
   /**
    * The account a sign-in answer proves: the credential must be registered — to any account (`'any'`, a sign-in
    * without an email) or to the identified one (`{ userId }`, null for an identifier that matches no account, which
-   * no key passes) — its account active, its counter growing and its signature valid. On success the counter and
+   * no key passes) — its account active, its signature valid and its counter growing. On success the counter and
    * last use are stored; on a refusal nothing is. Audited either way, as `signin.passkey`.
    */
   async authenticate(binding: string, input: unknown, expected: 'any' | { userId: string | null }, context: PasskeyContext): Promise<{ user: User; passkey: PasskeySummary; amr: KeyAmr }> {
@@ -186,15 +186,16 @@ export class Passkeys {
       const user = await this.deps.users.byId(key.userId);
       if (!user) throw new PasskeyError('PASSKEY_UNKNOWN');
       if (user.status !== 'ACTIVE') throw new PasskeyError('PASSKEY_ACCOUNT_DISABLED');
-      checkCounter(Number(key.counter), inspected.counter);
       let verified;
       try {
+        // The counter is compared below, once the signature is known to be the key's: only then does a counter that
+        // did not grow point to a copied key rather than to a forged answer.
         verified = await verifyAuthenticationResponse({
           response,
           expectedChallenge: inspected.challenge,
           expectedOrigin: this.rp.origin,
           expectedRPID: this.rp.rpId,
-          credential: { id: key.credentialId, publicKey: new Uint8Array(key.publicKey), counter: Number(key.counter), transports: key.transports },
+          credential: { id: key.credentialId, publicKey: new Uint8Array(key.publicKey), counter: 0, transports: key.transports },
           requireUserVerification: true,
         });
       } catch {
@@ -202,6 +203,7 @@ export class Passkeys {
       }
       if (!verified.verified) throw new PasskeyError('PASSKEY_SIGNATURE_INVALID');
       const { newCounter, credentialBackedUp } = verified.authenticationInfo;
+      checkCounter(Number(key.counter), newCounter);
       if (!(await this.deps.store.recordUse(key.id, key.counter, newCounter, credentialBackedUp))) throw new PasskeyError('PASSKEY_COUNTER_REGRESSED');
       const passkey = summarize({ ...key, backedUp: credentialBackedUp, lastUsedAt: new Date() });
       await this.audit('signin.passkey', 'success', null, user.id, null, context, { passkeyId: key.id, name: key.name, kind: passkey.kind });
