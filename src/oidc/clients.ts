@@ -136,7 +136,7 @@ export class ClientStore {
     const clientSecret = randomBytes(32).toString('base64url');
     await this.prisma.client.update({
       where: { clientId },
-      data: { secret: this.sealer.seal(Buffer.from(clientSecret), `${SECRET_PURPOSE}:${clientId}`) },
+      data: { secret: this.sealer.seal(Buffer.from(clientSecret), `${SECRET_PURPOSE}:${clientId}`), secretRotatedAt: new Date() },
     });
     return clientSecret;
   }
@@ -145,9 +145,9 @@ export class ClientStore {
     return this.prisma.client.findUnique({ where: { clientId } });
   }
 
-  /** The Face Match decision rules of a client; null when the client no longer exists. */
-  matchRules(clientId: string): Promise<{ matchRules: unknown } | null> {
-    return this.prisma.client.findUnique({ where: { clientId }, select: { matchRules: true } });
+  /** What the Face Match API needs of a caller: its decision rules and when its secret last changed; null when it no longer exists. */
+  apiCaller(clientId: string): Promise<{ matchRules: unknown; secretRotatedAt: Date | null } | null> {
+    return this.prisma.client.findUnique({ where: { clientId }, select: { matchRules: true, secretRotatedAt: true } });
   }
 
   async require(clientId: string): Promise<Client> {

@@ -62,8 +62,8 @@ function staticUnder(prefix: string, dir: string) {
 /** Resolves a Face Match API bearer token: client_credentials tokens only, unexpired (revoked ones are gone). */
 async function clientCredentials(provider: Provider, token: string) {
   const found = await provider.ClientCredentials.find(token);
-  if (!found?.clientId || found.isExpired) return null;
-  return { clientId: found.clientId, scopes: (found.scope ?? '').split(' ').filter(Boolean) };
+  if (!found?.clientId || found.isExpired || typeof found.iat !== 'number') return null;
+  return { clientId: found.clientId, scopes: (found.scope ?? '').split(' ').filter(Boolean), issuedAt: new Date(found.iat * 1000) };
 }
 
 /** The composition root: every surface gets the domain services it declares, and nothing else. */

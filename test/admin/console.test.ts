@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../helpers/browserless.js';
 import { createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
+import { authorizationUrl, discover, exchange, signIn, SignInRefused, type RpClient } from '../helpers/flow.js';
 import { csrfOf, faceSignIn, fixture, FIXTURES, noFacePhoto, photoForm } from './helpers.js';
 
 const ADMIN = 'ada@example.com';
 const MEMBER = 'mo@example.com';
+const REDIRECT = 'http://127.0.0.1:9/cb';
 
 /** The admin console over plain HTTP, with an admin session obtained through the real face sign-in. */
 describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis))('admin console (HTTP)', () => {
@@ -17,6 +19,24 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   const admin = new Agent();
   const member = new Agent();
   let memberId: string;
+  /** An ordinary first-party app with refresh tokens, through which people sign in. */
+  let wiki: RpClient;
+
+  /** A face sign-in at the wiki; returns its tokens (refresh token included). */
+  const wikiSignIn = async (email: string, photo: Buffer) => {
+    const start = await authorizationUrl(wiki);
+    return exchange(wiki, start, await signIn(new Agent(), start, { email, photo }));
+  };
+  /** The face step's refusal code for `photo`, or null when it signed in. */
+  const faceRefusal = async (email: string, photo: Buffer) => {
+    try {
+      await wikiSignIn(email, photo);
+      return null;
+    } catch (err) {
+      if (err instanceof SignInRefused) return err.code;
+      throw err;
+    }
+  };
 
   const page = async (agent: Agent, p: string) => {
     const res = await agent.request(`${server.url}${p}`);
@@ -48,6 +68,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     server = await startApp(env);
     await seedUser(server.services, { email: ADMIN, name: 'Ada Admin', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg')] });
     memberId = (await seedUser(server.services, { email: MEMBER, name: 'Mo Member', photos: [path.join(FIXTURES, 'member.jpg')] })).id;
+    const app = await server.services.clients.create({ name: 'Wiki', redirectUris: [REDIRECT], scopes: ['openid', 'profile', 'email', 'offline_access'], firstParty: true });
+    wiki = await discover(server.url, app.client.clientId, app.clientSecret!, REDIRECT);
   });
 
   afterAll(async () => {
@@ -135,9 +157,26 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(saved.html).toContain('Changes saved.');
     expect(saved.html).toContain('Dana D. Doe');
 
-    const disabled = await post(admin, `/admin/users/${userId}`, `/admin/users/${userId}/status`, { status: 'disabled' });
+  });
+
+  it('disabling ends sessions, refresh and face sign-in at once; enabling restores sign-in', async () => {
+    const eve = await seedUser(server.services, { email: 'eve@example.com', name: 'Eve', photos: [path.join(FIXTURES, 'user-1.jpg')] });
+    const tokens = await wikiSignIn('eve@example.com', fixture('user-2.jpg'));
+    expect(tokens.refresh_token).toBeTruthy();
+    expect((await server.services.sessions.list(eve.id)).sessions).toHaveLength(1);
+
+    const disabled = await post(admin, `/admin/users/${eve.id}`, `/admin/users/${eve.id}/status`, { status: 'disabled' });
     expect(disabled.html).toContain('User disabled');
-    expect((await post(admin, `/admin/users/${userId}`, `/admin/users/${userId}/status`, { status: 'active' })).html).toContain('User enabled.');
+    expect(await sql(`select status from users where id = '${eve.id}'`)).toEqual([{ status: 'DISABLED' }]);
+    expect(await server.services.sessions.list(eve.id)).toEqual({ sessions: [], grants: [] });
+    await expect(oidc.refreshTokenGrant(wiki.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    // The enrolled photo itself no longer signs in: a disabled account is verified against no template.
+    expect(await faceRefusal('eve@example.com', fixture('user-1.jpg'))).toBe('NO_MATCH');
+
+    const enabled = await post(admin, `/admin/users/${eve.id}`, `/admin/users/${eve.id}/status`, { status: 'active' });
+    expect(enabled.html).toContain('User enabled.');
+    expect(await sql(`select status from users where id = '${eve.id}'`)).toEqual([{ status: 'ACTIVE' }]);
+    expect((await wikiSignIn('eve@example.com', fixture('user-1.jpg'))).claims()).toMatchObject({ amr: ['face', 'liveness'] });
   });
 
   it('enrolls only after consent, shows the verdict of every photo, and refuses bad photos without saving', async () => {
@@ -247,6 +286,15 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const edited = await post(admin, `/admin/apps/${clientId}`, `/admin/apps/${clientId}`, { ...form, redirect_uris: 'https://portal.acme.test/new', first_party: 'on', required_acr: 'urn:face-oidc:acr:face+pwd' });
     expect(edited.html).toContain('App saved.');
     expect(edited.html).toContain('https://portal.acme.test/new');
+    // The edits take effect: the registered minimum asks for the password first, and a first-party app skips consent.
+    const portal = await discover(server.url, clientId, secret, 'https://portal.acme.test/new');
+    await seedUser(server.services, { email: 'gus@example.com', name: 'Gus', password: 'gus-password-123', photos: [path.join(FIXTURES, 'admin-1.jpg')] });
+    const start = await authorizationUrl(portal, { scope: 'openid profile' });
+    const back = await signIn(new Agent(), start, { email: 'gus@example.com', password: 'gus-password-123', photo: fixture('admin-2.jpg') });
+    const claims = (await exchange(portal, start, back)).claims()!;
+    expect(claims).toMatchObject({ acr: 'urn:face-oidc:acr:face+pwd', amr: ['face', 'liveness', 'pwd', 'mfa'] });
+    // signIn approves a consent screen when one comes; none came, so no approval was recorded.
+    expect(await count('oidc_consents', `where client_id = '${clientId}'`)).toBe(0);
 
     // Face Match API decision rules, validated like the API reads them.
     const badRules = await post(admin, `/admin/apps/${clientId}`, `/admin/apps/${clientId}`, { ...form, redirect_uris: 'https://portal.acme.test/new', match_min_similarity: '140' });
@@ -260,6 +308,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const newSecret = /value="([^"]+)" data-testid="app-client-secret"/.exec(rotated.html)![1];
     expect(newSecret).not.toBe(secret);
     await expect(oidc.clientCredentialsGrant(config, { scope: 'face:match' })).rejects.toMatchObject({ status: 401 });
+    const rotatedConfig = await oidc.discovery(new URL(server.url), clientId, newSecret, oidc.ClientSecretBasic(newSecret), { execute: [oidc.allowInsecureRequests] });
+    expect((await oidc.clientCredentialsGrant(rotatedConfig, { scope: 'face:match' })).scope).toBe('face:match');
 
     const deleted = await post(admin, `/admin/apps/${clientId}/delete`, `/admin/apps/${clientId}/delete`, {});
     expect(deleted.html).toContain('App deleted');
@@ -309,44 +359,90 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(lines.length).toBeGreaterThan(10);
   });
 
-  it('changes settings with validation, audited', async () => {
-    const bad = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-4', livenessThreshold: '0.7', apiReviewScore: '70', apiAcceptScore: '120', faceFailuresBeforeDelay: '5', failureDelaySeconds: '10', faceFailuresBeforeLockout: '50', templateRetentionDays: '2000', auditRetentionDays: '365' });
-    expect(bad.res.status).toBe(400);
-    expect(bad.html).toContain('Delay per attempt must be at least 30.');
-    expect(bad.html).toContain('Template retention must be at most 1095.');
-    expect(bad.html).toContain('Face Match accept score must be at most 100.');
-    const ok = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-5', livenessThreshold: '0.8', apiReviewScore: '65', apiAcceptScore: '85', faceFailuresBeforeDelay: '5', failureDelaySeconds: '30', faceFailuresBeforeLockout: '50', templateRetentionDays: '1095', auditRetentionDays: '400', keepImages: 'on' });
-    expect(ok.html).toContain('Settings saved.');
-    expect(ok.html).toMatch(/value="far-1e-5" selected/);
-    expect(ok.html).toContain('name="apiAcceptScore" type="number" min="0" max="100" step="0.1" required value="85"');
-    const audit = await page(admin, '/admin/audit?type=admin.');
-    expect(audit.html).toContain('data-type="admin.settings.update"');
-    const ran = await post(admin, '/admin/settings', '/admin/settings/retention/run', {});
-    expect(ran.html).toContain('data-testid="retention-result"');
+  it('changes settings with validation, audited, and every instance decides with them', async () => {
+    // A second instance on the same PostgreSQL and Redis, already running (and caching settings) before the change.
+    const second = await startApp({ DATABASE_URL: server.env.DATABASE_URL, REDIS_URL: server.env.REDIS_URL, SECRET_KEY: server.env.SECRET_KEY });
+    try {
+      expect(second.services.engine.thresholds.matchThreshold).toBe(0.411);
+      const bad = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-4', livenessThreshold: '0.7', apiReviewScore: '70', apiAcceptScore: '120', faceFailuresBeforeDelay: '5', failureDelaySeconds: '10', faceFailuresBeforeLockout: '50', templateRetentionDays: '2000', auditRetentionDays: '365' });
+      expect(bad.res.status).toBe(400);
+      expect(bad.html).toContain('Delay per attempt must be at least 30.');
+      expect(bad.html).toContain('Template retention must be at most 1095.');
+      expect(bad.html).toContain('Face Match accept score must be at most 100.');
+      const ok = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-5', livenessThreshold: '0.8', apiReviewScore: '65', apiAcceptScore: '85', faceFailuresBeforeDelay: '1', failureDelaySeconds: '45', faceFailuresBeforeLockout: '50', templateRetentionDays: '1095', auditRetentionDays: '400', keepImages: 'on' });
+      expect(ok.html).toContain('Settings saved.');
+      expect(ok.html).toMatch(/value="far-1e-5" selected/);
+      expect(ok.html).toContain('name="apiAcceptScore" type="number" min="0" max="100" step="0.1" required value="85"');
+      const audit = await page(admin, '/admin/audit?type=admin.');
+      expect(audit.html).toContain('data-type="admin.settings.update"');
+      const ran = await post(admin, '/admin/settings', '/admin/settings/retention/run', {});
+      expect(ran.html).toContain('data-testid="retention-result"');
+
+      // The engines take the new thresholds: this instance at once, the other one within its settings cache period.
+      expect(server.services.engine.thresholds).toEqual({ matchThreshold: 0.477, livenessThreshold: 0.8 });
+      await expect
+        .poll(async () => (await second.services.settings.get(), second.services.engine.thresholds), { timeout: 10_000, interval: 500 })
+        .toEqual({ matchThreshold: 0.477, livenessThreshold: 0.8 });
+      // The limiter too: on the other instance, one failed attempt now delays the next by 45 s.
+      const start = await authorizationUrl(wiki);
+      const refused = await signIn(new Agent(), start, { email: 'settings-probe@example.com', photo: fixture('user-1.jpg') }, second.url).catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(SignInRefused);
+      expect(refused).toMatchObject({ status: 401, code: 'NO_MATCH', message: expect.stringMatching(/Wait 45 seconds/) });
+    } finally {
+      await server.services.settings.update({ matchPreset: 'far-1e-4', livenessThreshold: 0.7, faceFailuresBeforeDelay: 5, failureDelaySeconds: 30, keepImages: false }, 'test');
+      await second.stop();
+    }
   });
 
-  it('re-enables face sign-in after a lockout', async () => {
-    await sql(`update users set face_locked_at = now() where id = '${memberId}'`);
-    const locked = await page(admin, `/admin/users/${memberId}`);
-    expect(locked.html).toContain('>Locked</span>');
-    const unlocked = await post(admin, `/admin/users/${memberId}`, `/admin/users/${memberId}/unlock-face`, {});
-    expect(unlocked.html).toContain('Face sign-in re-enabled');
-    expect(await count('users', `where id = '${memberId}' and face_locked_at is null`)).toBe(1);
+  it('re-enables face sign-in after a lockout reached through real failed attempts', async () => {
+    // Lock out after three failures (no delay before: the delay would make each attempt wait 30 s).
+    await server.services.settings.update({ faceFailuresBeforeDelay: 3, faceFailuresBeforeLockout: 3 }, 'test');
+    try {
+      // Other people's photos at the member's face step: each is a failed verification.
+      const codes = [];
+      for (const photo of ['user-1.jpg', 'user-2.jpg', 'admin-2.jpg']) codes.push(await faceRefusal(MEMBER, fixture(photo)));
+      expect(codes).toEqual(['NO_MATCH', 'NO_MATCH', 'FACE_LOCKED']);
+      const locked = await page(admin, `/admin/users/${memberId}`);
+      expect(locked.html).toContain('>Locked</span>');
+      expect(await server.services.verification.faceFailures(memberId)).toBe(3);
+
+      const unlocked = await post(admin, `/admin/users/${memberId}`, `/admin/users/${memberId}/unlock-face`, {});
+      expect(unlocked.html).toContain('Face sign-in re-enabled');
+      expect(await count('users', `where id = '${memberId}' and face_locked_at is null`)).toBe(1);
+      // The counters went too: with them at the lockout count, the next attempt would be refused before any analysis.
+      expect(await server.services.verification.faceFailures(memberId)).toBe(0);
+      expect((await wikiSignIn(MEMBER, fixture('member-2.jpg'))).claims()).toMatchObject({ amr: ['face', 'liveness'] });
+    } finally {
+      await server.services.settings.update({ faceFailuresBeforeDelay: 5, faceFailuresBeforeLockout: 50 }, 'test');
+    }
   });
 
-  it('deletes a user with their face data and sessions, keeping an audit record without biometric data', async () => {
+  it('deletes a user with their face data, kept images, consents and live sessions, keeping an audit record without biometric data', async () => {
     const self = await page(admin, '/admin/users?q=ada');
     const adminId = /href="\/admin\/users\/([0-9a-f-]{36})"/.exec(self.html)![1];
     const refusedSelf = await post(admin, `/admin/users/${adminId}`, `/admin/users/${adminId}/delete`, {});
     expect(refusedSelf.res.status).toBe(400);
 
-    const deleted = await post(admin, `/admin/users/${userId}/delete`, `/admin/users/${userId}/delete`, {});
+    await server.services.settings.update({ keepImages: true }, 'test');
+    const finn = await seedUser(server.services, { email: 'finn@example.com', name: 'Finn', photos: [path.join(FIXTURES, 'user-1.jpg')] });
+    await server.services.settings.update({ keepImages: false }, 'test');
+    const tokens = await wikiSignIn('finn@example.com', fixture('user-2.jpg'));
+    const where = `where user_id = '${finn.id}'`;
+    expect([await count('face_templates', where), await count('stored_images', where), await count('biometric_consents', where)]).toEqual([1, 1, 1]);
+    expect((await server.services.sessions.list(finn.id)).sessions).toHaveLength(1);
+
+    const deleted = await post(admin, `/admin/users/${finn.id}/delete`, `/admin/users/${finn.id}/delete`, {});
     expect(deleted.html).toContain('User deleted');
-    expect(await count('users', `where id = '${userId}'`)).toBe(0);
-    expect(await count('face_templates', `where user_id = '${userId}'`)).toBe(0);
-    expect(await count('audit_events', `where type = 'admin.user.delete' and user_id = '${userId}' and details->>'email' = 'dana@example.com' and details->>'templates' = '1'`)).toBe(1);
-    expect((await admin.request(`${server.url}/admin/users/${userId}`)).status).toBe(404);
+    expect(await count('users', `where id = '${finn.id}'`)).toBe(0);
+    expect([await count('face_templates', where), await count('stored_images', where), await count('biometric_consents', where)]).toEqual([0, 0, 0]);
+    expect(await server.services.sessions.list(finn.id)).toEqual({ sessions: [], grants: [] });
+    await expect(oidc.refreshTokenGrant(wiki.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    const [record] = await sql(`select details from audit_events where type = 'admin.user.delete' and user_id = '${finn.id}'`);
+    // The wiki's grant was made in that session and ended with it, so no grant was left to end on its own.
+    expect(record.details).toEqual({ email: 'finn@example.com', name: 'Finn', templates: 1, images: 1, sessions: 1, grants: 0 });
+    expect((await admin.request(`${server.url}/admin/users/${finn.id}`)).status).toBe(404);
   });
+
 
   it('signs out through the provider', async () => {
     const { html } = await page(admin, '/admin/users');

@@ -202,12 +202,14 @@ describe('matching', () => {
     expect(malformed.status).toBe(404);
   });
 
-  it('purges records past the retention period with their images', async () => {
+  it('purges records past the retention period with their images, in the retention job', async () => {
     await h.services.settings.update({ keepImages: true }, 'test');
     const record = await matchOk(form({ selfie: A1, reference: A3 }));
     await h.services.settings.update({ keepImages: false }, 'test');
-    await h.services.db.prisma.matchRecord.update({ where: { requestId: record.requestId }, data: { createdAt: new Date(Date.now() - 40 * 86_400_000) } });
-    expect(await h.services.records.purgeBefore(new Date(Date.now() - 30 * 86_400_000))).toBe(1);
+    expect(await h.services.db.prisma.storedImage.count({ where: { matchRequestId: record.requestId } })).toBe(2);
+    const { auditRetentionDays } = await h.services.settings.get();
+    await h.services.db.prisma.matchRecord.update({ where: { requestId: record.requestId }, data: { createdAt: new Date(Date.now() - (auditRetentionDays + 1) * 86_400_000) } });
+    expect(await h.services.retention.run()).toMatchObject({ matchRecords: 1 });
     expect(await h.services.db.prisma.matchRecord.count({ where: { requestId: record.requestId } })).toBe(0);
     expect(await h.services.db.prisma.storedImage.count({ where: { matchRequestId: record.requestId } })).toBe(0);
   });
@@ -294,8 +296,26 @@ describe('authentication and rate limiting', () => {
     expect(noScope.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
 
     const gone = await h.addClient('deleted-app');
-    await h.services.db.prisma.client.delete({ where: { clientId: 'deleted-app' } });
+    await h.services.clients.delete('deleted-app');
     expect((await post(form({ selfie: A1, reference: A2 }), gone)).status).toBe(401);
+
+    // A secret rotation ends the tokens obtained with the old secret (it may have leaked); new ones work.
+    const beforeRotation = await h.addClient('rotating-app');
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 10));
+    const newSecret = await h.services.clients.rotateSecret('rotating-app');
+    expect(checked('POST', MATCH, await post(form({ selfie: A1, reference: A2 }), beforeRotation)).body.errorCodes).toEqual(['UNAUTHORIZED']);
+    const afterRotation = await h.token('rotating-app', newSecret);
+    expect((await post(form({ selfie: A1, reference: A2 }), afterRotation)).status).toBe(200);
+
+    // An expired token: the provider's own clock says so (access tokens live ACCESS_TOKEN_TTL, 10 minutes).
+    const expiring = await h.addClient('expiring-app');
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 60_000 });
+    try {
+      expect(checked('POST', MATCH, await post(form({ selfie: A1, reference: A2 }), expiring)).body.errorCodes).toEqual(['UNAUTHORIZED']);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect((await post(form({ selfie: A1, reference: A2 }), expiring)).status).toBe(200);
 
     const record = checked('GET', RECORD, await call(`${h.url}${MATCH}/${randomUUID()}`));
     expect(record.status).toBe(401);

@@ -18,28 +18,17 @@ async function poolOptions(over: Partial<PoolOptions>): Promise<PoolOptions> {
 const image = () => new Uint8Array(fixture('deepface-img2.jpg'));
 
 describe('worker pool', () => {
-  it('keeps the event loop responsive while 8 analyses run', async () => {
+  it('runs analyses on its worker threads, as many at once as there are workers, the rest queued', async () => {
     const engine = await createFaceEngine({ modelsDir: MODELS_DIR, poolSize: 2, maxQueue: 8 });
     try {
       expect(engine.ready).toBe(true);
-      await engine.analyze(fixture('deepface-img2.jpg'), 'verify');
-      let maxLag = 0;
-      let ticks = 0;
-      let last = performance.now();
-      const timer = setInterval(() => {
-        const now = performance.now();
-        maxLag = Math.max(maxLag, now - last - 5);
-        last = now;
-        ticks++;
-      }, 5);
-      const started = performance.now();
-      const results = await Promise.all(Array.from({ length: 8 }, () => engine.analyze(fixture('deepface-img2.jpg'), 'verify')));
-      const elapsed = performance.now() - started;
-      clearInterval(timer);
+      const pending = Array.from({ length: 8 }, () => engine.analyze(fixture('deepface-img2.jpg'), 'verify'));
+      // While they are in flight the main thread is free to look: two running on the workers, six waiting.
+      await expect.poll(() => engine.stats(), { interval: 1 }).toMatchObject({ poolSize: 2, running: 2, queued: 6 });
+      const results = await Promise.all(pending);
       expect(results.every((r) => r.quality.ok && r.liveness?.live)).toBe(true);
-      // Inference takes the whole span on the workers; the main thread only waits.
-      expect(ticks).toBeGreaterThan(elapsed / 5 / 4);
-      expect(maxLag).toBeLessThan(100);
+      expect(engine.stats()).toMatchObject({ running: 0, queued: 0 });
+      // How long the event loop stalls meanwhile is measured by `npm run bench` (event-loop delay p99), not here.
     } finally {
       await engine.close();
     }

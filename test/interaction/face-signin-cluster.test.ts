@@ -69,6 +69,9 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
       } finally {
         await browser.close();
       }
+      // The verification itself ran on the second instance, not on the one that started the sign-in.
+      const verified = (url: string) => fetch(`${url}/metrics`).then((r) => r.text()).then((t) => /signin_outcomes_total\{factor="face",outcome="success",reason="verified"\} 1/.test(t));
+      expect([await verified(first.url), await verified(second.url)]).toEqual([false, true]);
 
       const { rows } = await sql.query(
         `SELECT a.outcome, a.reason, a.ip, a.user_agent, a.details, a.client_id, u.last_sign_in_at
@@ -99,11 +102,15 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
       const { rows } = await sql.query(`SELECT face_locked_at FROM users WHERE email = 'lena@example.com'`);
       expect(rows[0].face_locked_at).toBeInstanceOf(Date);
       // Durable: a new sign-in on either instance says so instead of opening the camera.
-      const res = await page.agent.follow((await authorizationUrl(rp)).url.href);
-      const html = await res.res.text();
-      const again = await page.agent.submit(res.url, html, /action="([^"]+identify)"/.exec(html)![1], { email: 'lena@example.com' });
-      expect(again.res.status).toBe(403);
-      expect(await again.res.text()).toMatch(/locked for this account/);
+      for (const base of [first.url, second.url]) {
+        const start = (await authorizationUrl(rp)).url;
+        const res = await page.agent.follow(new URL(start.pathname + start.search, base).href);
+        const html = await res.res.text();
+        const again = await page.agent.submit(res.url, html, /action="([^"]+identify)"/.exec(html)![1], { email: 'lena@example.com' });
+        expect(new URL(again.url).origin).toBe(new URL(base).origin);
+        expect(again.res.status).toBe(403);
+        expect(await again.res.text()).toMatch(/locked for this account/);
+      }
     });
   },
 );
