@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,12 @@ export const APP_VERSION = (JSON.parse(readFileSync(path.join(ROOT_DIR, 'package
 
 export type MatchPreset = 'far-1e-3' | 'far-1e-4' | 'far-1e-5';
 
+/**
+ * Which X-Forwarded-* values to believe. `hops`: that many proxies append to X-Forwarded-For in front of every
+ * instance. `addresses`: the proxies' addresses or networks; the client is the right-most address not among them.
+ */
+export type ProxyTrust = { kind: 'none' } | { kind: 'hops'; hops: number } | { kind: 'addresses'; addresses: string[] };
+
 export interface Config {
   port: number;
   host: string;
@@ -19,7 +26,7 @@ export interface Config {
   dataDir: string;
   /** 32-byte key that encrypts signing keys, client secrets and face templates at rest. */
   secretKey: Buffer | null;
-  proxy: boolean;
+  proxy: ProxyTrust;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   modelsDir: string;
   viewsDir: string;
@@ -123,6 +130,29 @@ function secretKey(env: Env): Buffer | null {
   return key;
 }
 
+/** An IPv4 or IPv6 address, or a network in CIDR notation. */
+function isAddressOrNetwork(value: string): boolean {
+  const [address, bits, extra] = value.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function proxyTrust(env: Env): ProxyTrust {
+  const raw = env.TRUST_PROXY?.trim() ?? '';
+  if (raw === '' || ['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return { kind: 'none' };
+  const explain = `expected the number of proxies in front of the server (e.g. 1) or a comma-separated list of their addresses or networks (e.g. 10.0.0.5, 10.1.0.0/16), got "${raw}"`;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 10) throw new ConfigError('TRUST_PROXY', `must be between 0 and 10 proxies, got ${hops}`);
+    return { kind: 'hops', hops };
+  }
+  const addresses = raw.split(',').map((a) => a.trim()).filter(Boolean);
+  if (addresses.length === 0 || !addresses.every(isAddressOrNetwork)) throw new ConfigError('TRUST_PROXY', explain);
+  return { kind: 'addresses', addresses };
+}
+
 /** Reads the whole configuration from the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 3000, 0, 65535);
@@ -149,7 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     dataDir: path.resolve(env.DATA_DIR || path.join(process.cwd(), 'data')),
     secretKey: key,
-    proxy: bool(env, 'TRUST_PROXY', false),
+    proxy: proxyTrust(env),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     modelsDir,
     viewsDir: path.join(ROOT_DIR, 'views'),

@@ -129,6 +129,6 @@ export function createProvider(deps: ProviderDeps): Provider {
     clientBasedCORS: () => true,
   };
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.proxy;
+  provider.proxy = config.proxy.kind !== 'none';
   return provider;
 }

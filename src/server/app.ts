@@ -17,6 +17,7 @@ import { passwordStep } from '../interaction/steps/password.js';
 import { healthRouter } from '../ops/health.js';
 import { observe } from '../ops/http.js';
 import { errorHandler } from '../web/errors.js';
+import { clientAddress, koaProxyOptions } from '../web/client-ip.js';
 import { RelyingParty } from '../web/relying-party.js';
 import { securityHeaders } from '../web/security.js';
 import { ADMIN_CLIENT_ID, DEMO_CLIENT_ID } from './builtin-clients.js';
@@ -56,7 +57,7 @@ async function clientCredentials(provider: Provider, token: string) {
 
 export function createApp(s: ServerServices): AppHandle {
   const { config, provider } = s;
-  const app = new Koa({ proxy: config.proxy });
+  const app = new Koa(koaProxyOptions(config.proxy));
   let internalBase = `http://127.0.0.1:${config.port}`;
   const draining = { value: false };
   app.keys = provider.keys;
@@ -87,6 +88,7 @@ export function createApp(s: ServerServices): AppHandle {
       kv: s.kv,
     });
 
+  app.use(clientAddress(config.proxy));
   app.use(observe(s.logger, s.metrics));
   app.use(errorHandler(s.logger));
   app.use(securityHeaders());
