@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { redactedUrl } from '../ops/http.js';
 import type { Logger } from '../ops/logger.js';
 import { renderView } from './views.js';
 
@@ -31,7 +32,7 @@ export function errorHandler(logger: Logger) {
       const status = known ? err.status : typeof (err as { status?: number }).status === 'number' && (err as { expose?: boolean }).expose ? (err as { status: number }).status : 500;
       const code = known ? err.code : status === 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST';
       const message = status === 500 ? `Something went wrong on our side (request ${ctx.state.requestId}).` : (err as Error).message;
-      if (status >= 500) logger.error({ err, requestId: ctx.state.requestId, path: ctx.path }, 'request failed');
+      if (status >= 500) logger.error({ err, requestId: ctx.state.requestId, path: redactedUrl(ctx.path, '').path }, 'request failed');
       ctx.status = status;
       if (known) ctx.set(err.headers);
       if (wantsJson(ctx)) {
