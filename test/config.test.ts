@@ -5,6 +5,7 @@ describe('configuration', () => {
   it('has safe defaults for the embedded mode', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({ port: 3000, issuer: 'http://localhost:3000', databaseUrl: null, redisUrl: null, proxy: { kind: 'none' } });
+    expect(c.metrics).toEqual({ token: null, port: null, host: '127.0.0.1' });
     expect(c.face.matchPreset).toBe('far-1e-4');
     expect(c.limits).toMatchObject({ faceFailuresBeforeDelay: 5, failureDelaySeconds: 30, faceFailuresBeforeLockout: 50 });
   });
@@ -31,6 +32,10 @@ describe('configuration', () => {
     [{ TRUST_PROXY: '10.0.0.300' }, 'TRUST_PROXY'],
     [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
     [{ TRUST_PROXY: 'proxy.example.com' }, 'TRUST_PROXY'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    [{ METRICS_PORT: '70000' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '3000' }, 'METRICS_PORT'],
+    [{ METRICS_HOST: '0.0.0.0' }, 'METRICS_HOST'],
     [{ FACE_MATCH_PRESET: 'far-1e-9' }, 'FACE_MATCH_PRESET'],
     [{ FACE_LIVENESS_THRESHOLD: '2' }, 'FACE_LIVENESS_THRESHOLD'],
     [{ FACE_FAILURE_DELAY_SECONDS: '5' }, 'FACE_FAILURE_DELAY_SECONDS'],
@@ -51,6 +56,12 @@ describe('configuration', () => {
     expect(loadConfig({ TRUST_PROXY: '2' }).proxy).toEqual({ kind: 'hops', hops: 2 });
     const listed = loadConfig({ TRUST_PROXY: '10.0.0.1, 192.168.0.0/16,::1, 2001:db8::/32' }).proxy;
     expect(listed).toMatchObject({ kind: 'addresses', addresses: ['10.0.0.1', '192.168.0.0/16', '::1', '2001:db8::/32'] });
+  });
+
+  it('serves metrics behind a token or on their own address', () => {
+    const token = 'm'.repeat(32);
+    expect(loadConfig({ METRICS_TOKEN: token }).metrics).toEqual({ token, port: null, host: '127.0.0.1' });
+    expect(loadConfig({ METRICS_PORT: '9100', METRICS_HOST: '10.1.2.3' }).metrics).toEqual({ token: null, port: 9100, host: '10.1.2.3' });
   });
 
   it('accepts a hex or base64 secret key of 32 bytes', () => {

@@ -56,6 +56,14 @@ export interface Config {
     perIpPerMinute: number;
     apiPerClientPerMinute: number;
   };
+  /** Who reads /metrics: see src/ops/metrics-access.ts. */
+  metrics: {
+    /** Bearer token required wherever metrics are served. */
+    token: string | null;
+    /** A separate listener for metrics; the public port then serves none. */
+    port: number | null;
+    host: string;
+  };
   demo: boolean;
   shutdownGraceMs: number;
 }
@@ -153,6 +161,17 @@ function proxyTrust(env: Env): ProxyTrust {
   return { kind: 'addresses', addresses };
 }
 
+function metrics(env: Env, port: number): Config['metrics'] {
+  const token = env.METRICS_TOKEN || null;
+  if (token !== null && !/^[\x21-\x7e]{16,}$/.test(token)) {
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 printable characters without spaces (e.g. `openssl rand -hex 32`)');
+  }
+  const metricsPort = int(env, 'METRICS_PORT', 0, 1, 65535) || null;
+  if (metricsPort !== null && metricsPort === port) throw new ConfigError('METRICS_PORT', `must differ from PORT (${port})`);
+  if (env.METRICS_HOST && metricsPort === null) throw new ConfigError('METRICS_HOST', 'is only used with METRICS_PORT');
+  return { token, port: metricsPort, host: env.METRICS_HOST || '127.0.0.1' };
+}
+
 /** Reads the whole configuration from the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 3000, 0, 65535);
@@ -207,6 +226,7 @@ export function loadConfig(env: Env = process.env): Config {
       perIpPerMinute: int(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 60, 1, 100000),
       apiPerClientPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 120, 1, 1000000),
     },
+    metrics: metrics(env, port),
     demo: bool(env, 'DEMO_APP', true),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
   };

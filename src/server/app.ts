@@ -14,10 +14,14 @@ import { InteractionKit } from '../interaction/kit.js';
 import { createInteractionRouter } from '../interaction/router.js';
 import { faceStep } from '../interaction/steps/face.js';
 import { passwordStep } from '../interaction/steps/password.js';
-import { healthRouter } from '../ops/health.js';
+import { healthRouter, type ReadinessChecks } from '../ops/health.js';
+import { metricsAccess } from '../ops/metrics-access.js';
 import { observe } from '../ops/http.js';
 import { errorHandler } from '../web/errors.js';
 import { clientAddress, koaProxyOptions } from '../web/client-ip.js';
+import { corsForRegisteredOrigins } from '../web/cors.js';
+import { strictTransportSecurity } from '../web/hsts.js';
+import { providerSeesIssuer } from '../web/issuer-origin.js';
 import { RelyingParty } from '../web/relying-party.js';
 import { securityHeaders } from '../web/security.js';
 import { ADMIN_CLIENT_ID, DEMO_CLIENT_ID } from './builtin-clients.js';
@@ -28,6 +32,7 @@ export interface AppHandle {
   /** Set once the server listens: built-in apps call the provider on this address. */
   setInternalBase(url: string): void;
   draining: { value: boolean };
+  readiness: ReadinessChecks;
 }
 
 /** Our own routes parse form and JSON bodies; oidc-provider's endpoints parse their own. */
@@ -90,14 +95,16 @@ export function createApp(s: ServerServices): AppHandle {
 
   app.use(clientAddress(config.proxy));
   app.use(observe(s.logger, s.metrics));
+  app.use(strictTransportSecurity(config.issuer));
   app.use(errorHandler(s.logger));
   app.use(securityHeaders());
   app.use(staticUnder('/static', path.join(ROOT_DIR, 'views', 'static')));
   app.use(parseBodiesUnder(['/interaction/', '/bootstrap/', '/demo/', '/admin', '/enroll/']));
   const invites = new InviteStore(s.prisma);
 
+  const readiness: ReadinessChecks = { database: () => s.db.ping(), store: () => s.kv.ping(), models: () => s.engine.ready };
   const routers = [
-    healthRouter({ database: () => s.db.ping(), store: () => s.kv.ping(), models: () => s.engine.ready }, s.metrics, () => draining.value),
+    healthRouter(readiness, s.metrics, () => draining.value, metricsAccess(config.metrics, 'public')),
     createInteractionRouter(kit, [passwordStep, faceStep]),
     // The first admin enrolls their face right away: the console itself requires a face sign-in.
     bootstrapRouter({ prisma: s.prisma, audit: s.audit, csrf: s.csrf, afterCreate: async (userId) => `/enroll/${(await invites.create(userId, userId, 1)).token}` }),
@@ -114,10 +121,12 @@ export function createApp(s: ServerServices): AppHandle {
   });
   // The provider answers everything else (discovery, /auth, /token, /jwks, logout, and its own 404s).
   const providerCallback = provider.callback();
+  app.use(corsForRegisteredOrigins(config.issuer, () => s.clients.webOrigins()));
+  app.use(providerSeesIssuer(config.issuer));
   app.use(async (ctx) => {
     ctx.respond = false;
     await providerCallback(ctx.req, ctx.res);
   });
 
-  return { app, setInternalBase: (url) => (internalBase = url), draining };
+  return { app, setInternalBase: (url) => (internalBase = url), draining, readiness };
 }

@@ -2,7 +2,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/index.js';
 import { issueBootstrapLink } from '../bootstrap/index.js';
+import { healthRouter } from '../ops/health.js';
 import { createLogger } from '../ops/logger.js';
+import { metricsAccess } from '../ops/metrics-access.js';
+import { listenForMetrics, type MetricsListener } from '../ops/metrics-server.js';
 import { scheduleRetention } from '../retention/index.js';
 import { createApp } from './app.js';
 import { openServerServices, type ServerServices } from './services.js';
@@ -34,6 +37,17 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
   const port = (server.address() as AddressInfo).port;
   handle.setInternalBase(`http://127.0.0.1:${port}`);
+  let metricsListener: MetricsListener | null = null;
+  if (config.metrics.port !== null) {
+    const router = healthRouter(handle.readiness, services.metrics, () => handle.draining.value, metricsAccess(config.metrics, 'metrics'));
+    try {
+      metricsListener = await listenForMetrics(config.metrics.host, config.metrics.port, router);
+    } catch (err) {
+      server.close();
+      await services.close();
+      throw err;
+    }
+  }
 
   if (services.db.kind === 'pglite') {
     logger.warn({ dataDir: config.dataDir }, 'embedded database (PGlite): one process only; set DATABASE_URL for PostgreSQL');
@@ -54,6 +68,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       const timer = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
       await drained;
       clearTimeout(timer);
+      await metricsListener?.close();
       await retention.stop();
       await services.close();
       logger.info('face-oidc stopped');

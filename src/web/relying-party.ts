@@ -42,18 +42,15 @@ export class RelyingParty {
     return `fo_${this.opts.name}`;
   }
 
+  /** Calls to the issuer go to this server directly; the provider answers them as ISSUER whatever the Host. */
   private internalFetch: oidc.CustomFetch = (url, options) => {
     const target = new URL(url);
-    const issuer = new URL(this.opts.issuer);
-    const headers = new Headers(options.headers as HeadersInit);
-    if (target.origin === issuer.origin) {
+    if (target.origin === new URL(this.opts.issuer).origin) {
       const internal = new URL(this.opts.internalBase());
-      headers.set('x-forwarded-host', issuer.host);
-      headers.set('x-forwarded-proto', issuer.protocol.slice(0, -1));
       target.protocol = internal.protocol;
       target.host = internal.host;
     }
-    return fetch(target, { ...options, headers } as RequestInit);
+    return fetch(target, options as RequestInit);
   };
 
   private configuration(): Promise<oidc.Configuration> {
