@@ -37,15 +37,16 @@ export async function authorizationUrl(rp: RpClient, params: Record<string, stri
 }
 
 /**
- * Walks identifier → password → consent with plain HTTP and returns the redirect back to the app.
- * `base` lets the interaction continue on another instance than the one that started it.
+ * Walks identifier → (face page: use the password instead) → password → consent with plain HTTP and returns the
+ * redirect back to the app, at `callbackPath`. `base` lets the interaction continue on another instance than the
+ * one that started it.
  */
-export async function passwordSignIn(agent: Agent, start: AuthStart, email: string, password: string, base?: string): Promise<URL> {
-  const appOrigin = (u: URL) => u.pathname === '/cb';
+export async function passwordSignIn(agent: Agent, start: Pick<AuthStart, 'url'>, email: string, password: string, base?: string, callbackPath = '/cb'): Promise<URL> {
+  const appOrigin = (u: URL) => u.pathname === callbackPath;
   const rebase = (u: string) => (base ? new URL(new URL(u).pathname + new URL(u).search, base).href : u);
   let { res, url } = await agent.follow(start.url.href, {}, appOrigin);
   for (let i = 0; i < 6; i++) {
-    if (new URL(url).pathname === '/cb') return new URL(url);
+    if (new URL(url).pathname === callbackPath) return new URL(url);
     url = rebase(url);
     if (res.status >= 300 && res.status < 400) ({ res, url } = await agent.follow(url, {}, appOrigin));
     const html = await res.text();
@@ -53,6 +54,8 @@ export async function passwordSignIn(agent: Agent, start: AuthStart, email: stri
       ({ res, url } = await agent.submit(url, html, /action="([^"]+identify)"/.exec(html)![1], { email }, appOrigin));
     } else if (html.includes('data-testid="password-input"')) {
       ({ res, url } = await agent.submit(url, html, /action="([^"]+password)"/.exec(html)![1], { password }, appOrigin));
+    } else if (html.includes('data-testid="use-password"')) {
+      ({ res, url } = await agent.submit(url, html, /action="([^"]+use-password)"/.exec(html)![1], {}, appOrigin));
     } else if (html.includes('data-testid="consent-approve"')) {
       ({ res, url } = await agent.submit(url, html, /action="([^"]+consent)"/.exec(html)![1], {}, appOrigin));
     } else {
