@@ -1,4 +1,4 @@
-import { FaceError, type Analysis, type FaceEngine, type Purpose } from '../face/index.js';
+import { ACCEPTED_IMAGES, FaceError, type Analysis, type FaceEngine, type Purpose } from '../face/index.js';
 import { ApiError, IMAGE_FIELDS, upper, type ImageField } from './errors.js';
 
 export type Analyses = { selfie: Analysis } & Partial<Record<Exclude<ImageField, 'selfie'>, Analysis>>;
@@ -15,7 +15,8 @@ function toApiError(field: ImageField, err: unknown): unknown {
   if (!(err instanceof FaceError)) return err;
   switch (err.code) {
     case 'UNSUPPORTED_IMAGE':
-      return new ApiError(`${upper(field)}_UNSUPPORTED_IMAGE`, `${field} is not a supported image (${err.message})`);
+      // Never the decoder's text: it names libraries and versions, and helps probe them.
+      return new ApiError(`${upper(field)}_UNSUPPORTED_IMAGE`, `${field} is not a readable ${ACCEPTED_IMAGES} image`);
     case 'IMAGE_TOO_LARGE':
       return new ApiError(`${upper(field)}_IMAGE_TOO_LARGE`, `${field}: ${err.message}`);
     case 'OVERLOADED':

@@ -19,7 +19,7 @@ export const QUALITY_CODE_DOCS: Record<QualityCode, string> = {
   BLURRY: 'The face is out of focus or moving.',
   EYES_CLOSED: 'The eyes are closed.',
   IMAGE_TOO_LARGE: 'The image exceeds the byte or pixel limit.',
-  UNSUPPORTED_IMAGE: 'The file is not a supported image.',
+  UNSUPPORTED_IMAGE: 'The file is not a readable JPEG, PNG or WebP image.',
 };
 
 /** Codes that end a request with `status: false`; the HTTP status is fixed per code. */
@@ -38,9 +38,9 @@ export const REQUEST_ERRORS = {
   REFERENCE_IMAGE_TOO_LARGE: { status: 413, about: 'The reference image exceeds the byte or pixel limit.' },
   DOCUMENT_IMAGE_TOO_LARGE: { status: 413, about: 'The document image exceeds the byte or pixel limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, about: 'The body is neither multipart/form-data nor application/json.' },
-  SELFIE_UNSUPPORTED_IMAGE: { status: 415, about: 'The selfie is not a supported image (JPEG, PNG, WebP, …).' },
-  REFERENCE_UNSUPPORTED_IMAGE: { status: 415, about: 'The reference is not a supported image.' },
-  DOCUMENT_UNSUPPORTED_IMAGE: { status: 415, about: 'The document is not a supported image.' },
+  SELFIE_UNSUPPORTED_IMAGE: { status: 415, about: 'The selfie is not a readable JPEG, PNG or WebP image.' },
+  REFERENCE_UNSUPPORTED_IMAGE: { status: 415, about: 'The reference is not a readable JPEG, PNG or WebP image.' },
+  DOCUMENT_UNSUPPORTED_IMAGE: { status: 415, about: 'The document is not a readable JPEG, PNG or WebP image.' },
   SELFIE_FACE_NOT_FOUND: { status: 422, about: 'No face was found in the selfie.' },
   SELFIE_MULTIPLE_FACES: { status: 422, about: 'The selfie shows more than one face.' },
   REFERENCE_FACE_NOT_FOUND: { status: 422, about: 'No face was found in the reference image.' },

@@ -204,7 +204,7 @@ export function buildOpenApi(opts: OpenApiOptions): Record<string, unknown> {
       description:
         'Compares the selfie a user captures with a face on file (a reference image or an account\'s enrolled templates) and, ' +
         'optionally, with the portrait on an identity document. Backends call it with an OAuth 2.0 access token of the ' +
-        `client_credentials grant with scope face:match. Images: JPEG, PNG, WebP, …, at most ${mb} MB each. ` +
+        `client_credentials grant with scope face:match. Images: JPEG, PNG or WebP (recognised by content), at most ${mb} MB each. ` +
         `Each client may send ${opts.rateLimitPerMinute} match requests a minute. Every answer is the envelope ` +
         '{status, code, message, appVersion, result, errorCodes}.',
     },

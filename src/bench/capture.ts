@@ -27,6 +27,8 @@ export interface CaptureBenchResult {
 const DEFAULT_IMAGE = fileURLToPath(new URL('../../test/fixtures/faces/deepface-img2.jpg', import.meta.url));
 const FRAME_SHIFTS = [0, 2, 4];
 const REDIRECT_URI = 'http://127.0.0.1:9/cb';
+/** Every client must send PKCE; the benchmark never redeems its code, so RFC 7636's example challenge will do. */
+const CODE_CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 
 /** Three 640×480 frames a few pixels apart, as a camera held still would give. */
 async function cameraFrames(image: string): Promise<Buffer[]> {
@@ -54,7 +56,7 @@ class Session {
 
 /** Starts a sign-in, names the account, and returns what the face page gives the browser. */
 async function openFacePage(session: Session, clientId: string, email: string) {
-  const auth = new URLSearchParams({ client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, state: 'bench', nonce: 'bench' });
+  const auth = new URLSearchParams({ client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, state: 'bench', nonce: 'bench', code_challenge: CODE_CHALLENGE, code_challenge_method: 'S256' });
   const page = (await session.fetch(`/auth?${auth}`)).headers.get('location')!;
   const identifier = await (await session.fetch(page)).text();
   const csrf = /name="_csrf" value="([^"]+)"/.exec(identifier)![1];

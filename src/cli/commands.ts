@@ -169,19 +169,20 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
         tokenEndpointAuthMethod: args.values.public ? 'none' : ((str(args, 'auth-method') as AuthMethod | undefined) ?? undefined),
         firstParty: Boolean(args.values['first-party']),
         allowPasswordOnly: Boolean(args.values['allow-password']),
+        resourceServer: Boolean(args.values['resource-server']),
         requiredAcr: str(args, 'acr') ?? null,
         matchRules,
       });
       await s.audit.record({ type: 'admin.client.create', outcome: 'success', clientId: client.clientId, details: { via: 'cli' } });
-      const out = { client_id: client.clientId, client_secret: clientSecret, name: client.name, redirect_uris: client.redirectUris, grant_types: client.grantTypes, scope: client.scopes.join(' ') };
+      const out = { client_id: client.clientId, client_secret: clientSecret, name: client.name, redirect_uris: client.redirectUris, grant_types: client.grantTypes, scope: client.scopes.join(' '), resource_server: client.resourceServer };
       print(args.json, out, `client_id:     ${out.client_id}\nclient_secret: ${out.client_secret ?? '(public client: none)'}\n(the secret is shown only now; store it safely)`);
     });
   },
 
   async 'client list'(config, args) {
     await withServices(config, async (s) => {
-      const rows = (await s.clients.list()).map((c) => ({ client_id: c.clientId, name: c.name, type: c.secret ? 'confidential' : 'public', grant_types: c.grantTypes.join(','), redirect_uris: c.redirectUris.join(' '), built_in: c.builtIn }));
-      print(args.json, rows, table(rows, ['client_id', 'name', 'type', 'grant_types', 'redirect_uris']));
+      const rows = (await s.clients.list()).map((c) => ({ client_id: c.clientId, name: c.name, type: c.secret ? 'confidential' : 'public', grant_types: c.grantTypes.join(','), redirect_uris: c.redirectUris.join(' '), built_in: c.builtIn, resource_server: c.resourceServer }));
+      print(args.json, rows, table(rows, ['client_id', 'name', 'type', 'grant_types', 'resource_server', 'redirect_uris']));
     });
   },
 

@@ -19,6 +19,7 @@ const OPTIONS = {
   'auth-method': { type: 'string' },
   'first-party': { type: 'boolean' },
   'allow-password': { type: 'boolean' },
+  'resource-server': { type: 'boolean' },
   acr: { type: 'string' },
   'match-rules': { type: 'string' },
   'client-id': { type: 'string' },

@@ -17,8 +17,10 @@ Users
 Apps (OIDC clients)
   client create --name N [--redirect-uri URI]… [--grant authorization_code|client_credentials]…
                 [--scope S]… [--public] [--first-party] [--allow-password] [--acr URI]
+                [--resource-server]
                 [--match-rules '{"minSimilarity":75,"livenessRequired":true,"qualityRequired":false,"documentRequired":false}']
-                                          prints client_id and client_secret (shown once)
+                                          prints client_id and client_secret (shown once);
+                                          --resource-server: may introspect tokens issued to other apps
   client list
   client delete --client-id ID
 

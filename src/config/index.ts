@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,12 @@ export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const APP_VERSION = (JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 
 
+/**
+ * Which X-Forwarded-* values to believe. `hops`: that many proxies append to X-Forwarded-For in front of every
+ * instance. `addresses`: the proxies' addresses or networks; the client is the right-most address not among them.
+ */
+export type ProxyTrust = { kind: 'none' } | { kind: 'hops'; hops: number } | { kind: 'addresses'; addresses: string[] };
+
 export interface Config {
   port: number;
   host: string;
@@ -19,7 +26,7 @@ export interface Config {
   dataDir: string;
   /** 32-byte key that encrypts signing keys, client secrets and face templates at rest. */
   secretKey: Buffer | null;
-  proxy: boolean;
+  proxy: ProxyTrust;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   modelsDir: string;
   ttl: {
@@ -47,6 +54,14 @@ export interface Config {
     faceFailuresBeforeLockout: number;
     perIpPerMinute: number;
     apiPerClientPerMinute: number;
+  };
+  /** Who reads /metrics: see src/ops/metrics-access.ts. */
+  metrics: {
+    /** Bearer token required wherever metrics are served. */
+    token: string | null;
+    /** A separate listener for metrics; the public port then serves none. */
+    port: number | null;
+    host: string;
   };
   demo: boolean;
   shutdownGraceMs: number;
@@ -122,6 +137,40 @@ function secretKey(env: Env): Buffer | null {
   return key;
 }
 
+/** An IPv4 or IPv6 address, or a network in CIDR notation. */
+function isAddressOrNetwork(value: string): boolean {
+  const [address, bits, extra] = value.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function proxyTrust(env: Env): ProxyTrust {
+  const raw = env.TRUST_PROXY?.trim() ?? '';
+  if (raw === '' || ['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return { kind: 'none' };
+  const explain = `expected the number of proxies in front of the server (e.g. 1) or a comma-separated list of their addresses or networks (e.g. 10.0.0.5, 10.1.0.0/16), got "${raw}"`;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 10) throw new ConfigError('TRUST_PROXY', `must be between 0 and 10 proxies, got ${hops}`);
+    return { kind: 'hops', hops };
+  }
+  const addresses = raw.split(',').map((a) => a.trim()).filter(Boolean);
+  if (addresses.length === 0 || !addresses.every(isAddressOrNetwork)) throw new ConfigError('TRUST_PROXY', explain);
+  return { kind: 'addresses', addresses };
+}
+
+function metrics(env: Env, port: number): Config['metrics'] {
+  const token = env.METRICS_TOKEN || null;
+  if (token !== null && !/^[\x21-\x7e]{16,}$/.test(token)) {
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 printable characters without spaces (e.g. `openssl rand -hex 32`)');
+  }
+  const metricsPort = int(env, 'METRICS_PORT', 0, 1, 65535) || null;
+  if (metricsPort !== null && metricsPort === port) throw new ConfigError('METRICS_PORT', `must differ from PORT (${port})`);
+  if (env.METRICS_HOST && metricsPort === null) throw new ConfigError('METRICS_HOST', 'is only used with METRICS_PORT');
+  return { token, port: metricsPort, host: env.METRICS_HOST || '127.0.0.1' };
+}
+
 /** Reads the whole configuration from the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 3000, 0, 65535);
@@ -148,7 +197,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl,
     dataDir: path.resolve(env.DATA_DIR || path.join(process.cwd(), 'data')),
     secretKey: key,
-    proxy: bool(env, 'TRUST_PROXY', false),
+    proxy: proxyTrust(env),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     modelsDir,
     ttl: {
@@ -175,6 +224,7 @@ export function loadConfig(env: Env = process.env): Config {
       perIpPerMinute: int(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 60, 1, 100000),
       apiPerClientPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 120, 1, 1000000),
     },
+    metrics: metrics(env, port),
     demo: bool(env, 'DEMO_APP', true),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
   };

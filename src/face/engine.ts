@@ -7,6 +7,7 @@ import {
   resolveQuality,
 } from './config.js';
 import { FaceError } from './errors.js';
+import { ACCEPTED_IMAGES, sniffImageFormat } from './format.js';
 import { verifyModels } from './manifest.js';
 import { FacePool } from './pool.js';
 import { compareEmbeddings, DEFAULT_MATCH_THRESHOLD } from './similarity.js';
@@ -54,6 +55,7 @@ export async function createFaceEngine(opts: FaceEngineOptions): Promise<FaceEng
       if (!PURPOSES.includes(purpose)) throw new TypeError(`Unknown purpose '${String(purpose)}'`);
       if (!(image instanceof Uint8Array) || image.length === 0) throw new FaceError('UNSUPPORTED_IMAGE', 'The image is empty');
       if (image.length > maxBytes) throw new FaceError('IMAGE_TOO_LARGE', `The image is larger than ${maxBytes} bytes`);
+      if (!sniffImageFormat(image)) throw new FaceError('UNSUPPORTED_IMAGE', `The image is not a ${ACCEPTED_IMAGES} file`);
       const start = performance.now();
       // A private copy whose buffer can be transferred (a Node Buffer may share a pooled ArrayBuffer).
       const { livenessScore, ...rest } = await pool.run(new Uint8Array(image), purpose);

@@ -15,7 +15,7 @@ export const QUALITY_MESSAGES: Record<QualityCode, string> = {
   BLURRY: 'The picture is blurry. Hold still and let the camera focus.',
   EYES_CLOSED: 'Keep your eyes open.',
   IMAGE_TOO_LARGE: 'The image is too large. Send a smaller picture.',
-  UNSUPPORTED_IMAGE: 'The file is not a supported image. Send a JPEG or PNG photo.',
+  UNSUPPORTED_IMAGE: 'The file is not a supported image. Send a JPEG, PNG or WebP photo.',
 };
 
 export function issue(code: QualityCode): QualityIssue {

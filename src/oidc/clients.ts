@@ -32,6 +32,8 @@ export interface ClientInput {
   firstParty?: boolean;
   allowPasswordOnly?: boolean;
   matchRules?: Record<string, unknown> | null;
+  /** May introspect tokens issued to other clients (an API that accepts this provider's access tokens). */
+  resourceServer?: boolean;
 }
 
 export interface CreatedClient {
@@ -56,6 +58,16 @@ export function validateRedirectUri(uri: string): string {
     throw new ClientError('INVALID_INPUT', `redirect URI "${uri}" must use https, http or a reverse-domain scheme`);
   }
   return uri;
+}
+
+/** The web origin of an http(s) redirect URI; null for native-app schemes, whose "origin" would be the opaque `null`. */
+export function webOrigin(uri: string): string | null {
+  try {
+    const url = new URL(uri);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : null;
+  } catch {
+    return null;
+  }
 }
 
 function normalize(input: ClientInput, existing?: Client) {
@@ -84,6 +96,10 @@ function normalize(input: ClientInput, existing?: Client) {
   if (method === 'none' && grantTypes.includes('client_credentials')) {
     throw new ClientError('INVALID_INPUT', 'client_credentials needs a confidential client (with a secret)');
   }
+  const resourceServer = input.resourceServer ?? existing?.resourceServer ?? false;
+  if (resourceServer && method === 'none') {
+    throw new ClientError('INVALID_INPUT', 'a resource server must be a confidential client: it authenticates to introspect tokens');
+  }
   const requiredAcr = input.requiredAcr === undefined ? (existing?.requiredAcr ?? null) : input.requiredAcr || null;
   if (requiredAcr && !isAcr(requiredAcr)) throw new ClientError('INVALID_INPUT', `unknown acr "${requiredAcr}"`);
   return {
@@ -96,6 +112,7 @@ function normalize(input: ClientInput, existing?: Client) {
     requiredAcr,
     firstParty: input.firstParty ?? existing?.firstParty ?? false,
     allowPasswordOnly: input.allowPasswordOnly ?? existing?.allowPasswordOnly ?? false,
+    resourceServer,
     matchRules: (input.matchRules === undefined ? (existing?.matchRules ?? undefined) : (input.matchRules ?? undefined)) as P.InputJsonValue | undefined,
   };
 }
@@ -166,6 +183,12 @@ export class ClientStore {
     await this.prisma.client.delete({ where: { clientId } });
   }
 
+  /** Origins of every registered web redirect URI: the only origins browsers may call the provider from. */
+  async webOrigins(): Promise<Set<string>> {
+    const rows = await this.prisma.client.findMany({ select: { redirectUris: true } });
+    return new Set(rows.flatMap((r) => r.redirectUris.map(webOrigin).filter((o): o is string => o !== null)));
+  }
+
   /** oidc-provider client metadata for a stored client. */
   async metadata(clientId: string): Promise<AdapterPayload | undefined> {
     const c = await this.get(clientId);
@@ -185,6 +208,7 @@ export class ClientStore {
       'urn:face-oidc:first_party': c.firstParty,
       'urn:face-oidc:allow_password_only': c.allowPasswordOnly,
       'urn:face-oidc:required_acr': c.requiredAcr ?? undefined,
+      'urn:face-oidc:resource_server': c.resourceServer,
     };
   }
 }

@@ -68,12 +68,14 @@ export class SignInRefused extends Error {
 }
 
 /**
- * Walks identifier → password → face → consent with plain HTTP and returns the redirect back to the app (any page
- * outside this server). `base` lets the interaction continue on another instance than the one that started it.
+ * Walks identifier → password → face → consent with plain HTTP and returns the redirect back to the app: any page
+ * outside this server, or `callbackPath` for an app served by the server itself (the demo). Without a photo, the
+ * face page's "use your password instead" is taken. `base` lets the interaction continue on another instance than
+ * the one that started it.
  */
-export async function signIn(agent: Agent, start: AuthStart, who: Credentials, base?: string): Promise<URL> {
+export async function signIn(agent: Agent, start: Pick<AuthStart, 'url'>, who: Credentials, base?: string, callbackPath?: string): Promise<URL> {
   const server = new URL(base ?? start.url.href).origin;
-  const appOrigin = (u: URL) => u.origin !== server && u.origin !== start.url.origin;
+  const appOrigin = (u: URL) => (callbackPath ? u.pathname === callbackPath : u.origin !== server && u.origin !== start.url.origin);
   const rebase = (u: string) => (base ? new URL(new URL(u).pathname + new URL(u).search, base).href : u);
   let { res, url } = await agent.follow(start.url.href, {}, appOrigin);
   for (let i = 0; i < 8; i++) {
@@ -87,6 +89,8 @@ export async function signIn(agent: Agent, start: AuthStart, who: Credentials, b
       ({ res, url } = await agent.submit(url, html, /action="([^"]+password)"/.exec(html)![1], { password: who.password ?? '' }, appOrigin));
     } else if (html.includes('data-capture-url=') && who.photo) {
       ({ res, url } = await agent.follow(await captureOnPage(agent, url, html, who.photo), {}, appOrigin));
+    } else if (html.includes('data-testid="use-password"') && !who.photo) {
+      ({ res, url } = await agent.submit(url, html, /action="([^"]+use-password)"/.exec(html)![1], {}, appOrigin));
     } else if (html.includes('data-testid="consent-approve"')) {
       ({ res, url } = await agent.submit(url, html, /action="([^"]+consent)"/.exec(html)![1], {}, appOrigin));
     } else {
@@ -96,9 +100,9 @@ export async function signIn(agent: Agent, start: AuthStart, who: Credentials, b
   throw new Error('sign-in did not return to the app');
 }
 
-/** Identifier → password → consent (the password-only acr). */
-export function passwordSignIn(agent: Agent, start: AuthStart, email: string, password: string, base?: string): Promise<URL> {
-  return signIn(agent, start, { email, password }, base);
+/** Identifier → (the face page's password alternative) → password → consent. */
+export function passwordSignIn(agent: Agent, start: Pick<AuthStart, 'url'>, email: string, password: string, base?: string, callbackPath?: string): Promise<URL> {
+  return signIn(agent, start, { email, password }, base, callbackPath);
 }
 
 export async function exchange(rp: RpClient, start: AuthStart, callback: URL) {
