@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/index.js';
 import { matchRulesSchema } from '../api/index.js';
 import { EnrollmentError } from '../biometrics/index.js';
+import { AttemptAccounting } from '../verification/index.js';
 import { MATCH_PRESETS, runEval, type FaceEngine } from '../face/index.js';
 import type { AuthMethod, GrantType } from '../oidc/clients.js';
 import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.js';
@@ -143,6 +144,19 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
       const users = await s.users.listWithTemplateCounts();
       const rows = users.map((u) => ({ id: u.id, email: u.email, name: u.name, status: u.status, roles: u.roles.join(','), templates: u._count.templates, lastSignInAt: u.lastSignInAt }));
       print(args.json, rows, table(rows, ['email', 'name', 'status', 'roles', 'templates', 'lastSignInAt']));
+    });
+  },
+
+  async 'user unlock'(config, args) {
+    const email = str(args, 'email', true)!;
+    await withServices(config, async (s) => {
+      const user = await s.users.require(email);
+      const attempts = new AttemptAccounting({ users: s.users, settings: s.settings, kv: s.kv });
+      const cleared = await attempts.throttling(user.id);
+      await attempts.unlockFace(user.id);
+      await s.audit.record({ type: 'admin.user.face_unlock', outcome: 'success', userId: user.id, details: { via: 'cli', wasLocked: user.faceLockedAt !== null, cleared: cleared.map((t) => ({ factor: t.factor, origin: t.origin, failures: t.failures })) } });
+      const out = { id: user.id, email: user.email, wasLocked: user.faceLockedAt !== null, cleared };
+      print(args.json, out, `${user.email}: face sign-in enabled, ${cleared.length} failed-attempt counter(s) cleared${s.redis ? '' : ' (in-memory state: a running server keeps its own counters)'}`);
     });
   },
 

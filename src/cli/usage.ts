@@ -12,6 +12,7 @@ Users
                                           enrolling a photo records that the operator collected the
                                           person's biometric consent (GDPR Art. 9 / BIPA)
   user list
+  user unlock --email E                   clear the account's failed-attempt counters and re-enable face sign-in
   user delete --email E
 
 Apps (OIDC clients)

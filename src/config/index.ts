@@ -23,6 +23,8 @@ export interface Config {
   issuer: string;
   databaseUrl: string | null;
   redisUrl: string | null;
+  /** Prepended to every Redis key, so deployments (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
   dataDir: string;
   /** 32-byte key that encrypts signing keys, client secrets and face templates at rest. */
   secretKey: Buffer | null;
@@ -181,6 +183,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const redisKeyPrefix = env.REDIS_KEY_PREFIX ?? '';
+  if (!/^[\w:.-]{0,64}$/.test(redisKeyPrefix)) throw new ConfigError('REDIS_KEY_PREFIX', 'up to 64 letters, digits and _ : . -');
   const key = secretKey(env);
   if (databaseUrl && !key) {
     // Every instance must decrypt the same signing keys and templates: the key cannot be generated per machine.
@@ -195,6 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
     issuer,
     databaseUrl,
     redisUrl,
+    redisKeyPrefix,
     dataDir: path.resolve(env.DATA_DIR || path.join(process.cwd(), 'data')),
     secretKey: key,
     proxy: proxyTrust(env),

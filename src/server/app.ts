@@ -122,7 +122,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
         enrollment: s.enrollment,
         templates: s.templates,
         invites: s.invites,
-        verification: s.verification,
+        attempts: s.verification.attempts,
         sessions: s.sessions,
         approvals: s.approvals,
         clients: s.clients,

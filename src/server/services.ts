@@ -39,6 +39,8 @@ export interface Services {
   kv: KeyValueStore;
   sealer: Sealer;
   csrf: Csrf;
+  /** Signs device cookies (see verification/devices.ts). */
+  deviceKey: Buffer;
   users: UserStore;
   templates: TemplateStore;
   consent: BiometricConsent;
@@ -86,7 +88,7 @@ export async function openServices(config: Config, holder: string, overrides: Se
     await db.migrate();
     const key = config.secretKey ?? embeddedSecretKey(config.dataDir);
     const sealer = createSealer(key);
-    const redis = !overrides.kv && config.redisUrl ? connectRedis(config.redisUrl) : null;
+    const redis = !overrides.kv && config.redisUrl ? connectRedis(config.redisUrl, config.redisKeyPrefix) : null;
     const kv = overrides.kv ?? (redis ? redisKeyValueStore(redis) : memoryKeyValueStore());
     closers.push(() => kv.close());
     const { prisma } = db;
@@ -102,6 +104,7 @@ export async function openServices(config: Config, holder: string, overrides: Se
       kv,
       sealer,
       csrf: new Csrf(createHash('sha256').update(key).update('csrf').digest()),
+      deviceKey: createHash('sha256').update(key).update('device').digest(),
       users: new UserStore(prisma),
       templates: new TemplateStore(prisma, sealer),
       consent: new BiometricConsent(prisma),
@@ -160,7 +163,7 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
       cookieKeys: await loadCookieKeys(base.db.prisma, base.sealer),
       hasConsent: (accountId, clientId, scopes) => base.approvals.covers(accountId, clientId, scopes),
     });
-    const verification = new FaceVerification({ engine, templates: base.templates, users: base.users, settings: base.settings, kv: base.kv });
+    const verification = new FaceVerification({ engine, templates: base.templates, users: base.users, settings: base.settings, kv: base.kv, deviceKey: base.deviceKey });
     const sessions = new OidcSessions(provider);
     const closeBase = base.close;
     return {
@@ -174,7 +177,7 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
         users: base.users,
         sessions,
         biometrics: { templateCount: async (id) => (await base.templates.summary(id)).length, imageCount: (id) => base.images.count(id) },
-        attempts: verification,
+        attempts: verification.attempts,
       }),
       states: new InteractionStateStore(base.kv, config.ttl.interaction),
       rate: new RateWindows(base.kv),

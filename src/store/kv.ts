@@ -240,8 +240,9 @@ export function memoryKeyValueStore(): KeyValueStore {
   };
 }
 
-export function connectRedis(url: string): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: 3, enableReadyCheck: true, lazyConnect: false });
+/** `keyPrefix` goes in front of every key of every command (the key-value store's and the provider's alike). */
+export function connectRedis(url: string, keyPrefix = ''): Redis {
+  const redis = new Redis(url, { maxRetriesPerRequest: 3, enableReadyCheck: true, lazyConnect: false, keyPrefix });
   // Connection errors surface through failed commands and /readyz; an unhandled 'error' event would crash.
   redis.on('error', () => {});
   return redis;

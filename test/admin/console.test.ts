@@ -1,6 +1,7 @@
 import path from 'node:path';
 import * as oidc from 'openid-client';
 import pg from 'pg';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../helpers/browserless.js';
 import { createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
@@ -14,6 +15,13 @@ const REDIRECT = 'http://127.0.0.1:9/cb';
 /** Attempt counters and replay lists of unknown identifiers live in Redis beyond one run: make those identifiers unique. */
 const RUN = Math.random().toString(36).slice(2, 8);
 
+/** The central 80 % of a photo, as a camera a little closer would see it. */
+async function closerCrop(photo: Buffer): Promise<Buffer> {
+  const { width = 0, height = 0 } = await sharp(photo).metadata();
+  const [w, h] = [Math.round(width * 0.8), Math.round(height * 0.8)];
+  return sharp(photo).extract({ left: Math.round((width - w) / 2), top: Math.round((height - h) / 3), width: w, height: h }).jpeg().toBuffer();
+}
+
 /** The admin console over plain HTTP, with an admin session obtained through the real face sign-in. */
 describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis))('admin console (HTTP)', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -24,21 +32,23 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   /** An ordinary first-party app with refresh tokens, through which people sign in. */
   let wiki: RpClient;
 
-  /** A face sign-in at the wiki; returns its tokens (refresh token included). */
-  const wikiSignIn = async (email: string, photo: Buffer) => {
-    const start = await authorizationUrl(wiki);
-    return exchange(wiki, start, await signIn(new Agent(), start, { email, photo }));
+  /** A face sign-in at the wiki from `agent`'s browser (a new, unknown device by default); returns its tokens. */
+  const wikiSignIn = async (email: string, photo: Buffer, agent = new Agent()) => {
+    // prompt=login: a browser with a provider session would otherwise be signed in without the face step.
+    const start = await authorizationUrl(wiki, { prompt: 'login' });
+    return exchange(wiki, start, await signIn(agent, start, { email, photo }));
   };
-  /** The face step's refusal code for `photo`, or null when it signed in. */
-  const faceRefusal = async (email: string, photo: Buffer) => {
+  /** The face step's refusal for `photo` (code and message), or null when it signed in. */
+  const refusal = async (email: string, photo: Buffer, agent?: Agent) => {
     try {
-      await wikiSignIn(email, photo);
+      await wikiSignIn(email, photo, agent);
       return null;
     } catch (err) {
-      if (err instanceof SignInRefused) return err.code;
+      if (err instanceof SignInRefused) return err;
       throw err;
     }
   };
+  const faceRefusal = async (email: string, photo: Buffer, agent?: Agent) => (await refusal(email, photo, agent))?.code ?? null;
 
   const page = async (agent: Agent, p: string) => {
     const res = await agent.request(`${server.url}${p}`);
@@ -364,15 +374,15 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
 
   it('changes settings with validation, audited, and every instance decides with them', async () => {
     // A second instance on the same PostgreSQL and Redis, already running (and caching settings) before the change.
-    const second = await startApp({ DATABASE_URL: server.env.DATABASE_URL, REDIS_URL: server.env.REDIS_URL, SECRET_KEY: server.env.SECRET_KEY });
+    const second = await startApp({ DATABASE_URL: server.env.DATABASE_URL, REDIS_URL: server.env.REDIS_URL, REDIS_KEY_PREFIX: server.env.REDIS_KEY_PREFIX, SECRET_KEY: server.env.SECRET_KEY });
     try {
       expect(second.services.engine.thresholds.matchThreshold).toBe(0.411);
-      const bad = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-4', livenessThreshold: '0.7', apiReviewScore: '70', apiAcceptScore: '120', faceFailuresBeforeDelay: '5', failureDelaySeconds: '10', faceFailuresBeforeLockout: '50', templateRetentionDays: '2000', auditRetentionDays: '365' });
+      const bad = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-4', livenessThreshold: '0.7', apiReviewScore: '70', apiAcceptScore: '120', faceFailuresBeforeDelay: '5', failureDelaySeconds: '10', faceFailuresBeforeLockout: '50', passwordFailuresBeforeDelay: '5', passwordFailuresBeforeLockout: '20', templateRetentionDays: '2000', auditRetentionDays: '365' });
       expect(bad.res.status).toBe(400);
       expect(bad.html).toContain('Delay per attempt must be at least 30.');
       expect(bad.html).toContain('Template retention must be at most 1095.');
       expect(bad.html).toContain('Face Match accept score must be at most 100.');
-      const ok = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-5', livenessThreshold: '0.8', apiReviewScore: '65', apiAcceptScore: '85', faceFailuresBeforeDelay: '1', failureDelaySeconds: '45', faceFailuresBeforeLockout: '50', templateRetentionDays: '1095', auditRetentionDays: '400', keepImages: 'on' });
+      const ok = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-5', livenessThreshold: '0.8', apiReviewScore: '65', apiAcceptScore: '85', faceFailuresBeforeDelay: '1', failureDelaySeconds: '45', faceFailuresBeforeLockout: '50', passwordFailuresBeforeDelay: '5', passwordFailuresBeforeLockout: '20', templateRetentionDays: '1095', auditRetentionDays: '400', keepImages: 'on' });
       expect(ok.html).toContain('Settings saved.');
       expect(ok.html).toMatch(/value="far-1e-5" selected/);
       expect(ok.html).toContain('name="apiAcceptScore" type="number" min="0" max="100" step="0.1" required value="85"');
@@ -397,24 +407,38 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     }
   });
 
-  it('re-enables face sign-in after a lockout reached through real failed attempts', async () => {
+  it('locks out unknown devices only for a while, the person’s own device for good, and unlock clears every counter', async () => {
     // Lock out after three failures (no delay before: the delay would make each attempt wait 30 s).
     await server.services.settings.update({ faceFailuresBeforeDelay: 3, faceFailuresBeforeLockout: 3 }, 'test');
     try {
-      // Other people's photos at the member's face step: each is a failed verification.
-      const codes = [];
-      for (const photo of ['user-1.jpg', 'user-2.jpg', 'admin-2.jpg']) codes.push(await faceRefusal(MEMBER, fixture(photo)));
-      expect(codes).toEqual(['NO_MATCH', 'NO_MATCH', 'FACE_LOCKED']);
+      // Anyone who knows the email, from devices the member never signed in with: other people's photos.
+      const strangers = [];
+      for (const photo of ['user-1.jpg', 'user-2.jpg', 'admin-2.jpg']) strangers.push(await refusal(MEMBER, fixture(photo)));
+      expect(strangers.map((r) => r?.code)).toEqual(['NO_MATCH', 'NO_MATCH', 'NO_MATCH']);
+      expect(strangers[2]?.message).toMatch(/from this device: wait an hour/);
+      expect(await faceRefusal(MEMBER, fixture('admin-1.jpg'))).toBe('FACE_DELAYED');
+      // Nothing anonymous locked the factor: the member's own browser (signed in before) still gets in.
+      expect(await count('users', `where id = '${memberId}' and face_locked_at is null`)).toBe(1);
+      expect((await wikiSignIn(MEMBER, fixture('member-2.jpg'), member)).claims()).toMatchObject({ amr: ['face', 'liveness'] });
+
+      // Failures from the member's own device are another matter: at the lockout count the factor is disabled.
+      const own = [];
+      // Mirrored copies: the originals were already submitted for this account, and would be refused as replays.
+      for (const photo of ['user-1.jpg', 'user-2.jpg', 'admin-2.jpg']) own.push(await faceRefusal(MEMBER, await sharp(fixture(photo)).flop().jpeg().toBuffer(), member));
+      expect(own).toEqual(['NO_MATCH', 'NO_MATCH', 'FACE_LOCKED']);
       const locked = await page(admin, `/admin/users/${memberId}`);
       expect(locked.html).toContain('>Locked</span>');
-      expect(await server.services.verification.faceFailures(memberId)).toBe(3);
+      expect(locked.html.match(/data-testid="throttle-row"/g)).toHaveLength(2);
+      expect(locked.html).toContain('Face, unknown devices: 3 failed attempts, waiting until');
 
       const unlocked = await post(admin, `/admin/users/${memberId}`, `/admin/users/${memberId}/unlock-face`, {});
       expect(unlocked.html).toContain('Face sign-in re-enabled');
       expect(await count('users', `where id = '${memberId}' and face_locked_at is null`)).toBe(1);
-      // The counters went too: with them at the lockout count, the next attempt would be refused before any analysis.
-      expect(await server.services.verification.faceFailures(memberId)).toBe(0);
-      expect((await wikiSignIn(MEMBER, fixture('member-2.jpg'))).claims()).toMatchObject({ amr: ['face', 'liveness'] });
+      // Every counter went too: with the unknown devices' one still at the lockout count, this would be refused.
+      expect(await server.services.verification.attempts.faceFailures(memberId)).toBe(0);
+      expect(unlocked.html).toContain('No failed attempts');
+      // A new sitting: the photo cropped closer (the originals were submitted already and would be replays).
+      expect((await wikiSignIn(MEMBER, await closerCrop(fixture('member-2.jpg')))).claims()).toMatchObject({ amr: ['face', 'liveness'] });
     } finally {
       await server.services.settings.update({ faceFailuresBeforeDelay: 5, faceFailuresBeforeLockout: 50 }, 'test');
     }

@@ -77,6 +77,9 @@ export async function freePort(): Promise<number> {
 
 export const TEST_SECRET_KEY = randomBytes(32).toString('hex');
 
+/** A Redis key prefix of its own, for test servers that must share one (instances of a cluster, a restart). */
+export const uniqueRedisPrefix = () => `test-${randomBytes(4).toString('hex')}:`;
+
 export function gitRoot(): string {
   return execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8' }).trim();
 }

@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACR } from '../../src/oidc/acr.js';
 import { Agent } from '../helpers/browserless.js';
-import { createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
+import { createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY, uniqueRedisPrefix } from '../helpers/env.js';
 import { authorizationUrl, discover, exchange, passwordSignIn, type RpClient } from '../helpers/flow.js';
 import { startApp } from '../helpers/app.js';
 import { runCli, startServerProcess } from '../helpers/server.js';
@@ -22,7 +22,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    env = { DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/3`, SECRET_KEY: TEST_SECRET_KEY };
+    env = { DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/3`, REDIS_KEY_PREFIX: uniqueRedisPrefix(), SECRET_KEY: TEST_SECRET_KEY };
     const app = await startApp(env);
     server = app;
     await app.services.accounts.create({ email: 'alice@example.com', name: 'Alice Example', password: PASSWORD });
