@@ -48,6 +48,8 @@ export interface Config {
     perIpPerMinute: number;
     apiPerClientPerMinute: number;
   };
+  /** How often each instance re-reads the signing keys (a rotation takes over after two of these). */
+  keyRefreshSeconds: number;
   demo: boolean;
   shutdownGraceMs: number;
 }
@@ -175,6 +177,7 @@ export function loadConfig(env: Env = process.env): Config {
       perIpPerMinute: int(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 60, 1, 100000),
       apiPerClientPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 120, 1, 1000000),
     },
+    keyRefreshSeconds: int(env, 'KEY_REFRESH_SECONDS', 30, 1, 3600),
     demo: bool(env, 'DEMO_APP', true),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
   };

@@ -179,6 +179,7 @@ export async function createApp(config: Config, overrides: ServiceOverrides = {}
     const port = (server.address() as AddressInfo).port;
     internalBase = `http://127.0.0.1:${port}`;
     const retention = services.retention.schedule();
+    const signingKeys = services.followSigningKeys();
     let closing: Promise<void> | null = null;
     const close = () =>
       (closing ??= (async () => {
@@ -189,6 +190,7 @@ export async function createApp(config: Config, overrides: ServiceOverrides = {}
         await drained;
         clearTimeout(timer);
         await retention.stop();
+        await signingKeys.stop();
         await services.close();
       })());
     return { url: `http://127.0.0.1:${port}`, port, services, close };
