@@ -9,6 +9,7 @@ const KEY_PURPOSE = 'signing-key';
 const COOKIE_KEYS = 'cookie-keys';
 const ALG = 'RS256';
 type Tx = Pick<Prisma, 'signingKey' | '$executeRaw'>;
+const KEY_TRANSACTION_MS = 60_000;
 
 /** Serialises the first key of a fresh database and every rotation, across instances and CLI runs. */
 async function lockKeys(tx: Tx) {
@@ -90,20 +91,24 @@ export interface Rotation {
  * an advisory lock, so concurrent rotations (several operators, several CLI runs) leave exactly one key not retired.
  */
 export async function rotateSigningKeys(prisma: Prisma, sealer: Sealer, t: KeyTimes, now = new Date()): Promise<Rotation> {
-  const key = await generateSigningKey();
   const signsFrom = new Date(now.getTime() + propagationSeconds(t) * 1000);
-  return prisma.$transaction(async (tx) => {
-    await lockKeys(tx);
-    const rows = await tx.signingKey.findMany({ select: { kid: true, createdAt: true, retiredAt: true } });
-    const { state } = keySchedule(rows, now, t);
-    const deleted = rows.filter((r) => state(r) === 'expired').map((r) => r.kid);
-    // A key already due to retire before `signsFrom` (an earlier rotation still propagating) keeps its time.
-    const retired = rows.filter((r) => r.retiredAt === null || r.retiredAt > signsFrom).map((r) => r.kid);
-    await tx.signingKey.deleteMany({ where: { kid: { in: deleted } } });
-    await tx.signingKey.updateMany({ where: { kid: { in: retired } }, data: { retiredAt: signsFrom } });
-    await insertSigningKey(tx, sealer, key);
-    return { kid: key.kid, signsFrom, retired, deleted };
-  });
+  return prisma.$transaction(
+    async (tx) => {
+      await lockKeys(tx);
+      const rows = await tx.signingKey.findMany({ select: { kid: true, createdAt: true, retiredAt: true } });
+      const { state } = keySchedule(rows, now, t);
+      const deleted = rows.filter((r) => state(r) === 'expired').map((r) => r.kid);
+      // A key already due to retire before `signsFrom` (an earlier rotation still propagating) keeps its time.
+      const retired = rows.filter((r) => r.retiredAt === null || r.retiredAt > signsFrom).map((r) => r.kid);
+      await tx.signingKey.deleteMany({ where: { kid: { in: deleted } } });
+      await tx.signingKey.updateMany({ where: { kid: { in: retired } }, data: { retiredAt: signsFrom } });
+      const key = await generateSigningKey();
+      await insertSigningKey(tx, sealer, key);
+      return { kid: key.kid, signsFrom, retired, deleted };
+    },
+    // Rotations queue on the lock, each generating an RSA key inside it.
+    { timeout: KEY_TRANSACTION_MS, maxWait: KEY_TRANSACTION_MS },
+  );
 }
 
 export async function listSigningKeys(prisma: Prisma, t: KeyTimes, now = new Date()) {
@@ -195,11 +200,13 @@ export class SigningKeys {
 
   /** Instances starting together must not each create a "first" key the others do not publish. */
   private async ensureActiveKey() {
-    const key = await generateSigningKey();
-    await this.prisma.$transaction(async (tx) => {
-      await lockKeys(tx);
-      if ((await tx.signingKey.count({ where: { retiredAt: null } })) === 0) await insertSigningKey(tx, this.sealer, key);
-    });
+    await this.prisma.$transaction(
+      async (tx) => {
+        await lockKeys(tx);
+        if ((await tx.signingKey.count({ where: { retiredAt: null } })) === 0) await insertSigningKey(tx, this.sealer, await generateSigningKey());
+      },
+      { timeout: KEY_TRANSACTION_MS, maxWait: KEY_TRANSACTION_MS },
+    );
   }
 }
 

@@ -2,7 +2,7 @@
  * Polls `probe` until `done(value)` holds, for behaviour that happens on another instance's schedule. The deadline
  * only bounds a test whose behaviour is missing; nothing is asserted about how fast it happened.
  */
-export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string, deadlineMs = 60_000): Promise<T> {
+export async function eventually<T>(probe: () => Promise<T>, done: (value: T) => boolean, what: string, deadlineMs = 20_000): Promise<T> {
   const until = Date.now() + deadlineMs;
   let last: T;
   for (;;) {

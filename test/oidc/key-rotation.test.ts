@@ -88,7 +88,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
 
       // Both instances, never restarted, end up signing with the new key and still publishing the old one.
       for (const instance of [a, b]) {
-        await eventually(() => jwks(instance), (set) => kids(set).join() === [newKid, oldKid].join(), `${instance.url} signing with the new key`);
+        await eventually(async () => kids(await jwks(instance)), (published) => published.join() === [newKid, oldKid].join(), `${instance.url} signing with the new key`);
         const next = await refreshAt(instance, refresh);
         refresh = next.refreshToken;
         expect(decodeProtectedHeader(next.idToken).kid).toBe(newKid);
@@ -111,13 +111,13 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
         await sql.end();
       }
       for (const instance of [a, b]) {
-        const set = await eventually(() => jwks(instance), (s) => kids(s).join() === newKid, `${instance.url} dropping the expired key`);
-        expect(await verifies(tokens.id_token!, set)).toBe(false);
+        await eventually(async () => kids(await jwks(instance)), (published) => published.join() === newKid, `${instance.url} dropping the expired key`);
+        expect(await verifies(tokens.id_token!, await jwks(instance))).toBe(false);
         const next = await refreshAt(instance, refresh);
         refresh = next.refreshToken;
         expect(decodeProtectedHeader(next.idToken).kid).toBe(newKid);
       }
-    });
+    }, 120_000);
   });
 
   describe('the key schedule', () => {
