@@ -8,18 +8,16 @@ import type { Prisma } from '../store/database.js';
 const KEY_PURPOSE = 'signing-key';
 const COOKIE_KEYS = 'cookie-keys';
 const ALG = 'RS256';
-type Tx = Pick<Prisma, 'signingKey' | '$executeRaw'>;
+/** Rotations queue on the lock below, each generating an RSA key while holding it. */
 const KEY_TRANSACTION_MS = 60_000;
+
+type Tx = Pick<Prisma, 'signingKey' | '$executeRaw'>;
 
 /** Serialises the first key of a fresh database and every rotation, across instances and CLI runs. */
 async function lockKeys(tx: Tx) {
   await tx.$executeRaw`SELECT pg_advisory_xact_lock(72707370)`;
 }
 
-/**
- * A signing key's life: published from its creation; signing once every older key has retired; published after it
- * retired until the tokens it signed have expired; then gone. `retiredAt` is when it stops (or stopped) signing.
- */
 export interface KeyTimes {
   /** How often every instance re-reads the keys. */
   refreshSeconds: number;
@@ -46,7 +44,11 @@ export interface KeyRow {
 
 export type KeyState = 'signing' | 'next' | 'retired' | 'expired';
 
-/** What every instance does with the keys at `now`: the one that signs first, then every other published one. */
+/**
+ * A signing key's life: published from its creation; signing once every older key has retired; published after it
+ * retired until the tokens it signed have expired; then gone. `retiredAt` is when it stops (or stopped) signing.
+ * Returns what every instance does with the keys at `now`: the one that signs first, then every other published one.
+ */
 export function keySchedule<T extends KeyRow>(rows: T[], now: Date, t: KeyTimes): { published: T[]; state: (row: T) => KeyState } {
   const notRetired = rows.filter((r) => r.retiredAt === null || r.retiredAt > now);
   // The signer is the key that retires first (a rotation's successor has no retirement yet).
@@ -106,7 +108,6 @@ export async function rotateSigningKeys(prisma: Prisma, sealer: Sealer, t: KeyTi
       await insertSigningKey(tx, sealer, key);
       return { kid: key.kid, signsFrom, retired, deleted };
     },
-    // Rotations queue on the lock, each generating an RSA key inside it.
     { timeout: KEY_TRANSACTION_MS, maxWait: KEY_TRANSACTION_MS },
   );
 }

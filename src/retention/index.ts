@@ -24,7 +24,7 @@ export interface RetentionCounts {
   images: number;
   /** Face crops kept with Face Match API records, all of them while keeping images is off. */
   matchImages: number;
-  /** Biometric consents ended because the templates they covered were purged. */
+  /** Biometric consents ended: inactive accounts with none of the face data they covered left. */
   consents: number;
   auditEvents: number;
   /** Face Match API records (and their images) older than `auditRetentionDays`. */
