@@ -5,7 +5,7 @@ import { EnrollmentError } from '../biometrics/index.js';
 import { AttemptAccounting } from '../verification/index.js';
 import { MATCH_PRESETS, runEval, type FaceEngine } from '../face/index.js';
 import type { AuthMethod, GrantType } from '../oidc/clients.js';
-import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.js';
+import { listSigningKeys, rotateSigningKeys, signingKeyTimes } from '../oidc/keys.js';
 import { createLogger } from '../ops/logger.js';
 import { enrollmentService, openFaceEngine, openServices, type Services } from '../server/services.js';
 import { startServer } from '../server/start.js';
@@ -212,16 +212,21 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
 
   async 'keys rotate'(config, args) {
     await withServices(config, async (s) => {
-      const result = await rotateSigningKeys(s.db.prisma, s.sealer);
+      const result = await rotateSigningKeys(s.db.prisma, s.sealer, signingKeyTimes(config));
       await s.audit.record({ type: 'admin.keys.rotate', outcome: 'success', details: { ...result, via: 'cli' } });
-      print(args.json, result, `new signing key ${result.kid}; retired ${result.retired.join(', ') || 'none'}.\nRestart the instances (one by one) to sign with the new key.`);
+      print(
+        args.json,
+        result,
+        `new signing key ${result.kid}: running instances publish it within ${config.keyRefreshSeconds} s and sign with it from ${result.signsFrom.toISOString()}.\n` +
+          `retired ${result.retired.join(', ') || 'none'} (published until the tokens they signed expire)${result.deleted.length ? `; removed expired ${result.deleted.join(', ')}` : ''}.`,
+      );
     });
   },
 
   async 'keys list'(config, args) {
     await withServices(config, async (s) => {
-      const rows = await listSigningKeys(s.db.prisma);
-      print(args.json, rows, table(rows, ['kid', 'alg', 'createdAt', 'retiredAt']));
+      const rows = await listSigningKeys(s.db.prisma, signingKeyTimes(config));
+      print(args.json, rows, table(rows, ['kid', 'alg', 'state', 'createdAt', 'retiredAt']));
     });
   },
 

@@ -26,8 +26,9 @@ Apps (OIDC clients)
   client delete --client-id ID
 
 Keys
-  keys rotate                             new signing key first; old public keys stay published until their tokens expire
-  keys list
+  keys rotate                             new signing key: running instances sign with it after 2 × KEY_REFRESH_SECONDS;
+                                          the old public key stays published until its tokens expire
+  keys list                               each key's state: signing, next, retired, expired
 
 Face engine
   eval --pairs FILE                       accuracy on labelled pairs (path_a<TAB>path_b<TAB>1|0)

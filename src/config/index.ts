@@ -65,6 +65,8 @@ export interface Config {
     port: number | null;
     host: string;
   };
+  /** How often each instance re-reads the signing keys (a rotation takes over after two of these). */
+  keyRefreshSeconds: number;
   demo: boolean;
   shutdownGraceMs: number;
 }
@@ -230,6 +232,7 @@ export function loadConfig(env: Env = process.env): Config {
       apiPerClientPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 120, 1, 1000000),
     },
     metrics: metrics(env, port),
+    keyRefreshSeconds: int(env, 'KEY_REFRESH_SECONDS', 30, 1, 3600),
     demo: bool(env, 'DEMO_APP', true),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
   };

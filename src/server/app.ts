@@ -205,6 +205,7 @@ export async function createApp(config: Config, overrides: ServiceOverrides = {}
       }
     }
     const retention = services.retention.schedule();
+    const signingKeys = services.followSigningKeys();
     let closing: Promise<void> | null = null;
     const close = () =>
       (closing ??= (async () => {
@@ -216,6 +217,7 @@ export async function createApp(config: Config, overrides: ServiceOverrides = {}
         clearTimeout(timer);
         await metricsListener?.close();
         await retention.stop();
+        await signingKeys.stop();
         await services.close();
       })());
     return { url: `http://127.0.0.1:${port}`, port, services, close };

@@ -12,7 +12,8 @@ import { MatchRecords } from '../match-records/index.js';
 import { createAdapterFactory } from '../oidc/adapter.js';
 import { AppApprovals } from '../oidc/approvals.js';
 import { ClientStore } from '../oidc/clients.js';
-import { loadCookieKeys, loadSigningKeys } from '../oidc/keys.js';
+import { loadCookieKeys, signingKeyTimes, SigningKeys, type KeyWatch } from '../oidc/keys.js';
+import { replaceSigningKeys } from '../oidc/provider-keys.js';
 import { createProvider } from '../oidc/provider.js';
 import { OidcSessions } from '../oidc/sessions.js';
 import { createLogger, type Logger } from '../ops/logger.js';
@@ -66,6 +67,8 @@ export interface ServerServices extends Services {
   accounts: AccountService;
   states: InteractionStateStore;
   rate: RateWindows;
+  /** Starts following signing-key rotations (what `listen` does): the provider picks them up without a restart. */
+  followSigningKeys(): KeyWatch;
 }
 
 /** Parts a test (or the benchmark) may supply instead of the configured ones. */
@@ -153,13 +156,12 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
     await ensureBuiltInClients(base.clients, config);
     const engine = overrides.engine ?? (await openFaceEngine(config, base.settings));
     const adapter = createAdapterFactory({ redis: base.redis, loadClient: (id) => base.clients.metadata(id) });
-    // Retired signing keys stay published while ID tokens they signed may still be presented.
-    const jwks = await loadSigningKeys(base.db.prisma, base.sealer, config.ttl.idToken + config.ttl.accessToken);
+    const signingKeys = new SigningKeys(base.db.prisma, base.sealer, signingKeyTimes(config));
     const provider = createProvider({
       config,
       users: base.users,
       adapter: adapter.factory,
-      jwks,
+      jwks: await signingKeys.load(),
       cookieKeys: await loadCookieKeys(base.db.prisma, base.sealer),
       hasConsent: (accountId, clientId, scopes) => base.approvals.covers(accountId, clientId, scopes),
     });
@@ -181,6 +183,7 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
       }),
       states: new InteractionStateStore(base.kv, config.ttl.interaction),
       rate: new RateWindows(base.kv),
+      followSigningKeys: () => signingKeys.watch((jwks) => replaceSigningKeys(provider, jwks), base.logger),
       async close() {
         await engine.close().catch(() => {});
         adapter.close();

@@ -1,7 +1,7 @@
 import type { KeyValueStore } from '../store/kv.js';
 import { type Fingerprint, hamming } from './fingerprint.js';
 
-/** How long submitted frames are remembered per account. */
+/** How long a submitted frame is remembered (a retention period: fingerprints are derived from face images). */
 export const REPLAY_WINDOW_SECONDS = 86_400;
 /**
  * 64-bit dHash distance at or below which two frames of different sign-ins are the same picture. Measured on 640×480
@@ -20,6 +20,8 @@ interface Seen {
   d: string;
   /** The interaction that submitted it. */
   u: string;
+  /** When it was submitted (epoch seconds). */
+  t: number;
 }
 
 /**
@@ -29,13 +31,18 @@ interface Seen {
  * retries, while a replay of a recorded sign-in always comes from another interaction.
  */
 export class ReplayGuard {
-  constructor(private readonly kv: KeyValueStore) {}
+  constructor(
+    private readonly kv: KeyValueStore,
+    private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
+  ) {}
 
   /** Returns whether any frame is a replay, and remembers all of them. */
   async screen(account: string, uid: string, frames: Fingerprint[]): Promise<boolean> {
     const key = `replay:${account}`;
-    const seen = JSON.parse((await this.kv.get(key)) ?? '[]') as Seen[];
-    const fresh = frames.map((f) => ({ s: f.sha256.slice(0, 32), d: f.dhash, u: uid }));
+    const now = this.nowSeconds();
+    // The key's TTL restarts with every sign-in, so each fingerprint carries its own expiry.
+    const seen = (JSON.parse((await this.kv.get(key)) ?? '[]') as Seen[]).filter((p) => p.t > now - REPLAY_WINDOW_SECONDS);
+    const fresh = frames.map((f) => ({ s: f.sha256.slice(0, 32), d: f.dhash, u: uid, t: now }));
     const replayed = fresh.some((f) => seen.some((p) => p.s === f.s || (p.u !== uid && hamming(p.d, f.d) <= NEAR_DUPLICATE_BITS)));
     await this.kv.set(key, JSON.stringify([...seen, ...fresh].slice(-MAX_REMEMBERED)), REPLAY_WINDOW_SECONDS);
     return replayed;
