@@ -15,6 +15,13 @@ import type { Step } from './step.js';
 const MAX_CAPTURE_FRAMES = 3;
 /** Live guidance polls about every 0.7 s, so it gets this many times the per-IP budget of captures. */
 const CHECK_RATE_FACTOR = 3;
+/**
+ * What one sign-in may ask of the engine per minute, whatever its address: the page's guidance (about 86 checks a
+ * minute) with room to spare, and captures well above what a person retries.
+ */
+const CHECKS_PER_SIGN_IN = 120;
+const CAPTURES_PER_SIGN_IN = 12;
+const SIGN_IN_BUSY = 'This sign-in is sending too many pictures. Wait a minute and try again.';
 
 const MESSAGES = {
   NO_MATCH: 'We could not verify that this is you. Check that this is your account, look straight at the camera and try again.',
@@ -159,6 +166,7 @@ export const faceStep: Step = {
       try {
         loaded = await kit.load(ctx);
         await kit.deps.rate.enforceIp(ctx, 'face-capture', perIp());
+        await kit.deps.rate.enforce(`face-capture-ix:${loaded.uid}`, CAPTURES_PER_SIGN_IN, SIGN_IN_BUSY);
         attempt = await capture(ctx, kit, loaded);
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
@@ -183,6 +191,7 @@ export const faceStep: Step = {
       ctx.set('Cache-Control', 'no-store');
       const loaded = await kit.load(ctx);
       await kit.deps.rate.enforceIp(ctx, 'face-check', CHECK_RATE_FACTOR * perIp());
+      await kit.deps.rate.enforce(`face-check-ix:${loaded.uid}`, CHECKS_PER_SIGN_IN, SIGN_IN_BUSY);
       const upload = await readFrames(ctx.req, 1);
       ctx.request.body = upload.fields;
       kit.verifyCsrf(ctx, loaded.uid);

@@ -131,7 +131,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
         retention: s.retention,
         engine: s.engine,
       },
-      { rp: rp('admin', ADMIN_CLIENT_ID, '/admin', '/admin/signed-out'), csrf: s.csrf },
+      { rp: rp('admin', ADMIN_CLIENT_ID, '/admin', '/admin/signed-out'), csrf: s.csrf, providerSession: (accountId, sid) => s.sessions.holds(accountId, ADMIN_CLIENT_ID, sid) },
     ),
     ...(config.demo ? [demoRouter(rp('demo', DEMO_CLIENT_ID, '/demo'))] : []),
     createApiRouter({

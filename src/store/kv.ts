@@ -25,6 +25,8 @@ export interface KeyValueStore {
   reserveAttempt(key: string, field: string, rule: AttemptRule): Promise<AttemptReservation>;
   /** Gives back a reservation whose attempt turned out not to count; `until` is the wait it set (0 for none). */
   releaseAttempt(key: string, field: string, until: number): Promise<void>;
+  /** Makes the counter wait until at least `until` (a failed attempt's delay counts from its failure, not its start). */
+  holdAttempt(key: string, field: string, until: number): Promise<void>;
   /** Forgets one counter (the attempt it guarded succeeded). */
   resetAttempt(key: string, field: string): Promise<void>;
   /** Every counter of the hash `key`, as { field: { count, until } }. */
@@ -96,6 +98,14 @@ if u == tonumber(ARGV[2]) then u = 0 end
 redis.call('HSET', KEYS[1], ARGV[1], n .. ':' .. u)
 return 1`;
 
+const HOLD_ATTEMPT = `local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local sep = string.find(raw, ':')
+local n = string.sub(raw, 1, sep - 1)
+local u = math.max(tonumber(string.sub(raw, sep + 1)), tonumber(ARGV[2]))
+redis.call('HSET', KEYS[1], ARGV[1], n .. ':' .. u)
+return 1`;
+
 const TAKE_IF_EQUALS = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
@@ -130,6 +140,9 @@ export function redisKeyValueStore(redis: Redis, prefix = 'fo:'): KeyValueStore 
     },
     async releaseAttempt(key, field, until) {
       await redis.eval(RELEASE_ATTEMPT, 1, prefix + key, field, until);
+    },
+    async holdAttempt(key, field, until) {
+      await redis.eval(HOLD_ATTEMPT, 1, prefix + key, field, until);
     },
     async resetAttempt(key, field) {
       await redis.hdel(prefix + key, field);
@@ -218,6 +231,14 @@ export function memoryKeyValueStore(): KeyValueStore {
       if (!entry || !(field in hash)) return;
       const { n, u } = parseCounter(hash[field]);
       hash[field] = `${Math.max(0, n - 1)}:${u === until ? 0 : u}`;
+      entry.value = JSON.stringify(hash);
+    },
+    async holdAttempt(key, field, until) {
+      const entry = live(key);
+      const hash = JSON.parse(entry?.value ?? '{}') as Record<string, string>;
+      if (!entry || !(field in hash)) return;
+      const { n, u } = parseCounter(hash[field]);
+      hash[field] = `${n}:${Math.max(u, until)}`;
       entry.value = JSON.stringify(hash);
     },
     async resetAttempt(key, field) {

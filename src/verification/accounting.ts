@@ -116,8 +116,8 @@ export class AttemptAccounting {
         if (origin.kind === 'api') await this.limiters.face.reserve(account, { kind: 'unknown' }, policy);
         const lockedForGood = reserved.locked && factor === 'face' && origin.kind === 'known' && subject.userId !== null;
         if (lockedForGood) await this.deps.users.lockFace(subject.userId!);
-        const wait = reserved.until - Date.now();
-        return { failures: reserved.count, locked: reserved.locked, lockedForGood, delayed: wait > 0, delaySeconds: Math.max(0, Math.ceil(wait / 1000)) };
+        await limiter.fail(account, origin, reserved);
+        return { failures: reserved.count, locked: reserved.locked, lockedForGood, delayed: reserved.waitMs > 0, delaySeconds: Math.ceil(reserved.waitMs / 1000) };
       },
     };
   }

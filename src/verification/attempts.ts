@@ -1,4 +1,4 @@
-import type { AttemptRule, KeyValueStore } from '../store/kv.js';
+import { waitAfter, type AttemptRule, type KeyValueStore } from '../store/kv.js';
 
 /** The factors whose failed attempts are counted per account. */
 export type CountedFactor = 'pwd' | 'face';
@@ -45,8 +45,10 @@ function ruleFor(policy: LimitPolicy, origin: Origin): AttemptRule {
 export interface Reservation {
   /** Failures including this attempt. */
   count: number;
-  /** When the next attempt may start if this one fails (epoch ms, 0: at once). */
+  /** Until when the reservation holds off other attempts (epoch ms, 0: it does not). */
   until: number;
+  /** How long the next attempt waits if this one fails, counted from the failure. */
+  waitMs: number;
   locked: boolean;
 }
 
@@ -72,7 +74,15 @@ export class AttemptLimiter {
     const rule = ruleFor(policy, origin);
     const r = await this.kv.reserveAttempt(this.key(account), fieldOf(origin), rule);
     if (!r.allowed) return { refused: { allowed: false, retryAfter: Math.ceil(r.retryAfterMs / 1000), locked: r.count >= rule.lockAfter } };
-    return { count: r.count, until: r.until, locked: r.count >= rule.lockAfter };
+    return { count: r.count, until: r.until, waitMs: waitAfter(r.count, rule), locked: r.count >= rule.lockAfter };
+  }
+
+  /** It failed: its wait starts now (checking took a while since the reservation). Returns when the next may start. */
+  async fail(account: string, origin: Origin, reservation: Reservation): Promise<number> {
+    if (reservation.waitMs === 0) return 0;
+    const until = Date.now() + reservation.waitMs;
+    await this.kv.holdAttempt(this.key(account), fieldOf(origin), until);
+    return until;
   }
 
   /** The attempt did not count (nothing was compared): give it back. */

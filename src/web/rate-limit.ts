@@ -41,10 +41,13 @@ export class RateWindows {
 
   /** Counts one request from the caller's address against `scope`; past the limit, a 429 with Retry-After. */
   async enforceIp(ctx: Context, scope: string, perMinute: number): Promise<void> {
-    const { ok, retryAfter } = await this.consume(`${scope}:${rateKeyForIp(ctx.ip)}`, perMinute);
-    if (!ok) {
-      throw new HttpError(429, 'RATE_LIMITED', 'Too many requests from your network. Wait a minute and try again.', { 'Retry-After': String(retryAfter) });
-    }
+    await this.enforce(`${scope}:${rateKeyForIp(ctx.ip)}`, perMinute, 'Too many requests from your network. Wait a minute and try again.');
+  }
+
+  /** Counts one request against `key` (e.g. one sign-in); past the limit, a 429 with Retry-After and `message`. */
+  async enforce(key: string, perMinute: number, message: string): Promise<void> {
+    const { ok, retryAfter } = await this.consume(key, perMinute);
+    if (!ok) throw new HttpError(429, 'RATE_LIMITED', message, { 'Retry-After': String(retryAfter) });
   }
 
   /** The same as middleware. */

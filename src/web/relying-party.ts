@@ -115,6 +115,8 @@ export class RelyingParty {
       code_challenge_method: 'S256',
       state,
       nonce,
+      // The provider's session id for this app (OIDC Front-Channel Logout's `sid`), so the local session can end with it.
+      claims: JSON.stringify({ id_token: { sid: null } }),
       ...extra,
     });
     ctx.redirect(url.href);
@@ -150,6 +152,12 @@ export class RelyingParty {
     if (!sid) return null;
     const raw = await this.opts.kv.get(`rpsess:${this.opts.name}:${sid}`);
     return raw ? (JSON.parse(raw) as RpSession) : null;
+  }
+
+  /** Ends the local session only (the provider session it came from has ended). */
+  async forget(ctx: Context, session: RpSession): Promise<void> {
+    ctx.cookies.set(this.cookie, null, { signed: true });
+    await this.opts.kv.del(`rpsess:${this.opts.name}:${session.sid}`);
   }
 
   /** Ends the local session and redirects through the provider's RP-initiated logout. */

@@ -331,6 +331,35 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(builtIn.res.status).toBe(400);
   });
 
+  it('ends console sessions with their provider session: "revoke all" signs another administrator out of the console', async () => {
+    const ivan = await seedUser(server.services, { email: `ivan-${RUN}@example.com`, name: 'Ivan', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg')] });
+    const browser = new Agent();
+    const signedIn = await faceSignIn(browser, `${server.url}/admin/login?next=/admin/users`, ivan.email, fixture('admin-2.jpg'));
+    expect(new URL(signedIn.url).pathname).toBe('/admin/users');
+    expect((await browser.request(`${server.url}/admin/users`)).status).toBe(200);
+
+    await post(admin, `/admin/users/${ivan.id}/sessions`, `/admin/users/${ivan.id}/sessions/revoke-all`, {});
+    const after = await browser.request(`${server.url}/admin/users`);
+    expect(after.status).toBe(302);
+    expect(after.headers.get('location')).toMatch(/^\/admin\/login/);
+  });
+
+  it('withdrawing an app approval ends the app’s grant and its tokens', async () => {
+    const jo = await seedUser(server.services, { email: `jo-${RUN}@example.com`, name: 'Jo', photos: [path.join(FIXTURES, 'user-1.jpg')] });
+    const app = await server.services.clients.create({ name: 'Third-party app', redirectUris: [REDIRECT], scopes: ['openid', 'profile', 'email', 'offline_access'] });
+    const thirdParty = await discover(server.url, app.client.clientId, app.clientSecret!, REDIRECT);
+    const start = await authorizationUrl(thirdParty);
+    // signIn approves the consent screen, which records the approval.
+    const tokens = await exchange(thirdParty, start, await signIn(new Agent(), start, { email: jo.email, photo: fixture('user-2.jpg') }));
+    expect(await count('oidc_consents', `where user_id = '${jo.id}'`)).toBe(1);
+    await oidc.fetchUserInfo(thirdParty.config, tokens.access_token, jo.id);
+
+    await post(admin, `/admin/users/${jo.id}/sessions`, `/admin/users/${jo.id}/approvals/${encodeURIComponent(app.client.clientId)}/revoke`, {});
+    expect(await count('oidc_consents', `where user_id = '${jo.id}'`)).toBe(0);
+    await expect(oidc.refreshTokenGrant(thirdParty.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(oidc.fetchUserInfo(thirdParty.config, tokens.access_token, jo.id)).rejects.toMatchObject({ status: 401 });
+  });
+
   it('lists a person’s sessions and grants and revokes them', async () => {
     const before = await page(admin, `/admin/users/${memberId}/sessions`);
     expect(before.html.match(/data-testid="session-row"/g)).toHaveLength(1);

@@ -61,6 +61,15 @@ describe('attempt limits', () => {
     expect(await limiter.check('acct', UNKNOWN, NIST)).toEqual({ allowed: true });
   });
 
+  it('starts a failed attempt’s wait when it failed, not when it was reserved', async () => {
+    await failTimes(4, KNOWN);
+    const fifth = await limiter.reserve('acct', KNOWN, NIST);
+    if ('refused' in fifth) throw new Error('the fifth attempt should be allowed');
+    vi.advanceTimersByTime(5_000); // the check takes a while
+    await limiter.fail('acct', KNOWN, fifth);
+    expect(await limiter.check('acct', KNOWN, NIST)).toEqual({ allowed: false, retryAfter: 30, locked: false });
+  });
+
   it('reserves before the check: a burst of parallel attempts gets no more than the failures before a delay', async () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => limiter.reserve('acct', UNKNOWN, NIST)));
     expect(results.filter((r) => !('refused' in r))).toHaveLength(NIST.failuresBeforeDelay);
