@@ -43,6 +43,8 @@ export interface Config {
   face: {
     poolSize: number;
     maxQueue: number;
+    /** An analysis expected to wait longer (ms) is refused with 503 + Retry-After instead of queued. */
+    maxWaitMs: number;
     maxUploadBytes: number;
     maxPixels: number;
     matchPreset: MatchPreset;
@@ -219,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
     face: {
       poolSize: int(env, 'FACE_WORKERS', Math.max(1, os.availableParallelism()), 1, 64),
       maxQueue: int(env, 'FACE_MAX_QUEUE', 64, 1, 10000),
+      maxWaitMs: int(env, 'FACE_MAX_WAIT_MS', 2000, 100, 60000),
       maxUploadBytes: int(env, 'FACE_MAX_UPLOAD_BYTES', 15 * 1024 * 1024, 1024, 100 * 1024 * 1024),
       maxPixels: int(env, 'FACE_MAX_PIXELS', 40_000_000, 10_000, 300_000_000),
       matchPreset: oneOf(env, 'FACE_MATCH_PRESET', Object.keys(MATCH_PRESETS) as MatchPreset[], 'far-1e-4'),

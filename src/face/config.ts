@@ -4,6 +4,8 @@ export const DEFAULT_MAX_BYTES = 15 * 1024 * 1024;
 export const DEFAULT_MAX_PIXELS = 40_000_000;
 /** p(live) ≥ 0.7: BPCER 3.0 %, APCER 0.7 % on 300 live / 300 spoof web photos (shared/DESIGN.md §4). */
 export const DEFAULT_LIVENESS_THRESHOLD = 0.7;
+/** How long an analysis may expect to wait for a worker before it is refused (OVERLOADED) instead of queued. */
+export const DEFAULT_MAX_WAIT_MS = 2000;
 export const DEFAULT_TASK_TIMEOUT_MS = 30_000;
 
 /**

@@ -7,6 +7,7 @@ export type {
   DetectedFace,
   FaceEngine,
   FaceEngineOptions,
+  Lane,
   Pose,
   Purpose,
   QualityCode,

@@ -1,5 +1,8 @@
 export type Purpose = 'verify' | 'enroll' | 'match';
 
+/** Who asks for an analysis: anonymous sign-in traffic may fill only part of the engine's queue (see pool.ts). */
+export type Lane = 'anonymous' | 'trusted';
+
 export type QualityCode =
   | 'FACE_NOT_FOUND'
   | 'MULTIPLE_FACES'
@@ -95,6 +98,8 @@ export interface FaceEngineOptions {
   poolSize?: number;
   /** Analyses waiting for a worker before callers get OVERLOADED; default 4 × poolSize. */
   maxQueue?: number;
+  /** An analysis expected to wait longer than this (ms) for a worker is refused at once; default 2000. */
+  maxWaitMs?: number;
   /** Input limits: bytes (default 15 MB) and decoded pixels (default 40 MP). */
   maxBytes?: number;
   maxPixels?: number;
@@ -122,7 +127,7 @@ export interface Thresholds {
 
 export interface FaceEngine {
   /** Quality issues are in the result; only undecodable/oversized input, overload and a failed worker throw FaceError. */
-  analyze(image: Buffer | Uint8Array, purpose: Purpose): Promise<Analysis>;
+  analyze(image: Buffer | Uint8Array, purpose: Purpose, lane?: Lane): Promise<Analysis>;
   compare(embedding: Float32Array, templates: Float32Array[]): CompareResult;
   readonly modelId: string;
   readonly ready: boolean;

@@ -135,6 +135,7 @@ export async function openFaceEngine(config: Config, settings: SettingsStore, po
     modelsDir: config.modelsDir,
     poolSize,
     maxQueue: config.face.maxQueue,
+    maxWaitMs: config.face.maxWaitMs,
     maxBytes: config.face.maxUploadBytes,
     maxPixels: config.face.maxPixels,
     matchThreshold: MATCH_PRESETS[current.matchPreset],

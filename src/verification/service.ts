@@ -59,9 +59,9 @@ export class FaceVerification {
     return this.replay.screen(keyOf(subject), interaction, await Promise.all(frames.map(fingerprint)));
   }
 
-  /** Analyses frames in the engine (FaceError for unreadable input or overload). */
+  /** Analyses sign-in frames in the engine's anonymous lane (FaceError for unreadable input or overload). */
   analyze(frames: Uint8Array[]): Promise<Analysis[]> {
-    return Promise.all(frames.map((f) => this.deps.engine.analyze(f, 'verify')));
+    return Promise.all(frames.map((f) => this.deps.engine.analyze(f, 'verify', 'anonymous')));
   }
 
   /**

@@ -9,6 +9,7 @@ async function poolOptions(over: Partial<PoolOptions>): Promise<PoolOptions> {
   return {
     size: 1,
     maxQueue: 4,
+    maxWaitMs: 60_000,
     taskTimeoutMs: 30_000,
     init: { files: info.files, config: { limits: { maxBytes: 15e6, maxPixels: 40e6 }, quality: resolveQuality(undefined), modelId: info.modelId } },
     ...over,
@@ -49,6 +50,33 @@ describe('worker pool', () => {
       expect(engine.stats()).toEqual({ poolSize: 1, queued: 0, running: 0 });
     } finally {
       await engine.close();
+    }
+  });
+
+  it('keeps capacity for trusted callers: anonymous work fills only half of the queue', async () => {
+    const pool = await FacePool.start(await poolOptions({ size: 1, maxQueue: 4 }));
+    try {
+      // One running plus two queued anonymous analyses is the anonymous share (1 + 4 / 2); a trusted one still fits.
+      const anonymous = Array.from({ length: 3 }, () => pool.run(image(), 'verify', 'anonymous'));
+      await expect(pool.run(image(), 'verify', 'anonymous')).rejects.toMatchObject({ code: 'OVERLOADED' });
+      const trusted = pool.run(image(), 'verify', 'trusted');
+      await expect(Promise.all([...anonymous, trusted])).resolves.toHaveLength(4);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('refuses at once what would wait longer than the bound, with that wait as Retry-After', async () => {
+    const pool = await FacePool.start(await poolOptions({ size: 1, maxQueue: 50, maxWaitMs: 1 }));
+    try {
+      await pool.run(image(), 'verify'); // a measured service time
+      const first = pool.run(image(), 'verify');
+      // One ahead of it: the expected wait is one service time, longer than 1 ms.
+      await expect(pool.run(image(), 'verify')).rejects.toMatchObject({ code: 'OVERLOADED', retryAfter: 1 });
+      expect(pool.expectedWaitMs()).toBeGreaterThan(1);
+      await first;
+    } finally {
+      await pool.close();
     }
   });
 
