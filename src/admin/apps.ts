@@ -32,6 +32,7 @@ interface AppValues {
   requiredAcr: string;
   firstParty: boolean;
   allowPasswordOnly: boolean;
+  matchEnrolledUsers: boolean;
   /** Face Match API decision rules; an empty minimum means the operator's settings decide. */
   match: { minSimilarity: string; livenessRequired: boolean; qualityRequired: boolean; documentRequired: boolean };
 }
@@ -74,6 +75,7 @@ function valuesOf(c: Client): AppValues {
     requiredAcr: c.requiredAcr ?? '',
     firstParty: c.firstParty,
     allowPasswordOnly: c.allowPasswordOnly,
+    matchEnrolledUsers: c.matchEnrolledUsers,
     match: matchValuesOf(c.matchRules),
   };
 }
@@ -91,6 +93,7 @@ function valuesFrom(form: Form, existing?: Client): AppValues {
     requiredAcr: field(form, 'required_acr'),
     firstParty: checked(form, 'first_party'),
     allowPasswordOnly: checked(form, 'allow_password_only'),
+    matchEnrolledUsers: checked(form, 'match_enrolled_users'),
     match: {
       minSimilarity: field(form, 'match_min_similarity'),
       livenessRequired: checked(form, 'match_liveness_required'),
@@ -111,6 +114,7 @@ function inputOf(v: AppValues): ClientInput {
     requiredAcr: v.requiredAcr || null,
     firstParty: v.firstParty,
     allowPasswordOnly: v.allowPasswordOnly,
+    matchEnrolledUsers: v.matchEnrolledUsers,
     matchRules: matchRulesOf(v.match),
   };
 }
@@ -145,6 +149,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       requiredAcr: '',
       firstParty: false,
       allowPasswordOnly: false,
+      matchEnrolledUsers: false,
       match: DEFAULT_MATCH,
     }, null),
   );
@@ -178,7 +183,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       if (err instanceof ClientError) return renderForm(ctx, values, client, sentence(err.message), 400);
       throw err;
     }
-    await recordAction(ctx, 'app.update', { clientId: client.clientId, details: { name: values.name, redirectUris: values.redirectUris, grantTypes: values.grantTypes, scopes: values.scopes, requiredAcr: values.requiredAcr || null, firstParty: values.firstParty, matchRules: values.match } });
+    await recordAction(ctx, 'app.update', { clientId: client.clientId, details: { name: values.name, redirectUris: values.redirectUris, grantTypes: values.grantTypes, scopes: values.scopes, requiredAcr: values.requiredAcr || null, firstParty: values.firstParty, matchRules: values.match, matchEnrolledUsers: values.matchEnrolledUsers } });
     redirectDone(ctx, `/admin/apps/${encodeURIComponent(client.clientId)}`, 'app-saved');
   });
 

@@ -19,7 +19,7 @@ export interface ApiDeps {
   verification: Pick<FaceVerification, 'enrolledTemplates'>;
   users: { byId(id: string): Promise<User | null>; byEmail(email: string): Promise<User | null> };
   /** The calling client's decision rules and last secret rotation; null when the client no longer exists. */
-  clients: { apiCaller(clientId: string): Promise<{ matchRules: unknown; secretRotatedAt: Date | null } | null> };
+  clients: { apiCaller(clientId: string): Promise<{ matchRules: unknown; secretRotatedAt: Date | null; matchEnrolledUsers: boolean } | null> };
   records: Pick<MatchRecords, 'save' | 'find' | 'openImage'>;
   settings: { get(): Promise<Settings> };
   audit: { record(event: AuditInput): Promise<void> };
@@ -35,4 +35,6 @@ export interface ApiDeps {
 export interface ApiClient {
   clientId: string;
   matchRules: unknown;
+  /** Allowed by an administrator to match against enrolled accounts. */
+  matchEnrolledUsers: boolean;
 }

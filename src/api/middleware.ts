@@ -52,7 +52,7 @@ export function requireClient(deps: ApiDeps): Middleware {
     // issue times have whole seconds, so the rotation's second counts as after it.
     const rotated = client?.secretRotatedAt ? Math.floor(client.secretRotatedAt.getTime() / 1000) * 1000 : 0;
     if (!client || grant.issuedAt.getTime() < rotated) throw invalid();
-    (ctx as WithClient)[CLIENT] = { clientId: grant.clientId, matchRules: client.matchRules };
+    (ctx as WithClient)[CLIENT] = { clientId: grant.clientId, matchRules: client.matchRules, matchEnrolledUsers: client.matchEnrolledUsers };
     await next();
   };
 }

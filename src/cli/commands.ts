@@ -184,11 +184,12 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
         firstParty: Boolean(args.values['first-party']),
         allowPasswordOnly: Boolean(args.values['allow-password']),
         resourceServer: Boolean(args.values['resource-server']),
+        matchEnrolledUsers: Boolean(args.values['match-enrolled-users']),
         requiredAcr: str(args, 'acr') ?? null,
         matchRules,
       });
       await s.audit.record({ type: 'admin.client.create', outcome: 'success', clientId: client.clientId, details: { via: 'cli' } });
-      const out = { client_id: client.clientId, client_secret: clientSecret, name: client.name, redirect_uris: client.redirectUris, grant_types: client.grantTypes, scope: client.scopes.join(' '), resource_server: client.resourceServer };
+      const out = { client_id: client.clientId, client_secret: clientSecret, name: client.name, redirect_uris: client.redirectUris, grant_types: client.grantTypes, scope: client.scopes.join(' '), resource_server: client.resourceServer, match_enrolled_users: client.matchEnrolledUsers };
       print(args.json, out, `client_id:     ${out.client_id}\nclient_secret: ${out.client_secret ?? '(public client: none)'}\n(the secret is shown only now; store it safely)`);
     });
   },

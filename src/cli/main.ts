@@ -20,6 +20,7 @@ const OPTIONS = {
   'first-party': { type: 'boolean' },
   'allow-password': { type: 'boolean' },
   'resource-server': { type: 'boolean' },
+  'match-enrolled-users': { type: 'boolean' },
   acr: { type: 'string' },
   'match-rules': { type: 'string' },
   'client-id': { type: 'string' },

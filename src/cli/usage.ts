@@ -18,10 +18,12 @@ Users
 Apps (OIDC clients)
   client create --name N [--redirect-uri URI]… [--grant authorization_code|client_credentials]…
                 [--scope S]… [--public] [--first-party] [--allow-password] [--acr URI]
-                [--resource-server]
+                [--resource-server] [--match-enrolled-users]
                 [--match-rules '{"minSimilarity":75,"livenessRequired":true,"qualityRequired":false,"documentRequired":false}']
                                           prints client_id and client_secret (shown once);
                                           --resource-server: may introspect tokens issued to other apps
+                                          --match-enrolled-users: the Face Match API may match against
+                                          enrolled accounts (user_id / email); off by default
   client list
   client delete --client-id ID
 

@@ -34,6 +34,8 @@ export interface ClientInput {
   matchRules?: Record<string, unknown> | null;
   /** May introspect tokens issued to other clients (an API that accepts this provider's access tokens). */
   resourceServer?: boolean;
+  /** Face Match API: may match selfies against enrolled accounts (off unless an administrator allows it). */
+  matchEnrolledUsers?: boolean;
 }
 
 export interface CreatedClient {
@@ -113,6 +115,7 @@ function normalize(input: ClientInput, existing?: Client) {
     firstParty: input.firstParty ?? existing?.firstParty ?? false,
     allowPasswordOnly: input.allowPasswordOnly ?? existing?.allowPasswordOnly ?? false,
     resourceServer,
+    matchEnrolledUsers: input.matchEnrolledUsers ?? existing?.matchEnrolledUsers ?? false,
     matchRules: (input.matchRules === undefined ? (existing?.matchRules ?? undefined) : (input.matchRules ?? undefined)) as P.InputJsonValue | undefined,
   };
 }
@@ -163,8 +166,8 @@ export class ClientStore {
   }
 
   /** What the Face Match API needs of a caller: its decision rules and when its secret last changed; null when it no longer exists. */
-  apiCaller(clientId: string): Promise<{ matchRules: unknown; secretRotatedAt: Date | null } | null> {
-    return this.prisma.client.findUnique({ where: { clientId }, select: { matchRules: true, secretRotatedAt: true } });
+  apiCaller(clientId: string): Promise<{ matchRules: unknown; secretRotatedAt: Date | null; matchEnrolledUsers: boolean } | null> {
+    return this.prisma.client.findUnique({ where: { clientId }, select: { matchRules: true, secretRotatedAt: true, matchEnrolledUsers: true } });
   }
 
   async require(clientId: string): Promise<Client> {
