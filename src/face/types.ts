@@ -1,4 +1,10 @@
-export type Purpose = 'verify' | 'enroll' | 'match';
+/**
+ * What an analysis is for; each purpose runs only the models it needs:
+ * - `verify` (sign-in selfie) and `match` (Face Match API): embedding, liveness, quality with pose and eyes;
+ * - `enroll`: embedding and the stricter quality limits, no liveness;
+ * - `track` (a frame of a moving face): detection, 68 landmarks, five points and pose, no embedding, liveness or eye model.
+ */
+export type Purpose = 'verify' | 'enroll' | 'match' | 'track';
 
 export type QualityCode =
   | 'FACE_NOT_FOUND'
@@ -38,11 +44,13 @@ export interface Pose {
 }
 
 export interface ChosenFace extends DetectedFace {
+  /** The 68 fr_landmark points (iBUG order, 0-based), image pixels. */
+  landmarks68: [number, number][];
   /** Left eye, right eye, nose tip, left and right mouth corner (image left/right). */
   landmarks5: [number, number][];
   /** Degrees. Yaw and pitch from fr_pose (yaw > 0: face turned towards the image's left); roll from the eye line (> 0: clockwise). */
   pose: Pose;
-  /** p(open) of the more open eye, 0..1. */
+  /** p(open) of the more open eye, 0..1; absent for 'track', which runs no eye model. */
   eyesOpen?: number;
 }
 
@@ -54,7 +62,7 @@ export interface Analysis {
   faces: DetectedFace[];
   face: ChosenFace | null;
   quality: { ok: boolean; issues: QualityIssue[]; metrics: Record<string, number> };
-  /** 512-d, L2-normalised; null when no face was found. */
+  /** 512-d, L2-normalised; null when no face was found and for 'track'. */
   embedding: Float32Array | null;
   /** p(live); computed for 'verify' and 'match' when a face was found. */
   liveness: { score: number; live: boolean } | null;
