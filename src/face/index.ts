@@ -30,6 +30,7 @@ export {
 } from './similarity.js';
 export { DEFAULT_QUALITY, DEFAULT_LIVENESS_THRESHOLD, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from './config.js';
 export { QUALITY_MESSAGES } from './quality.js';
+export { otherFaces, SIZE_TIE_RATIO } from './subject.js';
 export { runEval, readPairs, type EvalResult, type Pair } from './eval.js';
 export { runBench, type BenchResult } from './bench.js';
 /** Nearest-rank percentile, shared by every benchmark. */

@@ -8,7 +8,8 @@ import { livenessScore } from './liveness.js';
 import type { Sessions } from './models.js';
 import { estimatePose } from './pose.js';
 import { alignedFaceMetrics, assessFace, edgeMargin, issue } from './quality.js';
-import type { Analysis, DetectedFace, Purpose, QualityThresholds } from './types.js';
+import { chooseSubject, comparableFaces } from './subject.js';
+import type { Analysis, Purpose, QualityThresholds } from './types.js';
 
 export interface PipelineConfig {
   limits: DecodeLimits;
@@ -18,13 +19,6 @@ export interface PipelineConfig {
 
 /** What a worker returns: the liveness decision is taken on the main thread, where the threshold can change at run time. */
 export type PipelineResult = Omit<Analysis, 'liveness'> & { livenessScore: number | null };
-
-const area = (f: DetectedFace) => f.box.width * f.box.height;
-
-/** 'match' and 'track' take the largest face (the subject of an ID photo or a crowd shot), sign-in and enrolment the most confident. */
-function chooseFace(faces: DetectedFace[], purpose: Purpose): DetectedFace {
-  return purpose === 'match' || purpose === 'track' ? faces.reduce((a, b) => (area(b) > area(a) ? b : a)) : faces[0];
-}
 
 /**
  * decode → detect → landmarks → align → embed → (liveness) → quality, each stage only where the purpose needs it.
@@ -50,7 +44,7 @@ export async function analyzeImage(s: Sessions, bytes: Uint8Array, purpose: Purp
     return { ...base, face: null, embedding: null, livenessScore: null, quality: { ok: false, issues: [issue('FACE_NOT_FOUND')], metrics: { faces: 0 } } };
   }
 
-  const chosen = chooseFace(faces, purpose);
+  const chosen = chooseSubject(faces, img.width, img.height);
   const landmarks68 = await detectLandmarks(s.landmark, img, chosen.box);
   const landmarks5 = fivePoints(landmarks68);
   lap('landmarks');
@@ -72,9 +66,8 @@ export async function analyzeImage(s: Sessions, bytes: Uint8Array, purpose: Purp
   const eyePair = purpose === 'track' ? null : await eyesOpen(s.eye, img, landmarks68);
   const eyes = eyePair ? Math.max(...eyePair) : undefined;
   const { brightness, sharpness } = alignedFaceMetrics(aligned);
-  const minOther = cfg.quality.multiFaceMinRatio * chosen.box.height;
   const measured = {
-    otherFaces: faces.filter((f) => f !== chosen && f.box.height >= minOther).length,
+    otherFaces: comparableFaces(faces, chosen.box, cfg.quality.multiFaceMinRatio).length,
     faceSize: Math.min(chosen.box.width, chosen.box.height),
     edgeMargin: edgeMargin(landmarks68, landmarks5, img.width, img.height),
     pose,

@@ -66,7 +66,7 @@ export function edgeMargin(points: Point[], landmarks5: Point[], width: number, 
 }
 
 export interface FaceMeasurements {
-  /** Other faces at least multiFaceMinRatio as tall as the chosen one. */
+  /** Other faces at least multiFaceMinRatio of the subject's size. */
   otherFaces: number;
   faceSize: number;
   edgeMargin: number;

@@ -60,6 +60,10 @@ export interface Analysis {
   height: number;
   /** All confident faces after NMS, highest score first. */
   faces: DetectedFace[];
+  /**
+   * The subject, one of `faces` (same box): the largest face by box area; faces within the detector's size jitter
+   * of it (≥ 0.9 of its size) tie, and the one nearest the image centre wins (src/face/subject.ts).
+   */
   face: ChosenFace | null;
   quality: { ok: boolean; issues: QualityIssue[]; metrics: Record<string, number> };
   /** 512-d, L2-normalised; null when no face was found and for 'track'. */
@@ -75,7 +79,10 @@ export interface Analysis {
 export interface QualityThresholds {
   /** Shorter side of the detection box, pixels. */
   minFaceSize: number;
-  /** A second face at least this fraction of the chosen face's height makes a 'verify'/'enroll' image MULTIPLE_FACES. */
+  /**
+   * A second face at least this fraction of the subject's size (sqrt of the box area) is comparable to it: it makes
+   * a 'verify', 'enroll' or 'track' image MULTIPLE_FACES; smaller ones are bystanders.
+   */
   multiFaceMinRatio: number;
   /**
    * Smallest distance from any of the 68 landmarks (jaw line included) to the image edge, in inter-eye distances;

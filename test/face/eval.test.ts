@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MATCH_PRESETS, runEval } from '../../src/face/index.js';
-import { FIXTURES, MODELS_DIR, SHARED_FACES } from './helpers.js';
+import { FIXTURES, MODELS_DIR, requireSharedFaces, SHARED_FACES } from './helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -37,7 +37,7 @@ describe('eval', () => {
     expect(r.seconds).toBeGreaterThan(0);
   });
 
-  it.skipIf(!SHARED_FACES)('separates the deepface pairs completely (AUC 1, no failure to detect)', async () => {
+  it.runIf(requireSharedFaces())('separates the deepface pairs completely (AUC 1, no failure to detect)', async () => {
     const deepface = path.join(SHARED_FACES!, 'deepface');
     const csv = (await readFile(path.join(deepface, 'manifest_pairs.csv'), 'utf8')).trim().split('\n').slice(1);
     const file = path.join(dir, 'deepface.tsv');

@@ -43,7 +43,7 @@ describe('face pipeline on committed fixtures', () => {
     const couple = await analyzeFixture('deepface-couple.jpg');
     expect(couple.faces).toHaveLength(2);
     expect(codes(couple)).toContain('MULTIPLE_FACES');
-    // The match API picks the largest face and does not object to others.
+    // Every purpose analyses the largest face; only 'match' (a document) does not object to the second one.
     const match = await analyzeFixture('deepface-couple.jpg', 'match');
     expect(codes(match)).not.toContain('MULTIPLE_FACES');
     const largest = Math.max(...couple.faces.map((f) => f.box.width * f.box.height));
