@@ -219,7 +219,15 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
 
   async eval(config, args) {
     const pairs = str(args, 'pairs', true)!;
-    const result = await runEval(pairs, { modelsDir: config.modelsDir, poolSize: config.face.poolSize, maxBytes: config.face.maxUploadBytes, maxPixels: config.face.maxPixels, matchThreshold: MATCH_PRESETS[config.face.matchPreset], progress: !args.json || process.stderr.isTTY });
+    const result = await runEval(pairs, {
+      modelsDir: config.modelsDir,
+      poolSize: config.face.poolSize,
+      maxBytes: config.face.maxUploadBytes,
+      maxPixels: config.face.maxPixels,
+      matchThreshold: MATCH_PRESETS[config.face.matchPreset],
+      progress: !args.json || process.stderr.isTTY,
+      scoresFile: str(args, 'scores'),
+    });
     print(args.json, result);
   },
 

@@ -27,7 +27,9 @@ Keys
   keys list
 
 Face engine
-  eval --pairs FILE                       accuracy on labelled pairs (path_a<TAB>path_b<TAB>1|0)
+  eval --pairs FILE [--scores OUT.tsv]    accuracy on labelled pairs (path_a<TAB>path_b<TAB>1|0), failure to
+                                          enroll by code, subjects that are not the largest face; --scores
+                                          writes each pair's cosine
   bench [--image FILE] [--seconds N]      verification latency, throughput, event-loop delay, memory
 
 Options
