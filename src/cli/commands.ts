@@ -8,7 +8,7 @@ import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.js';
 import { createLogger } from '../ops/logger.js';
 import { openServices, type Services } from '../server/services.js';
 import { startServer } from '../server/start.js';
-import { formatBenchmarks, runAllBenchmarks, TARGETS } from './bench.js';
+import { formatBenchmarks, runAllBenchmarks, TARGETS } from '../bench/index.js';
 import { print, table } from './output.js';
 import { UsageError } from './usage.js';
 
