@@ -11,7 +11,7 @@ export type Sessions = Record<ModelRole, ort.InferenceSession>;
  * src/face/README.md): full graph optimisation ('all', with its NCHWc layouts) is the fastest level for every
  * model once the tiny weights are zeroed (detect 2.2 ms against 5.6–5.9, feature 7.8 against 10.6); parallel
  * execution, the memory arena and memory patterns, and spinning made no difference to a single-threaded session
- * (±2 %), except that detect without the arena took 3.9 ms; they keep their defaults, spinning stays off.
+ * (within 3 %), except that detect without the arena took 3.9 ms; they keep their defaults, spinning stays off.
  */
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   executionProviders: ['cpu'],
