@@ -34,10 +34,13 @@ interface AppValues {
   allowPasswordOnly: boolean;
   matchEnrolledUsers: boolean;
   /** Face Match API decision rules; an empty minimum means the operator's settings decide. */
-  match: { minSimilarity: string; livenessRequired: boolean; qualityRequired: boolean; documentRequired: boolean };
+  match: { minSimilarity: string; livenessRequired: boolean; qualityRequired: boolean; documentRequired: boolean; otherFacesInSelfie: OtherFaces };
 }
 
-const DEFAULT_MATCH: AppValues['match'] = { minSimilarity: '', livenessRequired: true, qualityRequired: false, documentRequired: false };
+type OtherFaces = 'allow' | 'review' | 'decline';
+const OTHER_FACES: readonly OtherFaces[] = ['allow', 'review', 'decline'];
+
+const DEFAULT_MATCH: AppValues['match'] = { minSimilarity: '', livenessRequired: true, qualityRequired: false, documentRequired: false, otherFacesInSelfie: 'allow' };
 
 function matchValuesOf(stored: unknown): AppValues['match'] {
   const parsed = matchRulesSchema.safeParse(stored ?? {});
@@ -47,6 +50,7 @@ function matchValuesOf(stored: unknown): AppValues['match'] {
     livenessRequired: rules.livenessRequired ?? true,
     qualityRequired: rules.qualityRequired ?? false,
     documentRequired: rules.documentRequired ?? false,
+    otherFacesInSelfie: rules.otherFacesInSelfie ?? 'allow',
   };
 }
 
@@ -58,6 +62,7 @@ function matchRulesOf(match: AppValues['match']): Record<string, unknown> {
     livenessRequired: match.livenessRequired,
     qualityRequired: match.qualityRequired,
     documentRequired: match.documentRequired,
+    otherFacesInSelfie: match.otherFacesInSelfie,
   });
   if (!parsed.success) throw new ClientError('INVALID_INPUT', 'the minimum similarity must be a number from 0 to 100');
   return parsed.data;
@@ -99,6 +104,7 @@ function valuesFrom(form: Form, existing?: Client): AppValues {
       livenessRequired: checked(form, 'match_liveness_required'),
       qualityRequired: checked(form, 'match_quality_required'),
       documentRequired: checked(form, 'match_document_required'),
+      otherFacesInSelfie: OTHER_FACES.find((o) => o === field(form, 'match_other_faces')) ?? 'allow',
     },
   };
 }

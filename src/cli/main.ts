@@ -25,6 +25,7 @@ const OPTIONS = {
   'match-rules': { type: 'string' },
   'client-id': { type: 'string' },
   pairs: { type: 'string' },
+  scores: { type: 'string' },
   image: { type: 'string' },
   seconds: { type: 'string' },
 } as const;

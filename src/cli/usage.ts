@@ -33,7 +33,9 @@ Keys
   keys list                               each key's state: signing, next, retired, expired
 
 Face engine
-  eval --pairs FILE                       accuracy on labelled pairs (path_a<TAB>path_b<TAB>1|0)
+  eval --pairs FILE [--scores OUT.tsv]    accuracy on labelled pairs (path_a<TAB>path_b<TAB>1|0), failure to
+                                          enroll by code, subjects that are not the largest face; --scores
+                                          writes each pair's cosine
   bench [--image FILE] [--seconds N]      verification latency, throughput, event-loop delay, memory
 
 Options

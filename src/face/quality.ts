@@ -66,14 +66,15 @@ export function edgeMargin(points: Point[], landmarks5: Point[], width: number, 
 }
 
 export interface FaceMeasurements {
-  /** Other faces at least multiFaceMinRatio as tall as the chosen one. */
+  /** Other faces at least multiFaceMinRatio of the subject's size. */
   otherFaces: number;
   faceSize: number;
   edgeMargin: number;
   pose: Pose;
   brightness: number;
   sharpness: number;
-  eyesOpen: number;
+  /** Absent when the purpose runs no eye model ('track'). */
+  eyesOpen?: number;
 }
 
 function effectiveThresholds(t: QualityThresholds, purpose: Purpose): Omit<QualityThresholds, 'enroll'> {
@@ -94,6 +95,6 @@ export function assessFace(m: FaceMeasurements, purpose: Purpose, thresholds: Qu
   if (m.brightness < t.minBrightness) codes.push('TOO_DARK');
   if (m.brightness > t.maxBrightness) codes.push('TOO_BRIGHT');
   if (m.sharpness < t.minSharpness) codes.push('BLURRY');
-  if (m.eyesOpen < t.minEyesOpen) codes.push('EYES_CLOSED');
+  if (m.eyesOpen !== undefined && m.eyesOpen < t.minEyesOpen) codes.push('EYES_CLOSED');
   return codes.map(issue);
 }

@@ -315,7 +315,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(badRules.html).toContain('The minimum similarity must be a number from 0 to 100');
     await post(admin, `/admin/apps/${clientId}`, `/admin/apps/${clientId}`, { ...form, redirect_uris: 'https://portal.acme.test/new', match_min_similarity: '75', match_document_required: 'on' });
     const [stored] = await sql(`select match_rules from clients where client_id = '${clientId}'`);
-    expect(stored.match_rules).toEqual({ minSimilarity: 75, livenessRequired: false, qualityRequired: false, documentRequired: true });
+    expect(stored.match_rules).toEqual({ minSimilarity: 75, livenessRequired: false, qualityRequired: false, documentRequired: true, otherFacesInSelfie: 'allow' });
 
     const rotated = await post(admin, `/admin/apps/${clientId}`, `/admin/apps/${clientId}/rotate-secret`, {});
     const newSecret = /value="([^"]+)" data-testid="app-client-secret"/.exec(rotated.html)![1];
