@@ -4,7 +4,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # onnxruntime-node's install script only fetches CUDA files; the CPU runtime ships inside the package.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-COPY package.json package-lock.json .npmrc tsconfig.json prisma.config.ts ./
+COPY package.json package-lock.json .npmrc tsconfig.json tsconfig.build.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY src ./src
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev

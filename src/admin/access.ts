@@ -13,6 +13,8 @@ export interface AccessDeps {
   users: { byId(id: string): Promise<User | null> };
   csrf: Csrf;
   settings: { get(): Promise<Settings> };
+  /** Whether the provider session behind a console session still exists (sign-out and "revoke all" end it). */
+  providerSession(accountId: string, sid: string): Promise<boolean>;
 }
 
 const isAdmin = (user: User | null): user is User => !!user && user.status === 'ACTIVE' && user.roles.includes('admin');
@@ -73,8 +75,13 @@ export function accessRouter(deps: AccessDeps): Router {
  */
 export function requireAdmin(deps: AccessDeps) {
   return async (ctx: Context, next: Next) => {
-    const session = await deps.rp.session(ctx);
+    let session = await deps.rp.session(ctx);
     const reading = ctx.method === 'GET' || ctx.method === 'HEAD';
+    const sid = session?.claims.sid;
+    if (session && (typeof sid !== 'string' || !(await deps.providerSession(session.sub, sid)))) {
+      await deps.rp.forget(ctx, session);
+      session = null;
+    }
     if (!session) {
       if (reading) return ctx.redirect(`/admin/login?next=${encodeURIComponent(ctx.originalUrl)}`);
       throw new HttpError(401, 'SIGN_IN_REQUIRED', 'Your admin session has ended. Sign in again and repeat the change.');

@@ -33,11 +33,15 @@ interface AppValues {
   requiredAcr: string;
   firstParty: boolean;
   allowPasswordOnly: boolean;
+  matchEnrolledUsers: boolean;
   /** Face Match API decision rules; an empty minimum means the operator's settings decide. */
-  match: { minSimilarity: string; livenessRequired: boolean; qualityRequired: boolean; documentRequired: boolean };
+  match: { minSimilarity: string; livenessRequired: boolean; qualityRequired: boolean; documentRequired: boolean; otherFacesInSelfie: OtherFaces };
 }
 
-const DEFAULT_MATCH: AppValues['match'] = { minSimilarity: '', livenessRequired: true, qualityRequired: false, documentRequired: false };
+type OtherFaces = 'allow' | 'review' | 'decline';
+const OTHER_FACES: readonly OtherFaces[] = ['allow', 'review', 'decline'];
+
+const DEFAULT_MATCH: AppValues['match'] = { minSimilarity: '', livenessRequired: true, qualityRequired: false, documentRequired: false, otherFacesInSelfie: 'allow' };
 
 function matchValuesOf(stored: unknown): AppValues['match'] {
   const parsed = matchRulesSchema.safeParse(stored ?? {});
@@ -47,6 +51,7 @@ function matchValuesOf(stored: unknown): AppValues['match'] {
     livenessRequired: rules.livenessRequired ?? true,
     qualityRequired: rules.qualityRequired ?? false,
     documentRequired: rules.documentRequired ?? false,
+    otherFacesInSelfie: rules.otherFacesInSelfie ?? 'allow',
   };
 }
 
@@ -58,6 +63,7 @@ function matchRulesOf(match: AppValues['match']): Record<string, unknown> {
     livenessRequired: match.livenessRequired,
     qualityRequired: match.qualityRequired,
     documentRequired: match.documentRequired,
+    otherFacesInSelfie: match.otherFacesInSelfie,
   });
   if (!parsed.success) throw new ClientError('INVALID_INPUT', 'the minimum similarity must be a number from 0 to 100');
   return parsed.data;
@@ -75,6 +81,7 @@ function valuesOf(c: Client): AppValues {
     requiredAcr: c.requiredAcr ?? '',
     firstParty: c.firstParty,
     allowPasswordOnly: c.allowPasswordOnly,
+    matchEnrolledUsers: c.matchEnrolledUsers,
     match: matchValuesOf(c.matchRules),
   };
 }
@@ -92,11 +99,13 @@ function valuesFrom(form: Form, existing?: Client): AppValues {
     requiredAcr: field(form, 'required_acr'),
     firstParty: checked(form, 'first_party'),
     allowPasswordOnly: checked(form, 'allow_password_only'),
+    matchEnrolledUsers: checked(form, 'match_enrolled_users'),
     match: {
       minSimilarity: field(form, 'match_min_similarity'),
       livenessRequired: checked(form, 'match_liveness_required'),
       qualityRequired: checked(form, 'match_quality_required'),
       documentRequired: checked(form, 'match_document_required'),
+      otherFacesInSelfie: OTHER_FACES.find((o) => o === field(form, 'match_other_faces')) ?? 'allow',
     },
   };
 }
@@ -112,6 +121,7 @@ function inputOf(v: AppValues): ClientInput {
     requiredAcr: v.requiredAcr || null,
     firstParty: v.firstParty,
     allowPasswordOnly: v.allowPasswordOnly,
+    matchEnrolledUsers: v.matchEnrolledUsers,
     matchRules: matchRulesOf(v.match),
   };
 }
@@ -146,6 +156,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       requiredAcr: '',
       firstParty: false,
       allowPasswordOnly: false,
+      matchEnrolledUsers: false,
       match: DEFAULT_MATCH,
     }, null),
   );
@@ -179,7 +190,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       if (err instanceof ClientError) return renderForm(ctx, values, client, sentence(err.message), 400);
       throw err;
     }
-    await recordAction(ctx, 'app.update', { clientId: client.clientId, details: { name: values.name, redirectUris: values.redirectUris, grantTypes: values.grantTypes, scopes: values.scopes, requiredAcr: values.requiredAcr || null, firstParty: values.firstParty, matchRules: values.match } });
+    await recordAction(ctx, 'app.update', { clientId: client.clientId, details: { name: values.name, redirectUris: values.redirectUris, grantTypes: values.grantTypes, scopes: values.scopes, requiredAcr: values.requiredAcr || null, firstParty: values.firstParty, matchRules: values.match, matchEnrolledUsers: values.matchEnrolledUsers } });
     redirectDone(ctx, `/admin/apps/${encodeURIComponent(client.clientId)}`, 'app-saved');
   });
 

@@ -10,7 +10,7 @@ import type { OidcSessions } from '../oidc/sessions.js';
 import type { Passkeys } from '../passkeys/index.js';
 import type { Retention } from '../retention/index.js';
 import type { SettingsStore } from '../settings/index.js';
-import type { FaceVerification } from '../verification/index.js';
+import type { AttemptAccounting } from '../verification/index.js';
 import { HttpError } from '../web/errors.js';
 
 /** What the console's route modules work with; the server composes it from the domain services. */
@@ -22,7 +22,7 @@ export interface AdminDeps {
   enrollment: Pick<Enrollment, 'preview' | 'enroll'>;
   templates: Pick<TemplateStore, 'summary' | 'remove' | 'removeOutdated' | 'countsByUser'>;
   invites: Pick<InviteStore, 'create' | 'pending'>;
-  verification: Pick<FaceVerification, 'faceFailures' | 'unlockFace'>;
+  attempts: Pick<AttemptAccounting, 'throttling' | 'unlockFace'>;
   sessions: OidcSessions;
   approvals: AppApprovals;
   clients: ClientStore;

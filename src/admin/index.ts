@@ -1,5 +1,4 @@
 import Router from '@koa/router';
-import type { RelyingParty } from '../web/relying-party.js';
 import { type AccessDeps, accessRouter, requireAdmin } from './access.js';
 import { appRoutes } from './apps.js';
 import { auditRoutes } from './audit.js';
@@ -15,8 +14,8 @@ export type { AdminDeps } from './deps.js';
  * The admin console under /admin: sign-in through this provider (access.ts), then users, enrollment, sessions,
  * apps, audit and settings — each area registers its routes behind one admin check.
  */
-export function adminRouters(deps: AdminDeps, access: Omit<AccessDeps, 'users' | 'settings'> & { rp: RelyingParty }): Router[] {
-  const guard = { ...access, users: deps.users, settings: deps.settings };
+export function adminRouters(deps: AdminDeps, access: Omit<AccessDeps, 'users' | 'settings'>): Router[] {
+  const guard: AccessDeps = { ...access, users: deps.users, settings: deps.settings };
   const guarded = new Router({ prefix: '/admin' });
   guarded.use(requireAdmin(guard));
   guarded.get('/', (ctx) => ctx.redirect('/admin/users'));

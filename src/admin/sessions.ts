@@ -46,7 +46,9 @@ export function sessionRoutes(router: Router, deps: AdminDeps): void {
     const clientId = String(ctx.params.clientId);
     const count = await deps.approvals.revoke(user.id, clientId);
     if (count === 0) throw new HttpError(404, 'APPROVAL_NOT_FOUND', 'This app approval was already withdrawn.');
-    await recordAction(ctx, 'approval.revoke', { userId: user.id, clientId });
+    // Withdrawing the approval also ends what it allowed: the app's grants, and with them its access and refresh tokens.
+    const grants = await deps.sessions.revokeApp(user.id, clientId);
+    await recordAction(ctx, 'approval.revoke', { userId: user.id, clientId, details: { grants } });
     redirectDone(ctx, `/admin/users/${user.id}/sessions`, 'session-revoked');
   });
 }

@@ -14,7 +14,7 @@ export const PRESET_LABELS: Record<Settings['matchPreset'], string> = {
   'far-1e-5': 'Strict: about 1 in 100,000 false matches',
 };
 
-const NUMBERS = ['livenessThreshold', 'apiReviewScore', 'apiAcceptScore', 'faceFailuresBeforeDelay', 'failureDelaySeconds', 'faceFailuresBeforeLockout', 'templateRetentionDays', 'auditRetentionDays'] as const;
+const NUMBERS = ['livenessThreshold', 'apiReviewScore', 'apiAcceptScore', 'faceFailuresBeforeDelay', 'failureDelaySeconds', 'faceFailuresBeforeLockout', 'passwordFailuresBeforeDelay', 'passwordFailuresBeforeLockout', 'templateRetentionDays', 'auditRetentionDays'] as const;
 
 const LABELS: Record<string, string> = {
   matchPreset: 'Match threshold',
@@ -24,6 +24,8 @@ const LABELS: Record<string, string> = {
   faceFailuresBeforeDelay: 'Failures before a delay',
   failureDelaySeconds: 'Delay per attempt',
   faceFailuresBeforeLockout: 'Failures before lockout',
+  passwordFailuresBeforeDelay: 'Password failures before a delay',
+  passwordFailuresBeforeLockout: 'Password failures before a lockout',
   templateRetentionDays: 'Template retention',
   auditRetentionDays: 'Audit retention',
 };

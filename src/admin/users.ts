@@ -40,10 +40,10 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
   });
 
   async function renderUser(ctx: Context, user: User, message: string | null = null, status = 200, values?: Record<string, unknown>) {
-    const [templates, consent, failures, invite, passkeys] = await Promise.all([
+    const [templates, consent, throttling, invite, passkeys] = await Promise.all([
       deps.templates.summary(user.id),
       deps.consent.current(user.id),
-      deps.verification.faceFailures(user.id),
+      deps.attempts.throttling(user.id),
       deps.invites.pending(user.id),
       deps.passkeys.list(user.id),
     ]);
@@ -59,7 +59,8 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
         templates: templates.filter((t) => t.modelId === deps.engine.modelId).length,
         outdated: templates.filter((t) => t.modelId !== deps.engine.modelId).length,
         consent,
-        failures,
+        failures: throttling.filter((t) => t.factor === 'face').reduce((n, t) => n + t.failures, 0),
+        throttling,
         invite,
         passkeys,
         minPassword: MIN_PASSWORD_LENGTH,
@@ -106,8 +107,9 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
 
   router.post('/users/:id/unlock-face', async (ctx) => {
     const user = await userParam(ctx, deps);
-    await deps.verification.unlockFace(user.id);
-    await recordAction(ctx, 'user.face_unlock', { userId: user.id, details: { wasLocked: user.faceLockedAt !== null } });
+    const cleared = await deps.attempts.throttling(user.id);
+    await deps.attempts.unlockFace(user.id);
+    await recordAction(ctx, 'user.face_unlock', { userId: user.id, details: { wasLocked: user.faceLockedAt !== null, cleared: cleared.map((t) => ({ factor: t.factor, origin: t.origin, failures: t.failures })) } });
     redirectDone(ctx, `/admin/users/${user.id}`, 'face-unlocked');
   });
 

@@ -1,21 +1,23 @@
-import { FaceError, type Analysis, type FaceEngine, type Purpose } from '../face/index.js';
+import { ACCEPTED_IMAGES, FaceError, type Analysis, type FaceEngine, type Purpose } from '../face/index.js';
 import { ApiError, IMAGE_FIELDS, upper, type ImageField } from './errors.js';
 
 export type Analyses = { selfie: Analysis } & Partial<Record<Exclude<ImageField, 'selfie'>, Analysis>>;
 
 /**
- * The selfie is a live capture ('verify': liveness, and a second face is an issue). The reference is a photo on
- * file, in the role of an enrolment photo ('enroll': no liveness, which means nothing for a photo of a photo). On
- * a document the portrait is the largest face ('match'), whatever else is printed on the card.
+ * Every image is compared through its subject, the engine's one rule: the largest face, ties within the detector's
+ * size jitter going to the face nearest the image centre. The selfie is a live capture ('verify': liveness, and a
+ * second face of comparable size is MULTIPLE_FACES). The reference is a photo on file, in the role of an enrolment
+ * photo ('enroll': no liveness, which means nothing for a photo of a photo). On a document the portrait is the
+ * largest face ('match'), whatever else is printed on the card.
  */
 const PURPOSE: Record<ImageField, Purpose> = { selfie: 'verify', reference: 'enroll', document: 'match' };
-
 
 function toApiError(field: ImageField, err: unknown): unknown {
   if (!(err instanceof FaceError)) return err;
   switch (err.code) {
     case 'UNSUPPORTED_IMAGE':
-      return new ApiError(`${upper(field)}_UNSUPPORTED_IMAGE`, `${field} is not a supported image (${err.message})`);
+      // Never the decoder's text: it names libraries and versions, and helps probe them.
+      return new ApiError(`${upper(field)}_UNSUPPORTED_IMAGE`, `${field} is not a readable ${ACCEPTED_IMAGES} image`);
     case 'IMAGE_TOO_LARGE':
       return new ApiError(`${upper(field)}_IMAGE_TOO_LARGE`, `${field}: ${err.message}`);
     case 'OVERLOADED':
@@ -27,11 +29,17 @@ function toApiError(field: ImageField, err: unknown): unknown {
   }
 }
 
-/** A selfie or reference must show exactly one face: anything else cannot say whose face is compared. */
-function requireOneFace(field: 'selfie' | 'reference', a: Analysis): void {
+function requireFace(field: 'selfie' | 'reference', a: Analysis): void {
   if (!a.face) throw new ApiError(`${upper(field)}_FACE_NOT_FOUND`, `no face was found in the ${field}`);
+}
+
+/**
+ * A reference photo on file may show other people: its subject is compared and the others are reported. A selfie
+ * with two faces of comparable size cannot say who is taking it, so that one request is refused.
+ */
+function requireUnambiguousSelfie(a: Analysis): void {
   if (a.quality.issues.some((i) => i.code === 'MULTIPLE_FACES')) {
-    throw new ApiError(`${upper(field)}_MULTIPLE_FACES`, `the ${field} shows more than one face`);
+    throw new ApiError('SELFIE_MULTIPLE_FACES', 'the selfie shows two faces of comparable size: whose face to compare is ambiguous');
   }
 }
 
@@ -45,7 +53,8 @@ export async function analyzeImages(engine: Pick<FaceEngine, 'analyze'>, images:
     out[fields[i]] = s.value;
   });
   const result = out as Analyses;
-  requireOneFace('selfie', result.selfie);
-  if (result.reference) requireOneFace('reference', result.reference);
+  requireFace('selfie', result.selfie);
+  requireUnambiguousSelfie(result.selfie);
+  if (result.reference) requireFace('reference', result.reference);
   return result;
 }

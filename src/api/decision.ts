@@ -13,6 +13,8 @@ export const matchRulesSchema = z.object({
   livenessRequired: z.boolean().optional(),
   qualityRequired: z.boolean().optional(),
   documentRequired: z.boolean().optional(),
+  /** What smaller faces in the selfie besides the compared one do to the decision (default: nothing). */
+  otherFacesInSelfie: z.enum(['allow', 'review', 'decline']).optional(),
 });
 
 export interface MatchRules {
@@ -22,6 +24,7 @@ export interface MatchRules {
   livenessRequired: boolean;
   qualityRequired: boolean;
   documentRequired: boolean;
+  otherFacesInSelfie: 'allow' | 'review' | 'decline';
 }
 
 /**
@@ -39,6 +42,7 @@ export function resolveRules(stored: unknown, settings: Pick<Settings, 'apiAccep
     livenessRequired: own.livenessRequired ?? true,
     qualityRequired: own.qualityRequired ?? false,
     documentRequired: own.documentRequired ?? false,
+    otherFacesInSelfie: own.otherFacesInSelfie ?? 'allow',
   };
 }
 
@@ -50,6 +54,8 @@ export interface DecisionInput {
   qualityOk: boolean;
   /** null when no document was sent; score is null when its portrait was not found. */
   document: { score: number | null } | null;
+  /** Faces in the selfie besides the compared one (all smaller: two comparable faces never reach a decision). */
+  selfieOtherFaces: number;
 }
 
 export interface DecisionOutcome {
@@ -100,6 +106,12 @@ export function decide(input: DecisionInput, rules: MatchRules): DecisionOutcome
     raise('REVIEW');
     rulesPassed = false;
     notes.push('Image quality is required and an image has quality issues.');
+  }
+
+  if (input.selfieOtherFaces > 0 && rules.otherFacesInSelfie !== 'allow') {
+    raise(rules.otherFacesInSelfie === 'decline' ? 'DECLINED' : 'REVIEW');
+    rulesPassed = false;
+    notes.push(`Other faces are visible in the selfie; the client's rules ${rules.otherFacesInSelfie === 'decline' ? 'decline that' : 'send that to review'}.`);
   }
 
   let documentVerified: boolean | null = null;

@@ -18,8 +18,8 @@ export interface ApiDeps {
   engine: Pick<FaceEngine, 'analyze' | 'compare' | 'modelId'>;
   verification: Pick<FaceVerification, 'enrolledTemplates'>;
   users: { byId(id: string): Promise<User | null>; byEmail(email: string): Promise<User | null> };
-  /** The client's Face Match decision rules; null when the client no longer exists. */
-  clients: { matchRules(clientId: string): Promise<{ matchRules: unknown } | null> };
+  /** The calling client's decision rules and last secret rotation; null when the client no longer exists. */
+  clients: { apiCaller(clientId: string): Promise<{ matchRules: unknown; secretRotatedAt: Date | null; matchEnrolledUsers: boolean } | null> };
   records: Pick<MatchRecords, 'save' | 'find' | 'openImage'>;
   settings: { get(): Promise<Settings> };
   audit: { record(event: AuditInput): Promise<void> };
@@ -27,7 +27,7 @@ export interface ApiDeps {
   metrics: Metrics;
   logger: Logger;
   /** Resolves a Bearer access token from the client_credentials grant; null when unknown, expired or revoked. */
-  authenticate(token: string): Promise<{ clientId: string; scopes: string[] } | null>;
+  authenticate(token: string): Promise<{ clientId: string; scopes: string[]; issuedAt: Date } | null>;
   appVersion: string;
 }
 
@@ -35,4 +35,6 @@ export interface ApiDeps {
 export interface ApiClient {
   clientId: string;
   matchRules: unknown;
+  /** Allowed by an administrator to match against enrolled accounts. */
+  matchEnrolledUsers: boolean;
 }

@@ -1,4 +1,4 @@
-import type { QualityCode } from '../face/index.js';
+import { DEFAULT_QUALITY, type QualityCode } from '../face/index.js';
 
 /** The three images a request can carry; codes about one image start with its name in capitals. */
 export type ImageField = 'selfie' | 'reference' | 'document';
@@ -10,7 +10,7 @@ export const IMAGE_FIELDS: readonly ImageField[] = ['selfie', 'reference', 'docu
  */
 export const QUALITY_CODE_DOCS: Record<QualityCode, string> = {
   FACE_NOT_FOUND: 'No face was found in the image.',
-  MULTIPLE_FACES: 'More than one face of comparable size is visible.',
+  MULTIPLE_FACES: `Another face of comparable size (at least ${DEFAULT_QUALITY.multiFaceMinRatio} of the compared face's) is visible.`,
   FACE_TOO_SMALL: 'The face is too small for a reliable comparison.',
   FACE_CLOSE_TO_BORDER: 'The face is cut off by the image border.',
   FACE_ANGLE: 'The head is turned or tilted too far.',
@@ -19,7 +19,7 @@ export const QUALITY_CODE_DOCS: Record<QualityCode, string> = {
   BLURRY: 'The face is out of focus or moving.',
   EYES_CLOSED: 'The eyes are closed.',
   IMAGE_TOO_LARGE: 'The image exceeds the byte or pixel limit.',
-  UNSUPPORTED_IMAGE: 'The file is not a supported image.',
+  UNSUPPORTED_IMAGE: 'The file is not a readable JPEG, PNG or WebP image.',
 };
 
 /** Codes that end a request with `status: false`; the HTTP status is fixed per code. */
@@ -38,13 +38,12 @@ export const REQUEST_ERRORS = {
   REFERENCE_IMAGE_TOO_LARGE: { status: 413, about: 'The reference image exceeds the byte or pixel limit.' },
   DOCUMENT_IMAGE_TOO_LARGE: { status: 413, about: 'The document image exceeds the byte or pixel limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, about: 'The body is neither multipart/form-data nor application/json.' },
-  SELFIE_UNSUPPORTED_IMAGE: { status: 415, about: 'The selfie is not a supported image (JPEG, PNG, WebP, …).' },
-  REFERENCE_UNSUPPORTED_IMAGE: { status: 415, about: 'The reference is not a supported image.' },
-  DOCUMENT_UNSUPPORTED_IMAGE: { status: 415, about: 'The document is not a supported image.' },
+  SELFIE_UNSUPPORTED_IMAGE: { status: 415, about: 'The selfie is not a readable JPEG, PNG or WebP image.' },
+  REFERENCE_UNSUPPORTED_IMAGE: { status: 415, about: 'The reference is not a readable JPEG, PNG or WebP image.' },
+  DOCUMENT_UNSUPPORTED_IMAGE: { status: 415, about: 'The document is not a readable JPEG, PNG or WebP image.' },
   SELFIE_FACE_NOT_FOUND: { status: 422, about: 'No face was found in the selfie.' },
-  SELFIE_MULTIPLE_FACES: { status: 422, about: 'The selfie shows more than one face.' },
+  SELFIE_MULTIPLE_FACES: { status: 422, about: 'The selfie shows two faces of comparable size, so whose face to compare is ambiguous.' },
   REFERENCE_FACE_NOT_FOUND: { status: 422, about: 'No face was found in the reference image.' },
-  REFERENCE_MULTIPLE_FACES: { status: 422, about: 'The reference image shows more than one face.' },
   USER_NOT_ENROLLED: { status: 422, about: 'The account has no face template for the current face model.' },
   RATE_LIMITED: { status: 429, about: 'The client exceeded its per-minute request budget; see Retry-After.' },
   INTERNAL_ERROR: { status: 500, about: 'An unexpected server error; the requestId header identifies it in the logs.' },
@@ -60,6 +59,8 @@ export const RECORD_CODES = {
   SELFIE_LIVENESS_FAILED: 'The selfie did not pass the passive liveness check.',
   DOCUMENT_FACE_MISMATCH: "The selfie and the document portrait are below the minimum similarity.",
   DOCUMENT_REQUIRED: "The client's rules require a document image and none was sent.",
+  SELFIE_OTHER_FACES: 'The selfie shows other, smaller faces besides the compared one (listed in warnings).',
+  REFERENCE_OTHER_FACES: 'The reference image shows other faces besides the compared one (listed in warnings).',
 } as const;
 
 export type RecordCode = keyof typeof RECORD_CODES;
@@ -76,9 +77,9 @@ export function recordCodeCatalogue(): { code: string; about: string }[] {
     (Object.entries(QUALITY_CODE_DOCS) as [QualityCode, string][])
       // Images that fail these never produce a record: the request ends with the matching request error instead.
       .filter(([code]) => code !== 'IMAGE_TOO_LARGE' && code !== 'UNSUPPORTED_IMAGE')
-      // A selfie or reference without exactly one face ends the request (422); a document's portrait is searched
-      // for the largest face, so only its absence is reported.
-      .filter(([code]) => code !== 'MULTIPLE_FACES' && (field === 'document' || code !== 'FACE_NOT_FOUND'))
+      // A selfie or reference without a face ends the request (422), and so does a selfie with two comparable faces;
+      // a document's portrait is its largest face whatever else is printed, so only its absence is reported.
+      .filter(([code]) => (code !== 'MULTIPLE_FACES' || field === 'reference') && (field === 'document' || code !== 'FACE_NOT_FOUND'))
       .map(([code, about]) => ({ code: imageCode(field, code), about: `${field[0].toUpperCase()}${field.slice(1)}: ${about}` })),
   );
   return [...Object.entries(RECORD_CODES).map(([code, about]) => ({ code, about })), ...image];

@@ -1,9 +1,9 @@
-import type { Analysis } from '../face/index.js';
+import { otherFaces, type Analysis, type Box } from '../face/index.js';
 import { analyzeImages, type Analyses } from './analyze.js';
 import { decide, resolveRules } from './decision.js';
 import type { ApiClient, ApiDeps } from './deps.js';
 import { deviceDetails } from '../web/device.js';
-import { ApiError, QUALITY_CODE_DOCS, imageCode, type ImageField } from './errors.js';
+import { ApiError, QUALITY_CODE_DOCS, imageCode, type ImageField, type RecordCode } from './errors.js';
 import { cropFaces, type CroppedFace } from './images.js';
 import type { MatchRequest } from './parse.js';
 import type { MatchRecordBody, Score } from './types.js';
@@ -47,7 +47,7 @@ function compareFaces(engine: ApiDeps['engine'], selfie: Analysis, reference: An
   return { score, index };
 }
 
-/** Quality codes and warnings of every analysed image; a selfie or reference with ≠ 1 face never gets here. */
+/** Quality codes and warnings of every analysed image; a selfie or reference without a face never gets here. */
 function qualityFindings(a: Analyses): { codes: string[]; warnings: string[] } {
   const codes: string[] = [];
   const warnings: string[] = [];
@@ -58,6 +58,27 @@ function qualityFindings(a: Analyses): { codes: string[]; warnings: string[] } {
     }
   }
   return { codes, warnings };
+}
+
+const pixels = (b: Box) => `x=${Math.round(b.x)}, y=${Math.round(b.y)}, width=${Math.round(b.width)}, height=${Math.round(b.height)}`;
+
+/**
+ * The faces of the selfie and the reference besides the compared one (the subject), one warning each with its box
+ * in pixels of the upright image, and `<IMAGE>_OTHER_FACES` when there are any.
+ */
+function otherFaceFindings(a: Analyses): { codes: RecordCode[]; warnings: string[]; selfie: number } {
+  const codes: RecordCode[] = [];
+  const warnings: string[] = [];
+  let selfie = 0;
+  for (const field of ['selfie', 'reference'] as const) {
+    const analysis = a[field];
+    if (!analysis?.face) continue;
+    const others = otherFaces(analysis.faces, analysis.face.box);
+    if (field === 'selfie') selfie = others.length;
+    if (others.length > 0) codes.push(field === 'selfie' ? 'SELFIE_OTHER_FACES' : 'REFERENCE_OTHER_FACES');
+    for (const f of others) warnings.push(`${LABEL[field]}: another face at ${pixels(f.box)} was not compared (the compared face is at ${pixels(analysis.face.box)}).`);
+  }
+  return { codes, warnings, selfie };
 }
 
 /** Analyses, compares and decides one match request; storing and answering are the route's job. */
@@ -85,18 +106,20 @@ export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchReque
   const liveness = a.selfie.liveness;
   const qualityOk = a.selfie.quality.ok && (a.reference?.quality.ok ?? true);
   const rules = resolveRules(client.matchRules, settings);
+  const others = otherFaceFindings(a);
   const outcome = decide(
     {
       faceScore: faceMatch.similarity,
       livenessPass: liveness?.live ?? null,
       qualityOk,
       document: a.document ? { score: documentMatch?.similarity ?? null } : null,
+      selfieOtherFaces: others.selfie,
     },
     rules,
   );
 
   const quality = qualityFindings(a);
-  const warnings = [...quality.warnings];
+  const warnings = [...quality.warnings, ...others.warnings];
   if (liveness && !liveness.live) warnings.push(`Selfie: the passive liveness check did not pass (score ${round1(liveness.score * 100)}).`);
   const notes = [
     enrolled
@@ -132,7 +155,7 @@ export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchReque
       image_quality: qualityOk,
     },
     decision: outcome.decision,
-    errorCodes: [...new Set([...outcome.codes, ...quality.codes])],
+    errorCodes: [...new Set([...outcome.codes, ...others.codes, ...quality.codes])],
     deviceDetails: deviceDetails(req.userAgent),
     createdAt: now,
     updatedAt: now,

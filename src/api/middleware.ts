@@ -35,7 +35,7 @@ export function apiErrors(deps: Pick<ApiDeps, 'logger' | 'appVersion'>): Middlew
   };
 }
 
-/** RFC 6750 Bearer authentication; the token must carry the face:match scope and name a client that still exists. */
+/** RFC 6750 Bearer authentication; the token must carry the face:match scope, name a client that still exists and be newer than its secret. */
 export function requireClient(deps: ApiDeps): Middleware {
   const challenge = (extra = '') => ({ 'WWW-Authenticate': `Bearer realm="face-oidc", scope="${MATCH_SCOPE}"${extra}` });
   return async (ctx: Context, next: Next) => {
@@ -47,9 +47,12 @@ export function requireClient(deps: ApiDeps): Middleware {
     if (!grant.scopes.includes(MATCH_SCOPE)) {
       throw new ApiError('INSUFFICIENT_SCOPE', `the access token lacks the ${MATCH_SCOPE} scope`, challenge(', error="insufficient_scope"'));
     }
-    const client = await deps.clients.matchRules(grant.clientId);
-    if (!client) throw invalid();
-    (ctx as WithClient)[CLIENT] = { clientId: grant.clientId, matchRules: client.matchRules };
+    const client = await deps.clients.apiCaller(grant.clientId);
+    // A deleted client, or a token obtained with a secret that has since been rotated (it may have leaked). Token
+    // issue times have whole seconds, so the rotation's second counts as after it.
+    const rotated = client?.secretRotatedAt ? Math.floor(client.secretRotatedAt.getTime() / 1000) * 1000 : 0;
+    if (!client || grant.issuedAt.getTime() < rotated) throw invalid();
+    (ctx as WithClient)[CLIENT] = { clientId: grant.clientId, matchRules: client.matchRules, matchEnrolledUsers: client.matchEnrolledUsers };
     await next();
   };
 }

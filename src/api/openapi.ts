@@ -1,4 +1,4 @@
-import { MATCH_PRESETS, SCORE_KNOTS } from '../face/index.js';
+import { DEFAULT_QUALITY, MATCH_PRESETS, SCORE_KNOTS, SIZE_TIE_RATIO } from '../face/index.js';
 import { REQUEST_ERRORS, recordCodeCatalogue, type RequestErrorCode } from './errors.js';
 
 export interface OpenApiOptions {
@@ -31,16 +31,28 @@ function scoreScale(): string {
   );
 }
 
+/** The subject rule, as the face engine applies it (src/face/subject.ts, src/face/config.ts multiFaceMinRatio). */
+const SUBJECT_RULE =
+  'Which face is compared: in every image, the largest face by box area; faces whose size (the square root of the box area) ' +
+  `is within ${SIZE_TIE_RATIO} of the largest one, the detector's own jitter, count as a tie, and the tied face nearest the image centre wins. ` +
+  'Other faces of the selfie and the reference image are listed in warnings with their boxes (pixels of the upright image) and ' +
+  `flagged SELFIE_OTHER_FACES / REFERENCE_OTHER_FACES; a reference whose other face is comparable in size (at least ${DEFAULT_QUALITY.multiFaceMinRatio} of the compared ` +
+  'face) is also flagged REFERENCE_MULTIPLE_FACES. A selfie with such a comparable second face is ambiguous and is refused with ' +
+  '422 SELFIE_MULTIPLE_FACES.';
+
 const CONFIDENCE =
   '0–100, one decimal: how far the similarity can be trusted: the lowest face-detection confidence of the compared faces, ' +
   'lowered by 15 % for each quality issue found on them. It is not a probability of identity.';
 
 const DECISION =
   "Per client rules (Client.matchRules): minSimilarity (default: the operator's API review score, 70 = the FAR 1e-4 preset), " +
-  'livenessRequired (default true), qualityRequired (default false), documentRequired (default false). The accept threshold is ' +
+  'livenessRequired (default true), qualityRequired (default false), documentRequired (default false), ' +
+  'otherFacesInSelfie (allow, review or decline a selfie with other, smaller faces besides the compared one; default allow). The accept threshold is ' +
   "the operator's API accept score (default 80 = the FAR 1e-5 preset), at least minSimilarity. " +
-  'DECLINED: the selfie or the document portrait below minSimilarity, failed liveness when required, or a required document missing. ' +
-  'REVIEW: a similarity from minSimilarity up to the accept threshold, quality issues when quality is required, or no portrait on the document. ' +
+  'DECLINED: the selfie or the document portrait below minSimilarity, failed liveness when required, a required document missing, ' +
+  'or other faces in the selfie when otherFacesInSelfie is decline. ' +
+  'REVIEW: a similarity from minSimilarity up to the accept threshold, quality issues when quality is required, no portrait on the document, ' +
+  'or other faces in the selfie when otherFacesInSelfie is review. ' +
   'ACCEPTED: everything else.';
 
 function matchRequest(imageKeywords: Schema, imageNote: string): Schema {
@@ -50,8 +62,8 @@ function matchRequest(imageKeywords: Schema, imageNote: string): Schema {
     required: ['selfie'],
     description: 'selfie and exactly one of reference, user_id and email.',
     properties: {
-      selfie: image('The live capture: exactly one face.'),
-      reference: image('A photo on file: exactly one face.'),
+      selfie: image('The live capture: its subject (largest face) is compared; a second face of comparable size is refused.'),
+      reference: image('A photo on file: its subject (largest face) is compared; other people in it are reported in warnings.'),
       user_id: { type: 'string', format: 'uuid', description: "Compare with this account's enrolled face templates." },
       email: { type: 'string', format: 'email', description: 'Like user_id, by email address.' },
       document: image('An identity document: its largest face (the portrait) is compared with the selfie too.'),
@@ -127,7 +139,13 @@ function schemas(): Record<string, Schema> {
       face_match: ref('Score'),
       document_data: { type: 'array', maxItems: 1, items: ref('DocumentData') },
       selfie_data: ref('SelfieData'),
-      warnings: { type: 'array', items: { type: 'string' }, description: 'Human-readable findings.' },
+      warnings: {
+        type: 'array',
+        items: { type: 'string' },
+        description:
+          'Human-readable findings: quality issues, a failed liveness check, and one entry per face of the selfie or the reference ' +
+          "that was not compared, e.g. \"Reference: another face at x=1415, y=264, width=565, height=842 was not compared (the compared face is at …).\"",
+      },
       notes: { type: 'array', items: { type: 'string' }, description: 'How the decision was reached (thresholds, rules).' },
       verification_summary: ref('VerificationSummary'),
       decision: {
@@ -204,9 +222,10 @@ export function buildOpenApi(opts: OpenApiOptions): Record<string, unknown> {
       description:
         'Compares the selfie a user captures with a face on file (a reference image or an account\'s enrolled templates) and, ' +
         'optionally, with the portrait on an identity document. Backends call it with an OAuth 2.0 access token of the ' +
-        `client_credentials grant with scope face:match. Images: JPEG, PNG, WebP, …, at most ${mb} MB each. ` +
+        `client_credentials grant with scope face:match. Images: JPEG, PNG or WebP (recognised by content), at most ${mb} MB each. ` +
         `Each client may send ${opts.rateLimitPerMinute} match requests a minute. Every answer is the envelope ` +
-        '{status, code, message, appVersion, result, errorCodes}.',
+        '{status, code, message, appVersion, result, errorCodes}. ' +
+        SUBJECT_RULE,
     },
     servers: [{ url: opts.issuer }],
     security: [{ clientCredentials: ['face:match'] }],

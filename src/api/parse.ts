@@ -2,7 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { MultipartError, readMultipart } from '../web/multipart.js';
+import { ACCEPTED_IMAGES, sniffImageFormat } from '../face/index.js';
 import { ApiError, IMAGE_FIELDS, upper, type ImageField } from './errors.js';
+import { JsonBudget } from './json-budget.js';
 
 /** A validated match request: exactly one reference (an image or an account) besides the selfie. */
 export interface MatchRequest {
@@ -54,14 +56,16 @@ async function readMultipartRequest(req: IncomingMessage, maxBytes: number): Pro
   return { images, fields: body.fields };
 }
 
-/** Reads a JSON body up to `maxBytes`; past the limit the rest is drained and discarded. */
-function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+/**
+ * Reads a JSON body while `budget` counts it: past an image's or the rest's share the request is refused at once
+ * and the remainder drained unbuffered, so that the answer reaches the client on a healthy connection.
+ */
+function readJson(req: IncomingMessage, budget: JsonBudget, maxImageBytes: number): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    let size = 0;
     const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= maxBytes) {
+      const over = budget.feed(chunk);
+      if (!over) {
         chunks.push(chunk);
         return;
       }
@@ -69,7 +73,7 @@ function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
       req.off('end', onEnd);
       chunks.length = 0;
       req.resume();
-      reject(new ApiError('PAYLOAD_TOO_LARGE', `the JSON body is larger than ${maxBytes} bytes`));
+      reject(over === 'rest' ? new ApiError('PAYLOAD_TOO_LARGE', `the JSON body has more than ${MAX_JSON_OUTSIDE_IMAGES} bytes besides the images`) : tooLarge(over, maxImageBytes));
     };
     const onEnd = () => {
       try {
@@ -97,7 +101,7 @@ function decodeImage(field: ImageField, value: unknown, maxBytes: number): Buffe
 }
 
 async function readJsonRequest(req: IncomingMessage, maxBytes: number): Promise<RawRequest> {
-  const body = await readJson(req, jsonLimit(maxBytes));
+  const body = await readJson(req, new JsonBudget(base64Budget(maxBytes), MAX_JSON_OUTSIDE_IMAGES), maxBytes);
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw new ApiError('INVALID_REQUEST', 'the JSON body must be an object');
   }
@@ -110,9 +114,20 @@ async function readJsonRequest(req: IncomingMessage, maxBytes: number): Promise<
   return { images, fields };
 }
 
-/** base64 inflates by 4/3; room for three images plus the text fields. */
+/** Everything in a JSON body but the images' strings: the text fields need a few kilobytes. */
+const MAX_JSON_OUTSIDE_IMAGES = 1024 * 1024;
+
+/**
+ * The longest JSON string an image of `maxImageBytes` can take: base64 (4/3), line breaks escaped as `\n` every
+ * 76 characters (2 per 76, as `base64` writes it) and a data: URL prefix. The decoded size is checked exactly later.
+ */
+function base64Budget(maxImageBytes: number): number {
+  const base64 = Math.ceil(maxImageBytes / 3) * 4;
+  return base64 + Math.ceil(base64 / 38) + 256;
+}
+
 function jsonLimit(maxImageBytes: number): number {
-  return IMAGE_FIELDS.length * (Math.ceil(maxImageBytes / 3) * 4 + 256) + 64 * 1024;
+  return IMAGE_FIELDS.length * base64Budget(maxImageBytes) + MAX_JSON_OUTSIDE_IMAGES;
 }
 
 function multipartLimit(maxImageBytes: number): number {
@@ -146,6 +161,11 @@ export async function parseMatchRequest(ctx: Context, maxImageBytes: number): Pr
   const references = [reference?.length ? 'reference' : null, userId ? 'user_id' : null, email ? 'email' : null].filter(Boolean);
   if (references.length === 0) throw new ApiError('REFERENCE_REQUIRED', 'send one of reference (an image), user_id or email');
   if (references.length > 1) throw new ApiError('REFERENCE_CONFLICT', `send only one of reference, user_id or email (got ${references.join(', ')})`);
+  // By signature, before anything decodes them or looks the account up.
+  for (const field of IMAGE_FIELDS) {
+    const bytes = raw.images[field];
+    if (bytes?.length && !sniffImageFormat(bytes)) throw new ApiError(`${upper(field)}_UNSUPPORTED_IMAGE`, `${field} is not a ${ACCEPTED_IMAGES} image`);
+  }
 
   return {
     selfie,

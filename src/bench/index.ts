@@ -1,23 +1,29 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import sharp from 'sharp';
-import { ROOT_DIR, type Config } from '../config/index.js';
+// `face-oidc bench` / `npm run bench`: the face engine, the sign-in capture and the Face Match API, against targets.
+import type { Config } from '../config/index.js';
 import { runApiBench, type ApiBenchResult } from './api.js';
 import { runCaptureBench, type CaptureBenchResult } from './capture.js';
-import { runBench, type BenchResult } from './engine.js';
-import { withTemporaryServer } from './temporary-server.js';
+import { runFaceBench, type FaceBenchResult } from './face.js';
+import { frame640x480, SAMPLE } from './sample.js';
+import { withTemporaryServer } from './server.js';
 
 export interface AllBenchmarks {
-  face: BenchResult;
+  /**
+   * The figure to set beside another face library's per-image time: one image, one verification (decode, detect,
+   * landmarks, align, embed, liveness, quality, compare), one in flight, median wall time as the caller sees it.
+   */
+  peerComparable: { image: string; p50Ms: number };
+  face: FaceBenchResult;
   capture: CaptureBenchResult;
   api: ApiBenchResult;
+  /** Peak RSS of the whole bench process: the engine run, then two throw-away servers with their own engines. */
+  processPeakRssMb: number;
 }
 
 /** The figures the product owner set for this 2-vCPU machine. */
 export const TARGETS = {
-  'face p50 ms': 30,
+  'face p50 ms': 25,
   'face p90 ms': 45,
-  'face verifications/s (2 in flight)': 45,
+  'face verifications/s (2 in flight)': 70,
   'event-loop delay p99 ms': 20,
   'peak RSS MB': 700,
   'capture POST p50 ms (3 frames)': 90,
@@ -25,23 +31,23 @@ export const TARGETS = {
   'API matches/s (2 in flight)': 20,
 };
 
-const FIXTURES = path.join(ROOT_DIR, 'test', 'fixtures', 'api');
-
-async function photo640x480(file: string): Promise<Buffer> {
-  return sharp(await readFile(file)).rotate().resize(640, 480, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer();
-}
-
-/** Face engine, sign-in capture and Face Match API benchmarks, each on a throw-away embedded server. */
+/** Face engine, sign-in capture and Face Match API benchmarks, the last two each on a throw-away embedded server. */
 export async function runAllBenchmarks(config: Config, opts: { image?: string; seconds?: number }): Promise<AllBenchmarks> {
-  const face = await runBench({ modelsDir: config.modelsDir, poolSize: config.face.poolSize, image: opts.image, seconds: opts.seconds });
+  const face = await runFaceBench({ modelsDir: config.modelsDir, poolSize: config.face.poolSize, image: opts.image, seconds: opts.seconds });
   const capture = await runCaptureBench({ poolSize: config.face.poolSize, image: opts.image });
   const api = await withTemporaryServer({ FACE_WORKERS: String(config.face.poolSize) }, async (server) =>
     runApiBench(
       { url: server.url, clients: server.services.clients },
-      { selfie: await photo640x480(path.join(FIXTURES, 'person-a-1.jpg')), reference: await photo640x480(path.join(FIXTURES, 'person-a-2.jpg')) },
+      { selfie: await frame640x480(SAMPLE.samePerson), reference: await frame640x480(SAMPLE.portrait) },
     ),
   );
-  return { face, capture, api };
+  return {
+    peerComparable: { image: `${face.image.width}×${face.image.height}, ${face.image.bytes} bytes`, p50Ms: face.latencyMs.p50 },
+    face,
+    capture,
+    api,
+    processPeakRssMb: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
+  };
 }
 
 export function formatBenchmarks(r: AllBenchmarks): string {
@@ -60,5 +66,13 @@ export function formatBenchmarks(r: AllBenchmarks): string {
     return `${name.padEnd(36)} ${String(value).padStart(8)}   target ${kind === 'max' ? '≤' : '≥'} ${target}   ${ok ? 'ok' : 'MISSED'}`;
   });
   const stages = Object.entries(r.face.stagesMs).map(([k, v]) => `${k} ${v}`).join(', ');
-  return [...lines, '', `face stage medians (ms): ${stages}`, `face latency p99 ms: ${r.face.latencyMs.p99}; capture p90 ms: ${r.capture.p90Ms}; API p90 ms: ${r.api.p90Ms}`].join('\n');
+  return [
+    `one verification of one image (${r.peerComparable.image}), one in flight: p50 ${r.peerComparable.p50Ms} ms`,
+    '',
+    ...lines,
+    '',
+    `face stage medians (ms): ${stages}`,
+    `face latency p99 ms: ${r.face.latencyMs.p99}; capture p90 ms: ${r.capture.p90Ms}; API p90 ms: ${r.api.p90Ms}`,
+    `peak RSS of the whole bench process (engine, then two servers): ${r.processPeakRssMb} MB`,
+  ].join('\n');
 }

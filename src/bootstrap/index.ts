@@ -2,15 +2,10 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { BootstrapError, type FirstAdmin } from '../accounts/bootstrap.js';
 import { AccountError } from '../accounts/users.js';
+import { isDirectLoopback } from '../ops/metrics-access.js';
 import type { Csrf } from '../web/csrf.js';
 import { HttpError } from '../web/errors.js';
 import { render } from '../web/views.js';
-
-function fromLoopback(ctx: Context): boolean {
-  // The socket address, not X-Forwarded-For: a proxy must not turn remote visitors into local ones.
-  const address = ctx.req.socket.remoteAddress ?? '';
-  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
-}
 
 export interface BootstrapDeps {
   firstAdmin: Pick<FirstAdmin, 'open' | 'createAdmin'>;
@@ -23,7 +18,8 @@ export function bootstrapRouter(deps: BootstrapDeps): Router {
   const router = new Router();
 
   async function validToken(ctx: Context): Promise<string> {
-    if (!fromLoopback(ctx)) throw new HttpError(403, 'BOOTSTRAP_LOCAL_ONLY', 'The bootstrap link only works from the machine the server runs on.');
+    // The socket, not X-Forwarded-For, and no proxy in between: a proxy on this host makes every visitor look local.
+    if (!isDirectLoopback(ctx)) throw new HttpError(403, 'BOOTSTRAP_LOCAL_ONLY', 'The bootstrap link only works from the machine the server runs on.');
     const id = await deps.firstAdmin.open(String(ctx.params.token));
     if (!id) {
       throw new HttpError(410, 'BOOTSTRAP_LINK_INVALID', 'This bootstrap link has expired or was already used. Restart the server to print a new one.');

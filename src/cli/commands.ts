@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/index.js';
 import { matchRulesSchema } from '../api/index.js';
-import { EnrollmentError } from '../biometrics/index.js';
-import { MATCH_PRESETS, runEval, type FaceEngine } from '../face/index.js';
+import { type Enrollment, EnrollmentError } from '../biometrics/index.js';
+import { FaceError, MATCH_PRESETS, runEval, type FaceEngine } from '../face/index.js';
+import { AttemptAccounting } from '../verification/index.js';
 import type { AuthMethod, GrantType } from '../oidc/clients.js';
-import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.js';
+import { listSigningKeys, rotateSigningKeys, signingKeyTimes } from '../oidc/keys.js';
 import { createLogger } from '../ops/logger.js';
 import { enrollmentService, openFaceEngine, openServices, type Services } from '../server/services.js';
 import { startServer } from '../server/start.js';
@@ -49,28 +50,71 @@ async function withEngine<T>(config: Config, s: Services, fn: (engine: FaceEngin
   }
 }
 
+interface Photo {
+  file: string;
+  bytes: Buffer;
+}
+
+/** Reads every photo before anything is written, so a missing file changes nothing. */
+async function readPhotos(files: string[]): Promise<Photo[]> {
+  return Promise.all(
+    files.map(async (file) => {
+      try {
+        return { file, bytes: await readFile(file) };
+      } catch (err) {
+        throw new Error(`${file}: cannot read the photo (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+      }
+    }),
+  );
+}
+
+const refusal = (file: string, err: EnrollmentError | FaceError) =>
+  err instanceof EnrollmentError
+    ? `${file}: ${err.message} (${err.issues.map((i) => i.code).join(', ') || err.code})`
+    : `${file}: ${err.message} (${err.code})`;
+
 /**
- * Enrolls photos given on the command line. Enrollment needs a recorded biometric consent (GDPR Art. 9 / BIPA):
- * an operator enrolling someone from the CLI attests that the person consented, and that is recorded as
+ * Checks every photo as enrollment would first and refuses them all if one would be refused, naming each refused file
+ * with its codes: a command that creates an account or templates from photos creates all of them or nothing.
+ */
+async function checkPhotos(enrollment: Enrollment, photos: Photo[]): Promise<void> {
+  const refused: string[] = [];
+  for (const { file, bytes } of photos) {
+    try {
+      await enrollment.check({ userId: null, image: bytes, source: 'cli', actor: { kind: 'cli' } });
+    } catch (err) {
+      const unreadable = err instanceof FaceError && (err.code === 'UNSUPPORTED_IMAGE' || err.code === 'IMAGE_TOO_LARGE');
+      if (!(err instanceof EnrollmentError) && !unreadable) throw err;
+      refused.push(refusal(file, err as EnrollmentError | FaceError));
+    }
+  }
+  if (refused.length > 0) throw new Error(`${refused.join('; ')}. Nothing was changed.`);
+}
+
+/**
+ * Enrolls photos already checked by checkPhotos. Enrollment needs a recorded biometric consent (GDPR Art. 9 /
+ * BIPA): an operator enrolling someone from the CLI attests that the person consented, and that is recorded as
  * collected by "cli" (notice version, time) unless a consent is already on file.
  */
-async function enrollFiles(config: Config, s: Services, userId: string, files: string[]) {
-  if (files.length === 0) return [];
+async function enrollPhotos(s: Services, enrollment: Enrollment, userId: string, photos: Photo[]) {
+  if (photos.length === 0) return [];
   await s.consent.record(userId, { kind: 'cli' });
-  return withEngine(config, s, async (engine) => {
-    const enrollment = enrollmentService(s, engine);
-    const results = [];
-    for (const file of files) {
-      try {
-        const { template } = await enrollment.enroll({ userId, image: await readFile(file), source: 'cli', actor: { kind: 'cli' } });
-        results.push({ file, templateId: template.id, quality: Number(template.quality.toFixed(3)) });
-      } catch (err) {
-        if (err instanceof EnrollmentError) throw new Error(`${file}: ${err.message}${err.issues.length ? ` (${err.issues.map((i) => i.code).join(', ')})` : ''}`, { cause: err });
-        throw err;
-      }
+  const results = [];
+  for (const { file, bytes } of photos) {
+    try {
+      const { template } = await enrollment.enroll({ userId, image: bytes, source: 'cli', actor: { kind: 'cli' } });
+      results.push({ file, templateId: template.id, quality: Number(template.quality.toFixed(3)) });
+    } catch (err) {
+      if (err instanceof EnrollmentError) throw new Error(refusal(file, err), { cause: err });
+      throw err;
     }
-    return results;
-  });
+  }
+  return results;
+}
+
+/** Runs `fn` with enrollment on a face engine when there are photos to analyse, and without one otherwise. */
+async function withPhotoEngine<T>(config: Config, s: Services, photos: Photo[], fn: (enrollment: Enrollment | null) => Promise<T>): Promise<T> {
+  return photos.length === 0 ? fn(null) : withEngine(config, s, (engine) => fn(enrollmentService(s, engine)));
 }
 
 /** --match-rules takes the Face Match API's per-client rules as JSON, checked by the API's own schema. */
@@ -118,23 +162,36 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
   async 'user create'(config, args) {
     const email = str(args, 'email', true)!;
     const name = str(args, 'name', true)!;
-    const photos = list(args, 'photo');
-    await withServices(config, async (s) => {
-      const user = await s.users.create({ email, name, password: str(args, 'password') ?? null, roles: args.values.admin ? ['admin'] : [] });
-      await s.audit.record({ type: 'admin.user.create', outcome: 'success', userId: user.id, details: { via: 'cli' } });
-      const templates = await enrollFiles(config, s, user.id, photos);
-      print(args.json, { id: user.id, email: user.email, name: user.name, roles: user.roles, templates }, `created user ${user.email} (${user.id})${templates.length ? `, ${templates.length} face template(s)` : ''}`);
-    });
+    const photos = await readPhotos(list(args, 'photo'));
+    await withServices(config, async (s) =>
+      withPhotoEngine(config, s, photos, async (enrollment) => {
+        if (enrollment) await checkPhotos(enrollment, photos);
+        const user = await s.users.create({ email, name, password: str(args, 'password') ?? null, roles: args.values.admin ? ['admin'] : [] });
+        let templates;
+        try {
+          templates = enrollment ? await enrollPhotos(s, enrollment, user.id, photos) : [];
+        } catch (err) {
+          // The photos passed the check, so this is an engine or database failure: leave no half-made account.
+          await s.users.delete(user.id);
+          throw err;
+        }
+        await s.audit.record({ type: 'admin.user.create', outcome: 'success', userId: user.id, details: { via: 'cli' } });
+        print(args.json, { id: user.id, email: user.email, name: user.name, roles: user.roles, templates }, `created user ${user.email} (${user.id})${templates.length ? `, ${templates.length} face template(s)` : ''}`);
+      }),
+    );
   },
 
   async 'user enroll'(config, args) {
     const email = str(args, 'email', true)!;
-    const photos = list(args, 'photo');
-    if (photos.length === 0) throw new UsageError('--photo FILE is required');
+    if (list(args, 'photo').length === 0) throw new UsageError('--photo FILE is required');
+    const photos = await readPhotos(list(args, 'photo'));
     await withServices(config, async (s) => {
       const user = await s.users.require(email);
-      const templates = await enrollFiles(config, s, user.id, photos);
-      print(args.json, { id: user.id, email: user.email, templates }, `enrolled ${templates.length} face template(s) for ${user.email}`);
+      await withPhotoEngine(config, s, photos, async (enrollment) => {
+        await checkPhotos(enrollment!, photos);
+        const templates = await enrollPhotos(s, enrollment!, user.id, photos);
+        print(args.json, { id: user.id, email: user.email, templates }, `enrolled ${templates.length} face template(s) for ${user.email}`);
+      });
     });
   },
 
@@ -143,6 +200,19 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
       const users = await s.users.listWithTemplateCounts();
       const rows = users.map((u) => ({ id: u.id, email: u.email, name: u.name, status: u.status, roles: u.roles.join(','), templates: u._count.templates, lastSignInAt: u.lastSignInAt }));
       print(args.json, rows, table(rows, ['email', 'name', 'status', 'roles', 'templates', 'lastSignInAt']));
+    });
+  },
+
+  async 'user unlock'(config, args) {
+    const email = str(args, 'email', true)!;
+    await withServices(config, async (s) => {
+      const user = await s.users.require(email);
+      const attempts = new AttemptAccounting({ users: s.users, settings: s.settings, kv: s.kv });
+      const cleared = await attempts.throttling(user.id);
+      await attempts.unlockFace(user.id);
+      await s.audit.record({ type: 'admin.user.face_unlock', outcome: 'success', userId: user.id, details: { via: 'cli', wasLocked: user.faceLockedAt !== null, cleared: cleared.map((t) => ({ factor: t.factor, origin: t.origin, failures: t.failures })) } });
+      const out = { id: user.id, email: user.email, wasLocked: user.faceLockedAt !== null, cleared };
+      print(args.json, out, `${user.email}: face sign-in enabled, ${cleared.length} failed-attempt counter(s) cleared${s.redis ? '' : ' (in-memory state: a running server keeps its own counters)'}`);
     });
   },
 
@@ -169,19 +239,21 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
         tokenEndpointAuthMethod: args.values.public ? 'none' : ((str(args, 'auth-method') as AuthMethod | undefined) ?? undefined),
         firstParty: Boolean(args.values['first-party']),
         allowPasswordOnly: Boolean(args.values['allow-password']),
+        resourceServer: Boolean(args.values['resource-server']),
+        matchEnrolledUsers: Boolean(args.values['match-enrolled-users']),
         requiredAcr: str(args, 'acr') ?? null,
         matchRules,
       });
       await s.audit.record({ type: 'admin.client.create', outcome: 'success', clientId: client.clientId, details: { via: 'cli' } });
-      const out = { client_id: client.clientId, client_secret: clientSecret, name: client.name, redirect_uris: client.redirectUris, grant_types: client.grantTypes, scope: client.scopes.join(' ') };
+      const out = { client_id: client.clientId, client_secret: clientSecret, name: client.name, redirect_uris: client.redirectUris, grant_types: client.grantTypes, scope: client.scopes.join(' '), resource_server: client.resourceServer, match_enrolled_users: client.matchEnrolledUsers };
       print(args.json, out, `client_id:     ${out.client_id}\nclient_secret: ${out.client_secret ?? '(public client: none)'}\n(the secret is shown only now; store it safely)`);
     });
   },
 
   async 'client list'(config, args) {
     await withServices(config, async (s) => {
-      const rows = (await s.clients.list()).map((c) => ({ client_id: c.clientId, name: c.name, type: c.secret ? 'confidential' : 'public', grant_types: c.grantTypes.join(','), redirect_uris: c.redirectUris.join(' '), built_in: c.builtIn }));
-      print(args.json, rows, table(rows, ['client_id', 'name', 'type', 'grant_types', 'redirect_uris']));
+      const rows = (await s.clients.list()).map((c) => ({ client_id: c.clientId, name: c.name, type: c.secret ? 'confidential' : 'public', grant_types: c.grantTypes.join(','), redirect_uris: c.redirectUris.join(' '), built_in: c.builtIn, resource_server: c.resourceServer }));
+      print(args.json, rows, table(rows, ['client_id', 'name', 'type', 'grant_types', 'resource_server', 'redirect_uris']));
     });
   },
 
@@ -197,22 +269,35 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
 
   async 'keys rotate'(config, args) {
     await withServices(config, async (s) => {
-      const result = await rotateSigningKeys(s.db.prisma, s.sealer);
+      const result = await rotateSigningKeys(s.db.prisma, s.sealer, signingKeyTimes(config));
       await s.audit.record({ type: 'admin.keys.rotate', outcome: 'success', details: { ...result, via: 'cli' } });
-      print(args.json, result, `new signing key ${result.kid}; retired ${result.retired.join(', ') || 'none'}.\nRestart the instances (one by one) to sign with the new key.`);
+      print(
+        args.json,
+        result,
+        `new signing key ${result.kid}: running instances publish it within ${config.keyRefreshSeconds} s and sign with it from ${result.signsFrom.toISOString()}.\n` +
+          `retired ${result.retired.join(', ') || 'none'} (published until the tokens they signed expire)${result.deleted.length ? `; removed expired ${result.deleted.join(', ')}` : ''}.`,
+      );
     });
   },
 
   async 'keys list'(config, args) {
     await withServices(config, async (s) => {
-      const rows = await listSigningKeys(s.db.prisma);
-      print(args.json, rows, table(rows, ['kid', 'alg', 'createdAt', 'retiredAt']));
+      const rows = await listSigningKeys(s.db.prisma, signingKeyTimes(config));
+      print(args.json, rows, table(rows, ['kid', 'alg', 'state', 'createdAt', 'retiredAt']));
     });
   },
 
   async eval(config, args) {
     const pairs = str(args, 'pairs', true)!;
-    const result = await runEval(pairs, { modelsDir: config.modelsDir, poolSize: config.face.poolSize, maxBytes: config.face.maxUploadBytes, maxPixels: config.face.maxPixels, matchThreshold: MATCH_PRESETS[config.face.matchPreset], progress: !args.json || process.stderr.isTTY });
+    const result = await runEval(pairs, {
+      modelsDir: config.modelsDir,
+      poolSize: config.face.poolSize,
+      maxBytes: config.face.maxUploadBytes,
+      maxPixels: config.face.maxPixels,
+      matchThreshold: MATCH_PRESETS[config.face.matchPreset],
+      progress: !args.json || process.stderr.isTTY,
+      scoresFile: str(args, 'scores'),
+    });
     print(args.json, result);
   },
 

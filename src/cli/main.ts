@@ -19,10 +19,13 @@ const OPTIONS = {
   'auth-method': { type: 'string' },
   'first-party': { type: 'boolean' },
   'allow-password': { type: 'boolean' },
+  'resource-server': { type: 'boolean' },
+  'match-enrolled-users': { type: 'boolean' },
   acr: { type: 'string' },
   'match-rules': { type: 'string' },
   'client-id': { type: 'string' },
   pairs: { type: 'string' },
+  scores: { type: 'string' },
   image: { type: 'string' },
   seconds: { type: 'string' },
 } as const;

@@ -12,22 +12,30 @@ Users
                                           enrolling a photo records that the operator collected the
                                           person's biometric consent (GDPR Art. 9 / BIPA)
   user list
+  user unlock --email E                   clear the account's failed-attempt counters and re-enable face sign-in
   user delete --email E
 
 Apps (OIDC clients)
   client create --name N [--redirect-uri URI]… [--grant authorization_code|client_credentials]…
                 [--scope S]… [--public] [--first-party] [--allow-password] [--acr URI]
+                [--resource-server] [--match-enrolled-users]
                 [--match-rules '{"minSimilarity":75,"livenessRequired":true,"qualityRequired":false,"documentRequired":false}']
-                                          prints client_id and client_secret (shown once)
+                                          prints client_id and client_secret (shown once);
+                                          --resource-server: may introspect tokens issued to other apps
+                                          --match-enrolled-users: the Face Match API may match against
+                                          enrolled accounts (user_id / email); off by default
   client list
   client delete --client-id ID
 
 Keys
-  keys rotate                             new signing key first; old public keys stay published until their tokens expire
-  keys list
+  keys rotate                             new signing key: running instances sign with it after 2 × KEY_REFRESH_SECONDS;
+                                          the old public key stays published until its tokens expire
+  keys list                               each key's state: signing, next, retired, expired
 
 Face engine
-  eval --pairs FILE                       accuracy on labelled pairs (path_a<TAB>path_b<TAB>1|0)
+  eval --pairs FILE [--scores OUT.tsv]    accuracy on labelled pairs (path_a<TAB>path_b<TAB>1|0), failure to
+                                          enroll by code, subjects that are not the largest face; --scores
+                                          writes each pair's cosine
   bench [--image FILE] [--seconds N]      verification latency, throughput, event-loop delay, memory
 
 Options

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,16 +11,24 @@ export const ROOT_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const APP_VERSION = (JSON.parse(readFileSync(path.join(ROOT_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 
 
+/**
+ * Which X-Forwarded-* values to believe. `hops`: that many proxies append to X-Forwarded-For in front of every
+ * instance. `addresses`: the proxies' addresses or networks; the client is the right-most address not among them.
+ */
+export type ProxyTrust = { kind: 'none' } | { kind: 'hops'; hops: number } | { kind: 'addresses'; addresses: string[] };
+
 export interface Config {
   port: number;
   host: string;
   issuer: string;
   databaseUrl: string | null;
   redisUrl: string | null;
+  /** Prepended to every Redis key, so deployments (or test runs) can share one Redis. */
+  redisKeyPrefix: string;
   dataDir: string;
   /** 32-byte key that encrypts signing keys, client secrets and face templates at rest. */
   secretKey: Buffer | null;
-  proxy: boolean;
+  proxy: ProxyTrust;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   modelsDir: string;
   ttl: {
@@ -34,6 +43,8 @@ export interface Config {
   face: {
     poolSize: number;
     maxQueue: number;
+    /** An analysis expected to wait longer (ms) is refused with 503 + Retry-After instead of queued. */
+    maxWaitMs: number;
     maxUploadBytes: number;
     maxPixels: number;
     matchPreset: MatchPreset;
@@ -48,6 +59,16 @@ export interface Config {
     perIpPerMinute: number;
     apiPerClientPerMinute: number;
   };
+  /** Who reads /metrics: see src/ops/metrics-access.ts. */
+  metrics: {
+    /** Bearer token required wherever metrics are served. */
+    token: string | null;
+    /** A separate listener for metrics; the public port then serves none. */
+    port: number | null;
+    host: string;
+  };
+  /** How often each instance re-reads the signing keys (a rotation takes over after two of these). */
+  keyRefreshSeconds: number;
   demo: boolean;
   shutdownGraceMs: number;
 }
@@ -122,6 +143,40 @@ function secretKey(env: Env): Buffer | null {
   return key;
 }
 
+/** An IPv4 or IPv6 address, or a network in CIDR notation. */
+function isAddressOrNetwork(value: string): boolean {
+  const [address, bits, extra] = value.split('/');
+  const family = isIP(address);
+  if (!family || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+function proxyTrust(env: Env): ProxyTrust {
+  const raw = env.TRUST_PROXY?.trim() ?? '';
+  if (raw === '' || ['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return { kind: 'none' };
+  const explain = `expected the number of proxies in front of the server (e.g. 1) or a comma-separated list of their addresses or networks (e.g. 10.0.0.5, 10.1.0.0/16), got "${raw}"`;
+  if (/^\d+$/.test(raw)) {
+    const hops = Number(raw);
+    if (hops > 10) throw new ConfigError('TRUST_PROXY', `must be between 0 and 10 proxies, got ${hops}`);
+    return { kind: 'hops', hops };
+  }
+  const addresses = raw.split(',').map((a) => a.trim()).filter(Boolean);
+  if (addresses.length === 0 || !addresses.every(isAddressOrNetwork)) throw new ConfigError('TRUST_PROXY', explain);
+  return { kind: 'addresses', addresses };
+}
+
+function metrics(env: Env, port: number): Config['metrics'] {
+  const token = env.METRICS_TOKEN || null;
+  if (token !== null && !/^[\x21-\x7e]{16,}$/.test(token)) {
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 printable characters without spaces (e.g. `openssl rand -hex 32`)');
+  }
+  const metricsPort = int(env, 'METRICS_PORT', 0, 1, 65535) || null;
+  if (metricsPort !== null && metricsPort === port) throw new ConfigError('METRICS_PORT', `must differ from PORT (${port})`);
+  if (env.METRICS_HOST && metricsPort === null) throw new ConfigError('METRICS_HOST', 'is only used with METRICS_PORT');
+  return { token, port: metricsPort, host: env.METRICS_HOST || '127.0.0.1' };
+}
+
 /** Reads the whole configuration from the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 3000, 0, 65535);
@@ -132,6 +187,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const databaseUrl = url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']);
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const redisKeyPrefix = env.REDIS_KEY_PREFIX ?? '';
+  if (!/^[\w:.-]{0,64}$/.test(redisKeyPrefix)) throw new ConfigError('REDIS_KEY_PREFIX', 'up to 64 letters, digits and _ : . -');
   const key = secretKey(env);
   if (databaseUrl && !key) {
     // Every instance must decrypt the same signing keys and templates: the key cannot be generated per machine.
@@ -146,9 +203,10 @@ export function loadConfig(env: Env = process.env): Config {
     issuer,
     databaseUrl,
     redisUrl,
+    redisKeyPrefix,
     dataDir: path.resolve(env.DATA_DIR || path.join(process.cwd(), 'data')),
     secretKey: key,
-    proxy: bool(env, 'TRUST_PROXY', false),
+    proxy: proxyTrust(env),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     modelsDir,
     ttl: {
@@ -163,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
     face: {
       poolSize: int(env, 'FACE_WORKERS', Math.max(1, os.availableParallelism()), 1, 64),
       maxQueue: int(env, 'FACE_MAX_QUEUE', 64, 1, 10000),
+      maxWaitMs: int(env, 'FACE_MAX_WAIT_MS', 2000, 100, 60000),
       maxUploadBytes: int(env, 'FACE_MAX_UPLOAD_BYTES', 15 * 1024 * 1024, 1024, 100 * 1024 * 1024),
       maxPixels: int(env, 'FACE_MAX_PIXELS', 40_000_000, 10_000, 300_000_000),
       matchPreset: oneOf(env, 'FACE_MATCH_PRESET', Object.keys(MATCH_PRESETS) as MatchPreset[], 'far-1e-4'),
@@ -175,6 +234,8 @@ export function loadConfig(env: Env = process.env): Config {
       perIpPerMinute: int(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 60, 1, 100000),
       apiPerClientPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 120, 1, 1000000),
     },
+    metrics: metrics(env, port),
+    keyRefreshSeconds: int(env, 'KEY_REFRESH_SECONDS', 30, 1, 3600),
     demo: bool(env, 'DEMO_APP', true),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
   };

@@ -6,7 +6,7 @@ export interface PhotoVerdict {
   issues: QualityIssue[];
   /** The face a template would come from; null when none was found. */
   face: { box: Box; score: number } | null;
-  /** Every confident face, highest score first (a second one means MULTIPLE_FACES). */
+  /** Every confident face, highest score first (a second one of comparable size means MULTIPLE_FACES). */
   faces: { box: Box; score: number }[];
   /** Of the EXIF-rotated image, the frame the boxes refer to. */
   width: number;

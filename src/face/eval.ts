@@ -1,11 +1,12 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { createFaceEngine } from './engine.js';
 import { FaceError } from './errors.js';
 import { accuracyAt, bestThreshold, rocAuc, tarAtFar } from './metrics.js';
 import { cosine } from './similarity.js';
-import type { FaceEngineOptions } from './types.js';
+import { boxSize } from './subject.js';
+import type { Analysis, FaceEngineOptions } from './types.js';
 
 export interface Pair {
   a: string;
@@ -32,7 +33,30 @@ export interface EvalResult {
   tar: Record<string, number>;
   /** The cosine threshold that reaches each FAR on these impostors. */
   tarThresholds: Record<string, number>;
+  /**
+   * Images whose analysed face (the subject) is not the largest detection: a face tied with the largest in size
+   * and nearer the image centre was taken. Every one of them is worth a look.
+   */
+  subjectNotLargest: number;
+  subjectNotLargestImages: string[];
+  /** Images enrolment would refuse (any quality issue, or no usable image), with the codes that refuse them. */
+  failureToEnroll: { count: number; rate: number; byCode: Record<string, number>; images: { file: string; codes: string[] }[] };
+  /** Where the per-pair scores were written (`--scores FILE`), if asked. */
+  scoresFile?: string;
   seconds: number;
+}
+
+/** What the evaluation keeps of each image's 'enroll' analysis. */
+interface ImageResult {
+  embedding: Float32Array | null;
+  /** Quality codes, or the FaceError code of an image that could not be analysed. */
+  codes: string[];
+  subjectIsLargest: boolean;
+}
+
+function imageResult(a: Analysis): ImageResult {
+  const largest = Math.max(0, ...a.faces.map((f) => boxSize(f.box)));
+  return { embedding: a.embedding, codes: a.quality.issues.map((i) => i.code), subjectIsLargest: !a.face || boxSize(a.face.box) === largest };
 }
 
 const FARS: [string, number][] = [
@@ -67,8 +91,17 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<v
   await Promise.all(lanes);
 }
 
-/** Verification accuracy of the engine on labelled pairs; every distinct image is analysed once. */
-export async function runEval(pairsFile: string, opts: FaceEngineOptions & { progress?: boolean }): Promise<EvalResult> {
+/** One line per pair in input order: the cosine, or −1 where an image has no usable face (as the metrics count it). */
+async function writeScores(file: string, pairs: Pair[], scores: number[]): Promise<void> {
+  const lines = pairs.map((p, i) => `${p.a}\t${p.b}\t${p.same ? 1 : 0}\t${scores[i].toFixed(6)}`);
+  await writeFile(file, `# path_a\tpath_b\tsame\tcosine (-1: no usable face in an image)\n${lines.join('\n')}\n`);
+}
+
+/**
+ * Verification accuracy of the engine on labelled pairs; every distinct image is analysed once, as an enrolment
+ * photo, which also gives the failure-to-enroll figures.
+ */
+export async function runEval(pairsFile: string, opts: FaceEngineOptions & { progress?: boolean; scoresFile?: string }): Promise<EvalResult> {
   const started = performance.now();
   const pairs = await readPairs(pairsFile);
   const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
@@ -77,7 +110,7 @@ export async function runEval(pairsFile: string, opts: FaceEngineOptions & { pro
     opts.progress && process.stderr.isTTY
       ? new cliProgress.SingleBar({ stream: process.stderr, format: 'eval [{bar}] {value}/{total} images' }, cliProgress.Presets.shades_classic)
       : null;
-  const embeddings = new Map<string, Float32Array | null>();
+  const results = new Map<string, ImageResult>();
   try {
     bar?.start(images.length, 0);
     // Two tasks per worker keep every worker busy without approaching the queue limit.
@@ -85,10 +118,10 @@ export async function runEval(pairsFile: string, opts: FaceEngineOptions & { pro
       const bytes = await readFile(file);
       try {
         // 'enroll' skips liveness, which the evaluation does not use.
-        embeddings.set(file, (await engine.analyze(bytes, 'enroll')).embedding);
+        results.set(file, imageResult(await engine.analyze(bytes, 'enroll')));
       } catch (err) {
         if (!(err instanceof FaceError) || (err.code !== 'UNSUPPORTED_IMAGE' && err.code !== 'IMAGE_TOO_LARGE')) throw err;
-        embeddings.set(file, null);
+        results.set(file, { embedding: null, codes: [err.code], subjectIsLargest: true });
       }
       bar?.increment();
     });
@@ -99,11 +132,14 @@ export async function runEval(pairsFile: string, opts: FaceEngineOptions & { pro
 
   const genuine: number[] = [];
   const impostor: number[] = [];
-  for (const p of pairs) {
-    const ea = embeddings.get(p.a);
-    const eb = embeddings.get(p.b);
-    (p.same ? genuine : impostor).push(ea && eb ? cosine(ea, eb) : -1);
-  }
+  const scores = pairs.map((p) => {
+    const ea = results.get(p.a)!.embedding;
+    const eb = results.get(p.b)!.embedding;
+    const score = ea && eb ? cosine(ea, eb) : -1;
+    (p.same ? genuine : impostor).push(score);
+    return score;
+  });
+  if (opts.scoresFile) await writeScores(opts.scoresFile, pairs, scores);
   const threshold = engine.thresholds.matchThreshold;
   const best = bestThreshold(genuine, impostor);
   const tar: Record<string, number> = {};
@@ -114,7 +150,11 @@ export async function runEval(pairsFile: string, opts: FaceEngineOptions & { pro
     tar[key] = r.tar;
     tarThresholds[key] = r.threshold;
   }
-  const failedImages = images.filter((f) => embeddings.get(f) === null);
+  const failedImages = images.filter((f) => results.get(f)!.embedding === null);
+  const refused = images.filter((f) => results.get(f)!.codes.length > 0).map((file) => ({ file, codes: results.get(file)!.codes }));
+  const byCode: Record<string, number> = {};
+  for (const { codes } of refused) for (const code of codes) byCode[code] = (byCode[code] ?? 0) + 1;
+  const notLargest = images.filter((f) => !results.get(f)!.subjectIsLargest);
   return {
     pairs: pairs.length,
     genuine: genuine.length,
@@ -129,6 +169,10 @@ export async function runEval(pairsFile: string, opts: FaceEngineOptions & { pro
     auc: rocAuc(genuine, impostor),
     tar,
     tarThresholds,
+    subjectNotLargest: notLargest.length,
+    subjectNotLargestImages: notLargest,
+    failureToEnroll: { count: refused.length, rate: refused.length / images.length, byCode, images: refused },
+    ...(opts.scoresFile ? { scoresFile: opts.scoresFile } : {}),
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -7,6 +7,7 @@ export type {
   DetectedFace,
   FaceEngine,
   FaceEngineOptions,
+  Lane,
   Pose,
   Purpose,
   QualityCode,
@@ -30,6 +31,8 @@ export {
 } from './similarity.js';
 export { DEFAULT_QUALITY, DEFAULT_LIVENESS_THRESHOLD, DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS } from './config.js';
 export { QUALITY_MESSAGES } from './quality.js';
+export { ACCEPTED_IMAGES, sniffImageFormat, type ImageFormat } from './format.js';
+export { otherFaces, SIZE_TIE_RATIO } from './subject.js';
 export { runEval, readPairs, type EvalResult, type Pair } from './eval.js';
 /** Nearest-rank percentile, shared by every benchmark. */
 export { percentile } from './metrics.js';

@@ -8,7 +8,8 @@ import { livenessScore } from './liveness.js';
 import type { Sessions } from './models.js';
 import { estimatePose } from './pose.js';
 import { alignedFaceMetrics, assessFace, edgeMargin, issue } from './quality.js';
-import type { Analysis, DetectedFace, Purpose, QualityThresholds } from './types.js';
+import { chooseSubject, comparableFaces } from './subject.js';
+import type { Analysis, Purpose, QualityThresholds } from './types.js';
 
 export interface PipelineConfig {
   limits: DecodeLimits;
@@ -19,14 +20,10 @@ export interface PipelineConfig {
 /** What a worker returns: the liveness decision is taken on the main thread, where the threshold can change at run time. */
 export type PipelineResult = Omit<Analysis, 'liveness'> & { livenessScore: number | null };
 
-const area = (f: DetectedFace) => f.box.width * f.box.height;
-
-/** 'match' takes the largest face (the subject of an ID photo or a crowd shot), sign-in and enrolment the most confident. */
-function chooseFace(faces: DetectedFace[], purpose: Purpose): DetectedFace {
-  return purpose === 'match' ? faces.reduce((a, b) => (area(b) > area(a) ? b : a)) : faces[0];
-}
-
-/** decode → detect → landmarks → align → embed → (liveness) → quality. Throws FaceError for undecodable or oversized input. */
+/**
+ * decode → detect → landmarks → align → embed → (liveness) → quality, each stage only where the purpose needs it.
+ * Throws FaceError for undecodable or oversized input.
+ */
 export async function analyzeImage(s: Sessions, bytes: Uint8Array, purpose: Purpose, cfg: PipelineConfig): Promise<PipelineResult> {
   const timings: Record<string, number> = {};
   let t = performance.now();
@@ -47,27 +44,33 @@ export async function analyzeImage(s: Sessions, bytes: Uint8Array, purpose: Purp
     return { ...base, face: null, embedding: null, livenessScore: null, quality: { ok: false, issues: [issue('FACE_NOT_FOUND')], metrics: { faces: 0 } } };
   }
 
-  const chosen = chooseFace(faces, purpose);
-  const points = await detectLandmarks(s.landmark, img, chosen.box);
-  const landmarks5 = fivePoints(points);
+  const chosen = chooseSubject(faces, img.width, img.height);
+  const landmarks68 = await detectLandmarks(s.landmark, img, chosen.box);
+  const landmarks5 = fivePoints(landmarks68);
   lap('landmarks');
   const aligned = alignFace(img, landmarks5);
   lap('align');
-  const embedding = await embedFace(s.feature, aligned);
-  lap('embed');
-  const live = purpose === 'enroll' ? null : await livenessScore(s.liveness, img, chosen.box);
-  if (live !== null) lap('liveness');
+  let embedding: Float32Array | null = null;
+  if (purpose !== 'track') {
+    embedding = await embedFace(s.feature, aligned);
+    lap('embed');
+  }
+  // Liveness answers whether a live person is in front of the camera: only a sign-in or API selfie ('verify') asks.
+  let live: number | null = null;
+  if (purpose === 'verify') {
+    live = await livenessScore(s.liveness, img, chosen.box);
+    lap('liveness');
+  }
 
   const pose = await estimatePose(s.pose, img, chosen.box, landmarks5);
-  const [leftEye, rightEye] = await eyesOpen(s.eye, img, points);
   // A blink closes both eyes; one eye read as closed is usually a downcast gaze or glare.
-  const eyes = Math.max(leftEye, rightEye);
+  const eyePair = purpose === 'track' ? null : await eyesOpen(s.eye, img, landmarks68);
+  const eyes = eyePair ? Math.max(...eyePair) : undefined;
   const { brightness, sharpness } = alignedFaceMetrics(aligned);
-  const minOther = cfg.quality.multiFaceMinRatio * chosen.box.height;
   const measured = {
-    otherFaces: faces.filter((f) => f !== chosen && f.box.height >= minOther).length,
+    otherFaces: comparableFaces(faces, chosen.box, cfg.quality.multiFaceMinRatio).length,
     faceSize: Math.min(chosen.box.width, chosen.box.height),
-    edgeMargin: edgeMargin(points, landmarks5, img.width, img.height),
+    edgeMargin: edgeMargin(landmarks68, landmarks5, img.width, img.height),
     pose,
     brightness,
     sharpness,
@@ -88,13 +91,11 @@ export async function analyzeImage(s: Sessions, bytes: Uint8Array, purpose: Purp
     roll: pose.roll,
     brightness,
     sharpness,
-    eyesOpen: eyes,
-    eyeOpenLeft: leftEye,
-    eyeOpenRight: rightEye,
+    ...(eyePair && { eyesOpen: Math.max(...eyePair), eyeOpenLeft: eyePair[0], eyeOpenRight: eyePair[1] }),
   };
   return {
     ...base,
-    face: { ...chosen, landmarks5, pose, eyesOpen: eyes },
+    face: { ...chosen, landmarks68, landmarks5, pose, ...(eyes !== undefined && { eyesOpen: eyes }) },
     quality: { ok: issues.length === 0, issues, metrics },
     embedding,
     livenessScore: live,

@@ -5,14 +5,21 @@ import { Piscina } from 'piscina';
 import { FaceError, isSerializedFaceError, type SerializedFaceError } from './errors.js';
 import type { PipelineResult } from './pipeline.js';
 import { READY_MESSAGE_KEY, type WorkerInit, type WorkerTask } from './protocol.js';
-import type { Purpose } from './types.js';
+import type { Lane, Purpose } from './types.js';
 
 export interface PoolOptions {
   size: number;
   maxQueue: number;
+  /** An analysis expected to wait longer than this for a worker is refused at once (OVERLOADED with Retry-After). */
+  maxWaitMs: number;
   taskTimeoutMs: number;
   init: WorkerInit;
 }
+
+
+/** Service time assumed before the first analysis finishes, and the weight of each new one in the running mean. */
+const INITIAL_SERVICE_MS = 50;
+const SERVICE_EWMA = 0.2;
 
 /**
  * Compiled code runs worker.js. From sources (vitest, tsx) the worker is worker.ts under tsx's require hook:
@@ -37,8 +44,12 @@ const RETRY_AFTER_S = 1;
 export class FacePool {
   readonly size: number;
   readonly #maxQueue: number;
-  /** Admitted tasks not yet settled (running or waiting). */
+  readonly #maxWaitMs: number;
+  /** Admitted tasks not yet settled (running or waiting), and how many of them are anonymous. */
   #inFlight = 0;
+  #anonymous = 0;
+  /** Running mean of the time an analysis spends on a worker. */
+  #serviceMs = INITIAL_SERVICE_MS;
   readonly #piscina: Piscina<WorkerTask, PipelineResult | SerializedFaceError>;
   readonly #taskTimeoutMs: number;
   readonly #ready = new Set<number>();
@@ -48,6 +59,7 @@ export class FacePool {
   private constructor(opts: PoolOptions) {
     this.size = opts.size;
     this.#maxQueue = opts.maxQueue;
+    this.#maxWaitMs = opts.maxWaitMs;
     this.#taskTimeoutMs = opts.taskTimeoutMs;
     this.#piscina = new Piscina({
       ...workerEntry(),
@@ -100,14 +112,30 @@ export class FacePool {
     return { poolSize: this.size, queued: this.#inFlight - running, running };
   }
 
+  /** How long a task admitted now would wait for a worker: the tasks ahead of it times the mean service time. */
+  expectedWaitMs(): number {
+    return (Math.max(0, this.#inFlight + 1 - this.size) * this.#serviceMs) / this.size;
+  }
+
+  /**
+   * Admission sheds by expected wait, not only by queue length: a request that would wait longer than `maxWaitMs`
+   * is refused at once with the wait as Retry-After, so the ones accepted keep their latency under any load.
+   */
+  #admit(lane: Lane): void {
+    const busy = (retryAfter: number) => new FaceError('OVERLOADED', 'The face engine is busy; try again shortly', { retryAfter });
+    if (this.#inFlight >= this.size + this.#maxQueue) throw busy(RETRY_AFTER_S);
+    if (lane === 'anonymous' && this.#anonymous >= this.size + Math.floor(this.#maxQueue / 2)) throw busy(RETRY_AFTER_S);
+    const wait = this.expectedWaitMs();
+    if (wait > this.#maxWaitMs) throw busy(Math.max(RETRY_AFTER_S, Math.ceil(wait / 1000)));
+  }
+
   /** The image buffer is transferred to the worker: callers must not use it afterwards. */
-  async run(image: Uint8Array, purpose: Purpose): Promise<PipelineResult> {
+  async run(image: Uint8Array, purpose: Purpose, lane: Lane = 'trusted'): Promise<PipelineResult> {
     if (this.#closed) throw new FaceError('ENGINE_UNAVAILABLE', 'The face engine is closed');
     // Admission is counted here: piscina keeps tasks that carry an AbortSignal outside its own bounded queue.
-    if (this.#inFlight >= this.size + this.#maxQueue) {
-      throw new FaceError('OVERLOADED', 'The face engine is busy; try again shortly', { retryAfter: RETRY_AFTER_S });
-    }
+    this.#admit(lane);
     this.#inFlight++;
+    if (lane === 'anonymous') this.#anonymous++;
     let result: PipelineResult | SerializedFaceError;
     try {
       result = await this.#piscina.run(
@@ -118,8 +146,10 @@ export class FacePool {
       throw mapPoolError(err, this.#taskTimeoutMs);
     } finally {
       this.#inFlight--;
+      if (lane === 'anonymous') this.#anonymous--;
     }
     if (isSerializedFaceError(result)) throw new FaceError(result.faceError.code, result.faceError.message);
+    if (result.timings.total) this.#serviceMs += SERVICE_EWMA * (result.timings.total - this.#serviceMs);
     return result;
   }
 

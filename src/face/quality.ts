@@ -15,7 +15,7 @@ export const QUALITY_MESSAGES: Record<QualityCode, string> = {
   BLURRY: 'The picture is blurry. Hold still and let the camera focus.',
   EYES_CLOSED: 'Keep your eyes open.',
   IMAGE_TOO_LARGE: 'The image is too large. Send a smaller picture.',
-  UNSUPPORTED_IMAGE: 'The file is not a supported image. Send a JPEG or PNG photo.',
+  UNSUPPORTED_IMAGE: 'The file is not a supported image. Send a JPEG, PNG or WebP photo.',
 };
 
 export function issue(code: QualityCode): QualityIssue {
@@ -66,14 +66,15 @@ export function edgeMargin(points: Point[], landmarks5: Point[], width: number, 
 }
 
 export interface FaceMeasurements {
-  /** Other faces at least multiFaceMinRatio as tall as the chosen one. */
+  /** Other faces at least multiFaceMinRatio of the subject's size. */
   otherFaces: number;
   faceSize: number;
   edgeMargin: number;
   pose: Pose;
   brightness: number;
   sharpness: number;
-  eyesOpen: number;
+  /** Absent when the purpose runs no eye model ('track'). */
+  eyesOpen?: number;
 }
 
 function effectiveThresholds(t: QualityThresholds, purpose: Purpose): Omit<QualityThresholds, 'enroll'> {
@@ -94,6 +95,6 @@ export function assessFace(m: FaceMeasurements, purpose: Purpose, thresholds: Qu
   if (m.brightness < t.minBrightness) codes.push('TOO_DARK');
   if (m.brightness > t.maxBrightness) codes.push('TOO_BRIGHT');
   if (m.sharpness < t.minSharpness) codes.push('BLURRY');
-  if (m.eyesOpen < t.minEyesOpen) codes.push('EYES_CLOSED');
+  if (m.eyesOpen !== undefined && m.eyesOpen < t.minEyesOpen) codes.push('EYES_CLOSED');
   return codes.map(issue);
 }

@@ -1,4 +1,14 @@
-export type Purpose = 'verify' | 'enroll' | 'match';
+/**
+ * What an analysis is for; each purpose runs only the models it needs:
+ * - `verify` (a sign-in or Face Match selfie): embedding, liveness, quality with pose and eyes;
+ * - `enroll` (an enrolment or reference photo): embedding and the stricter quality limits, no liveness;
+ * - `match` (an identity document: its portrait): embedding and quality, no liveness (a print is no live capture);
+ * - `track` (a frame of a moving face): detection, 68 landmarks, five points and pose, no embedding, liveness or eye model.
+ */
+export type Purpose = 'verify' | 'enroll' | 'match' | 'track';
+
+/** Who asks for an analysis: anonymous sign-in traffic may fill only part of the engine's queue (see pool.ts). */
+export type Lane = 'anonymous' | 'trusted';
 
 export type QualityCode =
   | 'FACE_NOT_FOUND'
@@ -38,11 +48,13 @@ export interface Pose {
 }
 
 export interface ChosenFace extends DetectedFace {
+  /** The 68 fr_landmark points (iBUG order, 0-based), image pixels. */
+  landmarks68: [number, number][];
   /** Left eye, right eye, nose tip, left and right mouth corner (image left/right). */
   landmarks5: [number, number][];
   /** Degrees. Yaw and pitch from fr_pose (yaw > 0: face turned towards the image's left); roll from the eye line (> 0: clockwise). */
   pose: Pose;
-  /** p(open) of the more open eye, 0..1. */
+  /** p(open) of the more open eye, 0..1; absent for 'track', which runs no eye model. */
   eyesOpen?: number;
 }
 
@@ -52,11 +64,15 @@ export interface Analysis {
   height: number;
   /** All confident faces after NMS, highest score first. */
   faces: DetectedFace[];
+  /**
+   * The subject, one of `faces` (same box): the largest face by box area; faces within the detector's size jitter
+   * of it (≥ 0.9 of its size) tie, and the one nearest the image centre wins (src/face/subject.ts).
+   */
   face: ChosenFace | null;
   quality: { ok: boolean; issues: QualityIssue[]; metrics: Record<string, number> };
-  /** 512-d, L2-normalised; null when no face was found. */
+  /** 512-d, L2-normalised; null when no face was found and for 'track'. */
   embedding: Float32Array | null;
-  /** p(live); computed for 'verify' and 'match' when a face was found. */
+  /** p(live); computed for 'verify' when a face was found. */
   liveness: { score: number; live: boolean } | null;
   modelId: string;
   /** Milliseconds: decode, detect, landmarks, align, embed, liveness, quality (pose, eyes, metrics), total in the worker, wall as the caller saw it (queueing included). */
@@ -67,7 +83,10 @@ export interface Analysis {
 export interface QualityThresholds {
   /** Shorter side of the detection box, pixels. */
   minFaceSize: number;
-  /** A second face at least this fraction of the chosen face's height makes a 'verify'/'enroll' image MULTIPLE_FACES. */
+  /**
+   * A second face at least this fraction of the subject's size (sqrt of the box area) is comparable to it: it makes
+   * a 'verify', 'enroll' or 'track' image MULTIPLE_FACES; smaller ones are bystanders.
+   */
   multiFaceMinRatio: number;
   /**
    * Smallest distance from any of the 68 landmarks (jaw line included) to the image edge, in inter-eye distances;
@@ -95,6 +114,8 @@ export interface FaceEngineOptions {
   poolSize?: number;
   /** Analyses waiting for a worker before callers get OVERLOADED; default 4 × poolSize. */
   maxQueue?: number;
+  /** An analysis expected to wait longer than this (ms) for a worker is refused at once; default 2000. */
+  maxWaitMs?: number;
   /** Input limits: bytes (default 15 MB) and decoded pixels (default 40 MP). */
   maxBytes?: number;
   maxPixels?: number;
@@ -122,7 +143,7 @@ export interface Thresholds {
 
 export interface FaceEngine {
   /** Quality issues are in the result; only undecodable/oversized input, overload and a failed worker throw FaceError. */
-  analyze(image: Buffer | Uint8Array, purpose: Purpose): Promise<Analysis>;
+  analyze(image: Buffer | Uint8Array, purpose: Purpose, lane?: Lane): Promise<Analysis>;
   compare(embedding: Float32Array, templates: Float32Array[]): CompareResult;
   readonly modelId: string;
   readonly ready: boolean;

@@ -1,9 +1,10 @@
 import type { Context } from 'koa';
 import { QUALITY_MESSAGES } from '../face/index.js';
 import { FACE_LOCKED_MESSAGE } from '../sign-in/plan.js';
-import type { AttemptDecision } from '../verification/index.js';
+import type { AttemptDecision, CountedAttempt } from '../verification/index.js';
 import { summarizeAgent } from '../web/device.js';
 import { errorBody, HttpError } from '../web/errors.js';
+import { rateKeyForIp } from '../web/rate-limit.js';
 import { withFaceErrors } from '../web/upload-errors.js';
 import { render } from '../web/views.js';
 import { inspectFrame, readFrames } from './frames.js';
@@ -14,6 +15,13 @@ import type { Step } from './step.js';
 const MAX_CAPTURE_FRAMES = 3;
 /** Live guidance polls about every 0.7 s, so it gets this many times the per-IP budget of captures. */
 const CHECK_RATE_FACTOR = 3;
+/**
+ * What one sign-in may ask of the engine per minute, whatever its address: the page's guidance (about 86 checks a
+ * minute) with room to spare, and captures well above what a person retries.
+ */
+const CHECKS_PER_SIGN_IN = 120;
+const CAPTURES_PER_SIGN_IN = 12;
+const SIGN_IN_BUSY = 'This sign-in is sending too many pictures. Wait a minute and try again.';
 
 const MESSAGES = {
   NO_MATCH: 'We could not verify that this is you. Check that this is your account, look straight at the camera and try again.',
@@ -21,6 +29,7 @@ const MESSAGES = {
   FRAME_REPLAYED: 'This picture was already used to sign in. Look at the camera and take a new one.',
   CAPTURE_TOKEN_INVALID: 'This capture has expired or was already used. Try again.',
   STEP_NOT_EXPECTED: 'Face verification is not expected now. Reload the page.',
+  DEVICE_LOCKED: 'Too many failed attempts from this device: wait an hour, or sign in from a device you have used before.',
 } as const;
 
 const waitMessage = (seconds: number) => `Too many failed attempts. Wait ${seconds} seconds before trying again.`;
@@ -40,11 +49,11 @@ function lockedOut(loaded: Loaded): HttpError {
   return new HttpError(403, 'FACE_LOCKED', FACE_LOCKED_MESSAGE, {}, { redirect: `/interaction/${loaded.uid}` });
 }
 
-/** A refused verification counts towards the NIST delay and lockout; from the delay on, the reply says how long to wait. */
-async function refuse(kit: InteractionKit, loaded: Loaded, code: 'NO_MATCH' | 'LIVENESS_FAILED' | 'FRAME_REPLAYED', extra: Pick<Attempt, 'decision' | 'frames'>): Promise<Attempt> {
-  const outcome = await kit.deps.verification.fail('face', kit.subject(loaded));
-  if (outcome.locked) return { ...extra, reason: 'FACE_LOCKED', refusal: lockedOut(loaded) };
-  const message = outcome.delayed ? `${MESSAGES[code]} ${waitMessage(outcome.delaySeconds)}` : MESSAGES[code];
+/** A refused verification stays counted (NIST delay and lockout); from the delay on, the reply says how long to wait. */
+async function refuse(loaded: Loaded, attempt: CountedAttempt, code: 'NO_MATCH' | 'LIVENESS_FAILED' | 'FRAME_REPLAYED', extra: Pick<Attempt, 'decision' | 'frames'>): Promise<Attempt> {
+  const outcome = await attempt.failed();
+  if (outcome.lockedForGood) return { ...extra, reason: 'FACE_LOCKED', refusal: lockedOut(loaded) };
+  const message = outcome.locked ? `${MESSAGES[code]} ${MESSAGES.DEVICE_LOCKED}` : outcome.delayed ? `${MESSAGES[code]} ${waitMessage(outcome.delaySeconds)}` : MESSAGES[code];
   const wait: Record<string, string> = outcome.delayed ? { 'Retry-After': String(outcome.delaySeconds) } : {};
   return { ...extra, reason: code, refusal: new HttpError(401, code, message, wait, outcome.delayed ? { retryAfter: outcome.delaySeconds } : {}) };
 }
@@ -60,33 +69,38 @@ async function capture(ctx: Context, kit: InteractionKit, loaded: Loaded): Promi
   }
   await Promise.all(upload.frames.map(inspectFrame));
   const subject = kit.subject(loaded);
-  const verdict = await verification.check('face', subject);
-  if (!verdict.allowed) {
-    if (verdict.locked) return { reason: 'FACE_LOCKED', refusal: lockedOut(loaded) };
-    throw new HttpError(429, 'FACE_DELAYED', waitMessage(verdict.retryAfter), { 'Retry-After': String(verdict.retryAfter) }, { retryAfter: verdict.retryAfter });
+  // Reserved before anything is compared, so parallel uploads cannot overtake the count.
+  const start = await verification.attempts.begin('face', subject, kit.origin(ctx, loaded), rateKeyForIp(ctx.ip));
+  if (!start.allowed) {
+    const message = start.locked ? MESSAGES.DEVICE_LOCKED : waitMessage(start.retryAfter);
+    throw new HttpError(429, 'FACE_DELAYED', message, { 'Retry-After': String(start.retryAfter) }, { retryAfter: start.retryAfter });
   }
-
-  // Analysis, replay screening and template decryption are independent: run them together.
-  const enrolled = loaded.user ? verification.enrolledTemplates(loaded.user.id) : Promise.resolve([]);
-  const [decision, replayed] = await Promise.all([
-    withFaceErrors(() => verification.verifyFrames(upload.frames, enrolled)),
-    verification.screenReplay(subject, loaded.uid, upload.frames),
-  ]);
+  const { attempt } = start;
+  let decision: AttemptDecision;
+  try {
+    // Analysis and template decryption are independent: run them together.
+    const enrolled = loaded.user ? verification.enrolledTemplates(loaded.user.id) : Promise.resolve([]);
+    decision = await withFaceErrors(() => verification.verifyFrames(upload.frames, enrolled));
+  } catch (err) {
+    await attempt.voided();
+    throw err;
+  }
   const frames = upload.frames.length;
-  if (replayed) return refuse(kit, loaded, 'FRAME_REPLAYED', { decision, frames });
-
   if (decision.outcome === 'quality') {
-    // Not a verification attempt: nothing was compared, so it does not count towards the limits.
+    // Not a verification attempt: nothing was compared, so it does not count, and frames without a usable face are
+    // not remembered for replay screening (a flood of them must not push real frames out of the list).
+    await attempt.voided();
     const code = decision.issues[0]?.code ?? 'FACE_NOT_FOUND';
     const message = decision.issues.map((i) => i.message).join(' ') || QUALITY_MESSAGES.FACE_NOT_FOUND;
     return { reason: code, decision, frames, refusal: new HttpError(422, code, message) };
   }
+  if (await verification.screenReplay(subject, loaded.uid, upload.frames)) return refuse(loaded, attempt, 'FRAME_REPLAYED', { decision, frames });
   if (decision.outcome === 'verified') {
-    await verification.succeed('face', subject);
+    await attempt.succeeded();
     const redirect = await kit.advance(ctx, loaded, { face: true, liveness: true });
     return { reason: 'VERIFIED', decision, frames, redirect };
   }
-  return refuse(kit, loaded, decision.outcome === 'liveness_failed' ? 'LIVENESS_FAILED' : 'NO_MATCH', { decision, frames });
+  return refuse(loaded, attempt, decision.outcome === 'liveness_failed' ? 'LIVENESS_FAILED' : 'NO_MATCH', { decision, frames });
 }
 
 const round = (v: number | null | undefined, digits: number) => (v === null || v === undefined ? null : Math.round(v * 10 ** digits) / 10 ** digits);
@@ -117,8 +131,8 @@ async function record(ctx: Context, kit: InteractionKit, loaded: Loaded, attempt
 
 async function renderFace(ctx: Context, kit: InteractionKit, loaded: Loaded, message?: string): Promise<void> {
   const { verification } = kit.deps;
-  const verdict = await verification.check('face', kit.subject(loaded));
-  const blocked = verdict.allowed ? null : verdict.locked ? FACE_LOCKED_MESSAGE : waitMessage(verdict.retryAfter);
+  const verdict = await verification.attempts.check('face', kit.subject(loaded), kit.origin(ctx, loaded));
+  const blocked = verdict.allowed ? null : verdict.locked ? MESSAGES.DEVICE_LOCKED : waitMessage(verdict.retryAfter);
   await render(ctx, 'interaction/face', {
     title: 'Look at the camera',
     scripts: ['/static/face-capture.js'],
@@ -152,6 +166,7 @@ export const faceStep: Step = {
       try {
         loaded = await kit.load(ctx);
         await kit.deps.rate.enforceIp(ctx, 'face-capture', perIp());
+        await kit.deps.rate.enforce(`face-capture-ix:${loaded.uid}`, CAPTURES_PER_SIGN_IN, SIGN_IN_BUSY);
         attempt = await capture(ctx, kit, loaded);
       } catch (err) {
         if (!(err instanceof HttpError)) throw err;
@@ -176,6 +191,7 @@ export const faceStep: Step = {
       ctx.set('Cache-Control', 'no-store');
       const loaded = await kit.load(ctx);
       await kit.deps.rate.enforceIp(ctx, 'face-check', CHECK_RATE_FACTOR * perIp());
+      await kit.deps.rate.enforce(`face-check-ix:${loaded.uid}`, CHECKS_PER_SIGN_IN, SIGN_IN_BUSY);
       const upload = await readFrames(ctx.req, 1);
       ctx.request.body = upload.fields;
       kit.verifyCsrf(ctx, loaded.uid);

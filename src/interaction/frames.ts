@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import sharp, { type Metadata } from 'sharp';
-import { QUALITY_MESSAGES } from '../face/index.js';
+import { QUALITY_MESSAGES, sniffImageFormat } from '../face/index.js';
 import { HttpError } from '../web/errors.js';
 import { MultipartError, readMultipart } from '../web/multipart.js';
 import { uploadHttpError } from '../web/upload-errors.js';
@@ -9,7 +9,6 @@ import { uploadHttpError } from '../web/upload-errors.js';
 export const MAX_FRAME_SIDE = 1280;
 /** A 1280-px JPEG at quality 0.9 weighs 0.2–0.5 MB; anything much larger is not a camera frame. */
 export const MAX_FRAME_BYTES = 2 * 1024 * 1024;
-const FORMATS = new Set(['jpeg', 'png', 'webp']);
 const MAX_FIELD = 512;
 
 export interface Upload {
@@ -34,15 +33,19 @@ export async function readFrames(req: IncomingMessage, maxFrames: number): Promi
   return { fields: body.fields, frames: body.files.map((f) => f.data) };
 }
 
-/** Reads only the header: refuses what is not a JPEG, PNG or WebP picture, or is larger than a camera frame. */
+/**
+ * Refuses what is not a JPEG, PNG or WebP picture by its signature, before any decoder reads it, then reads only
+ * the header: a frame larger than a camera frame is refused too.
+ */
 export async function inspectFrame(frame: Buffer): Promise<void> {
+  const unsupported = () => new HttpError(415, 'UNSUPPORTED_IMAGE', QUALITY_MESSAGES.UNSUPPORTED_IMAGE);
+  if (!sniffImageFormat(frame)) throw unsupported();
   let meta: Metadata;
   try {
     meta = await sharp(frame).metadata();
   } catch {
-    throw new HttpError(415, 'UNSUPPORTED_IMAGE', QUALITY_MESSAGES.UNSUPPORTED_IMAGE);
+    throw unsupported();
   }
-  if (!meta.format || !FORMATS.has(meta.format)) throw new HttpError(415, 'UNSUPPORTED_IMAGE', QUALITY_MESSAGES.UNSUPPORTED_IMAGE);
   if (Math.max(meta.width ?? 0, meta.height ?? 0) > MAX_FRAME_SIDE) {
     throw new HttpError(413, 'IMAGE_TOO_LARGE', `${QUALITY_MESSAGES.IMAGE_TOO_LARGE} Frames may be at most ${MAX_FRAME_SIDE} pixels wide or high.`);
   }

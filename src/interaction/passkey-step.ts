@@ -1,20 +1,24 @@
 import type { Context } from 'koa';
-import { emptyState } from '../sign-in/state.js';
-import { addressSubject, type AttemptSubject } from '../verification/index.js';
 import { PasskeyError } from '../passkeys/index.js';
+import { emptyState } from '../sign-in/state.js';
+import type { AttemptStart } from '../verification/index.js';
 import { HttpError } from '../web/errors.js';
+import { rateKeyForIp } from '../web/rate-limit.js';
 import { render } from '../web/views.js';
 import type { InteractionKit, Loaded } from './kit.js';
 import { respondNext, type Step } from './step.js';
 
 const NOT_EXPECTED = 'A passkey is not expected now. Reload the page.';
-const waitMessage = (seconds: number) => `Too many failed passkey attempts. Wait ${seconds} seconds before trying again.`;
+/** "45 seconds", "15 minutes": waits grow for unknown devices. */
+const waitText = (seconds: number) => (seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`);
+
+type Mode = 'usernameless' | 'identified';
 
 /**
  * Which passkey sign-in a request is: without an email from the identifier page (the key names the account), or
  * the passkey step of an identified sign-in (the key must be that account's).
  */
-function modeOf(loaded: Loaded): 'usernameless' | 'identified' {
+function modeOf(loaded: Loaded): Mode {
   if (loaded.details.prompt.name !== 'login') throw new HttpError(409, 'STEP_NOT_EXPECTED', NOT_EXPECTED);
   if (loaded.next.kind === 'identifier') return 'usernameless';
   if (loaded.next.kind === 'factor' && loaded.next.factor === 'passkey') return 'identified';
@@ -23,14 +27,8 @@ function modeOf(loaded: Loaded): 'usernameless' | 'identified' {
 
 const binding = (loaded: Loaded) => `interaction:${loaded.uid}`;
 
-/** Whose failures this attempt counts against before the key is known: the identified account, or the address. */
-function subjectOf(ctx: Context, kit: InteractionKit, loaded: Loaded, mode: 'usernameless' | 'identified'): AttemptSubject {
-  return mode === 'identified' ? kit.subject(loaded) : addressSubject(ctx.ip);
-}
-
-async function allowed(kit: InteractionKit, subject: AttemptSubject): Promise<void> {
-  const verdict = await kit.deps.verification.check('passkey', subject);
-  if (!verdict.allowed) throw new HttpError(429, 'PASSKEY_DELAYED', waitMessage(verdict.retryAfter), { 'Retry-After': String(verdict.retryAfter) }, { retryAfter: verdict.retryAfter });
+function delayed(start: Extract<AttemptStart, { allowed: false }>): HttpError {
+  return new HttpError(429, 'PASSKEY_DELAYED', `Too many failed passkey attempts. Wait ${waitText(start.retryAfter)} before trying again.`, { 'Retry-After': String(start.retryAfter) }, { retryAfter: start.retryAfter });
 }
 
 async function renderPasskey(ctx: Context, kit: InteractionKit, loaded: Loaded, message?: string): Promise<void> {
@@ -48,7 +46,8 @@ async function renderPasskey(ctx: Context, kit: InteractionKit, loaded: Loaded, 
 /**
  * The passkey factor (WebAuthn, user verification required). Both kinds of passkey sign-in end here: one without
  * an email sets the account the key belongs to and goes on to the face step; an identified one adds the key to the
- * factors verified so far. Failures count per account (and per address without an email) like other factors.
+ * factors verified so far. Each answer is a counted attempt (per account and origin, and per client address); one
+ * without an email is counted per address until its key names the account, which then counts it too.
  */
 export const passkeyStep: Step = {
   factor: 'passkey',
@@ -62,8 +61,10 @@ export const passkeyStep: Step = {
       const loaded = await kit.load(ctx);
       await kit.deps.rate.enforceIp(ctx, 'passkey', perIp());
       kit.verifyCsrf(ctx, loaded.uid);
-      const mode = modeOf(loaded);
-      await allowed(kit, subjectOf(ctx, kit, loaded, mode));
+      if (modeOf(loaded) === 'identified') {
+        const verdict = await kit.deps.verification.attempts.check('passkey', kit.subject(loaded), kit.origin(ctx, loaded));
+        if (!verdict.allowed) throw delayed(verdict);
+      }
       ctx.body = { options: await kit.deps.passkeys.authenticationOptions(binding(loaded)) };
     });
 
@@ -74,26 +75,33 @@ export const passkeyStep: Step = {
       await kit.deps.rate.enforceIp(ctx, 'passkey', perIp());
       kit.verifyCsrf(ctx, loaded.uid);
       const mode = modeOf(loaded);
-      const subject = subjectOf(ctx, kit, loaded, mode);
-      await allowed(kit, subject);
       const { verification, passkeys, metrics } = kit.deps;
+      const { attempts } = verification;
+      const ip = rateKeyForIp(ctx.ip);
+      const start = mode === 'identified' ? await attempts.begin('passkey', kit.subject(loaded), kit.origin(ctx, loaded), ip) : await attempts.beginByAddress(ip);
+      if (!start.allowed) throw delayed(start);
       const response = (ctx.request.body as Record<string, unknown> | undefined)?.response;
       const context = { clientId: loaded.client.clientId, requestId: ctx.state.requestId, ip: ctx.ip, userAgent: ctx.get('user-agent') };
       let result;
       try {
         result = await passkeys.authenticate(binding(loaded), response, mode === 'usernameless' ? 'any' : { userId: loaded.user?.id ?? null }, context);
       } catch (err) {
-        if (!(err instanceof PasskeyError)) throw err;
+        if (!(err instanceof PasskeyError)) {
+          await start.attempt.voided();
+          throw err;
+        }
         metrics.signIns.inc({ factor: 'passkey', outcome: 'failure', reason: err.code.toLowerCase() });
-        await verification.fail('passkey', subject);
-        if (err.account && err.account !== subject.userId) await verification.fail('passkey', { userId: err.account, identifier: '' });
+        await start.attempt.failed();
+        if (mode === 'usernameless' && err.account) await attempts.attribute('passkey', err.account, kit.originFor(ctx, err.account), 'failed');
         throw new HttpError(err.status, err.code, mode === 'usernameless' && err.code === 'PASSKEY_UNKNOWN' ? 'This passkey is not registered here.' : err.message);
       }
       metrics.signIns.inc({ factor: 'passkey', outcome: 'success', reason: 'verified' });
-      await verification.succeed('passkey', subject);
-      await verification.succeed('passkey', { userId: result.user.id, identifier: '' });
+      await start.attempt.succeeded();
       if (mode === 'identified') return respondNext(ctx, await kit.advance(ctx, loaded, { passkey: result.amr }));
-      // The key named the account: the sign-in goes on as if its email had been typed, with the key verified.
+      // The key named the account: a sign-in that account's own limits hold back does not go on.
+      const owner = await attempts.attribute('passkey', result.user.id, kit.originFor(ctx, result.user.id), 'succeeded');
+      if (!owner.allowed) throw delayed(owner);
+      // The sign-in goes on as if its email had been typed, with the key verified.
       await kit.deps.states.save(loaded.uid, { ...emptyState(), email: result.user.email, accountId: result.user.id, done: { passkey: result.amr } });
       respondNext(ctx, `/interaction/${loaded.uid}`);
     });

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 
 /**
  * oidc-provider storage. Short-lived protocol state (sessions, interactions, codes, tokens, grants) lives in Redis
@@ -26,6 +26,22 @@ export interface AccountIndex {
 export function hasAccountIndex(adapter: unknown): adapter is AccountIndex {
   return typeof (adapter as Partial<AccountIndex>)?.findByAccount === 'function';
 }
+
+/**
+ * oidc-provider checks `consumed` when it reads a code or refresh token and consumes it later in the same request,
+ * so concurrent requests presenting one token all pass the check. Consuming is therefore the atomic step: the one
+ * call that marks the entry wins, every other call is a reuse, which revokes the grant (RFC 9700 §4.14, RFC 6749
+ * §4.1.2) and ends its request with invalid_grant. Revoking deletes the Grant itself, so tokens the winner saves after
+ * the revocation are refused too (the token, userinfo and introspection endpoints all look the grant up).
+ */
+const words = (model: string) => model.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+const reused = (model: string) => new errors.InvalidGrant(`${words(model)} already used`);
+const gone = (model: string) => new errors.InvalidGrant(`${words(model)} not found`);
+
+/** 1: consumed by this call; 0: the entry is gone; otherwise the payload of an entry consumed earlier. */
+const CONSUME_ONCE = `if redis.call('HEXISTS', KEYS[1], 'payload') == 0 then return 0 end
+if redis.call('HSETNX', KEYS[1], 'consumed', ARGV[1]) == 1 then return 1 end
+return redis.call('HGET', KEYS[1], 'payload')`;
 
 const BY_ACCOUNT = new Set(['Session', 'Grant']);
 const indexesAccount = (name: string, payload: AdapterPayload) => BY_ACCOUNT.has(name) && typeof payload.accountId === 'string';
@@ -109,7 +125,19 @@ class RedisAdapter implements Adapter, AccountIndex {
   }
 
   async consume(id: string) {
-    await this.redis.hset(this.key(id), 'consumed', Math.floor(Date.now() / 1000));
+    const key = this.key(id);
+    const outcome = (await this.redis.eval(CONSUME_ONCE, 1, key, Math.floor(Date.now() / 1000))) as number | string;
+    if (typeof outcome === 'number') {
+      if (outcome === 1) return;
+      throw gone(this.name);
+    }
+    const { grantId } = JSON.parse(outcome) as AdapterPayload;
+    if (grantId) {
+      await this.revokeByGrantId(grantId);
+      await this.redis.del(`oidc:Grant:${grantId}`);
+    }
+    await this.redis.del(key);
+    throw reused(this.name);
   }
 
   async findByAccount(accountId: string): Promise<StoredEntry[]> {
@@ -209,8 +237,21 @@ class MemoryAdapter implements Adapter, AccountIndex {
   }
 
   async consume(id: string) {
-    const entry = this.state.data.get(this.key(id));
-    if (entry) entry.payload.consumed = Math.floor(Date.now() / 1000);
+    const key = this.key(id);
+    const entry = this.state.data.get(key);
+    if (!entry || entry.expires <= Date.now()) throw gone(this.name);
+    // Check and mark in one synchronous step: no other request runs in between.
+    if (!entry.payload.consumed) {
+      entry.payload.consumed = Math.floor(Date.now() / 1000);
+      return;
+    }
+    const { grantId } = entry.payload;
+    if (grantId) {
+      await this.revokeByGrantId(grantId);
+      this.state.data.delete(`Grant:${grantId}`);
+    }
+    this.state.data.delete(key);
+    throw reused(this.name);
   }
 
   async findByAccount(accountId: string): Promise<StoredEntry[]> {

@@ -32,6 +32,10 @@ export interface ClientInput {
   firstParty?: boolean;
   allowPasswordOnly?: boolean;
   matchRules?: Record<string, unknown> | null;
+  /** May introspect tokens issued to other clients (an API that accepts this provider's access tokens). */
+  resourceServer?: boolean;
+  /** Face Match API: may match selfies against enrolled accounts (off unless an administrator allows it). */
+  matchEnrolledUsers?: boolean;
 }
 
 export interface CreatedClient {
@@ -56,6 +60,16 @@ export function validateRedirectUri(uri: string): string {
     throw new ClientError('INVALID_INPUT', `redirect URI "${uri}" must use https, http or a reverse-domain scheme`);
   }
   return uri;
+}
+
+/** The web origin of an http(s) redirect URI; null for native-app schemes, whose "origin" would be the opaque `null`. */
+export function webOrigin(uri: string): string | null {
+  try {
+    const url = new URL(uri);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : null;
+  } catch {
+    return null;
+  }
 }
 
 function normalize(input: ClientInput, existing?: Client) {
@@ -84,6 +98,10 @@ function normalize(input: ClientInput, existing?: Client) {
   if (method === 'none' && grantTypes.includes('client_credentials')) {
     throw new ClientError('INVALID_INPUT', 'client_credentials needs a confidential client (with a secret)');
   }
+  const resourceServer = input.resourceServer ?? existing?.resourceServer ?? false;
+  if (resourceServer && method === 'none') {
+    throw new ClientError('INVALID_INPUT', 'a resource server must be a confidential client: it authenticates to introspect tokens');
+  }
   const requiredAcr = input.requiredAcr === undefined ? (existing?.requiredAcr ?? null) : input.requiredAcr || null;
   if (requiredAcr && !isAcr(requiredAcr)) throw new ClientError('INVALID_INPUT', `unknown acr "${requiredAcr}"`);
   return {
@@ -96,6 +114,8 @@ function normalize(input: ClientInput, existing?: Client) {
     requiredAcr,
     firstParty: input.firstParty ?? existing?.firstParty ?? false,
     allowPasswordOnly: input.allowPasswordOnly ?? existing?.allowPasswordOnly ?? false,
+    resourceServer,
+    matchEnrolledUsers: input.matchEnrolledUsers ?? existing?.matchEnrolledUsers ?? false,
     matchRules: (input.matchRules === undefined ? (existing?.matchRules ?? undefined) : (input.matchRules ?? undefined)) as P.InputJsonValue | undefined,
   };
 }
@@ -136,7 +156,7 @@ export class ClientStore {
     const clientSecret = randomBytes(32).toString('base64url');
     await this.prisma.client.update({
       where: { clientId },
-      data: { secret: this.sealer.seal(Buffer.from(clientSecret), `${SECRET_PURPOSE}:${clientId}`) },
+      data: { secret: this.sealer.seal(Buffer.from(clientSecret), `${SECRET_PURPOSE}:${clientId}`), secretRotatedAt: new Date() },
     });
     return clientSecret;
   }
@@ -145,9 +165,9 @@ export class ClientStore {
     return this.prisma.client.findUnique({ where: { clientId } });
   }
 
-  /** The Face Match decision rules of a client; null when the client no longer exists. */
-  matchRules(clientId: string): Promise<{ matchRules: unknown } | null> {
-    return this.prisma.client.findUnique({ where: { clientId }, select: { matchRules: true } });
+  /** What the Face Match API needs of a caller: its decision rules and when its secret last changed; null when it no longer exists. */
+  apiCaller(clientId: string): Promise<{ matchRules: unknown; secretRotatedAt: Date | null; matchEnrolledUsers: boolean } | null> {
+    return this.prisma.client.findUnique({ where: { clientId }, select: { matchRules: true, secretRotatedAt: true, matchEnrolledUsers: true } });
   }
 
   async require(clientId: string): Promise<Client> {
@@ -164,6 +184,12 @@ export class ClientStore {
     const existing = await this.require(clientId);
     if (existing.builtIn) throw new ClientError('BUILT_IN', `${clientId} is built in and managed by the server`);
     await this.prisma.client.delete({ where: { clientId } });
+  }
+
+  /** Origins of every registered web redirect URI: the only origins browsers may call the provider from. */
+  async webOrigins(): Promise<Set<string>> {
+    const rows = await this.prisma.client.findMany({ select: { redirectUris: true } });
+    return new Set(rows.flatMap((r) => r.redirectUris.map(webOrigin).filter((o): o is string => o !== null)));
   }
 
   /** oidc-provider client metadata for a stored client. */
@@ -185,6 +211,7 @@ export class ClientStore {
       'urn:face-oidc:first_party': c.firstParty,
       'urn:face-oidc:allow_password_only': c.allowPasswordOnly,
       'urn:face-oidc:required_acr': c.requiredAcr ?? undefined,
+      'urn:face-oidc:resource_server': c.resourceServer,
     };
   }
 }

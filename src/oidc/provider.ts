@@ -5,6 +5,7 @@ import type { UserStore } from '../accounts/users.js';
 import { renderView } from '../web/views.js';
 import { ACR_VALUES, acrRank } from './acr.js';
 import type { Adapter } from 'oidc-provider';
+import { webOrigin } from './clients.js';
 import { acrTarget, type ClientPolicy } from './policy.js';
 
 export interface ProviderDeps {
@@ -62,7 +63,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     responseTypes: ['code'],
     acrValues: ACR_VALUES,
     extraClientMetadata: {
-      properties: ['urn:face-oidc:first_party', 'urn:face-oidc:allow_password_only', 'urn:face-oidc:required_acr'],
+      properties: ['urn:face-oidc:first_party', 'urn:face-oidc:allow_password_only', 'urn:face-oidc:required_acr', 'urn:face-oidc:resource_server'],
     },
     interactions: {
       policy: policy(),
@@ -71,7 +72,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     features: {
       devInteractions: { enabled: false },
       claimsParameter: { enabled: true },
-      introspection: { enabled: true },
+      introspection: {
+        enabled: true,
+        // A client learns about its own tokens; only resource servers learn about tokens issued to others.
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId || client['urn:face-oidc:resource_server'] === true,
+      },
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
       rpInitiatedLogout: {
@@ -86,7 +91,8 @@ export function createProvider(deps: ProviderDeps): Provider {
         },
       },
     },
-    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+    // PKCE (S256) for confidential clients too: it also stops code injection, which a client secret does not (RFC 9700 §2.1.1).
+    pkce: { required: () => true },
     // Refresh tokens for every client allowed the grant, always rotated (a replayed one revokes the grant).
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
@@ -126,9 +132,12 @@ export function createProvider(deps: ProviderDeps): Provider {
         description: String(out.error_description ?? 'The request could not be completed.'),
       });
     },
-    clientBasedCORS: () => true,
+    // Browsers may call the token, userinfo, introspection and revocation endpoints only from the origin of one of
+    // the calling client's own redirect URIs; other origins are cut off before the provider (src/web/cors.ts).
+    clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => webOrigin(uri) === origin) ?? false,
   };
   const provider = new Provider(config.issuer, configuration);
-  provider.proxy = config.proxy;
+  // Its requests arrive with Host and X-Forwarded-* fixed to ISSUER and the resolved client address (src/web/issuer-origin.ts).
+  provider.proxy = true;
   return provider;
 }

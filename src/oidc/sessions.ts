@@ -76,6 +76,19 @@ export class OidcSessions {
     await this.provider.Session.adapter.destroy(id);
   }
 
+  /** Whether a provider session of the account still holds `sid` for `clientId` (the `sid` of an ID token it issued). */
+  async holds(accountId: string, clientId: string, sid: string): Promise<boolean> {
+    const sessions = await this.sessions(accountId);
+    return sessions.some(({ payload }) => (payload.authorizations as Record<string, { sid?: string }> | undefined)?.[clientId]?.sid === sid);
+  }
+
+  /** Ends the grants of one app (its tokens with them), as when the person's approval of the app is withdrawn. */
+  async revokeApp(accountId: string, clientId: string): Promise<number> {
+    const grants = (await this.grants(accountId)).filter((g) => g.payload.clientId === clientId);
+    for (const g of grants) await this.endGrant(g.id);
+    return grants.length;
+  }
+
   /** Ends one session or grant by its ref; false when it no longer exists. */
   async revoke(accountId: string, target: string): Promise<'session' | 'grant' | null> {
     const session = (await this.sessions(accountId)).find((s) => ref(s.id) === target);

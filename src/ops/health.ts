@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { MetricsAccess } from './metrics-access.js';
 import type { Metrics } from './metrics.js';
 
 export interface ReadinessChecks {
@@ -7,8 +8,11 @@ export interface ReadinessChecks {
   models: () => boolean;
 }
 
-/** /healthz: the process answers. /readyz: it can serve sign-ins (database, shared store, face models). */
-export function healthRouter(checks: ReadinessChecks, metrics: Metrics, draining: () => boolean): Router {
+/**
+ * /healthz: the process answers. /readyz: it can serve sign-ins (database, shared store, face models); everyone
+ * gets the status code, only the metrics audience the failing check. /metrics: Prometheus text for that audience.
+ */
+export function healthRouter(checks: ReadinessChecks, metrics: Metrics, draining: () => boolean, access: MetricsAccess): Router {
   const router = new Router();
   router.get('/healthz', (ctx) => {
     ctx.body = { status: 'ok' };
@@ -18,9 +22,22 @@ export function healthRouter(checks: ReadinessChecks, metrics: Metrics, draining
     const result = { database, store, models: checks.models(), draining: draining() };
     const ready = database && store && result.models && !result.draining;
     ctx.status = ready ? 200 : 503;
-    ctx.body = { status: ready ? 'ready' : 'not ready', checks: result };
+    const status = ready ? 'ready' : 'not ready';
+    ctx.body = access(ctx) === 'allowed' ? { status, checks: result } : { status };
   });
   router.get('/metrics', async (ctx) => {
+    const allowed = access(ctx);
+    if (allowed === 'hidden') {
+      ctx.status = 404;
+      ctx.body = { error: 'NOT_FOUND', message: 'Not found.' };
+      return;
+    }
+    if (allowed === 'unauthorized') {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
+      ctx.body = { error: 'UNAUTHORIZED', message: 'Send the metrics token as a Bearer token.' };
+      return;
+    }
     ctx.type = metrics.registry.contentType;
     ctx.body = await metrics.registry.metrics();
   });

@@ -24,7 +24,46 @@ function requestIdOf(ctx: Context): string {
   return REQUEST_ID.test(incoming) ? incoming.toLowerCase() : randomUUID();
 }
 
-/** Request id, one JSON log line per request (no query strings: they carry codes and tokens), latency histogram. */
+
+/** Path segments that are bearer secrets (an enrollment invite, the bootstrap link): reading one is using it. */
+const SECRET_SEGMENTS = [/^(\/enroll\/)[^/]+/, /^(\/bootstrap\/)[^/]+/];
+
+/**
+ * Query parameters whose values say what happened without letting a reader act on it. Every other value (code,
+ * state, token, id_token_hint, login_hint, nonce, code_challenge, …) is logged as [redacted].
+ */
+const SAFE_PARAMS = new Set([
+  'client_id',
+  'response_type',
+  'response_mode',
+  'scope',
+  'prompt',
+  'acr_values',
+  'acr',
+  'max_age',
+  'display',
+  'ui_locales',
+  'redirect_uri',
+  'post_logout_redirect_uri',
+  'code_challenge_method',
+  'iss',
+  'error',
+  'error_description',
+  'next',
+]);
+
+const REDACTED = '[redacted]';
+
+/** What the request log records of a URL: secret path segments and query values replaced. */
+export function redactedUrl(path: string, querystring: string): { path: string; query: Record<string, string> | undefined } {
+  const safePath = SECRET_SEGMENTS.reduce((p, pattern) => p.replace(pattern, `$1${REDACTED}`), path);
+  if (!querystring) return { path: safePath, query: undefined };
+  const query: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(querystring)) query[name] = SAFE_PARAMS.has(name) ? value : REDACTED;
+  return { path: safePath, query };
+}
+
+/** Request id, one JSON log line per request (secrets in the path and query redacted), latency histogram. */
 export function observe(logger: Logger, metrics: Metrics) {
   return async (ctx: Context, next: Next) => {
     const start = process.hrtime.bigint();
@@ -38,7 +77,8 @@ export function observe(logger: Logger, metrics: Metrics) {
       const route = routeLabel(ctx);
       metrics.httpDuration.observe({ method: ctx.method, route, status: String(status) }, seconds);
       if (route !== '/healthz' && route !== '/readyz' && route !== '/metrics') {
-        logger.info({ requestId: ctx.state.requestId, method: ctx.method, path: ctx.path, route, status, ms: Math.round(seconds * 1000), ip: ctx.ip }, 'request');
+        const { path, query } = redactedUrl(ctx.path, ctx.querystring);
+        logger.info({ requestId: ctx.state.requestId, method: ctx.method, path, query, route, status, ms: Math.round(seconds * 1000), ip: ctx.ip }, 'request');
       }
     }
   };

@@ -22,9 +22,15 @@ export interface RetentionCounts {
   templates: number;
   /** Enrollment images that are due (same rule), or all of them while keeping images is off. */
   images: number;
+  /** Face crops kept with Face Match API records, all of them while keeping images is off. */
+  matchImages: number;
+  /** Biometric consents ended: inactive accounts with none of the face data they covered left. */
+  consents: number;
   auditEvents: number;
   /** Face Match API records (and their images) older than `auditRetentionDays`. */
   matchRecords: number;
+  /** Invite and bootstrap links past their expiry, used or not. */
+  oneTimeTokens: number;
 }
 
 export interface RetentionRun extends RetentionCounts {
@@ -34,8 +40,10 @@ export interface RetentionRun extends RetentionCounts {
 /**
  * One purge pass (BIPA: a published retention schedule, applied automatically). An account is inactive when its
  * last sign-in — or, if it never signed in, its creation — is older than the cutoff; only its templates and images
- * made before the cutoff go, so a fresh enrollment of a dormant account survives until it too is due.
- * Everything is a plain conditional delete: running twice, or on two instances at once, purges nothing twice.
+ * made before the cutoff go, so a fresh enrollment of a dormant account survives until it too is due. When nothing
+ * of an inactive account's face data is left, the consent that covered it ends (the record stays, as after a
+ * withdrawal), so enrolling again asks for consent again.
+ * Everything is a plain conditional write: running twice, or on two instances at once, purges nothing twice.
  */
 export async function runRetention(deps: RetentionDeps, now: Date = new Date()): Promise<RetentionCounts> {
   const s = await deps.settings.get();
@@ -47,13 +55,21 @@ export async function runRetention(deps: RetentionDeps, now: Date = new Date()):
   const dueTemplates: P.FaceTemplateWhereInput = { createdAt: { lt: templateCutoff }, user: inactive };
   const enrollmentImages: P.StoredImageWhereInput = { kind: 'enrollment', userId: { not: null } };
   const dueImages: P.StoredImageWhereInput = s.keepImages ? { ...enrollmentImages, createdAt: { lt: templateCutoff }, user: inactive } : enrollmentImages;
+  const dueConsents: P.BiometricConsentWhereInput = {
+    revokedAt: null,
+    givenAt: { lt: templateCutoff },
+    user: { AND: [inactive, { templates: { none: {} } }, { images: { none: {} } }] },
+  };
 
   const templates = (await deps.prisma.faceTemplate.deleteMany({ where: dueTemplates })).count;
   const images = (await deps.prisma.storedImage.deleteMany({ where: dueImages })).count;
+  const matchImages = s.keepImages ? 0 : (await deps.prisma.storedImage.deleteMany({ where: { matchRequestId: { not: null } } })).count;
+  const consents = (await deps.prisma.biometricConsent.updateMany({ where: dueConsents, data: { revokedAt: now } })).count;
   const auditEvents = (await deps.prisma.auditEvent.deleteMany({ where: { at: { lt: auditCutoff } } })).count;
   const matchRecords = await deps.records.purgeBefore(auditCutoff);
-  const counts = { templates, images, auditEvents, matchRecords };
-  if (templates + images + auditEvents + matchRecords > 0) {
+  const oneTimeTokens = (await deps.prisma.oneTimeToken.deleteMany({ where: { expiresAt: { lt: now } } })).count;
+  const counts = { templates, images, matchImages, consents, auditEvents, matchRecords, oneTimeTokens };
+  if (Object.values(counts).some((n) => n > 0)) {
     await deps.audit.record({ type: 'retention.purge', outcome: 'info', details: { ...counts, templateRetentionDays: s.templateRetentionDays, auditRetentionDays: s.auditRetentionDays } });
   }
   return counts;
@@ -92,7 +108,10 @@ export function scheduleRetention(
     if (stopped || running) return;
     running = (async () => {
       const slot = Math.floor(Date.now() / intervalMs);
-      if (!(await deps.kv.setIfAbsent(`retention:slot:${slot}`, instance, Math.ceil(intervalMs / 1000)))) return;
+      if (!(await deps.kv.setIfAbsent(`retention:slot:${slot}`, instance, Math.ceil(intervalMs / 1000)))) {
+        deps.logger.debug({ slot }, 'retention pass skipped: another instance runs this interval');
+        return;
+      }
       const counts = await runRetention(deps);
       const run: RetentionRun = { at: new Date().toISOString(), ...counts };
       await deps.prisma.setting.upsert({
@@ -100,7 +119,7 @@ export function scheduleRetention(
         create: { key: LAST_RUN_KEY, value: { ...run }, updatedBy: 'retention' },
         update: { value: { ...run }, updatedBy: 'retention' },
       });
-      deps.logger.info({ retention: counts }, 'retention pass finished');
+      deps.logger.info({ retention: counts, slot }, 'retention pass finished');
     })()
       .catch((err) => deps.logger.error({ err }, 'retention pass failed'))
       .finally(() => {

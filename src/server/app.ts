@@ -19,9 +19,15 @@ import { passkeyStep } from '../interaction/passkey-step.js';
 import { passwordStep } from '../interaction/password-step.js';
 import { createInteractionRouter } from '../interaction/router.js';
 import { healthRouter } from '../ops/health.js';
+import { metricsAccess } from '../ops/metrics-access.js';
+import { listenForMetrics, type MetricsListener } from '../ops/metrics-server.js';
 import { observe } from '../ops/http.js';
 import { requestAudit } from '../web/audit.js';
 import { errorHandler } from '../web/errors.js';
+import { clientAddress, koaProxyOptions } from '../web/client-ip.js';
+import { corsForRegisteredOrigins } from '../web/cors.js';
+import { strictTransportSecurity } from '../web/hsts.js';
+import { providerSeesIssuer } from '../web/issuer-origin.js';
 import { RelyingParty } from '../web/relying-party.js';
 import { securityHeaders } from '../web/security.js';
 import { ACCOUNT_CLIENT_ID, ADMIN_CLIENT_ID, DEMO_CLIENT_ID } from './builtin-clients.js';
@@ -68,14 +74,18 @@ const webauthnBrowser = path.join(path.dirname(createRequire(import.meta.url).re
 /** Resolves a Face Match API bearer token: client_credentials tokens only, unexpired (revoked ones are gone). */
 async function clientCredentials(provider: Provider, token: string) {
   const found = await provider.ClientCredentials.find(token);
-  if (!found?.clientId || found.isExpired) return null;
-  return { clientId: found.clientId, scopes: (found.scope ?? '').split(' ').filter(Boolean) };
+  if (!found?.clientId || found.isExpired || typeof found.iat !== 'number') return null;
+  return { clientId: found.clientId, scopes: (found.scope ?? '').split(' ').filter(Boolean), issuedAt: new Date(found.iat * 1000) };
 }
+
+/** What /readyz checks: the database, the shared store and the face models. */
+const readinessOf = (s: ServerServices) => ({ database: () => s.db.ping(), store: () => s.kv.ping(), models: () => s.engine.ready });
 
 /** The composition root: every surface gets the domain services it declares, and nothing else. */
 function compose(s: ServerServices, internalBase: () => string, draining: () => boolean): Koa {
+  const readiness = readinessOf(s);
   const { config, provider } = s;
-  const app = new Koa({ proxy: config.proxy });
+  const app = new Koa(koaProxyOptions(config.proxy));
   app.keys = provider.keys;
   // Route errors are answered by errorHandler; what still reaches here is a client's broken connection.
   app.on('error', (err: Error) => s.logger.debug({ err }, 'client connection error'));
@@ -95,7 +105,9 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
     metrics: s.metrics,
   });
 
+  app.use(clientAddress(config.proxy));
   app.use(observe(s.logger, s.metrics));
+  app.use(strictTransportSecurity(config.issuer));
   app.use(errorHandler(s.logger));
   app.use(requestAudit(s.audit, s.logger));
   app.use(securityHeaders());
@@ -104,7 +116,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
   app.use(parseBodiesUnder(['/interaction/', '/bootstrap/', '/demo/', '/admin', '/enroll/', '/account']));
 
   const routers = [
-    healthRouter({ database: () => s.db.ping(), store: () => s.kv.ping(), models: () => s.engine.ready }, s.metrics, draining),
+    healthRouter(readiness, s.metrics, draining, metricsAccess(config.metrics, 'public')),
     createInteractionRouter(kit, [passwordStep, passkeyStep, faceStep]),
     // The first admin enrolls their face right away: the console itself requires a face sign-in.
     bootstrapRouter({ firstAdmin: s.firstAdmin, csrf: s.csrf, afterCreate: async (userId) => `/enroll/${(await s.invites.create(userId, userId, 1)).token}` }),
@@ -118,7 +130,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
         enrollment: s.enrollment,
         templates: s.templates,
         invites: s.invites,
-        verification: s.verification,
+        attempts: s.verification.attempts,
         sessions: s.sessions,
         approvals: s.approvals,
         clients: s.clients,
@@ -128,7 +140,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
         engine: s.engine,
         passkeys: s.passkeys,
       },
-      { rp: rp('admin', ADMIN_CLIENT_ID, '/admin', '/admin/signed-out'), csrf: s.csrf },
+      { rp: rp('admin', ADMIN_CLIENT_ID, '/admin', '/admin/signed-out'), csrf: s.csrf, providerSession: (accountId, sid) => s.sessions.holds(accountId, ADMIN_CLIENT_ID, sid) },
     ),
     ...accountRouters(
       {
@@ -172,6 +184,8 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
   });
   // The provider answers everything else (discovery, /auth, /token, /jwks, logout, and its own 404s).
   const providerCallback = provider.callback();
+  app.use(corsForRegisteredOrigins(config.issuer, () => s.clients.webOrigins()));
+  app.use(providerSeesIssuer(config.issuer));
   app.use(async (ctx) => {
     ctx.respond = false;
     await providerCallback(ctx.req, ctx.res);
@@ -204,7 +218,20 @@ export async function createApp(config: Config, overrides: ServiceOverrides = {}
     }
     const port = (server.address() as AddressInfo).port;
     internalBase = `http://127.0.0.1:${port}`;
+    // METRICS_PORT: /metrics and the detailed /readyz on a listener of their own (e.g. reachable by Prometheus only).
+    let metricsListener: MetricsListener | null = null;
+    if (config.metrics.port !== null) {
+      const router = healthRouter(readinessOf(services), services.metrics, () => draining, metricsAccess(config.metrics, 'metrics'));
+      try {
+        metricsListener = await listenForMetrics(config.metrics.host, config.metrics.port, router);
+      } catch (err) {
+        server.close();
+        await services.close();
+        throw err;
+      }
+    }
     const retention = services.retention.schedule();
+    const signingKeys = services.followSigningKeys();
     let closing: Promise<void> | null = null;
     const close = () =>
       (closing ??= (async () => {
@@ -214,7 +241,9 @@ export async function createApp(config: Config, overrides: ServiceOverrides = {}
         const timer = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
         await drained;
         clearTimeout(timer);
+        await metricsListener?.close();
         await retention.stop();
+        await signingKeys.stop();
         await services.close();
       })());
     return { url: `http://127.0.0.1:${port}`, port, services, close };

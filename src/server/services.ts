@@ -12,7 +12,8 @@ import { MatchRecords } from '../match-records/index.js';
 import { createAdapterFactory } from '../oidc/adapter.js';
 import { AppApprovals } from '../oidc/approvals.js';
 import { ClientStore } from '../oidc/clients.js';
-import { loadCookieKeys, loadSigningKeys } from '../oidc/keys.js';
+import { loadCookieKeys, signingKeyTimes, SigningKeys, type KeyWatch } from '../oidc/keys.js';
+import { replaceSigningKeys } from '../oidc/provider-keys.js';
 import { createProvider } from '../oidc/provider.js';
 import { OidcSessions } from '../oidc/sessions.js';
 import { Passkeys, PasskeyStore } from '../passkeys/index.js';
@@ -40,6 +41,8 @@ export interface Services {
   kv: KeyValueStore;
   sealer: Sealer;
   csrf: Csrf;
+  /** Signs device cookies (see verification/devices.ts). */
+  deviceKey: Buffer;
   users: UserStore;
   templates: TemplateStore;
   consent: BiometricConsent;
@@ -66,6 +69,8 @@ export interface ServerServices extends Services {
   accounts: AccountService;
   states: InteractionStateStore;
   rate: RateWindows;
+  /** Starts following signing-key rotations (what `listen` does): the provider picks them up without a restart. */
+  followSigningKeys(): KeyWatch;
 }
 
 /** Parts a test (or the benchmark) may supply instead of the configured ones. */
@@ -88,7 +93,7 @@ export async function openServices(config: Config, holder: string, overrides: Se
     await db.migrate();
     const key = config.secretKey ?? embeddedSecretKey(config.dataDir);
     const sealer = createSealer(key);
-    const redis = !overrides.kv && config.redisUrl ? connectRedis(config.redisUrl) : null;
+    const redis = !overrides.kv && config.redisUrl ? connectRedis(config.redisUrl, config.redisKeyPrefix) : null;
     const kv = overrides.kv ?? (redis ? redisKeyValueStore(redis) : memoryKeyValueStore());
     closers.push(() => kv.close());
     const { prisma } = db;
@@ -105,6 +110,7 @@ export async function openServices(config: Config, holder: string, overrides: Se
       kv,
       sealer,
       csrf: new Csrf(createHash('sha256').update(key).update('csrf').digest()),
+      deviceKey: createHash('sha256').update(key).update('device').digest(),
       users,
       templates: new TemplateStore(prisma, sealer),
       consent: new BiometricConsent(prisma),
@@ -133,6 +139,7 @@ export async function openFaceEngine(config: Config, settings: SettingsStore, po
     modelsDir: config.modelsDir,
     poolSize,
     maxQueue: config.face.maxQueue,
+    maxWaitMs: config.face.maxWaitMs,
     maxBytes: config.face.maxUploadBytes,
     maxPixels: config.face.maxPixels,
     matchThreshold: MATCH_PRESETS[current.matchPreset],
@@ -154,17 +161,16 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
     await ensureBuiltInClients(base.clients, config);
     const engine = overrides.engine ?? (await openFaceEngine(config, base.settings));
     const adapter = createAdapterFactory({ redis: base.redis, loadClient: (id) => base.clients.metadata(id) });
-    // Retired signing keys stay published while ID tokens they signed may still be presented.
-    const jwks = await loadSigningKeys(base.db.prisma, base.sealer, config.ttl.idToken + config.ttl.accessToken);
+    const signingKeys = new SigningKeys(base.db.prisma, base.sealer, signingKeyTimes(config));
     const provider = createProvider({
       config,
       users: base.users,
       adapter: adapter.factory,
-      jwks,
+      jwks: await signingKeys.load(),
       cookieKeys: await loadCookieKeys(base.db.prisma, base.sealer),
       hasConsent: (accountId, clientId, scopes) => base.approvals.covers(accountId, clientId, scopes),
     });
-    const verification = new FaceVerification({ engine, templates: base.templates, users: base.users, settings: base.settings, kv: base.kv });
+    const verification = new FaceVerification({ engine, templates: base.templates, users: base.users, settings: base.settings, kv: base.kv, deviceKey: base.deviceKey });
     const sessions = new OidcSessions(provider);
     const closeBase = base.close;
     return {
@@ -179,10 +185,11 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
         sessions,
         biometrics: { templateCount: async (id) => (await base.templates.summary(id)).length, imageCount: (id) => base.images.count(id) },
         passkeys: base.passkeys,
-        attempts: verification,
+        attempts: verification.attempts,
       }),
       states: new InteractionStateStore(base.kv, config.ttl.interaction),
       rate: new RateWindows(base.kv),
+      followSigningKeys: () => signingKeys.watch((jwks) => replaceSigningKeys(provider, jwks), base.logger),
       async close() {
         await engine.close().catch(() => {});
         adapter.close();

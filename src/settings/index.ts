@@ -9,6 +9,9 @@ export const settingsSchema = z.object({
   faceFailuresBeforeDelay: z.number().int().min(1).max(100),
   failureDelaySeconds: z.number().int().min(30).max(3600),
   faceFailuresBeforeLockout: z.number().int().min(2).max(10000),
+  /** Password failures have their own thresholds, so a flood of wrong passwords never blocks the face factor (or the reverse). */
+  passwordFailuresBeforeDelay: z.number().int().min(1).max(100),
+  passwordFailuresBeforeLockout: z.number().int().min(2).max(10000),
   /** Templates of accounts without a sign-in for this many days are purged (BIPA: at most 3 years). */
   templateRetentionDays: z.number().int().min(1).max(1095),
   auditRetentionDays: z.number().int().min(1).max(3650),
@@ -33,6 +36,8 @@ export function defaultSettings(config: Config): Settings {
     faceFailuresBeforeDelay: config.limits.faceFailuresBeforeDelay,
     failureDelaySeconds: config.limits.failureDelaySeconds,
     faceFailuresBeforeLockout: config.limits.faceFailuresBeforeLockout,
+    passwordFailuresBeforeDelay: 5,
+    passwordFailuresBeforeLockout: 20,
     templateRetentionDays: 365,
     auditRetentionDays: 365,
     keepImages: false,

@@ -31,8 +31,6 @@ export interface Migration {
 export interface MigrationReport {
   applied: string[];
   alreadyApplied: string[];
-  /** Applied migrations whose file changed since: reported, never re-run. */
-  modified: string[];
 }
 
 export class MigrationError extends Error {}
@@ -61,7 +59,7 @@ interface AppliedRow {
  */
 export async function migrate(session: SqlSession, migrations?: Migration[]): Promise<MigrationReport> {
   const all = migrations ?? (await readMigrations());
-  const report: MigrationReport = { applied: [], alreadyApplied: [], modified: [] };
+  const report: MigrationReport = { applied: [], alreadyApplied: [] };
   await session.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCK]);
   try {
     await session.exec(MIGRATIONS_TABLE);
@@ -75,11 +73,17 @@ export async function migrate(session: SqlSession, migrations?: Migration[]): Pr
       );
     }
     const done = new Map(rows.filter((r) => r.finished_at !== null).map((r) => [r.migration_name, r.checksum]));
+    // The database was built from other SQL than this release ships: applying anything on top could not be trusted.
+    const modified = all.filter((m) => done.has(m.name) && done.get(m.name) !== m.checksum).map((m) => m.name);
+    if (modified.length) {
+      throw new MigrationError(
+        `${modified.map((n) => `prisma/migrations/${n}/migration.sql`).join(', ')} changed after it was applied to this database ` +
+          '(its checksum differs from the one in _prisma_migrations): restore the file as it was applied and put the change in a new migration',
+      );
+    }
     for (const m of all) {
-      const checksum = done.get(m.name);
-      if (checksum !== undefined) {
+      if (done.has(m.name)) {
         report.alreadyApplied.push(m.name);
-        if (checksum !== m.checksum) report.modified.push(m.name);
         continue;
       }
       await session.exec('BEGIN');

@@ -5,8 +5,10 @@ import type { KeyValueStore } from '../store/kv.js';
 export const CAPTURE_TOKEN_TTL_SECONDS = 120;
 
 /**
- * Single-use tokens that bind a frame upload to one interaction. They live in the shared store, so a page rendered
- * by one instance can be submitted to another; `take` makes the second use of a token fail on every instance.
+ * Single-use tokens that bind a frame upload to one interaction, one live token per interaction: issuing a new one
+ * (a page load, the reply to a refused capture) ends the previous one, so opening the page N times never gives N
+ * parallel attempts. They live in the shared store, so a page rendered by one instance can be submitted to another,
+ * and the compare-and-delete makes a second use fail on every instance.
  */
 export class CaptureTokens {
   constructor(
@@ -16,13 +18,13 @@ export class CaptureTokens {
 
   async issue(uid: string): Promise<string> {
     const token = randomToken(24);
-    await this.kv.set(`cap:${token}`, uid, this.ttlSeconds);
+    await this.kv.set(`cap:${uid}`, token, this.ttlSeconds);
     return token;
   }
 
-  /** True only for a token issued for `uid` that has neither expired nor been used. */
+  /** True only for the live token of `uid`: the latest issued, neither expired nor used. */
   async consume(token: string, uid: string): Promise<boolean> {
     if (!/^[\w-]{16,64}$/.test(token)) return false;
-    return (await this.kv.take(`cap:${token}`)) === uid;
+    return this.kv.takeIfEquals(`cap:${uid}`, token);
   }
 }

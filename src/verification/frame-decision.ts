@@ -34,7 +34,9 @@ export function decideAttempt(analyses: Analysis[], compare: (embedding: Float32
   );
   const base = { codes, analysed: analyses.length, issues: [] };
   if (usable.length === 0) {
-    const closest = analyses.reduce((best, a) => (a.quality.issues.length < best.quality.issues.length ? a : best));
+    // A frame with a face is closer to usable than one without; then the one with the fewest issues.
+    const distance = (a: Analysis) => (a.face ? a.quality.issues.length : Number.POSITIVE_INFINITY);
+    const closest = analyses.reduce((best, a) => (distance(a) < distance(best) ? a : best));
     return { ...base, outcome: 'quality', frame: null, similarity: null, liveness: null, issues: closest.quality.issues };
   }
   const verified = usable.filter((u) => u.live && u.match.match);

@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { redactedUrl } from '../ops/http.js';
 import type { Logger } from '../ops/logger.js';
 import { renderView } from './views.js';
 
@@ -58,7 +59,7 @@ export function errorHandler(logger: Logger) {
     } catch (err) {
       const requestId = ctx.state.requestId;
       const known = asHttpError(err, requestId);
-      if (known.status >= 500) logger.error({ err, requestId, path: ctx.path }, 'request failed');
+      if (known.status >= 500) logger.error({ err, requestId, path: redactedUrl(ctx.path, '').path }, 'request failed');
       if (wantsJson(ctx)) return sendError(ctx, known);
       ctx.status = known.status;
       ctx.set(known.headers);

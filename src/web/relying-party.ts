@@ -12,6 +12,17 @@ export interface RpSession {
   createdAt: number;
 }
 
+/** How long a started sign-in may take to come back to the callback. */
+const FLOW_TTL = 900;
+
+interface Flow {
+  verifier: string;
+  nonce: string;
+  returnTo: string;
+  /** The browser that started the sign-in (its binding cookie). */
+  browser: string;
+}
+
 export interface RelyingPartyOptions {
   /** Cookie and key prefix, e.g. "demo" or "admin". */
   name: string;
@@ -29,6 +40,10 @@ export interface RelyingPartyOptions {
 /**
  * A public OIDC client (authorization code + PKCE, openid-client) that the built-in apps — the demo and the
  * admin console — use to sign people in through this very provider, exactly as an external app would.
+ *
+ * The state, nonce and PKCE verifier of a sign-in are kept server-side under its state and bound to the browser
+ * that started it by a cookie: a callback arriving in another browser — an attacker's finished sign-in planted on a
+ * victim (login CSRF) — is refused instead of signing that browser in as the attacker.
  */
 export class RelyingParty {
   private config: Promise<oidc.Configuration> | null = null;
@@ -42,18 +57,26 @@ export class RelyingParty {
     return `fo_${this.opts.name}`;
   }
 
+  private get bindingCookie() {
+    return `fo_${this.opts.name}_flow`;
+  }
+
+  /** This browser's binding id: kept across sign-ins, so that several tabs can sign in at once. */
+  private bindBrowser(ctx: Context): string {
+    const id = ctx.cookies.get(this.bindingCookie, { signed: true }) || randomToken(24);
+    ctx.cookies.set(this.bindingCookie, id, { signed: true, httpOnly: true, sameSite: 'lax', secure: this.secure, maxAge: FLOW_TTL * 1000 });
+    return id;
+  }
+
+  /** Calls to the issuer go to this server directly; the provider answers them as ISSUER whatever the Host. */
   private internalFetch: oidc.CustomFetch = (url, options) => {
     const target = new URL(url);
-    const issuer = new URL(this.opts.issuer);
-    const headers = new Headers(options.headers as HeadersInit);
-    if (target.origin === issuer.origin) {
+    if (target.origin === new URL(this.opts.issuer).origin) {
       const internal = new URL(this.opts.internalBase());
-      headers.set('x-forwarded-host', issuer.host);
-      headers.set('x-forwarded-proto', issuer.protocol.slice(0, -1));
       target.protocol = internal.protocol;
       target.host = internal.host;
     }
-    return fetch(target, { ...options, headers } as RequestInit);
+    return fetch(target, options as RequestInit);
   };
 
   private configuration(): Promise<oidc.Configuration> {
@@ -96,7 +119,8 @@ export class RelyingParty {
     const verifier = oidc.randomPKCECodeVerifier();
     const state = oidc.randomState();
     const nonce = oidc.randomNonce();
-    await this.opts.kv.set(`rpflow:${this.opts.name}:${state}`, JSON.stringify({ verifier, nonce, returnTo }), 900);
+    const flow: Flow = { verifier, nonce, returnTo, browser: this.bindBrowser(ctx) };
+    await this.opts.kv.set(`rpflow:${this.opts.name}:${state}`, JSON.stringify(flow), FLOW_TTL);
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: this.url(this.opts.redirectPath),
       scope: this.opts.scope,
@@ -104,6 +128,8 @@ export class RelyingParty {
       code_challenge_method: 'S256',
       state,
       nonce,
+      // The provider's session id for this app (OIDC Front-Channel Logout's `sid`), so the local session can end with it.
+      claims: JSON.stringify({ id_token: { sid: null } }),
       ...extra,
     });
     ctx.redirect(url.href);
@@ -112,12 +138,16 @@ export class RelyingParty {
   /** Completes the code flow and starts a session; returns where the user wanted to go. */
   async callback(ctx: Context): Promise<{ session: RpSession; returnTo: string }> {
     const state = String(ctx.query.state ?? '');
-    const flow = state ? await this.opts.kv.take(`rpflow:${this.opts.name}:${state}`) : null;
-    if (!flow) throw new HttpError(400, 'SIGN_IN_EXPIRED', 'This sign-in link has expired or was already used. Start again.');
+    const stored = state ? await this.opts.kv.take(`rpflow:${this.opts.name}:${state}`) : null;
+    if (!stored) throw new HttpError(400, 'SIGN_IN_EXPIRED', 'This sign-in link has expired or was already used. Start again.');
+    const { verifier, nonce, returnTo, browser } = JSON.parse(stored) as Flow;
+    // Taken first: a planted callback also ends the attacker's flow.
+    if (ctx.cookies.get(this.bindingCookie, { signed: true }) !== browser) {
+      throw new HttpError(400, 'SIGN_IN_OTHER_BROWSER', 'This sign-in was started in another browser or window profile. Start it again here.');
+    }
     if (ctx.query.error) {
       throw new HttpError(403, String(ctx.query.error).toUpperCase(), String(ctx.query.error_description ?? 'Sign-in was not completed.'));
     }
-    const { verifier, nonce, returnTo } = JSON.parse(flow) as { verifier: string; nonce: string; returnTo: string };
     const config = await this.configuration();
     const current = new URL(this.url(this.opts.redirectPath));
     current.search = ctx.querystring;
@@ -135,6 +165,12 @@ export class RelyingParty {
     if (!sid) return null;
     const raw = await this.opts.kv.get(`rpsess:${this.opts.name}:${sid}`);
     return raw ? (JSON.parse(raw) as RpSession) : null;
+  }
+
+  /** Ends the local session only (the provider session it came from has ended). */
+  async forget(ctx: Context, session: RpSession): Promise<void> {
+    ctx.cookies.set(this.cookie, null, { signed: true });
+    await this.opts.kv.del(`rpsess:${this.opts.name}:${session.sid}`);
   }
 
   /** Ends the local session and redirects through the provider's RP-initiated logout. */

@@ -1,14 +1,26 @@
 import path from 'node:path';
 import * as oidc from 'openid-client';
 import pg from 'pg';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Agent } from '../helpers/browserless.js';
 import { createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
+import { authorizationUrl, discover, exchange, signIn, SignInRefused, type RpClient } from '../helpers/flow.js';
 import { csrfOf, faceSignIn, fixture, FIXTURES, noFacePhoto, photoForm } from './helpers.js';
 
 const ADMIN = 'ada@example.com';
 const MEMBER = 'mo@example.com';
+const REDIRECT = 'http://127.0.0.1:9/cb';
+/** Attempt counters and replay lists of unknown identifiers live in Redis beyond one run: make those identifiers unique. */
+const RUN = Math.random().toString(36).slice(2, 8);
+
+/** The central 80 % of a photo, as a camera a little closer would see it. */
+async function closerCrop(photo: Buffer): Promise<Buffer> {
+  const { width = 0, height = 0 } = await sharp(photo).metadata();
+  const [w, h] = [Math.round(width * 0.8), Math.round(height * 0.8)];
+  return sharp(photo).extract({ left: Math.round((width - w) / 2), top: Math.round((height - h) / 3), width: w, height: h }).jpeg().toBuffer();
+}
 
 /** The admin console over plain HTTP, with an admin session obtained through the real face sign-in. */
 describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis))('admin console (HTTP)', () => {
@@ -17,6 +29,26 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   const admin = new Agent();
   const member = new Agent();
   let memberId: string;
+  /** An ordinary first-party app with refresh tokens, through which people sign in. */
+  let wiki: RpClient;
+
+  /** A face sign-in at the wiki from `agent`'s browser (a new, unknown device by default); returns its tokens. */
+  const wikiSignIn = async (email: string, photo: Buffer, agent = new Agent()) => {
+    // prompt=login: a browser with a provider session would otherwise be signed in without the face step.
+    const start = await authorizationUrl(wiki, { prompt: 'login' });
+    return exchange(wiki, start, await signIn(agent, start, { email, photo }));
+  };
+  /** The face step's refusal for `photo` (code and message), or null when it signed in. */
+  const refusal = async (email: string, photo: Buffer, agent?: Agent) => {
+    try {
+      await wikiSignIn(email, photo, agent);
+      return null;
+    } catch (err) {
+      if (err instanceof SignInRefused) return err;
+      throw err;
+    }
+  };
+  const faceRefusal = async (email: string, photo: Buffer, agent?: Agent) => (await refusal(email, photo, agent))?.code ?? null;
 
   const page = async (agent: Agent, p: string) => {
     const res = await agent.request(`${server.url}${p}`);
@@ -48,6 +80,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     server = await startApp(env);
     await seedUser(server.services, { email: ADMIN, name: 'Ada Admin', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg')] });
     memberId = (await seedUser(server.services, { email: MEMBER, name: 'Mo Member', photos: [path.join(FIXTURES, 'member.jpg')] })).id;
+    const app = await server.services.clients.create({ name: 'Wiki', redirectUris: [REDIRECT], scopes: ['openid', 'profile', 'email', 'offline_access'], firstParty: true });
+    wiki = await discover(server.url, app.client.clientId, app.clientSecret!, REDIRECT);
   });
 
   afterAll(async () => {
@@ -135,9 +169,27 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(saved.html).toContain('Changes saved.');
     expect(saved.html).toContain('Dana D. Doe');
 
-    const disabled = await post(admin, `/admin/users/${userId}`, `/admin/users/${userId}/status`, { status: 'disabled' });
+  });
+
+  it('disabling ends sessions, refresh and face sign-in at once; enabling restores sign-in', async () => {
+    const eveEmail = `eve-${RUN}@example.com`;
+    const eve = await seedUser(server.services, { email: eveEmail, name: 'Eve', photos: [path.join(FIXTURES, 'user-1.jpg')] });
+    const tokens = await wikiSignIn(eveEmail, fixture('user-2.jpg'));
+    expect(tokens.refresh_token).toBeTruthy();
+    expect((await server.services.sessions.list(eve.id)).sessions).toHaveLength(1);
+
+    const disabled = await post(admin, `/admin/users/${eve.id}`, `/admin/users/${eve.id}/status`, { status: 'disabled' });
     expect(disabled.html).toContain('User disabled');
-    expect((await post(admin, `/admin/users/${userId}`, `/admin/users/${userId}/status`, { status: 'active' })).html).toContain('User enabled.');
+    expect(await sql(`select status from users where id = '${eve.id}'`)).toEqual([{ status: 'DISABLED' }]);
+    expect(await server.services.sessions.list(eve.id)).toEqual({ sessions: [], grants: [] });
+    await expect(oidc.refreshTokenGrant(wiki.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    // The enrolled photo itself no longer signs in: a disabled account is verified against no template.
+    expect(await faceRefusal(eveEmail, fixture('user-1.jpg'))).toBe('NO_MATCH');
+
+    const enabled = await post(admin, `/admin/users/${eve.id}`, `/admin/users/${eve.id}/status`, { status: 'active' });
+    expect(enabled.html).toContain('User enabled.');
+    expect(await sql(`select status from users where id = '${eve.id}'`)).toEqual([{ status: 'ACTIVE' }]);
+    expect((await wikiSignIn(eveEmail, fixture('user-1.jpg'))).claims()).toMatchObject({ amr: ['face', 'liveness'] });
   });
 
   it('enrolls only after consent, shows the verdict of every photo, and refuses bad photos without saving', async () => {
@@ -247,6 +299,15 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const edited = await post(admin, `/admin/apps/${clientId}`, `/admin/apps/${clientId}`, { ...form, redirect_uris: 'https://portal.acme.test/new', first_party: 'on', required_acr: 'urn:face-oidc:acr:face+pwd' });
     expect(edited.html).toContain('App saved.');
     expect(edited.html).toContain('https://portal.acme.test/new');
+    // The edits take effect: the registered minimum asks for the password first, and a first-party app skips consent.
+    const portal = await discover(server.url, clientId, secret, 'https://portal.acme.test/new');
+    await seedUser(server.services, { email: 'gus@example.com', name: 'Gus', password: 'gus-password-123', photos: [path.join(FIXTURES, 'admin-1.jpg')] });
+    const start = await authorizationUrl(portal, { scope: 'openid profile' });
+    const back = await signIn(new Agent(), start, { email: 'gus@example.com', password: 'gus-password-123', photo: fixture('admin-2.jpg') });
+    const claims = (await exchange(portal, start, back)).claims()!;
+    expect(claims).toMatchObject({ acr: 'urn:face-oidc:acr:face+pwd', amr: ['face', 'liveness', 'pwd', 'mfa'] });
+    // signIn approves a consent screen when one comes; none came, so no approval was recorded.
+    expect(await count('oidc_consents', `where client_id = '${clientId}'`)).toBe(0);
 
     // Face Match API decision rules, validated like the API reads them.
     const badRules = await post(admin, `/admin/apps/${clientId}`, `/admin/apps/${clientId}`, { ...form, redirect_uris: 'https://portal.acme.test/new', match_min_similarity: '140' });
@@ -254,18 +315,49 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(badRules.html).toContain('The minimum similarity must be a number from 0 to 100');
     await post(admin, `/admin/apps/${clientId}`, `/admin/apps/${clientId}`, { ...form, redirect_uris: 'https://portal.acme.test/new', match_min_similarity: '75', match_document_required: 'on' });
     const [stored] = await sql(`select match_rules from clients where client_id = '${clientId}'`);
-    expect(stored.match_rules).toEqual({ minSimilarity: 75, livenessRequired: false, qualityRequired: false, documentRequired: true });
+    expect(stored.match_rules).toEqual({ minSimilarity: 75, livenessRequired: false, qualityRequired: false, documentRequired: true, otherFacesInSelfie: 'allow' });
 
     const rotated = await post(admin, `/admin/apps/${clientId}`, `/admin/apps/${clientId}/rotate-secret`, {});
     const newSecret = /value="([^"]+)" data-testid="app-client-secret"/.exec(rotated.html)![1];
     expect(newSecret).not.toBe(secret);
     await expect(oidc.clientCredentialsGrant(config, { scope: 'face:match' })).rejects.toMatchObject({ status: 401 });
+    const rotatedConfig = await oidc.discovery(new URL(server.url), clientId, newSecret, oidc.ClientSecretBasic(newSecret), { execute: [oidc.allowInsecureRequests] });
+    expect((await oidc.clientCredentialsGrant(rotatedConfig, { scope: 'face:match' })).scope).toBe('face:match');
 
     const deleted = await post(admin, `/admin/apps/${clientId}/delete`, `/admin/apps/${clientId}/delete`, {});
     expect(deleted.html).toContain('App deleted');
     expect(await count('clients', `where client_id = '${clientId}'`)).toBe(0);
     const builtIn = await post(admin, '/admin/apps', '/admin/apps/face-oidc-admin/delete', {});
     expect(builtIn.res.status).toBe(400);
+  });
+
+  it('ends console sessions with their provider session: "revoke all" signs another administrator out of the console', async () => {
+    const ivan = await seedUser(server.services, { email: `ivan-${RUN}@example.com`, name: 'Ivan', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg')] });
+    const browser = new Agent();
+    const signedIn = await faceSignIn(browser, `${server.url}/admin/login?next=/admin/users`, ivan.email, fixture('admin-2.jpg'));
+    expect(new URL(signedIn.url).pathname).toBe('/admin/users');
+    expect((await browser.request(`${server.url}/admin/users`)).status).toBe(200);
+
+    await post(admin, `/admin/users/${ivan.id}/sessions`, `/admin/users/${ivan.id}/sessions/revoke-all`, {});
+    const after = await browser.request(`${server.url}/admin/users`);
+    expect(after.status).toBe(302);
+    expect(after.headers.get('location')).toMatch(/^\/admin\/login/);
+  });
+
+  it('withdrawing an app approval ends the app’s grant and its tokens', async () => {
+    const jo = await seedUser(server.services, { email: `jo-${RUN}@example.com`, name: 'Jo', photos: [path.join(FIXTURES, 'user-1.jpg')] });
+    const app = await server.services.clients.create({ name: 'Third-party app', redirectUris: [REDIRECT], scopes: ['openid', 'profile', 'email', 'offline_access'] });
+    const thirdParty = await discover(server.url, app.client.clientId, app.clientSecret!, REDIRECT);
+    const start = await authorizationUrl(thirdParty);
+    // signIn approves the consent screen, which records the approval.
+    const tokens = await exchange(thirdParty, start, await signIn(new Agent(), start, { email: jo.email, photo: fixture('user-2.jpg') }));
+    expect(await count('oidc_consents', `where user_id = '${jo.id}'`)).toBe(1);
+    await oidc.fetchUserInfo(thirdParty.config, tokens.access_token, jo.id);
+
+    await post(admin, `/admin/users/${jo.id}/sessions`, `/admin/users/${jo.id}/approvals/${encodeURIComponent(app.client.clientId)}/revoke`, {});
+    expect(await count('oidc_consents', `where user_id = '${jo.id}'`)).toBe(0);
+    await expect(oidc.refreshTokenGrant(thirdParty.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    await expect(oidc.fetchUserInfo(thirdParty.config, tokens.access_token, jo.id)).rejects.toMatchObject({ status: 401 });
   });
 
   it('lists a person’s sessions and grants and revokes them', async () => {
@@ -309,44 +401,104 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(lines.length).toBeGreaterThan(10);
   });
 
-  it('changes settings with validation, audited', async () => {
-    const bad = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-4', livenessThreshold: '0.7', apiReviewScore: '70', apiAcceptScore: '120', faceFailuresBeforeDelay: '5', failureDelaySeconds: '10', faceFailuresBeforeLockout: '50', templateRetentionDays: '2000', auditRetentionDays: '365' });
-    expect(bad.res.status).toBe(400);
-    expect(bad.html).toContain('Delay per attempt must be at least 30.');
-    expect(bad.html).toContain('Template retention must be at most 1095.');
-    expect(bad.html).toContain('Face Match accept score must be at most 100.');
-    const ok = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-5', livenessThreshold: '0.8', apiReviewScore: '65', apiAcceptScore: '85', faceFailuresBeforeDelay: '5', failureDelaySeconds: '30', faceFailuresBeforeLockout: '50', templateRetentionDays: '1095', auditRetentionDays: '400', keepImages: 'on' });
-    expect(ok.html).toContain('Settings saved.');
-    expect(ok.html).toMatch(/value="far-1e-5" selected/);
-    expect(ok.html).toContain('name="apiAcceptScore" type="number" min="0" max="100" step="0.1" required value="85"');
-    const audit = await page(admin, '/admin/audit?type=admin.');
-    expect(audit.html).toContain('data-type="admin.settings.update"');
-    const ran = await post(admin, '/admin/settings', '/admin/settings/retention/run', {});
-    expect(ran.html).toContain('data-testid="retention-result"');
+  it('changes settings with validation, audited, and every instance decides with them', async () => {
+    // A second instance on the same PostgreSQL and Redis, already running (and caching settings) before the change.
+    const second = await startApp({ DATABASE_URL: server.env.DATABASE_URL, REDIS_URL: server.env.REDIS_URL, REDIS_KEY_PREFIX: server.env.REDIS_KEY_PREFIX, SECRET_KEY: server.env.SECRET_KEY });
+    try {
+      expect(second.services.engine.thresholds.matchThreshold).toBe(0.411);
+      const bad = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-4', livenessThreshold: '0.7', apiReviewScore: '70', apiAcceptScore: '120', faceFailuresBeforeDelay: '5', failureDelaySeconds: '10', faceFailuresBeforeLockout: '50', passwordFailuresBeforeDelay: '5', passwordFailuresBeforeLockout: '20', templateRetentionDays: '2000', auditRetentionDays: '365' });
+      expect(bad.res.status).toBe(400);
+      expect(bad.html).toContain('Delay per attempt must be at least 30.');
+      expect(bad.html).toContain('Template retention must be at most 1095.');
+      expect(bad.html).toContain('Face Match accept score must be at most 100.');
+      const ok = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-5', livenessThreshold: '0.8', apiReviewScore: '65', apiAcceptScore: '85', faceFailuresBeforeDelay: '1', failureDelaySeconds: '45', faceFailuresBeforeLockout: '50', passwordFailuresBeforeDelay: '5', passwordFailuresBeforeLockout: '20', templateRetentionDays: '1095', auditRetentionDays: '400', keepImages: 'on' });
+      expect(ok.html).toContain('Settings saved.');
+      expect(ok.html).toMatch(/value="far-1e-5" selected/);
+      expect(ok.html).toContain('name="apiAcceptScore" type="number" min="0" max="100" step="0.1" required value="85"');
+      const audit = await page(admin, '/admin/audit?type=admin.');
+      expect(audit.html).toContain('data-type="admin.settings.update"');
+      const ran = await post(admin, '/admin/settings', '/admin/settings/retention/run', {});
+      expect(ran.html).toContain('data-testid="retention-result"');
+
+      // The engines take the new thresholds: this instance at once, the other one within its settings cache period.
+      expect(server.services.engine.thresholds).toEqual({ matchThreshold: 0.477, livenessThreshold: 0.8 });
+      await expect
+        .poll(async () => (await second.services.settings.get(), second.services.engine.thresholds), { timeout: 10_000, interval: 500 })
+        .toEqual({ matchThreshold: 0.477, livenessThreshold: 0.8 });
+      // The limiter too: on the other instance, one failed attempt now delays the next by 45 s.
+      const start = await authorizationUrl(wiki);
+      const refused = await signIn(new Agent(), start, { email: `settings-probe-${RUN}@example.com`, photo: fixture('user-1.jpg') }, second.url).catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(SignInRefused);
+      expect(refused).toMatchObject({ status: 401, code: 'NO_MATCH', message: expect.stringMatching(/Wait 45 seconds/) });
+    } finally {
+      await server.services.settings.update({ matchPreset: 'far-1e-4', livenessThreshold: 0.7, faceFailuresBeforeDelay: 5, failureDelaySeconds: 30, keepImages: false }, 'test');
+      await second.stop();
+    }
   });
 
-  it('re-enables face sign-in after a lockout', async () => {
-    await sql(`update users set face_locked_at = now() where id = '${memberId}'`);
-    const locked = await page(admin, `/admin/users/${memberId}`);
-    expect(locked.html).toContain('>Locked</span>');
-    const unlocked = await post(admin, `/admin/users/${memberId}`, `/admin/users/${memberId}/unlock-face`, {});
-    expect(unlocked.html).toContain('Face sign-in re-enabled');
-    expect(await count('users', `where id = '${memberId}' and face_locked_at is null`)).toBe(1);
+  it('locks out unknown devices only for a while, the person’s own device for good, and unlock clears every counter', async () => {
+    // Lock out after three failures (no delay before: the delay would make each attempt wait 30 s).
+    await server.services.settings.update({ faceFailuresBeforeDelay: 3, faceFailuresBeforeLockout: 3 }, 'test');
+    try {
+      // Anyone who knows the email, from devices the member never signed in with: other people's photos.
+      const strangers = [];
+      for (const photo of ['user-1.jpg', 'user-2.jpg', 'admin-2.jpg']) strangers.push(await refusal(MEMBER, fixture(photo)));
+      expect(strangers.map((r) => r?.code)).toEqual(['NO_MATCH', 'NO_MATCH', 'NO_MATCH']);
+      expect(strangers[2]?.message).toMatch(/from this device: wait an hour/);
+      expect(await faceRefusal(MEMBER, fixture('admin-1.jpg'))).toBe('FACE_DELAYED');
+      // Nothing anonymous locked the factor: the member's own browser (signed in before) still gets in.
+      expect(await count('users', `where id = '${memberId}' and face_locked_at is null`)).toBe(1);
+      expect((await wikiSignIn(MEMBER, fixture('member-2.jpg'), member)).claims()).toMatchObject({ amr: ['face', 'liveness'] });
+
+      // Failures from the member's own device are another matter: at the lockout count the factor is disabled.
+      const own = [];
+      // Mirrored copies: the originals were already submitted for this account, and would be refused as replays.
+      for (const photo of ['user-1.jpg', 'user-2.jpg', 'admin-2.jpg']) own.push(await faceRefusal(MEMBER, await sharp(fixture(photo)).flop().jpeg().toBuffer(), member));
+      expect(own).toEqual(['NO_MATCH', 'NO_MATCH', 'FACE_LOCKED']);
+      const locked = await page(admin, `/admin/users/${memberId}`);
+      expect(locked.html).toContain('>Locked</span>');
+      expect(locked.html.match(/data-testid="throttle-row"/g)).toHaveLength(2);
+      expect(locked.html).toContain('Face, unknown devices: 3 failed attempts, waiting until');
+
+      const unlocked = await post(admin, `/admin/users/${memberId}`, `/admin/users/${memberId}/unlock-face`, {});
+      expect(unlocked.html).toContain('Face sign-in re-enabled');
+      expect(await count('users', `where id = '${memberId}' and face_locked_at is null`)).toBe(1);
+      // Every counter went too: with the unknown devices' one still at the lockout count, this would be refused.
+      expect(await server.services.verification.attempts.faceFailures(memberId)).toBe(0);
+      expect(unlocked.html).toContain('No failed attempts');
+      // A new sitting: the photo cropped closer (the originals were submitted already and would be replays).
+      expect((await wikiSignIn(MEMBER, await closerCrop(fixture('member-2.jpg')))).claims()).toMatchObject({ amr: ['face', 'liveness'] });
+    } finally {
+      await server.services.settings.update({ faceFailuresBeforeDelay: 5, faceFailuresBeforeLockout: 50 }, 'test');
+    }
   });
 
-  it('deletes a user with their face data and sessions, keeping an audit record without biometric data', async () => {
+  it('deletes a user with their face data, kept images, consents and live sessions, keeping an audit record without biometric data', async () => {
     const self = await page(admin, '/admin/users?q=ada');
     const adminId = /href="\/admin\/users\/([0-9a-f-]{36})"/.exec(self.html)![1];
     const refusedSelf = await post(admin, `/admin/users/${adminId}`, `/admin/users/${adminId}/delete`, {});
     expect(refusedSelf.res.status).toBe(400);
 
-    const deleted = await post(admin, `/admin/users/${userId}/delete`, `/admin/users/${userId}/delete`, {});
+    await server.services.settings.update({ keepImages: true }, 'test');
+    const finn = await seedUser(server.services, { email: 'finn@example.com', name: 'Finn', photos: [path.join(FIXTURES, 'user-1.jpg')] });
+    await server.services.settings.update({ keepImages: false }, 'test');
+    const tokens = await wikiSignIn('finn@example.com', fixture('user-2.jpg'));
+    const where = `where user_id = '${finn.id}'`;
+    expect([await count('face_templates', where), await count('stored_images', where), await count('biometric_consents', where)]).toEqual([1, 1, 1]);
+    expect((await server.services.sessions.list(finn.id)).sessions).toHaveLength(1);
+
+    const deleted = await post(admin, `/admin/users/${finn.id}/delete`, `/admin/users/${finn.id}/delete`, {});
     expect(deleted.html).toContain('User deleted');
-    expect(await count('users', `where id = '${userId}'`)).toBe(0);
-    expect(await count('face_templates', `where user_id = '${userId}'`)).toBe(0);
-    expect(await count('audit_events', `where type = 'admin.user.delete' and user_id = '${userId}' and details->>'email' = 'dana@example.com' and details->>'templates' = '1'`)).toBe(1);
-    expect((await admin.request(`${server.url}/admin/users/${userId}`)).status).toBe(404);
+    expect(await count('users', `where id = '${finn.id}'`)).toBe(0);
+    expect([await count('face_templates', where), await count('stored_images', where), await count('biometric_consents', where)]).toEqual([0, 0, 0]);
+    expect(await server.services.sessions.list(finn.id)).toEqual({ sessions: [], grants: [] });
+    await expect(oidc.refreshTokenGrant(wiki.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    const [record] = await sql(`select details from audit_events where type = 'admin.user.delete' and user_id = '${finn.id}'`);
+    // The wiki's grant was made in that session and ended with it, so no grant was left to end on its own.
+    expect(record.details).toEqual({ email: 'finn@example.com', name: 'Finn', templates: 1, images: 1, passkeys: 0, sessions: 1, grants: 0 });
+    expect((await admin.request(`${server.url}/admin/users/${finn.id}`)).status).toBe(404);
   });
+
 
   it('signs out through the provider', async () => {
     const { html } = await page(admin, '/admin/users');

@@ -172,6 +172,44 @@ describe('matching', () => {
     expect(review.errorCodes).toEqual(expect.arrayContaining(['SELFIE_LIVENESS_FAILED', 'SELFIE_FACE_ANGLE']));
   });
 
+  it('compares the subject of a reference photo with other people in it and lists the others with their boxes', async () => {
+    // two-faces.jpg: person A beside another person of about the same size; A's face is the larger one.
+    const record = await matchOk(form({ selfie: A1, reference: TWO }));
+    expect(record.decision).toBe('ACCEPTED');
+    expect(record.face_match.similarity).toBeGreaterThanOrEqual(80);
+    expect(record.errorCodes).toEqual(expect.arrayContaining(['REFERENCE_OTHER_FACES', 'REFERENCE_MULTIPLE_FACES']));
+    expect(record.errorCodes).not.toContain('SELFIE_OTHER_FACES');
+    const boxes = record.warnings.filter((w: string) => w.startsWith('Reference: another face at'));
+    expect(boxes).toHaveLength(1);
+    const [x, y, width, height] = /x=(\d+), y=(\d+), width=(\d+), height=(\d+) was not compared/.exec(boxes[0])!.slice(1).map(Number);
+    // The other person stands to the right of A, at a comparable size.
+    const meta = await sharp(TWO).metadata();
+    expect(x).toBeGreaterThan(meta.width! / 2);
+    expect(y + height).toBeLessThanOrEqual(meta.height! + 1);
+    expect(width).toBeGreaterThan(meta.width! / 5);
+    // The same photo as a selfie is refused (above); as an impostor reference it still declines.
+    expect((await matchOk(form({ selfie: B, reference: TWO }))).decision).toBe('DECLINED');
+  });
+
+  it("reports smaller faces in the selfie and lets the client's rules review or decline them", async () => {
+    // Person A with a small photo of person B in the corner (about a third of A's face size).
+    const meta = await sharp(A1).metadata();
+    const bystander = await sharp(B).resize(Math.round(meta.width! * 0.3)).toBuffer();
+    const selfie = await sharp(A1).composite([{ input: bystander, left: 0, top: 0 }]).jpeg({ quality: 90 }).toBuffer();
+
+    const allowed = await matchOk(form({ selfie, reference: A2 }));
+    expect(allowed.decision).toBe('ACCEPTED');
+    expect(allowed.errorCodes).toContain('SELFIE_OTHER_FACES');
+    expect(allowed.warnings.filter((w: string) => w.startsWith('Selfie: another face at'))).toHaveLength(1);
+
+    const review = await h.addClient('busy-background-review', { matchRules: { otherFacesInSelfie: 'review' } });
+    expect(await matchOk(form({ selfie, reference: A2 }), review)).toMatchObject({ decision: 'REVIEW', verification_summary: { face_verified: true, verification_rules_passed: false } });
+    const decline = await h.addClient('busy-background-decline', { matchRules: { otherFacesInSelfie: 'decline' } });
+    expect(await matchOk(form({ selfie, reference: A2 }), decline)).toMatchObject({ decision: 'DECLINED', verification_summary: { face_verified: true } });
+    // A selfie with nobody else passes the same rule.
+    expect((await matchOk(form({ selfie: A1, reference: A2 }), decline)).decision).toBe('ACCEPTED');
+  });
+
   it('keeps sealed face crops when the operator enables it, readable only by the owning client', async () => {
     await h.services.settings.update({ keepImages: true }, 'test');
     try {
@@ -202,12 +240,14 @@ describe('matching', () => {
     expect(malformed.status).toBe(404);
   });
 
-  it('purges records past the retention period with their images', async () => {
+  it('purges records past the retention period with their images, in the retention job', async () => {
     await h.services.settings.update({ keepImages: true }, 'test');
     const record = await matchOk(form({ selfie: A1, reference: A3 }));
     await h.services.settings.update({ keepImages: false }, 'test');
-    await h.services.db.prisma.matchRecord.update({ where: { requestId: record.requestId }, data: { createdAt: new Date(Date.now() - 40 * 86_400_000) } });
-    expect(await h.services.records.purgeBefore(new Date(Date.now() - 30 * 86_400_000))).toBe(1);
+    expect(await h.services.db.prisma.storedImage.count({ where: { matchRequestId: record.requestId } })).toBe(2);
+    const { auditRetentionDays } = await h.services.settings.get();
+    await h.services.db.prisma.matchRecord.update({ where: { requestId: record.requestId }, data: { createdAt: new Date(Date.now() - (auditRetentionDays + 1) * 86_400_000) } });
+    expect(await h.services.retention.run()).toMatchObject({ matchRecords: 1 });
     expect(await h.services.db.prisma.matchRecord.count({ where: { requestId: record.requestId } })).toBe(0);
     expect(await h.services.db.prisma.storedImage.count({ where: { matchRequestId: record.requestId } })).toBe(0);
   });
@@ -241,8 +281,8 @@ describe('bad input', () => {
 
     await matchFails(form({ selfie: await solid(640, 480), reference: A2 }), 422, 'SELFIE_FACE_NOT_FOUND');
     await matchFails(form({ selfie: A1, reference: await solid(640, 480) }), 422, 'REFERENCE_FACE_NOT_FOUND');
+    // Two people of comparable size in the selfie: whose face to compare is ambiguous.
     await matchFails(form({ selfie: TWO, reference: A2 }), 422, 'SELFIE_MULTIPLE_FACES');
-    await matchFails(form({ selfie: A1, reference: TWO }), 422, 'REFERENCE_MULTIPLE_FACES');
 
     const noBoundary = await call(`${h.url}${MATCH}`, { method: 'POST', token, body: 'x', headers: { 'content-type': 'multipart/form-data' } });
     expect([noBoundary.status, noBoundary.body.errorCodes]).toEqual([400, ['INVALID_REQUEST']]);
@@ -294,8 +334,26 @@ describe('authentication and rate limiting', () => {
     expect(noScope.headers.get('www-authenticate')).toContain('error="insufficient_scope"');
 
     const gone = await h.addClient('deleted-app');
-    await h.services.db.prisma.client.delete({ where: { clientId: 'deleted-app' } });
+    await h.services.clients.delete('deleted-app');
     expect((await post(form({ selfie: A1, reference: A2 }), gone)).status).toBe(401);
+
+    // A secret rotation ends the tokens obtained with the old secret (it may have leaked); new ones work.
+    const beforeRotation = await h.addClient('rotating-app');
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 10));
+    const newSecret = await h.services.clients.rotateSecret('rotating-app');
+    expect(checked('POST', MATCH, await post(form({ selfie: A1, reference: A2 }), beforeRotation)).body.errorCodes).toEqual(['UNAUTHORIZED']);
+    const afterRotation = await h.token('rotating-app', newSecret);
+    expect((await post(form({ selfie: A1, reference: A2 }), afterRotation)).status).toBe(200);
+
+    // An expired token: the provider's own clock says so (access tokens live ACCESS_TOKEN_TTL, 10 minutes).
+    const expiring = await h.addClient('expiring-app');
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 11 * 60_000 });
+    try {
+      expect(checked('POST', MATCH, await post(form({ selfie: A1, reference: A2 }), expiring)).body.errorCodes).toEqual(['UNAUTHORIZED']);
+    } finally {
+      vi.useRealTimers();
+    }
+    expect((await post(form({ selfie: A1, reference: A2 }), expiring)).status).toBe(200);
 
     const record = checked('GET', RECORD, await call(`${h.url}${MATCH}/${randomUUID()}`));
     expect(record.status).toBe(401);

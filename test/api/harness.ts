@@ -23,6 +23,8 @@ export interface Harness {
    * token for it from the server's /token endpoint.
    */
   addClient(clientId: string, opts?: { scopes?: string[]; matchRules?: Record<string, unknown> }): Promise<string>;
+  /** A fresh access token from /token for a registered client_credentials client. */
+  token(clientId: string, secret: string, scopes?: string[]): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -43,22 +45,26 @@ export async function startHarness(): Promise<Harness> {
     DEMO_APP: 'false',
   });
   const { services } = app;
+  async function token(clientId: string, secret: string, scopes = ['face:match']) {
+    const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64');
+    const wanted = scopes.filter((s) => s === 'face:match').join(' ');
+    const res = await fetch(`${app.url}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${basic}` },
+      body: new URLSearchParams({ grant_type: 'client_credentials', ...(wanted ? { scope: wanted } : {}) }),
+    });
+    const body = (await res.json()) as { access_token?: string };
+    if (!body.access_token) throw new Error(`no token for ${clientId}: ${JSON.stringify(body)}`);
+    return body.access_token;
+  }
   return {
     url: app.url,
     services,
+    token,
     async addClient(clientId, opts = {}) {
       const scopes = opts.scopes ?? ['face:match'];
       const { clientSecret } = await services.clients.create({ name: clientId, grantTypes: ['client_credentials'], scopes, matchRules: opts.matchRules ?? null }, { clientId });
-      const basic = Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret!)}`).toString('base64');
-      const wanted = scopes.filter((s) => s === 'face:match').join(' ');
-      const res = await fetch(`${app.url}/token`, {
-        method: 'POST',
-        headers: { authorization: `Basic ${basic}` },
-        body: new URLSearchParams({ grant_type: 'client_credentials', ...(wanted ? { scope: wanted } : {}) }),
-      });
-      const body = (await res.json()) as { access_token?: string };
-      if (!body.access_token) throw new Error(`no token for ${clientId}: ${JSON.stringify(body)}`);
-      return body.access_token;
+      return token(clientId, clientSecret!, scopes);
     },
     async close() {
       await app.stop();

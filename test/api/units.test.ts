@@ -8,11 +8,11 @@ import { defaultSettings } from '../../src/settings/index.js';
 
 const settings = defaultSettings(loadConfig({ MODELS_DIR: 'models' }));
 const rules = (own: Record<string, unknown> = {}): MatchRules => resolveRules(own, settings);
-const input = { faceScore: 90, livenessPass: true, qualityOk: true, document: null };
+const input = { faceScore: 90, livenessPass: true, qualityOk: true, document: null, selfieOtherFaces: 0 };
 
 describe('decision rules', () => {
   it("defaults to the operator's scores, which are the face engine's FAR 1e-4 and 1e-5 presets", () => {
-    expect(rules()).toEqual({ minSimilarity: 70, acceptSimilarity: 80, livenessRequired: true, qualityRequired: false, documentRequired: false });
+    expect(rules()).toEqual({ minSimilarity: 70, acceptSimilarity: 80, livenessRequired: true, qualityRequired: false, documentRequired: false, otherFacesInSelfie: 'allow' });
     expect(similarityToScore(MATCH_PRESETS['far-1e-4'])).toBe(settings.apiReviewScore);
     expect(similarityToScore(MATCH_PRESETS['far-1e-5'])).toBe(settings.apiAcceptScore);
   });
@@ -38,6 +38,11 @@ describe('decision rules', () => {
     expect(decide({ ...input, document: { score: 75 } }, rules())).toMatchObject({ decision: 'REVIEW', documentVerified: true });
     expect(decide({ ...input, document: { score: 20 } }, rules())).toMatchObject({ decision: 'DECLINED', documentVerified: false, codes: ['DOCUMENT_FACE_MISMATCH'] });
     expect(decide({ ...input, document: { score: null } }, rules())).toMatchObject({ decision: 'REVIEW', documentVerified: false, rulesPassed: false });
+    // Other (smaller) faces in the selfie: allowed unless the client's rules say otherwise.
+    expect(decide({ ...input, selfieOtherFaces: 2 }, rules())).toMatchObject({ decision: 'ACCEPTED', rulesPassed: true });
+    expect(decide({ ...input, selfieOtherFaces: 1 }, rules({ otherFacesInSelfie: 'review' }))).toMatchObject({ decision: 'REVIEW', rulesPassed: false });
+    expect(decide({ ...input, selfieOtherFaces: 1 }, rules({ otherFacesInSelfie: 'decline' }))).toMatchObject({ decision: 'DECLINED', rulesPassed: false });
+    expect(decide(input, rules({ otherFacesInSelfie: 'decline' }))).toMatchObject({ decision: 'ACCEPTED', rulesPassed: true });
   });
 });
 

@@ -4,7 +4,8 @@ import { ConfigError, loadConfig } from '../../src/config/index.js';
 describe('configuration', () => {
   it('has safe defaults for the embedded mode', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 3000, issuer: 'http://localhost:3000', databaseUrl: null, redisUrl: null, proxy: false });
+    expect(c).toMatchObject({ port: 3000, issuer: 'http://localhost:3000', databaseUrl: null, redisUrl: null, proxy: { kind: 'none' } });
+    expect(c.metrics).toEqual({ token: null, port: null, host: '127.0.0.1' });
     expect(c.face.matchPreset).toBe('far-1e-4');
     expect(c.limits).toMatchObject({ faceFailuresBeforeDelay: 5, failureDelaySeconds: 30, faceFailuresBeforeLockout: 50 });
   });
@@ -24,6 +25,17 @@ describe('configuration', () => {
     [{ REDIS_URL: 'http://localhost' }, 'REDIS_URL'],
     [{ SECRET_KEY: 'abc' }, 'SECRET_KEY'],
     [{ TRUST_PROXY: 'maybe' }, 'TRUST_PROXY'],
+    // `true` said nothing about how many proxies there are: Koa then trusted the client's own left-most entry.
+    [{ TRUST_PROXY: 'true' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '1.5' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '-1' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '10.0.0.300' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: '10.0.0.0/33' }, 'TRUST_PROXY'],
+    [{ TRUST_PROXY: 'proxy.example.com' }, 'TRUST_PROXY'],
+    [{ METRICS_TOKEN: 'short' }, 'METRICS_TOKEN'],
+    [{ METRICS_PORT: '70000' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '3000' }, 'METRICS_PORT'],
+    [{ METRICS_HOST: '0.0.0.0' }, 'METRICS_HOST'],
     [{ FACE_MATCH_PRESET: 'far-1e-9' }, 'FACE_MATCH_PRESET'],
     [{ FACE_LIVENESS_THRESHOLD: '2' }, 'FACE_LIVENESS_THRESHOLD'],
     [{ FACE_FAILURE_DELAY_SECONDS: '5' }, 'FACE_FAILURE_DELAY_SECONDS'],
@@ -36,6 +48,20 @@ describe('configuration', () => {
       expect((err as ConfigError).variable).toBe(variable);
       expect((err as Error).message).toContain(variable);
     }
+  });
+
+  it('reads TRUST_PROXY as a number of hops or a list of proxy addresses and networks', () => {
+    expect(loadConfig({ TRUST_PROXY: 'false' }).proxy).toEqual({ kind: 'none' });
+    expect(loadConfig({ TRUST_PROXY: '0' }).proxy).toEqual({ kind: 'none' });
+    expect(loadConfig({ TRUST_PROXY: '2' }).proxy).toEqual({ kind: 'hops', hops: 2 });
+    const listed = loadConfig({ TRUST_PROXY: '10.0.0.1, 192.168.0.0/16,::1, 2001:db8::/32' }).proxy;
+    expect(listed).toMatchObject({ kind: 'addresses', addresses: ['10.0.0.1', '192.168.0.0/16', '::1', '2001:db8::/32'] });
+  });
+
+  it('serves metrics behind a token or on their own address', () => {
+    const token = 'm'.repeat(32);
+    expect(loadConfig({ METRICS_TOKEN: token }).metrics).toEqual({ token, port: null, host: '127.0.0.1' });
+    expect(loadConfig({ METRICS_PORT: '9100', METRICS_HOST: '10.1.2.3' }).metrics).toEqual({ token: null, port: 9100, host: '10.1.2.3' });
   });
 
   it('accepts a hex or base64 secret key of 32 bytes', () => {

@@ -8,13 +8,14 @@ import {
   MATCH_PRESETS,
   type Analysis,
   type FaceEngine,
+  type Purpose,
   type QualityCode,
 } from '../../src/face/index.js';
 import { fixture, MODELS_DIR } from './helpers.js';
 
 let engine: FaceEngine;
 const cache = new Map<string, Analysis>();
-async function analyzeFixture(name: string, purpose: 'verify' | 'enroll' | 'match' = 'verify'): Promise<Analysis> {
+async function analyzeFixture(name: string, purpose: Purpose = 'verify'): Promise<Analysis> {
   const key = `${name}/${purpose}`;
   if (!cache.has(key)) cache.set(key, await engine.analyze(fixture(name), purpose));
   return cache.get(key)!;
@@ -42,7 +43,7 @@ describe('face pipeline on committed fixtures', () => {
     const couple = await analyzeFixture('deepface-couple.jpg');
     expect(couple.faces).toHaveLength(2);
     expect(codes(couple)).toContain('MULTIPLE_FACES');
-    // The match API picks the largest face and does not object to others.
+    // Every purpose analyses the largest face; only 'match' (a document) does not object to the second one.
     const match = await analyzeFixture('deepface-couple.jpg', 'match');
     expect(codes(match)).not.toContain('MULTIPLE_FACES');
     const largest = Math.max(...couple.faces.map((f) => f.box.width * f.box.height));
@@ -109,9 +110,46 @@ describe('face pipeline on committed fixtures', () => {
     expect((await analyzeFixture('deepface-img2.jpg')).liveness!.live).toBe(true);
   });
 
-  it('computes liveness for verify and match but not enroll', async () => {
-    expect((await analyzeFixture('deepface-img2.jpg', 'enroll')).liveness).toBeNull();
-    expect((await analyzeFixture('deepface-img2.jpg', 'match')).liveness).not.toBeNull();
+  it('tracks a face with landmarks and pose only', async () => {
+    const full = await analyzeFixture('deepface-img2.jpg');
+    const track = await analyzeFixture('deepface-img2.jpg', 'track');
+    expect(track).toMatchObject({ embedding: null, liveness: null });
+    expect(track.face!.eyesOpen).toBeUndefined();
+    expect(track.quality.metrics.eyesOpen).toBeUndefined();
+    expect(track.quality).toMatchObject({ ok: true, issues: [] });
+    // Same face, same geometry as a full analysis.
+    expect(track.face!.landmarks68).toHaveLength(68);
+    expect(track.face!.landmarks68).toEqual(full.face!.landmarks68);
+    expect(track.face!.landmarks5).toEqual(full.face!.landmarks5);
+    expect(track.face!.pose).toEqual(full.face!.pose);
+    for (const stage of ['embed', 'liveness']) expect(track.timings[stage]).toBeUndefined();
+  });
+
+  it('reports the 68 landmarks in image pixels around the five points', async () => {
+    for (const purpose of ['verify', 'enroll', 'match', 'track'] as const) {
+      const { face } = await analyzeFixture('deepface-img2.jpg', purpose);
+      const [x0, y0] = [face!.box.x, face!.box.y];
+      const [x1, y1] = [x0 + face!.box.width, y0 + face!.box.height];
+      // Jaw line (0–16) spans the face box width; nose tip (30) is the five points' third.
+      expect(face!.landmarks68[0][0]).toBeLessThan(face!.landmarks5[0][0]);
+      expect(face!.landmarks68[16][0]).toBeGreaterThan(face!.landmarks5[1][0]);
+      expect(face!.landmarks68[30]).toEqual(face!.landmarks5[2]);
+      for (const [x, y] of face!.landmarks68) {
+        expect(x).toBeGreaterThan(x0 - 0.2 * face!.box.width);
+        expect(x).toBeLessThan(x1 + 0.2 * face!.box.width);
+        expect(y).toBeGreaterThan(y0 - 0.2 * face!.box.height);
+        expect(y).toBeLessThan(y1 + 0.2 * face!.box.height);
+      }
+    }
+  });
+
+  it('computes liveness for verify only', async () => {
+    expect((await analyzeFixture('deepface-img2.jpg', 'verify')).liveness).not.toBeNull();
+    for (const purpose of ['enroll', 'match', 'track'] as const) {
+      const a = await analyzeFixture('deepface-img2.jpg', purpose);
+      expect(a.liveness).toBeNull();
+      expect(a.timings.liveness).toBeUndefined();
+    }
   });
 
   it('applies a new liveness threshold at run time', async () => {

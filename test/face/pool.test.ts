@@ -9,6 +9,7 @@ async function poolOptions(over: Partial<PoolOptions>): Promise<PoolOptions> {
   return {
     size: 1,
     maxQueue: 4,
+    maxWaitMs: 60_000,
     taskTimeoutMs: 30_000,
     init: { files: info.files, config: { limits: { maxBytes: 15e6, maxPixels: 40e6 }, quality: resolveQuality(undefined), modelId: info.modelId } },
     ...over,
@@ -18,28 +19,17 @@ async function poolOptions(over: Partial<PoolOptions>): Promise<PoolOptions> {
 const image = () => new Uint8Array(fixture('deepface-img2.jpg'));
 
 describe('worker pool', () => {
-  it('keeps the event loop responsive while 8 analyses run', async () => {
+  it('runs analyses on its worker threads, as many at once as there are workers, the rest queued', async () => {
     const engine = await createFaceEngine({ modelsDir: MODELS_DIR, poolSize: 2, maxQueue: 8 });
     try {
       expect(engine.ready).toBe(true);
-      await engine.analyze(fixture('deepface-img2.jpg'), 'verify');
-      let maxLag = 0;
-      let ticks = 0;
-      let last = performance.now();
-      const timer = setInterval(() => {
-        const now = performance.now();
-        maxLag = Math.max(maxLag, now - last - 5);
-        last = now;
-        ticks++;
-      }, 5);
-      const started = performance.now();
-      const results = await Promise.all(Array.from({ length: 8 }, () => engine.analyze(fixture('deepface-img2.jpg'), 'verify')));
-      const elapsed = performance.now() - started;
-      clearInterval(timer);
+      const pending = Array.from({ length: 8 }, () => engine.analyze(fixture('deepface-img2.jpg'), 'verify'));
+      // While they are in flight the main thread is free to look: two running on the workers, six waiting.
+      await expect.poll(() => engine.stats(), { interval: 1 }).toMatchObject({ poolSize: 2, running: 2, queued: 6 });
+      const results = await Promise.all(pending);
       expect(results.every((r) => r.quality.ok && r.liveness?.live)).toBe(true);
-      // Inference takes the whole span on the workers; the main thread only waits.
-      expect(ticks).toBeGreaterThan(elapsed / 5 / 4);
-      expect(maxLag).toBeLessThan(100);
+      expect(engine.stats()).toMatchObject({ running: 0, queued: 0 });
+      // How long the event loop stalls meanwhile is measured by `npm run bench` (event-loop delay p99), not here.
     } finally {
       await engine.close();
     }
@@ -60,6 +50,33 @@ describe('worker pool', () => {
       expect(engine.stats()).toEqual({ poolSize: 1, queued: 0, running: 0 });
     } finally {
       await engine.close();
+    }
+  });
+
+  it('keeps capacity for trusted callers: anonymous work fills only half of the queue', async () => {
+    const pool = await FacePool.start(await poolOptions({ size: 1, maxQueue: 4 }));
+    try {
+      // One running plus two queued anonymous analyses is the anonymous share (1 + 4 / 2); a trusted one still fits.
+      const anonymous = Array.from({ length: 3 }, () => pool.run(image(), 'verify', 'anonymous'));
+      await expect(pool.run(image(), 'verify', 'anonymous')).rejects.toMatchObject({ code: 'OVERLOADED' });
+      const trusted = pool.run(image(), 'verify', 'trusted');
+      await expect(Promise.all([...anonymous, trusted])).resolves.toHaveLength(4);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('refuses at once what would wait longer than the bound, with that wait as Retry-After', async () => {
+    const pool = await FacePool.start(await poolOptions({ size: 1, maxQueue: 50, maxWaitMs: 1 }));
+    try {
+      await pool.run(image(), 'verify'); // a measured service time
+      const first = pool.run(image(), 'verify');
+      // One ahead of it: the expected wait is one service time, longer than 1 ms.
+      await expect(pool.run(image(), 'verify')).rejects.toMatchObject({ code: 'OVERLOADED', retryAfter: 1 });
+      expect(pool.expectedWaitMs()).toBeGreaterThan(1);
+      await first;
+    } finally {
+      await pool.close();
     }
   });
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { loadConfig } from '../../src/config/index.js';
 import { createApp } from '../../src/server/app.js';
@@ -21,7 +22,9 @@ export interface TestApp {
  */
 export async function startApp(env: Record<string, string>, overrides: ServiceOverrides = {}): Promise<TestApp> {
   const port = Number(env.PORT ?? (await freePort()));
-  const fullEnv = { PORT: String(port), ISSUER: `http://localhost:${port}`, LOG_LEVEL: 'warn', FACE_WORKERS: '1', ...env };
+  // Counters and lists in Redis outlive a run: each app gets its own key prefix unless the test shares one on purpose.
+  const prefix: Record<string, string> = env.REDIS_URL ? { REDIS_KEY_PREFIX: `test-${randomBytes(4).toString('hex')}:` } : {};
+  const fullEnv = { PORT: String(port), ISSUER: `http://localhost:${port}`, LOG_LEVEL: 'warn', FACE_WORKERS: '1', ...prefix, ...env };
   const config = loadConfig(fullEnv);
   const app = await createApp(config, overrides);
   const server = await app.listen();

@@ -8,7 +8,8 @@ import { Redis } from 'ioredis';
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const CHROMIUM = ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p)) ?? null;
-const CI = process.env.CI === 'true';
+/** CI providers set CI to true, 1 or their name; only an unset, empty, 0 or false value means a developer machine. */
+export const CI = !['', '0', 'false'].includes((process.env.CI ?? '').trim().toLowerCase());
 
 async function reachable(check: () => Promise<unknown>): Promise<boolean> {
   try {
@@ -75,6 +76,9 @@ export async function freePort(): Promise<number> {
 }
 
 export const TEST_SECRET_KEY = randomBytes(32).toString('hex');
+
+/** A Redis key prefix of its own, for test servers that must share one (instances of a cluster, a restart). */
+export const uniqueRedisPrefix = () => `test-${randomBytes(4).toString('hex')}:`;
 
 export function gitRoot(): string {
   return execFileSync('git', ['rev-parse', '--show-toplevel'], { encoding: 'utf8' }).trim();

@@ -152,6 +152,13 @@ describe('face sign-in (embedded database, in-memory state)', () => {
     expect(reply).toMatchObject({ error: { code: 'LIVENESS_FAILED' }, captureToken: expect.any(String) });
     await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(/live person/);
     expect(page.url().startsWith(APP_ORIGIN)).toBe(false);
+    // The replay showed the enrolled person: it matched, and liveness alone refused it.
+    const carol = (await server.services.users.byEmail('carol@example.com'))!;
+    const [event] = await server.services.audit.list({ userId: carol.id, type: 'signin.face' }, 1);
+    const details = event.details as { similarity: number; liveness: number };
+    expect(event.reason).toBe('LIVENESS_FAILED');
+    expect(details.similarity).toBeGreaterThanOrEqual(server.services.engine.thresholds.matchThreshold);
+    expect(details.liveness).toBeLessThan(server.services.engine.thresholds.livenessThreshold);
   });
 
   it.runIf(hasChromium)('asks for the password too when the app requests the MFA acr', async () => {
@@ -194,14 +201,19 @@ describe('face sign-in (embedded database, in-memory state)', () => {
     const frames = await cameraFrames(face('deepface-img2.jpg'), 4, { seed: 7 });
     const start = await authorizationUrl(faceOnly);
     const page = await FacePage.open(start, 'dora@example.com');
+    // A refusal that does not count (no face in the picture) uses the token up and hands out the next one.
     const used = page.token;
+    const blank = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#777' } }).jpeg().toBuffer();
+    const noFace = await page.post([blank]);
+    expect(noFace).toMatchObject({ status: 422, body: { error: { code: 'FACE_NOT_FOUND' }, captureToken: expect.any(String) } });
+    expect((noFace.body as { captureToken?: string }).captureToken).not.toBe(used);
+    // The used token again, in the same sign-in (a recorded upload sent twice): refused as used up.
+    const reused = await page.post([frames[3]], { token: used });
+    expect(reused).toMatchObject({ status: 400, body: { error: { code: 'CAPTURE_TOKEN_INVALID' } } });
     const ok = await page.post(frames.slice(0, 3));
     expect(ok).toMatchObject({ status: 200, body: { redirect: expect.any(String) } });
 
-    // The same token again (a recorded upload sent twice).
     const again = await FacePage.open(await authorizationUrl(faceOnly), 'dora@example.com');
-    const reused = await again.post([frames[3]], { token: used });
-    expect(reused).toMatchObject({ status: 400, body: { error: { code: 'CAPTURE_TOKEN_INVALID' } } });
     // The same bytes with a valid token, in another sign-in: a replay.
     const replayed = await again.post([frames[0]]);
     expect(replayed).toMatchObject({ status: 401, body: { error: { code: 'FRAME_REPLAYED' }, captureToken: expect.any(String) } });

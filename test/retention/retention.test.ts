@@ -1,13 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
-import { scheduleRetention } from '../../src/retention/index.js';
 import { openServices, type Services } from '../../src/server/services.js';
-import { memoryKeyValueStore } from '../../src/store/kv.js';
 import { createTestDatabase, hasPostgres, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
 
 const DAY = 86_400_000;
 const NOW = new Date();
 const ago = (days: number) => new Date(NOW.getTime() - days * DAY);
+const OLD_RECORD = '00000000-0000-4000-8000-000000000001';
+const YOUNG_RECORD = '00000000-0000-4000-8000-000000000002';
 
 describe.runIf(requireService('PostgreSQL', hasPostgres))('retention job', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -37,6 +38,23 @@ describe.runIf(requireService('PostgreSQL', hasPostgres))('retention job', () =>
     await s.db.prisma.storedImage.create({ data: { key, kind: 'enrollment', userId, data: new Uint8Array([1, 2, 3]), createdAt } });
   }
 
+  async function consent(userId: string, givenAt: Date) {
+    await s.db.prisma.biometricConsent.create({ data: { userId, textVersion: 'v1', collectedBy: 'cli', givenAt } });
+  }
+
+  /** A Face Match record with one kept face crop. */
+  async function record(requestId: string, createdAt: Date, cropKey: string) {
+    await s.db.prisma.matchRecord.create({
+      data: { requestId, clientId: 'backend', decision: 'ACCEPTED', result: {}, createdAt, images: { create: [{ key: cropKey, kind: 'selfie', data: new Uint8Array([4, 5, 6]), createdAt }] } },
+    });
+  }
+
+  async function link(purpose: string, userId: string | null, expiresAt: Date, usedAt: Date | null) {
+    const id = randomUUID();
+    await s.db.prisma.oneTimeToken.create({ data: { id, purpose, userId, expiresAt, usedAt } });
+    return id;
+  }
+
   it('purges what is due and nothing else', async () => {
     await s.settings.update({ templateRetentionDays: 30, auditRetentionDays: 90, keepImages: true }, 'test');
 
@@ -53,6 +71,12 @@ describe.runIf(requireService('PostgreSQL', hasPostgres))('retention job', () =>
     // New account that never signed in yet.
     const newcomer = await user('new@example.com', ago(3), null);
     const newcomerT = await template(newcomer.id, ago(3));
+    // Dormant, no template left, but consented again last week (an enrollment is on its way).
+    const returning = await user('returning@example.com', ago(400), ago(60));
+
+    // Consents: `never` loses everything its consent covered, so its consent ends; the others keep theirs.
+    for (const u of [dormant, never, active, newcomer]) await consent(u.id, ago(200));
+    await consent(returning.id, ago(5));
 
     await image('img-dormant-old', dormant.id, ago(200));
     await image('img-dormant-fresh', dormant.id, ago(7));
@@ -62,48 +86,51 @@ describe.runIf(requireService('PostgreSQL', hasPostgres))('retention job', () =>
     const keptEvent = await s.db.prisma.auditEvent.create({ data: { type: 'signin.face', outcome: 'success', at: ago(89) } });
 
     await s.db.prisma.client.create({ data: { clientId: 'backend', name: 'Backend', redirectUris: [], grantTypes: ['client_credentials'], scopes: ['face:match'], tokenEndpointAuthMethod: 'client_secret_basic' } });
-    const record = (requestId: string, createdAt: Date) =>
-      s.db.prisma.matchRecord.create({ data: { requestId, clientId: 'backend', decision: 'accept', result: {}, createdAt } });
-    await record('00000000-0000-4000-8000-000000000001', ago(120));
-    await record('00000000-0000-4000-8000-000000000002', ago(10));
+    await record(OLD_RECORD, ago(120), 'crop-old');
+    await record(YOUNG_RECORD, ago(10), 'crop-young');
+
+    // One-time links: expired ones go whether used or not; live ones stay.
+    const links = {
+      expiredInvite: await link('enroll-invite', dormant.id, ago(1), null),
+      usedExpiredInvite: await link('enroll-invite', active.id, ago(2), ago(3)),
+      liveInvite: await link('enroll-invite', newcomer.id, new Date(NOW.getTime() + DAY), null),
+      expiredBootstrap: await link('bootstrap', null, new Date(NOW.getTime() - 60_000), null),
+      liveBootstrap: await link('bootstrap', null, new Date(NOW.getTime() + 3600_000), null),
+    };
+
+    // What is there before the pass, so every count below is of things that existed.
+    expect(await s.db.prisma.storedImage.count()).toBe(5);
+    expect(await s.db.prisma.oneTimeToken.count()).toBe(5);
 
     const counts = await s.retention.run(NOW);
-    expect(counts).toEqual({ templates: 2, images: 1, auditEvents: 1, matchRecords: 1 });
+    expect(counts).toEqual({ templates: 2, images: 1, matchImages: 0, consents: 1, auditEvents: 1, matchRecords: 1, oneTimeTokens: 3 });
 
     const left = (await s.db.prisma.faceTemplate.findMany({ select: { id: true } })).map((t) => t.id).sort();
     expect(left).toEqual([dormantFresh, activeOld, newcomerT].sort());
     expect(left).not.toContain(dormantOld);
     expect(left).not.toContain(neverOld);
-    expect((await s.db.prisma.storedImage.findMany({ select: { key: true } })).map((i) => i.key).sort()).toEqual(['img-active-old', 'img-dormant-fresh']);
+    expect((await s.db.prisma.storedImage.findMany({ select: { key: true } })).map((i) => i.key).sort()).toEqual(['crop-young', 'img-active-old', 'img-dormant-fresh']);
     expect(await s.db.prisma.auditEvent.findUnique({ where: { id: oldEvent.id } })).toBeNull();
     expect(await s.db.prisma.auditEvent.findUnique({ where: { id: keptEvent.id } })).not.toBeNull();
-    expect((await s.db.prisma.matchRecord.findMany()).map((r) => r.requestId)).toEqual(['00000000-0000-4000-8000-000000000002']);
-    // Accounts and their consents are not the job's business: only biometric data and old records go.
-    expect(await s.db.prisma.user.count()).toBe(4);
+    expect((await s.db.prisma.matchRecord.findMany()).map((r) => r.requestId)).toEqual([YOUNG_RECORD]);
+    expect((await s.db.prisma.oneTimeToken.findMany({ select: { id: true } })).map((t) => t.id).sort()).toEqual([links.liveInvite, links.liveBootstrap].sort());
+    // The ended consent is kept as a record, ended at the pass; enrolling `never` again needs a new consent.
+    expect(await s.consent.inForce(never.id)).toBe(false);
+    expect(await s.db.prisma.biometricConsent.findFirstOrThrow({ where: { userId: never.id } })).toMatchObject({ revokedAt: NOW });
+    for (const u of [dormant, active, newcomer, returning]) expect(await s.consent.inForce(u.id), u.email).toBe(true);
+    // Accounts themselves are not the job's business: only biometric data, old records and dead links go.
+    expect(await s.db.prisma.user.count()).toBe(5);
     // The purge is audited, without any biometric data.
     const purge = await s.db.prisma.auditEvent.findFirstOrThrow({ where: { type: 'retention.purge' } });
-    expect(purge.details).toMatchObject({ templates: 2, images: 1, auditEvents: 1, matchRecords: 1, templateRetentionDays: 30 });
+    expect(purge.details).toMatchObject({ ...counts, templateRetentionDays: 30 });
 
     // A second pass finds nothing due.
-    expect(await s.retention.run(NOW)).toEqual({ templates: 0, images: 0, auditEvents: 0, matchRecords: 0 });
+    expect(await s.retention.run(NOW)).toEqual({ templates: 0, images: 0, matchImages: 0, consents: 0, auditEvents: 0, matchRecords: 0, oneTimeTokens: 0 });
 
-    // With keeping images turned off, every kept enrollment image is due.
+    // With keeping images turned off, every kept image is due: enrollment photos and the crops of live records.
     await s.settings.update({ keepImages: false }, 'test');
-    expect((await s.retention.run(NOW)).images).toBe(2);
-  });
-
-  it('runs once per interval across instances sharing the store', async () => {
-    const kv = memoryKeyValueStore();
-    const runs: unknown[] = [];
-    const logger = { info: (o: unknown) => runs.push(o), error: (o: unknown) => runs.push(o) } as never;
-    const a = scheduleRetention({ prisma: s.db.prisma, settings: s.settings, audit: s.audit, records: s.records, kv, logger }, { intervalMs: 3_600_000, firstRunMs: 10 });
-    const b = scheduleRetention({ prisma: s.db.prisma, settings: s.settings, audit: s.audit, records: s.records, kv, logger }, { intervalMs: 3_600_000, firstRunMs: 10 });
-    await new Promise((r) => setTimeout(r, 500));
-    await Promise.all([a.stop(), b.stop()]);
-    await kv.close();
-    expect(runs).toHaveLength(1);
-    expect(runs[0]).toMatchObject({ retention: { templates: 0 } });
-    const last = await s.db.prisma.setting.findUniqueOrThrow({ where: { key: 'retention.last-run' } });
-    expect(last.value).toMatchObject({ templates: 0, auditEvents: 0 });
+    expect(await s.retention.run(NOW)).toMatchObject({ images: 2, matchImages: 1, matchRecords: 0 });
+    expect(await s.db.prisma.storedImage.count()).toBe(0);
+    expect((await s.db.prisma.matchRecord.findMany()).map((r) => r.requestId)).toEqual([YOUNG_RECORD]);
   });
 });

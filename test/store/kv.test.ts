@@ -1,6 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { connectRedis, memoryKeyValueStore, redisKeyValueStore, type KeyValueStore } from '../../src/store/kv.js';
-import { AttemptLimiter } from '../../src/verification/attempts.js';
 import { hasRedis, REDIS_URL, requireService } from '../helpers/env.js';
 
 function contract(name: string, make: () => KeyValueStore) {
@@ -26,20 +25,28 @@ function contract(name: string, make: () => KeyValueStore) {
       expect(await kv.get(`${p}short`)).toBeNull();
     });
 
-    it('throttles after consecutive failures and locks out at the limit', async () => {
-      const limiter = new AttemptLimiter(kv, `${p}face`);
-      const policy = { failuresBeforeDelay: 3, delaySeconds: 30, failuresBeforeLockout: 5 };
-      for (let i = 0; i < 2; i++) await limiter.fail('acct', policy);
-      expect(await limiter.check('acct', policy)).toEqual({ allowed: true });
-      await limiter.fail('acct', policy);
-      const delayed = await limiter.check('acct', policy);
-      expect(delayed).toMatchObject({ allowed: false, locked: false });
-      expect((delayed as { retryAfter: number }).retryAfter).toBeGreaterThanOrEqual(29);
-      await limiter.fail('acct', policy);
-      expect((await limiter.fail('acct', policy)).locked).toBe(true);
-      expect(await limiter.check('acct', policy)).toMatchObject({ allowed: false, locked: true });
-      await limiter.reset('acct');
-      expect(await limiter.check('acct', policy)).toEqual({ allowed: true });
+    it('reserves attempt counters atomically: parallel reservations never overtake the count', async () => {
+      const rule = { delayAfter: 3, delayMs: 30_000, maxDelayMs: 60_000, lockAfter: 5, lockMs: 3_600_000, ttlMs: 60_000 };
+      const key = `${p}attempts`;
+      const results = await Promise.all(Array.from({ length: 50 }, () => kv.reserveAttempt(key, 'unknown', rule)));
+      const allowed = results.filter((r) => r.allowed);
+      expect(allowed.map((r) => r.count).sort()).toEqual([1, 2, 3]);
+      const third = allowed.find((r) => r.count === 3)!;
+      expect(third.allowed && third.until).toBeGreaterThan(Date.now() + 29_000);
+      expect((await kv.attemptCounters(key)).unknown).toMatchObject({ count: 3 });
+      // Giving back the attempt that set the wait lifts it; another origin of the same hash is its own counter.
+      await kv.releaseAttempt(key, 'unknown', third.allowed ? third.until : 0);
+      expect(await kv.attemptCounters(key)).toEqual({ unknown: { count: 2, until: 0 } });
+      expect(await kv.reserveAttempt(key, 'dev:phone', rule)).toMatchObject({ allowed: true, count: 1 });
+      await kv.resetAttempt(key, 'unknown');
+      expect(Object.keys(await kv.attemptCounters(key))).toEqual(['dev:phone']);
+    });
+
+    it('takes a value only while it is the current one', async () => {
+      await kv.set(`${p}live`, 'token-2', 60);
+      expect(await kv.takeIfEquals(`${p}live`, 'token-1')).toBe(false);
+      expect(await kv.takeIfEquals(`${p}live`, 'token-2')).toBe(true);
+      expect(await kv.takeIfEquals(`${p}live`, 'token-2')).toBe(false);
     });
   });
 }

@@ -27,6 +27,13 @@ describe('capture tokens', () => {
     expect(await tokens.consume('a'.repeat(500), 'uid-1')).toBe(false);
   });
 
+  it('are one live token per interaction: a newer one ends the older ones', async () => {
+    const pages = await Promise.all(Array.from({ length: 5 }, () => tokens.issue('uid-1')));
+    const latest = await tokens.issue('uid-1');
+    const consumed = await Promise.all([...pages, latest].map((t) => tokens.consume(t, 'uid-1')));
+    expect(consumed).toEqual([false, false, false, false, false, true]);
+  });
+
   it('expire after two minutes', async () => {
     const token = await tokens.issue('uid-1');
     vi.advanceTimersByTime(121_000);

@@ -12,7 +12,7 @@ function frame(opts: { similarity?: number; live?: number; issues?: QualityCode[
     width: 640,
     height: 480,
     faces: [],
-    face: null,
+    face: found ? ({ box: { x: 200, y: 120, width: 200, height: 240 }, score: 0.99, landmarks5: [], pose: { yaw: 0, pitch: 0, roll: 0 } } as unknown as Analysis['face']) : null,
     quality: { ok: issues.length === 0, issues, metrics: {} },
     embedding: found ? Float32Array.of(opts.similarity ?? 0.7) : null,
     liveness: found ? { score: opts.live ?? 0.95, live: (opts.live ?? 0.95) >= 0.7 } : null,
@@ -49,7 +49,10 @@ describe('face attempt decision', () => {
   it('asks for a better picture with the issues of the closest frame when none is usable', () => {
     const d = decideAttempt([frame({ issues: ['FACE_NOT_FOUND'] }), frame({ issues: ['TOO_DARK', 'BLURRY'] }), frame({ issues: ['FACE_TOO_SMALL'] })], compare);
     expect(d).toMatchObject({ outcome: 'quality', frame: null, similarity: null, liveness: null });
-    expect(d.issues.map((i) => i.code)).toEqual(['FACE_NOT_FOUND']);
+    // A frame with a face beats one without, and fewer issues beat more, whatever the order.
+    expect(d.issues.map((i) => i.code)).toEqual(['FACE_TOO_SMALL']);
+    expect(decideAttempt([frame({ issues: ['TOO_DARK', 'BLURRY'] }), frame({ issues: ['FACE_TOO_SMALL'] })], compare).issues.map((i) => i.code)).toEqual(['FACE_TOO_SMALL']);
+    expect(decideAttempt([frame({ issues: ['FACE_NOT_FOUND'] })], compare).issues.map((i) => i.code)).toEqual(['FACE_NOT_FOUND']);
     expect(d.codes).toEqual(['FACE_NOT_FOUND', 'TOO_DARK', 'BLURRY', 'FACE_TOO_SMALL']);
   });
 });

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "clients" ADD COLUMN "resource_server" BOOLEAN NOT NULL DEFAULT false;
