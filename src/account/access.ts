@@ -10,6 +10,8 @@ export interface AccessDeps {
   rp: RelyingParty;
   users: { byId(id: string): Promise<User | null> };
   csrf: Csrf;
+  /** Whether the provider session behind an account session still exists (sign-out and "revoke all" end it). */
+  providerSession(accountId: string, sid: string): Promise<boolean>;
 }
 
 /** How long after a sign-in changes are allowed without signing in again (a max_age-style step-up). */
@@ -80,13 +82,19 @@ export function accessRouter(deps: AccessDeps): Router {
 }
 
 /**
- * Guards everything else under /account: anonymous visitors are sent to sign in, disabled accounts are refused, and
- * every state-changing request must carry the session's CSRF token — checked here, before any handler runs.
+ * Guards everything else under /account: anonymous visitors (and sessions whose provider session ended) are sent to
+ * sign in, disabled accounts are refused, and every state-changing request must carry the session's CSRF token —
+ * checked here, before any handler runs.
  */
 export function requireAccount(deps: AccessDeps) {
   return async (ctx: Context, next: Next) => {
-    const session = await deps.rp.session(ctx);
+    let session = await deps.rp.session(ctx);
     const reading = ctx.method === 'GET' || ctx.method === 'HEAD';
+    const sid = session?.claims.sid;
+    if (session && (typeof sid !== 'string' || !(await deps.providerSession(session.sub, sid)))) {
+      await deps.rp.forget(ctx, session);
+      session = null;
+    }
     if (!session) {
       if (reading) return ctx.redirect(`/account/login?next=${encodeURIComponent(ctx.originalUrl)}`);
       throw new HttpError(401, 'SIGN_IN_REQUIRED', 'Your session has ended. Sign in again and repeat the change.', {}, { redirect: '/account/login' });

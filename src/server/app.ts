@@ -157,7 +157,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
         approvals: s.approvals,
         settings: s.settings,
       },
-      { rp: rp('account', ACCOUNT_CLIENT_ID, '/account', '/account/signed-out'), csrf: s.csrf },
+      { rp: rp('account', ACCOUNT_CLIENT_ID, '/account', '/account/signed-out'), csrf: s.csrf, providerSession: (accountId, sid) => s.sessions.holds(accountId, ACCOUNT_CLIENT_ID, sid) },
     ),
     ...(config.demo ? [demoRouter(rp('demo', DEMO_CLIENT_ID, '/demo'))] : []),
     createApiRouter({
