@@ -85,20 +85,7 @@ export class RelyingParty {
         [oidc.customFetch]: this.internalFetch,
         execute: this.secure ? [] : [oidc.allowInsecureRequests],
       })
-      .then((discovered) => {
-        // The provider names its endpoints after the host a request came to: the internal address here. Browsers
-        // must see ISSUER's own origin (passkeys are bound to it); back-channel calls still go inside (internalFetch).
-        const issuer = new URL(this.opts.issuer);
-        const rebase = (value: unknown) => {
-          if (typeof value !== 'string' || !URL.canParse(value)) return value;
-          const url = new URL(value);
-          url.protocol = issuer.protocol;
-          url.host = issuer.host;
-          return url.href;
-        };
-        const metadata = Object.fromEntries(Object.entries(discovered.serverMetadata()).map(([k, v]) => [k, k.endsWith('_endpoint') || k === 'jwks_uri' ? rebase(v) : v]));
-        const config = new oidc.Configuration(metadata as oidc.ServerMetadata, this.opts.clientId, undefined, oidc.None());
-        if (!this.secure) oidc.allowInsecureRequests(config);
+      .then((config) => {
         config[oidc.customFetch] = this.internalFetch;
         return config;
       })
