@@ -24,7 +24,7 @@ function matchHandler(deps: ApiDeps) {
     const client = apiClient(ctx);
     try {
       const request = await parseMatchRequest(ctx, deps.config.face.maxUploadBytes);
-      const { record, crops, userId, timings } = await runMatch(deps, client, request, requestId);
+      const { record, crops, userId, similarity, timings } = await runMatch(deps, client, request, requestId);
       await deps.records.save(client.clientId, record, crops);
       deps.metrics.apiMatches.inc({ result: record.decision });
       await audit(ctx, {
@@ -32,7 +32,8 @@ function matchHandler(deps: ApiDeps) {
         reason: record.decision,
         userId,
         details: {
-          similarity: record.face_match.similarity,
+          // The audit keeps the similarity even where the answer withholds it.
+          similarity,
           liveness: record.selfie_data.liveness_score,
           reference: record.reference.source,
           document: record.document_data.length > 0,
