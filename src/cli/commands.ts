@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/index.js';
 import { matchRulesSchema } from '../api/index.js';
+import { formatLivenessEval, runLivenessEval } from '../challenge/index.js';
 import { EnrollmentError, enrollPhoto } from '../enrollment/index.js';
 import { createFaceEngine, MATCH_PRESETS, runEval, type FaceEngine } from '../face/index.js';
 import type { AuthMethod, GrantType } from '../oidc/clients.js';
@@ -229,6 +230,17 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
       scoresFile: str(args, 'scores'),
     });
     print(args.json, result);
+  },
+
+  async 'liveness-eval'(config, args) {
+    const result = await runLivenessEval(str(args, 'sequences', true)!, {
+      modelsDir: config.modelsDir,
+      poolSize: Math.min(2, config.face.poolSize),
+      maxBytes: config.face.maxUploadBytes,
+      maxPixels: config.face.maxPixels,
+      livenessThreshold: config.face.livenessThreshold,
+    });
+    print(args.json, result, formatLivenessEval(result));
   },
 
   async bench(config, args) {
