@@ -2,7 +2,6 @@
 export type { ApiDeps } from './deps.js';
 export { createApiRouter } from './routes.js';
 export { purgeExpiredMatchRecords } from './records.js';
-export { runApiBench, type ApiBenchOptions, type ApiBenchResult } from './bench.js';
 /** Validates Client.matchRules where they are edited (admin UI, CLI). */
 export { matchRulesSchema } from './decision.js';
 export type { Decision, Envelope, MatchRecordBody } from './types.js';

@@ -3,13 +3,14 @@ import type { Config } from '../config/index.js';
 import { matchRulesSchema } from '../api/index.js';
 import { formatLivenessEval, runLivenessEval } from '../challenge/index.js';
 import { EnrollmentError, enrollPhoto } from '../enrollment/index.js';
-import { createFaceEngine, MATCH_PRESETS, runEval, type FaceEngine } from '../face/index.js';
+import { photoVerdict } from '../enrollment/verdict.js';
+import { createFaceEngine, FaceError, MATCH_PRESETS, runEval, type FaceEngine } from '../face/index.js';
 import type { AuthMethod, GrantType } from '../oidc/clients.js';
 import { listSigningKeys, rotateSigningKeys } from '../oidc/keys.js';
 import { createLogger } from '../ops/logger.js';
 import { openServices, type Services } from '../server/services.js';
 import { startServer } from '../server/start.js';
-import { formatBenchmarks, runAllBenchmarks, TARGETS } from './bench.js';
+import { formatBenchmarks, runAllBenchmarks, TARGETS } from '../bench/index.js';
 import { print, table } from './output.js';
 import { UsageError } from './usage.js';
 
@@ -58,27 +59,69 @@ async function withEngine<T>(config: Config, s: Services, fn: (engine: FaceEngin
   }
 }
 
+interface Photo {
+  file: string;
+  bytes: Buffer;
+}
+
+/** Reads every photo before anything is written, so a missing file changes nothing. */
+async function readPhotos(files: string[]): Promise<Photo[]> {
+  return Promise.all(
+    files.map(async (file) => {
+      try {
+        return { file, bytes: await readFile(file) };
+      } catch (err) {
+        throw new Error(`${file}: cannot read the photo (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+      }
+    }),
+  );
+}
+
 /**
- * Enrolls photos given on the command line. Enrollment needs a recorded biometric consent (GDPR Art. 9 / BIPA):
- * an operator enrolling someone from the CLI attests that the person consented, and that is recorded as
+ * Analyses every photo as an enrolment photo first and refuses them all if one would be refused, naming each
+ * refused file with its quality codes: a command that creates an account or templates from photos creates all
+ * of them or nothing.
+ */
+async function checkPhotos(engine: FaceEngine, photos: Photo[]): Promise<void> {
+  const refused: string[] = [];
+  for (const { file, bytes } of photos) {
+    let verdict;
+    try {
+      verdict = photoVerdict(await engine.analyze(bytes, 'enroll'));
+    } catch (err) {
+      if (!(err instanceof FaceError) || (err.code !== 'UNSUPPORTED_IMAGE' && err.code !== 'IMAGE_TOO_LARGE')) throw err;
+      refused.push(`${file}: ${err.message} (${err.code})`);
+      continue;
+    }
+    if (!verdict.ok) refused.push(`${file}: ${verdict.issues.map((i) => i.message).join(' ') || 'No usable face in this photo.'} (${verdict.issues.map((i) => i.code).join(', ') || 'FACE_NOT_FOUND'})`);
+  }
+  if (refused.length > 0) throw new Error(`${refused.join('; ')}. Nothing was changed.`);
+}
+
+/**
+ * Enrolls photos already checked by checkPhotos. Enrollment needs a recorded biometric consent (GDPR Art. 9 /
+ * BIPA): an operator enrolling someone from the CLI attests that the person consented, and that is recorded as
  * collected by "cli" (notice version, time) unless a consent is already on file.
  */
-async function enrollFiles(config: Config, s: Services, userId: string, files: string[]) {
-  if (files.length === 0) return [];
+async function enrollPhotos(s: Services, engine: FaceEngine, userId: string, photos: Photo[]) {
+  if (photos.length === 0) return [];
   if (!(await s.templates.hasActiveConsent(userId))) await s.templates.recordConsent(userId, 'cli');
-  return withEngine(config, s, async (engine) => {
-    const results = [];
-    for (const file of files) {
-      try {
-        const { template } = await enrollPhoto({ prisma: s.prisma, engine, templates: s.templates, settings: s.settings, sealer: s.sealer, audit: s.audit }, { userId, image: await readFile(file), source: 'cli', actor: 'cli' });
-        results.push({ file, templateId: template.id, quality: Number(template.quality.toFixed(3)) });
-      } catch (err) {
-        if (err instanceof EnrollmentError) throw new Error(`${file}: ${err.message}${err.issues.length ? ` (${err.issues.map((i) => i.code).join(', ')})` : ''}`, { cause: err });
-        throw err;
-      }
+  const results = [];
+  for (const { file, bytes } of photos) {
+    try {
+      const { template } = await enrollPhoto({ prisma: s.prisma, engine, templates: s.templates, settings: s.settings, sealer: s.sealer, audit: s.audit }, { userId, image: bytes, source: 'cli', actor: 'cli' });
+      results.push({ file, templateId: template.id, quality: Number(template.quality.toFixed(3)) });
+    } catch (err) {
+      if (err instanceof EnrollmentError) throw new Error(`${file}: ${err.message}${err.issues.length ? ` (${err.issues.map((i) => i.code).join(', ')})` : ''}`, { cause: err });
+      throw err;
     }
-    return results;
-  });
+  }
+  return results;
+}
+
+/** Runs `fn` with a face engine when there are photos to analyse, and without one otherwise. */
+async function withPhotoEngine<T>(config: Config, s: Services, photos: Photo[], fn: (engine: FaceEngine | null) => Promise<T>): Promise<T> {
+  return photos.length === 0 ? fn(null) : withEngine(config, s, fn);
 }
 
 /** --match-rules takes the Face Match API's per-client rules as JSON, checked by the API's own schema. */
@@ -126,23 +169,36 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
   async 'user create'(config, args) {
     const email = str(args, 'email', true)!;
     const name = str(args, 'name', true)!;
-    const photos = list(args, 'photo');
-    await withServices(config, async (s) => {
-      const user = await s.users.create({ email, name, password: str(args, 'password') ?? null, roles: args.values.admin ? ['admin'] : [] });
-      await s.audit.record({ type: 'admin.user.create', outcome: 'success', userId: user.id, details: { via: 'cli' } });
-      const templates = await enrollFiles(config, s, user.id, photos);
-      print(args.json, { id: user.id, email: user.email, name: user.name, roles: user.roles, templates }, `created user ${user.email} (${user.id})${templates.length ? `, ${templates.length} face template(s)` : ''}`);
-    });
+    const photos = await readPhotos(list(args, 'photo'));
+    await withServices(config, async (s) =>
+      withPhotoEngine(config, s, photos, async (engine) => {
+        if (engine) await checkPhotos(engine, photos);
+        const user = await s.users.create({ email, name, password: str(args, 'password') ?? null, roles: args.values.admin ? ['admin'] : [] });
+        let templates;
+        try {
+          templates = engine ? await enrollPhotos(s, engine, user.id, photos) : [];
+        } catch (err) {
+          // The photos passed the check, so this is an engine or database failure: leave no half-made account.
+          await s.users.delete(user.id);
+          throw err;
+        }
+        await s.audit.record({ type: 'admin.user.create', outcome: 'success', userId: user.id, details: { via: 'cli' } });
+        print(args.json, { id: user.id, email: user.email, name: user.name, roles: user.roles, templates }, `created user ${user.email} (${user.id})${templates.length ? `, ${templates.length} face template(s)` : ''}`);
+      }),
+    );
   },
 
   async 'user enroll'(config, args) {
     const email = str(args, 'email', true)!;
-    const photos = list(args, 'photo');
-    if (photos.length === 0) throw new UsageError('--photo FILE is required');
+    if (list(args, 'photo').length === 0) throw new UsageError('--photo FILE is required');
+    const photos = await readPhotos(list(args, 'photo'));
     await withServices(config, async (s) => {
       const user = await s.users.require(email);
-      const templates = await enrollFiles(config, s, user.id, photos);
-      print(args.json, { id: user.id, email: user.email, templates }, `enrolled ${templates.length} face template(s) for ${user.email}`);
+      await withEngine(config, s, async (engine) => {
+        await checkPhotos(engine, photos);
+        const templates = await enrollPhotos(s, engine, user.id, photos);
+        print(args.json, { id: user.id, email: user.email, templates }, `enrolled ${templates.length} face template(s) for ${user.email}`);
+      });
     });
   },
 

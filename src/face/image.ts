@@ -37,21 +37,41 @@ function columnTaps(rect: Rect, outW: number): { x0: Int32Array; x1: Int32Array;
   return { x0, x1, fx };
 }
 
-/**
- * Bilinear resize of `rect` to outW×outH with half-pixel centres and edge replication inside the rectangle
- * (what cv.resize(INTER_LINEAR) does on an ROI). `emit(i, r, g, b)` receives output pixel i in row-major order.
- */
-function resizeBilinear(img: RgbImage, rect: Rect, outW: number, outH: number, emit: (i: number, r: number, g: number, b: number) => void): void {
-  const { data, width } = img;
+/** Where each output row samples: byte offsets of its two source rows and the weight of the lower one. */
+function rowTaps(img: RgbImage, rect: Rect, outH: number): { y0: Int32Array; y1: Int32Array; fy: Float64Array } {
+  const y0 = new Int32Array(outH);
+  const y1 = new Int32Array(outH);
+  const fy = new Float64Array(outH);
+  const s = rect.height / outH;
+  const max = rect.height - 1;
+  for (let o = 0; o < outH; o++) {
+    const f = Math.min(Math.max((o + 0.5) * s - 0.5, 0), max);
+    const i = Math.floor(f);
+    y0[o] = (rect.y + i) * img.width * 3;
+    y1[o] = (rect.y + Math.min(i + 1, max)) * img.width * 3;
+    fy[o] = f - i;
+  }
+  return { y0, y1, fy };
+}
+
+// The two resamplers below are bilinear with half-pixel centres and edge replication inside the rectangle (what
+// cv.resize(INTER_LINEAR) does on an ROI). Each keeps its own pixel loop: a shared loop calling back per pixel was
+// not inlined by V8 and took 2.9 ms for the detector's 320×240 input instead of 0.9 ms.
+
+/** Bilinear crop-resize straight into a normalised planar tensor. */
+export function cropToTensor(img: RgbImage, rect: Rect, outW: number, outH: number, norm: Normalization): Float32Array {
+  const plane = outW * outH;
+  const out = new Float32Array(3 * plane);
+  const [pr, pg, pb] = norm.bgr ? [2 * plane, plane, 0] : [0, plane, 2 * plane];
+  const [mr, mg, mb] = norm.mean;
+  const [kr, kg, kb] = norm.std.map((v) => 1 / v);
+  const { data } = img;
   const { x0, x1, fx } = columnTaps(rect, outW);
-  const sy = rect.height / outH;
-  const maxY = rect.height - 1;
+  const rows = rowTaps(img, rect, outH);
   for (let oy = 0, i = 0; oy < outH; oy++) {
-    const f = Math.min(Math.max((oy + 0.5) * sy - 0.5, 0), maxY);
-    const iy = Math.floor(f);
-    const wy = f - iy;
-    const row0 = (rect.y + iy) * width * 3;
-    const row1 = (rect.y + Math.min(iy + 1, maxY)) * width * 3;
+    const row0 = rows.y0[oy];
+    const row1 = rows.y1[oy];
+    const wy = rows.fy[oy];
     for (let ox = 0; ox < outW; ox++, i++) {
       const a = row0 + x0[ox];
       const b = row0 + x1[ox];
@@ -62,96 +82,45 @@ function resizeBilinear(img: RgbImage, rect: Rect, outW: number, outH: number, e
       const w01 = wx * (1 - wy);
       const w10 = (1 - wx) * wy;
       const w11 = wx * wy;
-      emit(
-        i,
-        data[a] * w00 + data[b] * w01 + data[c] * w10 + data[d] * w11,
-        data[a + 1] * w00 + data[b + 1] * w01 + data[c + 1] * w10 + data[d + 1] * w11,
-        data[a + 2] * w00 + data[b + 2] * w01 + data[c + 2] * w10 + data[d + 2] * w11,
-      );
+      out[pr + i] = (data[a] * w00 + data[b] * w01 + data[c] * w10 + data[d] * w11 - mr) * kr;
+      out[pg + i] = (data[a + 1] * w00 + data[b + 1] * w01 + data[c + 1] * w10 + data[d + 1] * w11 - mg) * kg;
+      out[pb + i] = (data[a + 2] * w00 + data[b + 2] * w01 + data[c + 2] * w10 + data[d + 2] * w11 - mb) * kb;
     }
   }
-}
-
-/** Bilinear crop-resize straight into a normalised planar tensor. */
-export function cropToTensor(img: RgbImage, rect: Rect, outW: number, outH: number, norm: Normalization): Float32Array {
-  const plane = outW * outH;
-  const out = new Float32Array(3 * plane);
-  const [pr, pg, pb] = norm.bgr ? [2 * plane, plane, 0] : [0, plane, 2 * plane];
-  const [mr, mg, mb] = norm.mean;
-  const [kr, kg, kb] = norm.std.map((v) => 1 / v);
-  resizeBilinear(img, rect, outW, outH, (i, r, g, b) => {
-    out[pr + i] = (r - mr) * kr;
-    out[pg + i] = (g - mg) * kg;
-    out[pb + i] = (b - mb) * kb;
-  });
   return out;
 }
 
 /** Bilinear crop-resize to BT.601 grey, multiplied by `scale`. */
 export function cropToGray(img: RgbImage, rect: Rect, outW: number, outH: number, scale: number): Float32Array {
   const out = new Float32Array(outW * outH);
-  resizeBilinear(img, rect, outW, outH, (i, r, g, b) => {
-    out[i] = (0.299 * r + 0.587 * g + 0.114 * b) * scale;
-  });
-  return out;
-}
-
-/**
- * Area-average resize of the whole image (cv INTER_AREA): every source pixel contributes by its coverage,
- * so a 12 MP photo shrunk to the detector's 320×240 does not alias. Returns interleaved RGB floats.
- */
-export function resizeArea(img: RgbImage, outW: number, outH: number): Float32Array {
-  const { data, width, height } = img;
-  const cols = areaWeights(width, outW);
-  const rows = areaWeights(height, outH);
-  const out = new Float32Array(outW * outH * 3);
-  const line = new Float32Array(outW * 3);
-  for (let y = 0; y < height; y++) {
-    line.fill(0);
-    const rowStart = y * width * 3;
-    for (let i = 0; i < cols.src.length; i++) {
-      const s = rowStart + cols.src[i] * 3;
-      const d = cols.dst[i] * 3;
-      const w = cols.weight[i];
-      line[d] += data[s] * w;
-      line[d + 1] += data[s + 1] * w;
-      line[d + 2] += data[s + 2] * w;
-    }
-    for (let i = rows.first[y]; i < rows.first[y + 1]; i++) {
-      const d = rows.dst[i] * outW * 3;
-      const w = rows.weight[i];
-      for (let j = 0; j < line.length; j++) out[d + j] += line[j] * w;
+  const { data } = img;
+  const { x0, x1, fx } = columnTaps(rect, outW);
+  const rows = rowTaps(img, rect, outH);
+  for (let oy = 0, i = 0; oy < outH; oy++) {
+    const row0 = rows.y0[oy];
+    const row1 = rows.y1[oy];
+    const wy = rows.fy[oy];
+    for (let ox = 0; ox < outW; ox++, i++) {
+      const a = row0 + x0[ox];
+      const b = row0 + x1[ox];
+      const c = row1 + x0[ox];
+      const d = row1 + x1[ox];
+      const wx = fx[ox];
+      const w00 = (1 - wx) * (1 - wy);
+      const w01 = wx * (1 - wy);
+      const w10 = (1 - wx) * wy;
+      const w11 = wx * wy;
+      const r = data[a] * w00 + data[b] * w01 + data[c] * w10 + data[d] * w11;
+      const g = data[a + 1] * w00 + data[b + 1] * w01 + data[c + 1] * w10 + data[d + 1] * w11;
+      const bl = data[a + 2] * w00 + data[b + 2] * w01 + data[c + 2] * w10 + data[d + 2] * w11;
+      out[i] = (0.299 * r + 0.587 * g + 0.114 * bl) * scale;
     }
   }
   return out;
 }
 
-/** Coverage weights of source pixels over destination pixels along one axis, grouped by source index. */
-function areaWeights(n: number, outN: number): { src: Int32Array; dst: Int32Array; weight: Float32Array; first: Int32Array } {
-  const scale = n / outN;
-  const src: number[] = [];
-  const dst: number[] = [];
-  const weight: number[] = [];
-  const first = new Int32Array(n + 1);
-  for (let s = 0; s < n; s++) {
-    first[s] = src.length;
-    const d0 = Math.floor(s / scale);
-    const d1 = Math.min(outN - 1, Math.floor((s + 1) / scale - 1e-9));
-    for (let d = d0; d <= d1; d++) {
-      const w = (Math.min(s + 1, (d + 1) * scale) - Math.max(s, d * scale)) / scale;
-      if (w > 0) {
-        src.push(s);
-        dst.push(d);
-        weight.push(w);
-      }
-    }
-  }
-  first[n] = src.length;
-  return { src: Int32Array.from(src), dst: Int32Array.from(dst), weight: Float32Array.from(weight), first };
-}
-
-/** Interleaved RGB floats → normalised planar tensor. */
-export function toPlanar(hwc: Float32Array, size: number, norm: Normalization): Float32Array {
+/** Interleaved RGB → normalised planar tensor. */
+export function toPlanar(hwc: ArrayLike<number>, size: number, norm: Normalization): Float32Array {
   const out = new Float32Array(size * 3);
   const [pr, pg, pb] = norm.bgr ? [2 * size, size, 0] : [0, size, 2 * size];
   const [mr, mg, mb] = norm.mean;

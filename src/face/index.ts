@@ -32,6 +32,5 @@ export { DEFAULT_QUALITY, DEFAULT_LIVENESS_THRESHOLD, DEFAULT_MAX_BYTES, DEFAULT
 export { QUALITY_MESSAGES } from './quality.js';
 export { otherFaces, SIZE_TIE_RATIO } from './subject.js';
 export { runEval, readPairs, type EvalResult, type Pair } from './eval.js';
-export { runBench, type BenchResult } from './bench.js';
 /** Nearest-rank percentile, shared by every benchmark. */
 export { percentile } from './metrics.js';

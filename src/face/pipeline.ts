@@ -55,8 +55,9 @@ export async function analyzeImage(s: Sessions, bytes: Uint8Array, purpose: Purp
     embedding = await embedFace(s.feature, aligned);
     lap('embed');
   }
+  // Liveness answers whether a live person is in front of the camera: only a sign-in or API selfie ('verify') asks.
   let live: number | null = null;
-  if (purpose === 'verify' || purpose === 'match') {
+  if (purpose === 'verify') {
     live = await livenessScore(s.liveness, img, chosen.box);
     lap('liveness');
   }

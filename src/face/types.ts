@@ -1,7 +1,8 @@
 /**
  * What an analysis is for; each purpose runs only the models it needs:
- * - `verify` (sign-in selfie) and `match` (Face Match API): embedding, liveness, quality with pose and eyes;
- * - `enroll`: embedding and the stricter quality limits, no liveness;
+ * - `verify` (a sign-in or Face Match selfie): embedding, liveness, quality with pose and eyes;
+ * - `enroll` (an enrolment or reference photo): embedding and the stricter quality limits, no liveness;
+ * - `match` (an identity document: its portrait): embedding and quality, no liveness (a print is no live capture);
  * - `track` (a frame of a moving face): detection, 68 landmarks, five points and pose, no embedding, liveness or eye model.
  */
 export type Purpose = 'verify' | 'enroll' | 'match' | 'track';
@@ -68,7 +69,7 @@ export interface Analysis {
   quality: { ok: boolean; issues: QualityIssue[]; metrics: Record<string, number> };
   /** 512-d, L2-normalised; null when no face was found and for 'track'. */
   embedding: Float32Array | null;
-  /** p(live); computed for 'verify' and 'match' when a face was found. */
+  /** p(live); computed for 'verify' when a face was found. */
   liveness: { score: number; live: boolean } | null;
   modelId: string;
   /** Milliseconds: decode, detect, landmarks, align, embed, liveness, quality (pose, eyes, metrics), total in the worker, wall as the caller saw it (queueing included). */

@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import net from 'node:net';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { purgeExpiredMatchRecords, runApiBench } from '../../src/api/index.js';
+import { purgeExpiredMatchRecords } from '../../src/api/index.js';
+import { runApiBench } from '../../src/bench/api.js';
 import { FaceError, type FaceEngine } from '../../src/face/index.js';
 import { call, Contract, fixture, form, MAX_UPLOAD_BYTES, startHarness, type ApiResponse, type Harness } from './harness.js';
 

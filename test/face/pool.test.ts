@@ -18,28 +18,17 @@ async function poolOptions(over: Partial<PoolOptions>): Promise<PoolOptions> {
 const image = () => new Uint8Array(fixture('deepface-img2.jpg'));
 
 describe('worker pool', () => {
-  it('keeps the event loop responsive while 8 analyses run', async () => {
+  it('keeps inference off the event loop while 8 analyses run', async () => {
     const engine = await createFaceEngine({ modelsDir: MODELS_DIR, poolSize: 2, maxQueue: 8 });
     try {
       expect(engine.ready).toBe(true);
       await engine.analyze(fixture('deepface-img2.jpg'), 'verify');
-      let maxLag = 0;
-      let ticks = 0;
-      let last = performance.now();
-      const timer = setInterval(() => {
-        const now = performance.now();
-        maxLag = Math.max(maxLag, now - last - 5);
-        last = now;
-        ticks++;
-      }, 5);
-      const started = performance.now();
+      const before = performance.eventLoopUtilization();
       const results = await Promise.all(Array.from({ length: 8 }, () => engine.analyze(fixture('deepface-img2.jpg'), 'verify')));
-      const elapsed = performance.now() - started;
-      clearInterval(timer);
+      const { utilization } = performance.eventLoopUtilization(before);
       expect(results.every((r) => r.quality.ok && r.liveness?.live)).toBe(true);
-      // Inference takes the whole span on the workers; the main thread only waits.
-      expect(ticks).toBeGreaterThan(elapsed / 5 / 4);
-      expect(maxLag).toBeLessThan(100);
+      // The main thread only posts images and receives results: inference on it would keep it busy nearly all along.
+      expect(utilization).toBeLessThan(0.5);
     } finally {
       await engine.close();
     }

@@ -1,16 +1,17 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { enrollPhoto } from '../../enrollment/index.js';
-import { percentile } from '../../face/index.js';
-import { withTemporaryServer } from '../../server/temporary.js';
+import { enrollPhoto } from '../enrollment/index.js';
+import { percentile } from '../face/index.js';
+import { BrowserSession, openFacePage } from './browser.js';
+import { SAMPLE } from './sample.js';
+import { withTemporaryServer } from './server.js';
 
 export interface CaptureBenchOptions {
   /** Timed capture POSTs (each on its own interaction and account). */
   iterations?: number;
   /** Untimed POSTs first, so worker and JIT warm-up is not measured. */
   warmup?: number;
-  /** A face photo; default: a committed fixture. */
+  /** A face photo; default: the shipped sample portrait. */
   image?: string;
   poolSize?: number;
   /** Extra environment for the in-process server (e.g. DATABASE_URL, REDIS_URL); default: embedded database, memory state. */
@@ -25,7 +26,6 @@ export interface CaptureBenchResult {
   frameSize: string;
 }
 
-const DEFAULT_IMAGE = fileURLToPath(new URL('../../../test/fixtures/faces/deepface-img2.jpg', import.meta.url));
 const FRAME_SHIFTS = [0, 2, 4];
 const REDIRECT_URI = 'http://127.0.0.1:9/cb';
 
@@ -33,37 +33,6 @@ const REDIRECT_URI = 'http://127.0.0.1:9/cb';
 async function cameraFrames(image: string): Promise<Buffer[]> {
   const wide = await sharp(await readFile(image)).rotate().resize(648, 480, { fit: 'cover' }).toBuffer();
   return Promise.all(FRAME_SHIFTS.map((left) => sharp(wide).extract({ left, top: 0, width: 640, height: 480 }).jpeg({ quality: 90 }).toBuffer()));
-}
-
-/** Just enough of a browser for the sign-in pages: a cookie jar and manual redirects. */
-class Session {
-  private readonly cookies = new Map<string, string>();
-  constructor(private readonly base: string) {}
-
-  async fetch(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    headers.set('cookie', [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; '));
-    const res = await fetch(new URL(url, this.base), { ...init, headers, redirect: 'manual' });
-    for (const line of res.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const i = pair.indexOf('=');
-      this.cookies.set(pair.slice(0, i).trim(), pair.slice(i + 1).trim());
-    }
-    return res;
-  }
-}
-
-/** Starts a sign-in, names the account, and returns what the face page gives the browser. */
-async function openFacePage(session: Session, clientId: string, email: string) {
-  const auth = new URLSearchParams({ client_id: clientId, response_type: 'code', scope: 'openid', redirect_uri: REDIRECT_URI, state: 'bench', nonce: 'bench' });
-  const page = (await session.fetch(`/auth?${auth}`)).headers.get('location')!;
-  const identifier = await (await session.fetch(page)).text();
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(identifier)![1];
-  await session.fetch(`${page}/identify`, { method: 'POST', body: new URLSearchParams({ _csrf: csrf, email }) });
-  const face = await (await session.fetch(page)).text();
-  const token = /data-capture-token="([^"]+)"/.exec(face)?.[1];
-  if (!token) throw new Error(`the face page did not render for ${email}`);
-  return { page, csrf, token };
 }
 
 /**
@@ -76,7 +45,7 @@ export async function runCaptureBench(opts: CaptureBenchOptions = {}): Promise<C
   const env = { ...(opts.poolSize ? { FACE_WORKERS: String(opts.poolSize) } : {}), ...opts.env };
   return withTemporaryServer(env, async (server) => {
     const s = server.services;
-    const image = opts.image ?? DEFAULT_IMAGE;
+    const image = opts.image ?? SAMPLE.portrait;
     const photo = await readFile(image);
     const frames = await cameraFrames(image);
     const { client } = await s.clients.create({ name: 'Capture bench', redirectUris: [REDIRECT_URI] });
@@ -85,8 +54,8 @@ export async function runCaptureBench(opts: CaptureBenchOptions = {}): Promise<C
       const user = await s.users.create({ email: `bench-${i}@example.com`, name: `Bench ${i}` });
       await s.templates.recordConsent(user.id, 'bench');
       await enrollPhoto(s, { userId: user.id, image: photo, source: 'cli', actor: 'bench' });
-      const session = new Session(server.url);
-      const { page, csrf, token } = await openFacePage(session, client.clientId, user.email);
+      const session = new BrowserSession(server.url);
+      const { page, csrf, token } = await openFacePage(session, { clientId: client.clientId, redirectUri: REDIRECT_URI }, user.email);
       const form = new FormData();
       form.append('capture_token', token);
       form.append('_csrf', csrf);

@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
+import { createApiRouter, type ApiDeps } from '../api/index.js';
 import { percentile } from '../face/index.js';
 import { randomToken } from '../store/crypto.js';
-import type { ApiDeps } from './deps.js';
-import { createApiRouter } from './routes.js';
 
 export interface ApiBenchOptions {
   /** JPEG/PNG bytes, e.g. 640×480 photos of one person. */

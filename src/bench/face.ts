@@ -1,12 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sharp from 'sharp';
-import { createFaceEngine } from './engine.js';
-import { percentile } from './metrics.js';
-import type { FaceEngine, FaceEngineOptions } from './types.js';
+import { createFaceEngine, percentile, type FaceEngine, type FaceEngineOptions } from '../face/index.js';
+import { frame640x480, SAMPLE } from './sample.js';
 
-export interface BenchResult {
+export interface FaceBenchResult {
   image: { path: string; width: number; height: number; bytes: number };
   poolSize: number;
   /** Verifications timed in each phase (one in flight, then two). */
@@ -23,13 +21,10 @@ export interface BenchResult {
   seconds: number;
 }
 
-/** Committed fixture (a shared deepface photo, ≤ 640 px); the bench resizes it to 640×480. */
-export const DEFAULT_BENCH_IMAGE = fileURLToPath(new URL('../../test/fixtures/faces/deepface-img2.jpg', import.meta.url));
-
+/** The given image as it is, or the shipped sample portrait as a 640×480 camera frame. */
 async function benchImage(file: string | undefined): Promise<{ path: string; bytes: Buffer }> {
   if (file) return { path: file, bytes: await readFile(file) };
-  const bytes = await sharp(await readFile(DEFAULT_BENCH_IMAGE)).resize(640, 480, { fit: 'cover' }).jpeg({ quality: 90 }).toBuffer();
-  return { path: `${DEFAULT_BENCH_IMAGE} (resized to 640×480)`, bytes };
+  return { path: `${SAMPLE.portrait} (640×480)`, bytes: await frame640x480(SAMPLE.portrait) };
 }
 
 async function verifyOnce(engine: FaceEngine, bytes: Buffer, template: Float32Array): Promise<Record<string, number>> {
@@ -60,7 +55,7 @@ async function phase(engine: FaceEngine, bytes: Buffer, template: Float32Array, 
 const round = (v: number, digits = 1) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 /** End-to-end verification benchmark of one image: latency, throughput, stage medians, memory, event-loop delay. */
-export async function runBench(opts: FaceEngineOptions & { image?: string; seconds?: number }): Promise<BenchResult> {
+export async function runFaceBench(opts: FaceEngineOptions & { image?: string; seconds?: number }): Promise<FaceBenchResult> {
   const seconds = opts.seconds ?? 10;
   const { path, bytes } = await benchImage(opts.image);
   const meta = await sharp(bytes).autoOrient().metadata();
