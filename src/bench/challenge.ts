@@ -1,0 +1,87 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { ChallengeSession, engineAnalyzer, parseMovements, type Decision } from '../challenge/index.js';
+import { createFaceEngine, percentile, type FaceEngine } from '../face/index.js';
+import { SAMPLE } from './sample.js';
+
+export interface ChallengeBenchResult {
+  /** The recorded answer replayed: its movements, frame rate and size. */
+  recording: { movements: string; fps: number; frames: number; frameSize: string };
+  /** Completed challenges timed one at a time, then with two in flight. */
+  challenges: { concurrency1: number; concurrency2: number };
+  /** Server CPU (all threads of the process, user + system) per completed challenge, one in flight. */
+  cpuMs: { p50: number; p90: number };
+  /** Frames analysed per completed challenge (each with 'track'), and how many of them again with 'verify'. */
+  framesAnalysed: number;
+  verifyFrames: number;
+  /** Completed challenges per second with two in flight, frames pushed as fast as they are answered. */
+  challengesPerSecond2: number;
+}
+
+const round = (v: number) => Math.round(v * 10) / 10;
+
+/** Plays the recording through a fresh challenge, frame i arriving at i / fps s on the challenge's clock. */
+async function answerOnce(engine: FaceEngine, frames: Buffer[], movements: string, fps: number): Promise<Decision> {
+  const now = Date.now();
+  const session = ChallengeSession.start(
+    { id: 'bench', movements: parseMovements(movements), createdAt: now, expiresAt: now + 45_000 },
+    { analyze: engineAnalyzer(engine), livenessThreshold: engine.thresholds.livenessThreshold },
+  );
+  let t = now;
+  for (const [i, frame] of frames.entries()) {
+    if (session.finished) break;
+    t = now + Math.round((i * 1000) / fps);
+    await session.push(frame, t);
+  }
+  const d = session.finish(t);
+  if (!d.passed) throw new Error(`the recorded challenge answer was refused (${d.code}); the benchmark needs a completed challenge`);
+  return d;
+}
+
+/**
+ * Server cost of challenge liveness: the shipped recording of a person answering "up, right" (6 frames per second),
+ * replayed as completed challenges. CPU is measured for the whole process, so it includes the engine's worker
+ * threads, the verifier and the hashing of frames.
+ */
+export async function runChallengeBench(opts: { modelsDir: string; poolSize: number; iterations?: number }): Promise<ChallengeBenchResult> {
+  const { dir, movements, fps } = SAMPLE.challenge;
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.jpg')).sort();
+  const frames = await Promise.all(files.map((f) => readFile(path.join(dir, f))));
+  const iterations = opts.iterations ?? 12;
+  const engine = await createFaceEngine({ modelsDir: opts.modelsDir, poolSize: opts.poolSize });
+  try {
+    await answerOnce(engine, frames, movements, fps);
+    const cpu: number[] = [];
+    const decisions: Decision[] = [];
+    for (let i = 0; i < iterations; i++) {
+      const before = process.cpuUsage();
+      decisions.push(await answerOnce(engine, frames, movements, fps));
+      const used = process.cpuUsage(before);
+      cpu.push((used.user + used.system) / 1000);
+    }
+
+    let started = 0;
+    const t0 = performance.now();
+    const lane = async () => {
+      while (started < iterations) {
+        started++;
+        await answerOnce(engine, frames, movements, fps);
+      }
+    };
+    await Promise.all([lane(), lane()]);
+    const seconds = (performance.now() - t0) / 1000;
+
+    const { width, height } = await sharp(frames[0]).metadata();
+    return {
+      recording: { movements, fps, frames: frames.length, frameSize: `${width}×${height}` },
+      challenges: { concurrency1: iterations, concurrency2: iterations },
+      cpuMs: { p50: round(percentile(cpu, 50)), p90: round(percentile(cpu, 90)) },
+      framesAnalysed: percentile(decisions.map((d) => d.analysed.track), 50),
+      verifyFrames: percentile(decisions.map((d) => d.analysed.verify), 50),
+      challengesPerSecond2: round(iterations / seconds),
+    };
+  } finally {
+    await engine.close();
+  }
+}
