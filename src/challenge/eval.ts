@@ -22,6 +22,7 @@ export interface SequenceResult extends Sequence {
   reason: string | null;
   completed: string[];
   analysed: { track: number; verify: number };
+  /** Process CPU (every thread: engine workers, verifier, hashing) while the sequence was judged, ms. */
   cpuMs: number;
 }
 
@@ -29,7 +30,7 @@ export interface CpuFigures {
   challenges: number;
   p50Ms: number;
   p90Ms: number;
-  /** Frames analysed per challenge (p50), and of them with 'verify'. */
+  /** Frames analysed per challenge (p50; each with 'track'), and how many of them again with 'verify'. */
   framesAnalysedP50: number;
   verifyFramesP50: number;
 }
@@ -81,16 +82,20 @@ async function frameFiles(dir: string): Promise<string[]> {
 /** Plays one sequence through a challenge session, frame i arriving at i / fps seconds. */
 async function runSequence(seq: Sequence, opts: { analyze: ReturnType<typeof engineAnalyzer>; livenessThreshold: number }): Promise<SequenceResult> {
   const files = await frameFiles(seq.dir);
+  const frames = await Promise.all(files.map((f) => readFile(f)));
+  const cpu = process.cpuUsage();
   const challenge: Challenge = { id: path.basename(seq.dir), movements: parseMovements(seq.challenge), createdAt: 0, expiresAt: MAX_LIFETIME_MS };
   const session = ChallengeSession.start(challenge, { analyze: opts.analyze, livenessThreshold: opts.livenessThreshold });
   let t = 0;
-  for (const [i, file] of files.entries()) {
+  for (const [i, frame] of frames.entries()) {
     if (session.finished) break;
     t = Math.round((i * 1000) / seq.fps);
-    await session.push(await readFile(file), t);
+    await session.push(frame, t);
   }
   const d: Decision = session.finish(t);
-  return { ...seq, frames: files.length, decision: d.passed ? 'accept' : 'reject', reason: d.code, completed: d.completed, analysed: d.analysed, cpuMs: d.cpuMs };
+  const used = process.cpuUsage(cpu);
+  const cpuMs = Math.round((used.user + used.system) / 100) / 10;
+  return { ...seq, frames: files.length, decision: d.passed ? 'accept' : 'reject', reason: d.code, completed: d.completed, analysed: d.analysed, cpuMs };
 }
 
 function cpuFigures(results: SequenceResult[]): CpuFigures | null {
@@ -100,7 +105,7 @@ function cpuFigures(results: SequenceResult[]): CpuFigures | null {
     challenges: results.length,
     p50Ms: round(percentile(results.map((r) => r.cpuMs), 50)),
     p90Ms: round(percentile(results.map((r) => r.cpuMs), 90)),
-    framesAnalysedP50: percentile(results.map((r) => r.analysed.track + r.analysed.verify), 50),
+    framesAnalysedP50: percentile(results.map((r) => r.analysed.track), 50),
     verifyFramesP50: percentile(results.map((r) => r.analysed.verify), 50),
   };
 }
@@ -115,20 +120,12 @@ export async function runLivenessEval(file: string, opts: FaceEngineOptions): Pr
   const sequences = await readSequences(file);
   for (const s of sequences) await frameFiles(s.dir);
   const engine = await createFaceEngine(opts);
-  const results: SequenceResult[] = new Array(sequences.length);
+  const results: SequenceResult[] = new Array<SequenceResult>(sequences.length);
   try {
     const analyze = engineAnalyzer(engine);
     const livenessThreshold = engine.thresholds.livenessThreshold;
-    // One sequence per worker: frames of a sequence are sequential by nature.
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: engine.stats().poolSize }, async () => {
-        while (next < sequences.length) {
-          const i = next++;
-          results[i] = await runSequence(sequences[i], { analyze, livenessThreshold });
-        }
-      }),
-    );
+    // One sequence at a time, as one sign-in would be judged, so that the process CPU it used is its own.
+    for (const [i, seq] of sequences.entries()) results[i] = await runSequence(seq, { analyze, livenessThreshold });
   } finally {
     await engine.close();
   }

@@ -291,7 +291,8 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
   async 'liveness-eval'(config, args) {
     const result = await runLivenessEval(str(args, 'sequences', true)!, {
       modelsDir: config.modelsDir,
-      poolSize: Math.min(2, config.face.poolSize),
+      // Frames of a sequence are judged one after the other, and sequences one at a time.
+      poolSize: 1,
       maxBytes: config.face.maxUploadBytes,
       maxPixels: config.face.maxPixels,
       livenessThreshold: config.face.livenessThreshold,
