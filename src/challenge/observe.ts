@@ -18,7 +18,6 @@ export function observeAnalysis(a: Analysis, purpose: FramePurpose, t: number, s
     issues: a.quality.issues.map((i) => i.code),
     embedding: purpose === 'verify' ? a.embedding : null,
     liveness: purpose === 'verify' ? a.liveness : null,
-    analysisMs: a.timings.total ?? 0,
     purpose,
   };
 }

@@ -20,6 +20,8 @@ export interface FrameResult {
   /** Whether the frame was analysed; a refused frame changes nothing (unless the refusal ended the challenge). */
   accepted: boolean;
   refusal: FrameRefusal | null;
+  /** The decision will rest on this frame (a step or final frame): the one to fingerprint for replay screening. */
+  evidence: boolean;
   progress: Progress;
 }
 
@@ -79,7 +81,8 @@ export class ChallengeSession {
     const started = performance.now();
     const sha256 = createHash('sha256').update(image).digest('hex');
     const refusal = v.admit(t, sha256);
-    if (refusal) return { accepted: false, refusal, progress: v.progress(t) };
+    if (refusal) return { accepted: false, refusal, evidence: false, progress: v.progress(t) };
+    const evidenceBefore = v.digests().evidence.length;
     let own = performance.now() - started;
 
     let purpose = v.nextPurpose;
@@ -90,7 +93,7 @@ export class ChallengeSession {
       own += performance.now() - t0;
       v.account(purpose, (analysis.timings.total ?? 0) + own);
       own = 0;
-      if (result !== NEEDS_VERIFY) return { accepted: true, refusal: null, progress: result };
+      if (result !== NEEDS_VERIFY) return { accepted: true, refusal: null, evidence: v.digests().evidence.length > evidenceBefore, progress: result };
       // A 'verify' analysis of a frame with a face always has an embedding.
       if (purpose === 'verify') throw new Error('the face engine returned a face without an embedding');
       purpose = 'verify';

@@ -34,8 +34,6 @@ export interface Observation {
   /** Present for `verify` analyses. */
   embedding: Float32Array | null;
   liveness: { score: number; live: boolean } | null;
-  /** Engine time spent on this analysis, ms. */
-  analysisMs: number;
   purpose: FramePurpose;
 }
 

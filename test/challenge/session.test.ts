@@ -83,13 +83,16 @@ describe('ChallengeSession', () => {
     const c = { id: 'c', movements: parseMovements('left,right'), createdAt: 0, expiresAt: 45_000 };
     const session = ChallengeSession.start(c, { analyze: engine.analyze, livenessThreshold: 0.7 });
     const steps: string[] = [];
+    const evidence: number[] = [];
     for (let i = 0; i < frames.length && !session.finished; i++) {
       const r = await session.push(frameBytes(i), i * 167);
       expect(r).toMatchObject({ accepted: true, refusal: null });
       steps.push(r.progress.step);
+      if (r.evidence) evidence.push(i);
     }
     const d = session.finish(frames.length * 167);
     expect(d.passed).toBe(true);
+    expect(evidence).toEqual(d.evidence);
     const verified = engine.calls.filter(([, p]) => p === 'verify').map(([i]) => i);
     expect(verified).toEqual(d.evidence);
     expect(engine.calls.filter(([, p]) => p === 'track')).toHaveLength(d.frames);
@@ -109,7 +112,7 @@ describe('ChallengeSession', () => {
 
     const analysed = engine.calls.length;
     const fast = await session.push(frameBytes(6), 5 * 167 + 10);
-    expect(fast).toMatchObject({ accepted: false, refusal: 'TOO_FAST' });
+    expect(fast).toMatchObject({ accepted: false, refusal: 'TOO_FAST', evidence: false });
     expect(engine.calls).toHaveLength(analysed);
 
     const before = JSON.stringify(session.toJSON());

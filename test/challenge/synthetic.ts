@@ -103,7 +103,6 @@ export function observation(f: Frame, t: number, sha256: string, verify: boolean
     issues: f.issues ?? [],
     embedding: verify && f.landmarks ? embedding(f.person ?? 0) : null,
     liveness: verify && f.landmarks ? { score: f.liveness ?? 0.99, live: (f.liveness ?? 0.99) >= 0.7 } : null,
-    analysisMs: verify ? 25 : 8,
     purpose: verify ? 'verify' : 'track',
   };
 }
