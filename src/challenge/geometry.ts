@@ -5,6 +5,7 @@ export type Point = readonly [number, number];
 const LEFT_EYE = [37, 38, 40, 41];
 const RIGHT_EYE = [43, 44, 46, 47];
 const NOSE_TIP = 30;
+const MOUTH_CORNERS = [48, 54];
 /** The face outline at the temples and ears (both sides), near the axis the head turns and nods about. */
 const OUTLINE = [0, 1, 15, 16];
 /** Brows and eyes: the face's flattest region, which a homography of the baseline frame should explain. */
@@ -56,6 +57,17 @@ export function eyesOnOutline(lm: readonly Point[]): { x: number; y: number } {
   const f = eyeFrame(lm);
   const o = mean(lm, OUTLINE);
   return { x: (f.centre[0] - o[0]) / f.iod, y: (f.centre[1] - o[1]) / f.iod };
+}
+
+/**
+ * The face's size in the image, pixels: the hypotenuse of the inter-eye distance and the eye-to-mouth distance.
+ * A turn shrinks the first and a nod the second, so it changes little while the head rotates (a 60° turn: ×0.8)
+ * but fully when the face comes closer or another face replaces it.
+ */
+export function faceSize(lm: readonly Point[]): number {
+  const f = eyeFrame(lm);
+  const m = mean(lm, MOUTH_CORNERS);
+  return Math.hypot(f.iod, Math.hypot(m[0] - f.centre[0], m[1] - f.centre[1]));
 }
 
 /** Row-major 3×3 homography. */

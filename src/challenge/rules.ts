@@ -30,14 +30,14 @@ export interface ChallengeRules {
   /** The baseline must look frontal in absolute terms: |yaw| and |nose offset along the eye line| within these. */
   startMaxYaw: number;
   startMaxOffset: number;
-  /** Largest eye-centre move between consecutive face frames, inter-eye distances: a fixed part plus a speed × gap. */
+  /** Largest eye-centre move between consecutive face frames, in face sizes (`faceSize`): a fixed part plus a speed × gap. */
   maxJump: number;
   maxJumpPerSecond: number;
-  /** Largest change of the inter-eye distance between consecutive face frames, as a ratio. */
+  /** Largest change of the face size between consecutive face frames, as a ratio. */
   maxScaleJump: number;
-  /** Consecutive frames without a face tolerated once the challenge has started (blur at the end of a turn). */
-  maxLostFrames: number;
-  /** Cosine between consecutive evidence frames' embeddings (about FAR 1e-3 of fr_feature). */
+  /** Time without a face tolerated once the challenge has started (blur or a profile at the end of a turn), ms. */
+  maxLostMs: number;
+  /** Cosine between the final frontal frame's embedding and each step frame's (about FAR 1e-3 of fr_feature). */
   minContinuity: number;
   /** Frames closer than this are refused (not analysed); a gap longer than maxFrameGapMs ends the challenge. */
   minFrameIntervalMs: number;
@@ -59,10 +59,10 @@ export const DEFAULT_RULES: Readonly<ChallengeRules> = {
   frontalDegrees: 10,
   startMaxYaw: 15,
   startMaxOffset: 0.15,
-  maxJump: 0.75,
-  maxJumpPerSecond: 10,
+  maxJump: 0.5,
+  maxJumpPerSecond: 7,
   maxScaleJump: 1.35,
-  maxLostFrames: 3,
+  maxLostMs: 1000,
   minContinuity: 0.35,
   minFrameIntervalMs: 40,
   maxFrameGapMs: 2000,

@@ -1,5 +1,5 @@
 import { cosine, type CompareResult } from '../face/index.js';
-import { eyeFrame, eyesOnOutline, noseOffset, noseParallax, type Point } from './geometry.js';
+import { eyeFrame, eyesOnOutline, faceSize, noseOffset, noseParallax, type Point } from './geometry.js';
 import { failureMessage, HINTS } from './guidance.js';
 import { DEFAULT_RULES, type ChallengeRules } from './rules.js';
 import {
@@ -57,8 +57,9 @@ interface State {
   best: number;
   /** Frames of the current step that reached the target without moving like a head. */
   flat: number;
-  lastFace: { t: number; x: number; y: number; iod: number } | null;
-  lost: number;
+  lastFace: { t: number; x: number; y: number; size: number } | null;
+  /** Why the last final frame did not pass, while more may come. */
+  finalFailure: 'LIVENESS_FAILED' | 'NO_MATCH' | null;
   evidence: Evidence[];
   finalTries: number;
   hint: string;
@@ -132,7 +133,7 @@ export class ChallengeVerifier {
       best: 0,
       flat: 0,
       lastFace: null,
-      lost: 0,
+      finalFailure: null,
       evidence: [],
       finalTries: 0,
       hint: HINTS.start,
@@ -199,7 +200,7 @@ export class ChallengeVerifier {
         s.phase === 'start'
           ? 'NOT_FRONTAL'
           : s.phase === 'return'
-            ? 'NO_RETURN'
+            ? (s.finalFailure ?? 'NO_RETURN')
             : t >= this.challenge.expiresAt && s.best < 0.3
               ? 'CHALLENGE_EXPIRED'
               : 'TARGET_NOT_REACHED';
@@ -290,13 +291,13 @@ export class ChallengeVerifier {
   }
 
   /**
-   * Identity continuity: a step frame's embedding must be close to the previous step's, the final frame's to every
-   * step's, so the face that turned is the face that matches the account at the end.
+   * Identity continuity: the final frontal frame's embedding must be close to every step frame's, so the face that
+   * turned is the face that matches the account at the end. Step frames are compared with the frontal one rather
+   * than with each other: a face turned one way and the same face turned the other way are further apart.
    */
   private addEvidence(s: State, obs: Observation, index: number, kind: Evidence['kind']): boolean {
     const embedding = obs.embedding!;
-    const steps = s.evidence.filter((e) => e.kind === 'step');
-    const against = kind === 'step' ? steps.slice(-1) : steps;
+    const against = kind === 'final' ? s.evidence.filter((e) => e.kind === 'step') : [];
     for (const e of against) {
       const c = cosine(e.embedding, embedding);
       s.details.minContinuity = Math.min(Number(s.details.minContinuity ?? 1), round(c));
@@ -337,13 +338,11 @@ export class ChallengeVerifier {
 
     if (obs.subjects > 1) return this.fail(s, 'MULTIPLE_FACES');
     if (!lm) {
-      s.lost++;
-      if (s.lost > this.rules.maxLostFrames) return this.fail(s, 'FACE_LOST');
+      if (obs.t - s.lastFace!.t > this.rules.maxLostMs) return this.fail(s, 'FACE_LOST');
       s.hint = HINTS.oval;
       return;
     }
     if (!this.continuous(s, obs.t, lm)) return this.fail(s, 'FACE_JUMP');
-    s.lost = 0;
     this.trackFace(s, obs.t, lm);
 
     const b = s.baseline!;
@@ -409,13 +408,14 @@ export class ChallengeVerifier {
       s.hint = HINTS.passed;
       return;
     }
-    if (s.finalTries >= this.rules.finalAttempts) return this.fail(s, live ? 'NO_MATCH' : 'LIVENESS_FAILED');
+    s.finalFailure = live ? 'NO_MATCH' : 'LIVENESS_FAILED';
+    if (s.finalTries >= this.rules.finalAttempts) return this.fail(s, s.finalFailure);
     s.hint = HINTS.hold;
   }
 
   private trackFace(s: State, t: number, lm: Point[]): void {
     const f = eyeFrame(lm);
-    s.lastFace = { t, x: f.centre[0], y: f.centre[1], iod: f.iod };
+    s.lastFace = { t, x: f.centre[0], y: f.centre[1], size: faceSize(lm) };
   }
 
   /** No jump in face position or size between consecutive face frames beyond what head motion explains. */
@@ -423,9 +423,10 @@ export class ChallengeVerifier {
     const prev = s.lastFace;
     if (!prev) return true;
     const f = eyeFrame(lm);
-    const move = Math.hypot(f.centre[0] - prev.x, f.centre[1] - prev.y) / Math.max(prev.iod, f.iod);
+    const size = faceSize(lm);
+    const move = Math.hypot(f.centre[0] - prev.x, f.centre[1] - prev.y) / Math.max(prev.size, size);
     const allowed = this.rules.maxJump + (this.rules.maxJumpPerSecond * (t - prev.t)) / 1000;
-    const scale = Math.max(f.iod / prev.iod, prev.iod / f.iod);
+    const scale = Math.max(size / prev.size, prev.size / size);
     s.details.maxJump = Math.max(Number(s.details.maxJump ?? 0), round(move / allowed));
     return move <= allowed && scale <= this.rules.maxScaleJump;
   }

@@ -187,12 +187,21 @@ describe('ChallengeVerifier subject and identity', () => {
     decided(play(challenge(['left', 'right']), jumped), 'FACE_JUMP');
     const shrunk = frames.map((f, i) => (i >= 5 ? { ...f, landmarks: f.landmarks!.map(([x, y]) => [320 + (x - 320) * 0.6, 240 + (y - 240) * 0.6] as [number, number]) } : f));
     decided(play(challenge(['left', 'right']), shrunk), 'FACE_JUMP');
-    const lost = frames.map((f, i) => (i >= 5 && i < 5 + DEFAULT_RULES.maxLostFrames + 1 ? { ...f, landmarks: null } : f));
+    // A profile held after the step (frames 6–13): at 6 frames per second, 7 frames without a face are more than
+    // a second, 5 are not.
+    const held = answer(['left', 'right'], { hold: 8 });
+    const lost = held.map((f, i) => (i >= 6 && i < 13 ? { ...f, landmarks: null } : f));
     decided(play(challenge(['left', 'right']), lost), 'FACE_LOST');
-    const blinkOut = frames.map((f, i) => (i >= 5 && i < 5 + DEFAULT_RULES.maxLostFrames ? { ...f, landmarks: null } : f));
+    const blinkOut = held.map((f, i) => (i >= 6 && i < 11 ? { ...f, landmarks: null } : f));
     decided(play(challenge(['left', 'right']), blinkOut), null);
     const late = [...Array.from({ length: 5 }, () => ({ landmarks: null, yaw: 0, pitch: 0 })), ...frames];
     decided(play(challenge(['left', 'right']), late), null);
+  });
+
+  it('takes a fast, far turn for motion, not for a jump: the face size changes little while the inter-eye distance shrinks', () => {
+    // 0 to 45° between two frames (270°/s) and back.
+    const frames: Frame[] = [...answer([]), ...[45, 60, 45, 0].map((a) => ({ landmarks: headView({ yaw: a }), yaw: -a, pitch: 0 })), ...answer(['right']).slice(3)];
+    decided(play(challenge(['left', 'right']), frames), null);
   });
 
   it('needs the face inside the frame and large enough to start', () => {
@@ -209,6 +218,8 @@ describe('ChallengeVerifier subject and identity', () => {
     const spoofEnd = frames.map((f, i) => (i >= final ? { ...f, liveness: 0.2 } : f));
     const d = decided(play(challenge(['left', 'right']), spoofEnd), 'LIVENESS_FAILED');
     expect(d.evidence).toHaveLength(2 + DEFAULT_RULES.finalAttempts);
+    // A clip that ends after one such frame ended on the liveness, not on the return.
+    decided(play(challenge(['left', 'right']), spoofEnd.slice(0, final + 1)), 'LIVENESS_FAILED');
     // One unlucky frame is averaged with the next.
     const unlucky = decided(play(challenge(['left', 'right']), frames.map((f, i) => (i === final ? { ...f, liveness: 0.5 } : f))), null);
     expect(unlucky.evidence).toHaveLength(4);
