@@ -39,7 +39,11 @@ export interface ChallengeRules {
   maxLostMs: number;
   /** Cosine between the final frontal frame's embedding and each step frame's (about FAR 1e-3 of fr_feature). */
   minContinuity: number;
-  /** Frames closer than this are refused (not analysed); a gap longer than maxFrameGapMs ends the challenge. */
+  /**
+   * Frames closer than this are refused, not analysed: the page sends about 5 per second, and more than 10 would
+   * only cost CPU (a faster recording is judged at up to 10). A gap longer than maxFrameGapMs ends the challenge,
+   * as do more than maxFrames frames (a minute at 5 per second).
+   */
   minFrameIntervalMs: number;
   maxFrameGapMs: number;
   maxFrames: number;
@@ -64,8 +68,8 @@ export const DEFAULT_RULES: Readonly<ChallengeRules> = {
   maxScaleJump: 1.35,
   maxLostMs: 1000,
   minContinuity: 0.35,
-  minFrameIntervalMs: 40,
+  minFrameIntervalMs: 100,
   maxFrameGapMs: 2000,
-  maxFrames: 150,
+  maxFrames: 300,
   finalAttempts: 3,
 };

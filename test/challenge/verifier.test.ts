@@ -21,6 +21,7 @@ interface Played {
   verifier: ChallengeVerifier;
   /** `step` after each accepted frame, as the page's data-step would show it. */
   steps: string[];
+  refused: number;
   verifyFrames: number[];
 }
 
@@ -32,11 +33,15 @@ function play(c: Challenge, frames: Frame[], opts: Partial<VerifierOptions> & { 
   const verifier = opts.verifier ?? new ChallengeVerifier(c, { livenessThreshold: 0.7, ...opts });
   const steps: string[] = [];
   const verifyFrames: number[] = [];
+  let refused = 0;
   frames.forEach((f, i) => {
     if (verifier.finished) return;
     const t = c.createdAt + Math.round((i * 1000) / (opts.fps ?? 6));
     const sha = `frame-${i}`;
-    if (verifier.admit(t, sha)) return;
+    if (verifier.admit(t, sha)) {
+      refused++;
+      return;
+    }
     let p = verifier.observe(observation(f, t, sha, false));
     if (p === NEEDS_VERIFY) {
       verifyFrames.push(i);
@@ -45,7 +50,7 @@ function play(c: Challenge, frames: Frame[], opts: Partial<VerifierOptions> & { 
     if (p === NEEDS_VERIFY) throw new Error('asked for verify twice');
     steps.push(p.step);
   });
-  return { verifier, steps, verifyFrames };
+  return { verifier, steps, refused, verifyFrames };
 }
 
 const collapse = (steps: string[]) => steps.filter((s, i) => i === 0 || steps[i - 1] !== s);
@@ -273,10 +278,12 @@ describe('ChallengeVerifier timing and frames', () => {
     expect(idle.verifier.finish(c.createdAt + 60_000).code).toBe('CHALLENGE_EXPIRED');
   });
 
-  it('accepts plausible frame rates from 3 to 15 per second and caps the frames per challenge', () => {
+  it('judges 3 to 18 frames per second, skipping frames closer than 100 ms, and caps the frames per challenge', () => {
     decided(play(challenge(['left', 'right']), frames.filter((_, i) => i % 2 === 0), { fps: 3 }), null);
-    const dense = frames.flatMap((f) => [f, f, f]);
-    decided(play(challenge(['left', 'right']), dense, { fps: 15 }), null);
+    const dense = play(challenge(['left', 'right']), frames.flatMap((f) => [f, f, f]), { fps: 18 });
+    decided(dense, null);
+    // Every other frame of 18 per second comes less than 100 ms after the last one judged.
+    expect(dense.refused).toBeGreaterThanOrEqual(dense.steps.length - 1);
     const capped = new ChallengeVerifier(c, { livenessThreshold: 0.7, rules: { maxFrames: 4 } });
     const still = Array.from({ length: 6 }, () => frames[0]);
     const p = play(c, still, { verifier: capped });
