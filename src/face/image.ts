@@ -56,7 +56,7 @@ function rowTaps(img: RgbImage, rect: Rect, outH: number): { y0: Int32Array; y1:
 
 // The two resamplers below are bilinear with half-pixel centres and edge replication inside the rectangle (what
 // cv.resize(INTER_LINEAR) does on an ROI). Each keeps its own pixel loop: a shared loop calling back per pixel was
-// not inlined by V8 and took 2.9 ms for the detector's 320×240 input instead of 0.9 ms.
+// not inlined by V8 and took 2.6–2.9 ms for the detector's 320×240 input instead of 1.1 ms, with identical output.
 
 /** Bilinear crop-resize straight into a normalised planar tensor. */
 export function cropToTensor(img: RgbImage, rect: Rect, outW: number, outH: number, norm: Normalization): Float32Array {

@@ -6,7 +6,7 @@ export const boxSize = (b: Box): number => Math.sqrt(b.width * b.height);
 /**
  * Faces within this factor of the largest one's size are a tie. The detector's boxes of one face vary that much
  * by themselves: across shifted, rescaled and mirrored copies of the 61 deepface photos and consecutive frames of
- * the motion clips, the size ratio of the same face stayed within 0.91–1.10 (p1–p99), see README.md.
+ * the motion clips, the size ratio of the same face stayed within 0.91–1.09 (p1–p99), see README.md.
  */
 export const SIZE_TIE_RATIO = 0.9;
 
