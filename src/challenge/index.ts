@@ -5,7 +5,7 @@ export { ChallengeVerifier, NEEDS_VERIFY, type SerializedVerifier, type Verifier
 export { observeAnalysis } from './observe.js';
 export { DEFAULT_RULES, type ChallengeRules } from './rules.js';
 export { failureMessage } from './guidance.js';
-export { noseOffset, noseParallax, fitHomography, type Point } from './geometry.js';
+export type { Point } from './geometry.js';
 export { runLivenessEval, formatLivenessEval, readSequences, BONA_FIDE, type LivenessEvalResult, type Sequence, type SequenceResult } from './eval.js';
 export {
   MOVEMENTS,

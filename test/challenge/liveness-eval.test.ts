@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LivenessEvalResult } from '../../src/challenge/index.js';
+import { formatLivenessEval, type LivenessEvalResult } from '../../src/challenge/index.js';
 import { createFaceEngine } from '../../src/face/index.js';
 import { MODELS_DIR, REPO, requireSharedFaces, SHARED_FACES } from '../face/helpers.js';
 import { buildLivenessSet, type SetEntry } from '../helpers/liveness-set.js';
@@ -35,6 +35,26 @@ describe('face-oidc liveness-eval input', () => {
     expect((await runCli(['liveness-eval', '--sequences', file], {})).stderr).toMatch(/bad\.tsv:1: expected dir<TAB>challenge<TAB>label<TAB>fps/);
     await writeFile(file, `${dir}\tleft\tbona_fide\t6\n`);
     expect((await runCli(['liveness-eval', '--sequences', file], {})).stderr).toContain('has no JPEG frames');
+  });
+});
+
+describe('the readable liveness-eval report', () => {
+  it('marks the wrong decisions and prints BPCER, APCER per species and the CPU per completed challenge', () => {
+    const row = (dir: string, label: string, decision: 'accept' | 'reject', reason: string | null) => ({ dir: `/x/${dir}`, challenge: 'left,up', label, fps: 6, frames: 30, decision, reason, completed: [], analysed: { track: 20, verify: 3 }, cpuMs: 200 });
+    const text = formatLivenessEval({
+      sequences: 3,
+      counts: { bona_fide: 2, static_photo: 1 },
+      bpcer: 0.5,
+      apcer: { static_photo: 0 },
+      cpu: { completed: { challenges: 1, p50Ms: 200, p90Ms: 200, framesAnalysedP50: 20, verifyFramesP50: 3 }, all: { challenges: 3, p50Ms: 200, p90Ms: 200, framesAnalysedP50: 20, verifyFramesP50: 3 } },
+      results: [row('a', 'bona_fide', 'accept', null), row('b', 'bona_fide', 'reject', 'NO_RETURN'), row('c', 'static_photo', 'reject', 'TARGET_NOT_REACHED')],
+      seconds: 1.5,
+    });
+    const lines = text.split('\n');
+    expect(lines.filter((l) => l.startsWith('✗'))).toEqual([expect.stringMatching(/^✗ bona_fide +b +left,up +reject NO_RETURN$/)]);
+    expect(text).toContain('BPCER 50.0 % of 2 bona fide');
+    expect(text).toMatch(/APCER static_photo +0\.0 % of 1/);
+    expect(text).toContain("CPU per completed challenge: p50 200 ms, p90 200 ms, 20 frames analysed (3 with 'verify'), 1 challenges");
   });
 });
 

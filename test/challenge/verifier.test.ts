@@ -4,15 +4,12 @@ import {
   DEFAULT_RULES,
   NEEDS_VERIFY,
   failureMessage,
-  fitHomography,
-  noseOffset,
-  noseParallax,
   type Challenge,
   type FailureCode,
   type Movement,
   type VerifierOptions,
 } from '../../src/challenge/index.js';
-import { eyesOnOutline, applyHomography } from '../../src/challenge/geometry.js';
+import { applyHomography, eyesOnOutline, fitHomography, noseOffset, noseParallax } from '../../src/challenge/geometry.js';
 import { answer, embedding, headView, observation, planeView, pushedView, type Frame } from './synthetic.js';
 
 const challenge = (movements: Movement[], lifetimeMs = 45_000): Challenge => ({ id: 'c1', movements, createdAt: 1_000_000, expiresAt: 1_000_000 + lifetimeMs });
