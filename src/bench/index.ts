@@ -79,7 +79,7 @@ export function formatBenchmarks(r: AllBenchmarks): string {
     '',
     `face stage medians (ms): ${stages}`,
     `face latency p99 ms: ${r.face.latencyMs.p99}; capture p90 ms: ${r.capture.p90Ms}; API p90 ms: ${r.api.p90Ms}`,
-    `challenge: ${r.challenge.framesAnalysed} frames analysed (${r.challenge.verifyFrames} again with 'verify'), CPU p90 ${r.challenge.cpuMs.p90} ms, ${r.challenge.challengesPerSecond2} completed challenges/s with 2 in flight (${r.challenge.recording.movements} at ${r.challenge.recording.fps} fps, ${r.challenge.recording.frameSize})`,
+    `challenge: ${r.challenge.framesAnalysed} frames analysed (${r.challenge.verifyFrames} again with 'verify'), CPU p90 ${r.challenge.cpuMs.p90} ms, ${r.challenge.challengesPerSecond2} completed challenges/s with 2 in flight (${r.challenge.recording.movements} recorded at ${r.challenge.recording.fps} fps, ${r.challenge.recording.frameSize}, replayed at ${r.challenge.replayFps} fps)`,
     `peak RSS of the whole bench process (engine, then two servers): ${r.processPeakRssMb} MB`,
   ].join('\n');
 }
