@@ -1,5 +1,7 @@
 // Landmark geometry of the 68-point iBUG layout (0-based): nose offset, planar homographies, nose parallax.
 
+import { meanPoint } from '../face/index.js';
+
 export type Point = readonly [number, number];
 
 const LEFT_EYE = [37, 38, 40, 41];
@@ -13,15 +15,6 @@ export const FACE_PLANE = [17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 36, 37, 38, 3
 /** Nose bridge, tip and nostrils: the points that stand out of that plane. */
 export const NOSE = [27, 28, 29, 30, 31, 32, 33, 34, 35];
 
-function mean(points: readonly Point[], idx: readonly number[]): [number, number] {
-  let x = 0;
-  let y = 0;
-  for (const i of idx) {
-    x += points[i][0];
-    y += points[i][1];
-  }
-  return [x / idx.length, y / idx.length];
-}
 
 export interface EyeFrame {
   /** Midpoint of the two eye centres, pixels. */
@@ -31,8 +24,8 @@ export interface EyeFrame {
 }
 
 export function eyeFrame(lm: readonly Point[]): EyeFrame {
-  const l = mean(lm, LEFT_EYE);
-  const r = mean(lm, RIGHT_EYE);
+  const l = meanPoint(lm, LEFT_EYE);
+  const r = meanPoint(lm, RIGHT_EYE);
   return { centre: [(l[0] + r[0]) / 2, (l[1] + r[1]) / 2], iod: Math.hypot(r[0] - l[0], r[1] - l[1]) };
 }
 
@@ -55,7 +48,7 @@ export function noseOffset(lm: readonly Point[]): { x: number; y: number } {
  */
 export function eyesOnOutline(lm: readonly Point[]): { x: number; y: number } {
   const f = eyeFrame(lm);
-  const o = mean(lm, OUTLINE);
+  const o = meanPoint(lm, OUTLINE);
   return { x: (f.centre[0] - o[0]) / f.iod, y: (f.centre[1] - o[1]) / f.iod };
 }
 
@@ -66,7 +59,7 @@ export function eyesOnOutline(lm: readonly Point[]): { x: number; y: number } {
  */
 export function faceSize(lm: readonly Point[]): number {
   const f = eyeFrame(lm);
-  const m = mean(lm, MOUTH_CORNERS);
+  const m = meanPoint(lm, MOUTH_CORNERS);
   return Math.hypot(f.iod, Math.hypot(m[0] - f.centre[0], m[1] - f.centre[1]));
 }
 

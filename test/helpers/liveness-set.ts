@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { FaceEngine } from '../../src/face/index.js';
+import { random } from './camera.js';
 
 export interface SetEntry {
   dir: string;
@@ -25,17 +26,6 @@ const W = 640;
 const H = 480;
 const MOTION_FPS = 6;
 
-/** Deterministic PRNG (mulberry32): the set is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function gaussian(rnd: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
@@ -50,7 +40,7 @@ async function decode(bytes: Buffer, size?: { width: number; height: number; fit
 
 /** 64 Ki standard-normal samples: camera noise reads the table from a random offset with a random odd stride. */
 const NOISE = (() => {
-  const rnd = prng(99);
+  const rnd = random(99);
   return Float32Array.from({ length: 65536 }, () => gaussian(rnd));
 })();
 
@@ -212,7 +202,7 @@ async function clipFrames(motion: string, clip: string): Promise<Buffer[]> {
 
 /** A real clip re-rendered: mirrored (left ↔ right), scaled, with camera noise and a brightness change. */
 async function variant(frames: Buffer[], opts: { mirror: boolean; scale: number; gain: number; sigma: number; seed: number }): Promise<Buffer[]> {
-  const rnd = prng(opts.seed);
+  const rnd = random(opts.seed);
   const out: Buffer[] = [];
   for (const f of frames) {
     let img = sharp(f);
@@ -278,7 +268,7 @@ export async function buildLivenessSet(shared: string, outDir: string, engine: F
   }
 
   // Challenge mismatch: clips that perform nothing, performing clips with other challenges, and played backwards.
-  const rnd = prng(12);
+  const rnd = random(12);
   for (const clip of STILL_CLIPS) {
     await add('challenge_mismatch', clip, await clipFrames(motion, clip), randomChallenge(rnd).join(','), MOTION_FPS, clip);
   }
@@ -293,7 +283,7 @@ export async function buildLivenessSet(shared: string, outDir: string, engine: F
 
   // Photo attacks on the first photo of each deepface person.
   const photos = await stills(path.join(shared, 'deepface'));
-  const attackRnd = prng(7);
+  const attackRnd = random(7);
   for (const [i, file] of photos.entries()) {
     const name = path.basename(file, '.jpg');
     // The photo cropped to the head and shoulders (4:3): what a print held close to the camera shows.
