@@ -13,7 +13,7 @@ export interface ApiDeps {
   config: {
     issuer: string;
     face: { maxUploadBytes: number };
-    limits: { apiPerClientPerMinute: number };
+    limits: { apiPerClientPerMinute: number; apiConcurrentPerClient: number };
   };
   engine: Pick<FaceEngine, 'analyze' | 'compare' | 'modelId'>;
   verification: Pick<FaceVerification, 'enrolledTemplates'>;

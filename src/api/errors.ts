@@ -44,7 +44,7 @@ export const REQUEST_ERRORS = {
   SELFIE_FACE_NOT_FOUND: { status: 422, about: 'No face was found in the selfie.' },
   SELFIE_MULTIPLE_FACES: { status: 422, about: 'The selfie shows two faces of comparable size, so whose face to compare is ambiguous.' },
   REFERENCE_FACE_NOT_FOUND: { status: 422, about: 'No face was found in the reference image.' },
-  RATE_LIMITED: { status: 429, about: 'The client exceeded its per-minute request budget; see Retry-After.' },
+  RATE_LIMITED: { status: 429, about: 'The client exceeded its per-minute request budget or has too many requests in flight; see Retry-After.' },
   INTERNAL_ERROR: { status: 500, about: 'An unexpected server error; the requestId header identifies it in the logs.' },
   OVERLOADED: { status: 503, about: 'The face engine queue is full; retry after Retry-After seconds.' },
   ENGINE_UNAVAILABLE: { status: 503, about: 'The face engine is not ready or failed; retry after Retry-After seconds.' },

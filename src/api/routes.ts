@@ -6,7 +6,7 @@ import { renderDocs } from './docs.js';
 import { sendEnvelope } from './envelope.js';
 import { ApiError } from './errors.js';
 import { runMatch } from './match.js';
-import { apiClient, apiErrors, rateLimit, requireClient } from './middleware.js';
+import { apiClient, apiErrors, concurrencyCap, rateLimit, requireClient } from './middleware.js';
 import { buildOpenApi } from './openapi.js';
 import { parseMatchRequest } from './parse.js';
 import type { Decision } from './types.js';
@@ -87,7 +87,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     ctx.type = 'html';
     ctx.body = await renderDocs(openapi);
   });
-  router.post('/api/v1/face/match', errors, auth, rateLimit(deps), matchHandler(deps));
+  router.post('/api/v1/face/match', errors, auth, rateLimit(deps), concurrencyCap(deps), matchHandler(deps));
   router.get('/api/v1/face/match/:requestId', errors, auth, recordHandler(deps));
   router.get('/api/v1/images/:key', errors, auth, imageHandler(deps));
   return router;

@@ -401,6 +401,23 @@ describe('authentication and rate limiting', () => {
     expect(record.status).toBe(401);
   });
 
+  it('caps the requests of one client in flight at once, and not those of another', async () => {
+    const { limits } = h.services.config;
+    const configured = limits.apiConcurrentPerClient;
+    limits.apiConcurrentPerClient = 2;
+    try {
+      const burst = await h.addClient('bursty');
+      const statuses = (await Promise.all(Array.from({ length: 8 }, () => post(form({ selfie: A1, reference: A2 }), burst)))).map((r) => checked('POST', MATCH, r).status);
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+      expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+      // Once they are done, the client has its share again; other clients never lost theirs.
+      expect((await post(form({ selfie: A1, reference: A2 }), burst)).status).toBe(200);
+    } finally {
+      limits.apiConcurrentPerClient = configured;
+    }
+  });
+
   it('limits each client per minute with 429 and Retry-After', async () => {
     const limit = 3;
     // The composed configuration object is what the API reads per request: lower the operator's limit for this test.
