@@ -5,7 +5,7 @@ import type { MatchRecords } from '../match-records/index.js';
 import type { Logger } from '../ops/logger.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Settings } from '../settings/index.js';
-import type { FaceVerification } from '../verification/index.js';
+import type { AttemptAccounting, FaceVerification } from '../verification/index.js';
 import type { RateWindows } from '../web/rate-limit.js';
 
 /** What the Face Match API works with; the server composes it from the domain services. */
@@ -13,10 +13,12 @@ export interface ApiDeps {
   config: {
     issuer: string;
     face: { maxUploadBytes: number };
-    limits: { apiPerClientPerMinute: number };
+    limits: { apiPerClientPerMinute: number; apiConcurrentPerClient: number };
   };
   engine: Pick<FaceEngine, 'analyze' | 'compare' | 'modelId'>;
   verification: Pick<FaceVerification, 'enrolledTemplates'>;
+  /** Failed matches against an account count against the client's budget for it and the account's sign-in limits. */
+  attempts: Pick<AttemptAccounting, 'begin'>;
   users: { byId(id: string): Promise<User | null>; byEmail(email: string): Promise<User | null> };
   /** The calling client's decision rules and last secret rotation; null when the client no longer exists. */
   clients: { apiCaller(clientId: string): Promise<{ matchRules: unknown; secretRotatedAt: Date | null; matchEnrolledUsers: boolean } | null> };

@@ -30,7 +30,7 @@ export const REQUEST_ERRORS = {
   REFERENCE_CONFLICT: { status: 400, about: 'More than one of reference, user_id and email was sent.' },
   UNAUTHORIZED: { status: 401, about: 'No, an unknown, an expired or a revoked Bearer access token.' },
   INSUFFICIENT_SCOPE: { status: 403, about: 'The access token lacks the face:match scope.' },
-  USER_NOT_FOUND: { status: 404, about: 'No account has this user_id or email.' },
+  ENROLLED_MATCH_NOT_ALLOWED: { status: 403, about: 'The app may not match against enrolled accounts (user_id / email); an administrator can allow it.' },
   RECORD_NOT_FOUND: { status: 404, about: 'No match record with this requestId belongs to the calling client.' },
   IMAGE_NOT_FOUND: { status: 404, about: 'No stored image with this key belongs to the calling client.' },
   PAYLOAD_TOO_LARGE: { status: 413, about: 'The request body exceeds its size limit or has too many parts.' },
@@ -44,8 +44,7 @@ export const REQUEST_ERRORS = {
   SELFIE_FACE_NOT_FOUND: { status: 422, about: 'No face was found in the selfie.' },
   SELFIE_MULTIPLE_FACES: { status: 422, about: 'The selfie shows two faces of comparable size, so whose face to compare is ambiguous.' },
   REFERENCE_FACE_NOT_FOUND: { status: 422, about: 'No face was found in the reference image.' },
-  USER_NOT_ENROLLED: { status: 422, about: 'The account has no face template for the current face model.' },
-  RATE_LIMITED: { status: 429, about: 'The client exceeded its per-minute request budget; see Retry-After.' },
+  RATE_LIMITED: { status: 429, about: 'The client exceeded its per-minute request budget or has too many requests in flight; see Retry-After.' },
   INTERNAL_ERROR: { status: 500, about: 'An unexpected server error; the requestId header identifies it in the logs.' },
   OVERLOADED: { status: 503, about: 'The face engine queue is full; retry after Retry-After seconds.' },
   ENGINE_UNAVAILABLE: { status: 503, about: 'The face engine is not ready or failed; retry after Retry-After seconds.' },
@@ -61,6 +60,7 @@ export const RECORD_CODES = {
   DOCUMENT_REQUIRED: "The client's rules require a document image and none was sent.",
   SELFIE_OTHER_FACES: 'The selfie shows other, smaller faces besides the compared one (listed in warnings).',
   REFERENCE_OTHER_FACES: 'The reference image shows other faces besides the compared one (listed in warnings).',
+  USER_NOT_VERIFIED: 'Matched against an enrolled account: the selfie was not verified as that account. The answer is the same whether the account did not match, does not exist, is disabled, locked or not enrolled; no similarity is given.',
 } as const;
 
 export type RecordCode = keyof typeof RECORD_CODES;

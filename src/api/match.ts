@@ -5,14 +5,17 @@ import type { ApiClient, ApiDeps } from './deps.js';
 import { deviceDetails } from '../web/device.js';
 import { ApiError, QUALITY_CODE_DOCS, imageCode, type ImageField, type RecordCode } from './errors.js';
 import { cropFaces, type CroppedFace } from './images.js';
+import type { CountedAttempt } from '../verification/index.js';
 import type { MatchRequest } from './parse.js';
 import type { MatchRecordBody, Score } from './types.js';
 
 export interface MatchOutcome {
   record: MatchRecordBody;
   crops: CroppedFace[];
-  /** The account matched against, when the reference was an enrolled user. */
+  /** The account matched against, when the reference was an enrolled user that could be matched. */
   userId: string | null;
+  /** The 0–100 similarity for the audit trail, also where the answer withholds it (null: nothing was compared). */
+  similarity: number | null;
   /** Milliseconds: analysis (all images, in parallel) and the rest of the match. */
   timings: { analyze: number; total: number };
 }
@@ -32,13 +35,25 @@ function confidence(analyses: Analysis[]): number {
   return round1(100 * detection * ISSUE_PENALTY ** issues);
 }
 
-/** Templates of the referenced account; 404 for an unknown account, 422 when it has no usable template. */
-async function enrolledTemplates(deps: ApiDeps, ref: { userId: string } | { email: string }): Promise<{ userId: string; templates: Float32Array[] }> {
+/** An enrolled account that can be matched now, with the attempt counted against the client's budget for it. */
+interface MatchableAccount {
+  userId: string;
+  templates: Float32Array[];
+  attempt: CountedAttempt;
+}
+
+/**
+ * The referenced account when it can be matched: it exists, is active, its face factor is not locked, it has
+ * templates of the current model, and this client's failures against it do not make it wait. Otherwise null: the
+ * caller cannot tell which of these it was, so the API is no oracle for which accounts exist or are enrolled.
+ */
+async function matchableAccount(deps: ApiDeps, client: ApiClient, ref: { userId: string } | { email: string }): Promise<MatchableAccount | null> {
   const user = 'userId' in ref ? await deps.users.byId(ref.userId) : await deps.users.byEmail(ref.email);
-  if (!user) throw new ApiError('USER_NOT_FOUND', 'no account has this user_id or email');
+  if (!user || user.status !== 'ACTIVE' || user.faceLockedAt) return null;
   const templates = await deps.verification.enrolledTemplates(user.id);
-  if (templates.length === 0) throw new ApiError('USER_NOT_ENROLLED', 'the account has no face enrolled for the current face model');
-  return { userId: user.id, templates };
+  if (templates.length === 0) return null;
+  const start = await deps.attempts.begin('face', { userId: user.id, identifier: user.email }, { kind: 'api', clientId: client.clientId }, null);
+  return start.allowed ? { userId: user.id, templates, attempt: start.attempt } : null;
 }
 
 function compareFaces(engine: ApiDeps['engine'], selfie: Analysis, reference: Analysis | Float32Array[]): { score: number; index: number } {
@@ -85,7 +100,10 @@ function otherFaceFindings(a: Analyses): { codes: RecordCode[]; warnings: string
 export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchRequest, requestId: string): Promise<MatchOutcome> {
   const start = performance.now();
   const settings = await deps.settings.get();
-  const enrolled = 'image' in req.reference ? null : await enrolledTemplates(deps, req.reference);
+  const byAccount = !('image' in req.reference);
+  if (byAccount && !client.matchEnrolledUsers) {
+    throw new ApiError('ENROLLED_MATCH_NOT_ALLOWED', 'this app may not match against enrolled accounts; an administrator can allow it for the app');
+  }
   const images = {
     selfie: req.selfie,
     ...('image' in req.reference ? { reference: req.reference.image } : {}),
@@ -94,9 +112,12 @@ export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchReque
   const analyzeStart = performance.now();
   const a = await analyzeImages(deps.engine, images);
   const analyzeMs = performance.now() - analyzeStart;
+  // The account is looked up only once the images are known to be usable: nothing about it is answered before.
+  const enrolled = 'image' in req.reference ? null : await matchableAccount(deps, client, req.reference);
 
-  const face = compareFaces(deps.engine, a.selfie, enrolled?.templates ?? a.reference!);
-  const compared = enrolled ? [a.selfie] : [a.selfie, a.reference!];
+  // An account that cannot be matched is compared with nothing, and so scores as the lowest mismatch.
+  const face = byAccount && !enrolled ? { score: 0, index: -1 } : compareFaces(deps.engine, a.selfie, enrolled?.templates ?? a.reference!);
+  const compared = byAccount ? [a.selfie] : [a.selfie, a.reference!];
   const faceMatch: Score = { similarity: face.score, confidence: confidence(compared) };
   const documentFound = a.document?.face ? a.document : null;
   const documentMatch: Score | null = documentFound
@@ -117,14 +138,20 @@ export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchReque
     },
     rules,
   );
+  if (enrolled) await (outcome.decision === 'ACCEPTED' ? enrolled.attempt.succeeded() : enrolled.attempt.failed());
+  // Against an account, a selfie that is not verified learns nothing more: no similarity to climb, no account id, and
+  // the same answer whether the account did not match, does not exist, is disabled, locked or not enrolled.
+  const withheld = byAccount && !outcome.faceVerified;
+  if (withheld) {
+    outcome.codes = outcome.codes.map((c) => (c === 'FACE_MISMATCH' ? 'USER_NOT_VERIFIED' : c));
+    outcome.notes = outcome.notes.filter((n) => !n.startsWith('Face similarity'));
+  }
 
   const quality = qualityFindings(a);
   const warnings = [...quality.warnings, ...others.warnings];
   if (liveness && !liveness.live) warnings.push(`Selfie: the passive liveness check did not pass (score ${round1(liveness.score * 100)}).`);
   const notes = [
-    enrolled
-      ? `Compared with ${enrolled.templates.length} enrolled template(s) of the account; the closest is #${face.index + 1}.`
-      : 'Compared with the reference image.',
+    !byAccount ? 'Compared with the reference image.' : withheld ? 'The selfie was not verified as the account.' : `Compared with ${enrolled!.templates.length} enrolled template(s) of the account; the closest is #${face.index + 1}.`,
     ...outcome.notes,
   ];
 
@@ -137,8 +164,8 @@ export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchReque
   const record: MatchRecordBody = {
     requestId,
     record_identifier: req.recordIdentifier,
-    reference: { source: enrolled ? 'enrolled' : 'image', user_id: enrolled?.userId ?? null },
-    face_match: faceMatch,
+    reference: { source: byAccount ? 'enrolled' : 'image', user_id: withheld ? null : (enrolled?.userId ?? null) },
+    face_match: withheld ? { similarity: null, confidence: null } : faceMatch,
     document_data: a.document
       ? [{ documentName: 'document', side: 'front', face_found: documentFound !== null, document_face_match: documentMatch, passed: outcome.documentVerified === true }]
       : [],
@@ -161,5 +188,5 @@ export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchReque
     updatedAt: now,
     images: crops.map((c) => c.ref),
   };
-  return { record, crops, userId: enrolled?.userId ?? null, timings: { analyze: analyzeMs, total: performance.now() - start } };
+  return { record, crops, userId: enrolled?.userId ?? null, similarity: byAccount && !enrolled ? null : face.score, timings: { analyze: analyzeMs, total: performance.now() - start } };
 }

@@ -57,6 +57,31 @@ export function requireClient(deps: ApiDeps): Middleware {
   };
 }
 
+/**
+ * Per client, at most `apiConcurrentPerClient` requests in flight on this instance: one client's burst cannot take
+ * the engine from the others (with several instances each has its own share). Beyond it, 429 at once.
+ */
+export function concurrencyCap(deps: ApiDeps): Middleware {
+  const inFlight = new Map<string, number>();
+  return async (ctx: Context, next: Next) => {
+    const { clientId } = apiClient(ctx);
+    const cap = deps.config.limits.apiConcurrentPerClient;
+    const running = inFlight.get(clientId) ?? 0;
+    if (running >= cap) {
+      deps.metrics.apiMatches.inc({ result: 'RATE_LIMITED' });
+      throw new ApiError('RATE_LIMITED', `at most ${cap} match requests of one client at a time`, { 'Retry-After': '1' });
+    }
+    inFlight.set(clientId, running + 1);
+    try {
+      await next();
+    } finally {
+      const left = (inFlight.get(clientId) ?? 1) - 1;
+      if (left > 0) inFlight.set(clientId, left);
+      else inFlight.delete(clientId);
+    }
+  };
+}
+
 /** Per client, in the shared store's one-minute windows (Redis when configured: instances count together). */
 export function rateLimit(deps: ApiDeps): Middleware {
   return async (ctx: Context, next: Next) => {

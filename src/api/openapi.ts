@@ -64,7 +64,12 @@ function matchRequest(imageKeywords: Schema, imageNote: string): Schema {
     properties: {
       selfie: image('The live capture: its subject (largest face) is compared; a second face of comparable size is refused.'),
       reference: image('A photo on file: its subject (largest face) is compared; other people in it are reported in warnings.'),
-      user_id: { type: 'string', format: 'uuid', description: "Compare with this account's enrolled face templates." },
+      user_id: {
+        type: 'string',
+        format: 'uuid',
+        description:
+          "Compare with this account's enrolled face templates: only for apps an administrator allowed to (403 ENROLLED_MATCH_NOT_ALLOWED otherwise). An account that does not exist, is disabled, face-locked or not enrolled, or against which this app's failed matches have reached the sign-in limits, gets the same answer as a selfie of someone else: DECLINED with USER_NOT_VERIFIED and no similarity. Every failed match counts against the account's face sign-in limits from unknown devices.",
+      },
       email: { type: 'string', format: 'email', description: 'Like user_id, by email address.' },
       document: image('An identity document: its largest face (the portrait) is compared with the selfie too.'),
       record_identifier: { type: 'string', maxLength: 200, description: 'Your reference, echoed in the record.' },
@@ -77,6 +82,10 @@ function schemas(): Record<string, Schema> {
   const recordCodes = recordCodeCatalogue().map((c) => c.code);
   return {
     Score: obj({ similarity: percent(scoreScale()), confidence: percent(CONFIDENCE) }),
+    WithheldScore: obj(
+      { similarity: { type: 'null' }, confidence: { type: 'null' } },
+      'Against an enrolled account (user_id or email), a selfie that is not verified as the account gets no figures, so repeated attempts cannot climb towards a match; errorCodes holds USER_NOT_VERIFIED.',
+    ),
     DocumentData: obj(
       {
         documentName: { const: 'document' },
@@ -136,7 +145,7 @@ function schemas(): Record<string, Schema> {
         source: { enum: ['image', 'enrolled'], description: 'A reference image, or the enrolled templates of an account.' },
         user_id: nullable('string', { format: 'uuid' }),
       }),
-      face_match: ref('Score'),
+      face_match: { oneOf: [ref('Score'), ref('WithheldScore')] },
       document_data: { type: 'array', maxItems: 1, items: ref('DocumentData') },
       selfie_data: ref('SelfieData'),
       warnings: {

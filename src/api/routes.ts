@@ -6,7 +6,7 @@ import { renderDocs } from './docs.js';
 import { sendEnvelope } from './envelope.js';
 import { ApiError } from './errors.js';
 import { runMatch } from './match.js';
-import { apiClient, apiErrors, rateLimit, requireClient } from './middleware.js';
+import { apiClient, apiErrors, concurrencyCap, rateLimit, requireClient } from './middleware.js';
 import { buildOpenApi } from './openapi.js';
 import { parseMatchRequest } from './parse.js';
 import type { Decision } from './types.js';
@@ -24,7 +24,7 @@ function matchHandler(deps: ApiDeps) {
     const client = apiClient(ctx);
     try {
       const request = await parseMatchRequest(ctx, deps.config.face.maxUploadBytes);
-      const { record, crops, userId, timings } = await runMatch(deps, client, request, requestId);
+      const { record, crops, userId, similarity, timings } = await runMatch(deps, client, request, requestId);
       await deps.records.save(client.clientId, record, crops);
       deps.metrics.apiMatches.inc({ result: record.decision });
       await audit(ctx, {
@@ -32,7 +32,8 @@ function matchHandler(deps: ApiDeps) {
         reason: record.decision,
         userId,
         details: {
-          similarity: record.face_match.similarity,
+          // The audit keeps the similarity even where the answer withholds it.
+          similarity,
           liveness: record.selfie_data.liveness_score,
           reference: record.reference.source,
           document: record.document_data.length > 0,
@@ -86,7 +87,7 @@ export function createApiRouter(deps: ApiDeps): Router {
     ctx.type = 'html';
     ctx.body = await renderDocs(openapi);
   });
-  router.post('/api/v1/face/match', errors, auth, rateLimit(deps), matchHandler(deps));
+  router.post('/api/v1/face/match', errors, auth, rateLimit(deps), concurrencyCap(deps), matchHandler(deps));
   router.get('/api/v1/face/match/:requestId', errors, auth, recordHandler(deps));
   router.get('/api/v1/images/:key', errors, auth, imageHandler(deps));
   return router;

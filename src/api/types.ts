@@ -8,6 +8,12 @@ export interface Score {
   confidence: number;
 }
 
+/** Against an enrolled account, a selfie that is not verified as the account gets no figures to climb. */
+export interface WithheldScore {
+  similarity: null;
+  confidence: null;
+}
+
 export interface DocumentData {
   documentName: 'document';
   side: 'front';
@@ -38,7 +44,7 @@ export interface MatchRecordBody {
   requestId: string;
   record_identifier: string | null;
   reference: { source: 'image' | 'enrolled'; user_id: string | null };
-  face_match: Score;
+  face_match: Score | WithheldScore;
   document_data: DocumentData[];
   selfie_data: { liveness_pass: boolean | null; liveness_score: number | null };
   warnings: string[];

@@ -1,7 +1,8 @@
-// `face-oidc bench` / `npm run bench`: the face engine, the sign-in capture and the Face Match API, against targets.
+// `face-oidc bench` / `npm run bench`: the face engine, the sign-in capture, the Face Match API and challenge liveness, against targets.
 import type { Config } from '../config/index.js';
 import { runApiBench, type ApiBenchResult } from './api.js';
 import { runCaptureBench, type CaptureBenchResult } from './capture.js';
+import { runChallengeBench, type ChallengeBenchResult } from './challenge.js';
 import { runFaceBench, type FaceBenchResult } from './face.js';
 import { frame640x480, SAMPLE } from './sample.js';
 import { withTemporaryServer } from './server.js';
@@ -15,6 +16,7 @@ export interface AllBenchmarks {
   face: FaceBenchResult;
   capture: CaptureBenchResult;
   api: ApiBenchResult;
+  challenge: ChallengeBenchResult;
   /** Peak RSS of the whole bench process: the engine run, then two throw-away servers with their own engines. */
   processPeakRssMb: number;
 }
@@ -29,6 +31,7 @@ export const TARGETS = {
   'capture POST p50 ms (3 frames)': 90,
   'API match p50 ms': 70,
   'API matches/s (2 in flight)': 20,
+  'challenge CPU p50 ms (completed)': 250,
 };
 
 /** Face engine, sign-in capture and Face Match API benchmarks, the last two each on a throw-away embedded server. */
@@ -41,11 +44,13 @@ export async function runAllBenchmarks(config: Config, opts: { image?: string; s
       { selfie: await frame640x480(SAMPLE.samePerson), reference: await frame640x480(SAMPLE.portrait) },
     ),
   );
+  const challenge = await runChallengeBench({ modelsDir: config.modelsDir, poolSize: config.face.poolSize });
   return {
     peerComparable: { image: `${face.image.width}×${face.image.height}, ${face.image.bytes} bytes`, p50Ms: face.latencyMs.p50 },
     face,
     capture,
     api,
+    challenge,
     processPeakRssMb: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
   };
 }
@@ -60,6 +65,7 @@ export function formatBenchmarks(r: AllBenchmarks): string {
     ['capture POST p50 ms (3 frames)', r.capture.p50Ms, TARGETS['capture POST p50 ms (3 frames)'], 'max'],
     ['API match p50 ms', r.api.p50Ms, TARGETS['API match p50 ms'], 'max'],
     ['API matches/s (2 in flight)', r.api.matchesPerSecond2, TARGETS['API matches/s (2 in flight)'], 'min'],
+    ['challenge CPU p50 ms (completed)', r.challenge.cpuMs.p50, TARGETS['challenge CPU p50 ms (completed)'], 'max'],
   ];
   const lines = rows.map(([name, value, target, kind]) => {
     const ok = kind === 'max' ? value <= target : value >= target;
@@ -73,6 +79,7 @@ export function formatBenchmarks(r: AllBenchmarks): string {
     '',
     `face stage medians (ms): ${stages}`,
     `face latency p99 ms: ${r.face.latencyMs.p99}; capture p90 ms: ${r.capture.p90Ms}; API p90 ms: ${r.api.p90Ms}`,
+    `challenge: ${r.challenge.framesAnalysed} frames analysed (${r.challenge.verifyFrames} again with 'verify'), CPU p90 ${r.challenge.cpuMs.p90} ms, ${r.challenge.challengesPerSecond2} completed challenges/s with 2 in flight (${r.challenge.recording.movements} recorded at ${r.challenge.recording.fps} fps, ${r.challenge.recording.frameSize}, replayed at ${r.challenge.replayFps} fps)`,
     `peak RSS of the whole bench process (engine, then two servers): ${r.processPeakRssMb} MB`,
   ].join('\n');
 }

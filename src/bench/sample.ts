@@ -11,6 +11,8 @@ export const SAMPLE = {
   portrait: fileURLToPath(new URL('./sample/deepface-img2.jpg', import.meta.url)),
   /** Another photo of the same person: the Face Match selfie. */
   samePerson: fileURLToPath(new URL('./sample/deepface-img1.jpg', import.meta.url)),
+  /** A person tipping the head up, then turning to their right, and back: frames at 6 per second. */
+  challenge: { dir: fileURLToPath(new URL('./sample/challenge-up-right/', import.meta.url)), movements: 'up,right', fps: 6 },
 };
 
 /** A photo as a camera frame: upright, cover-cropped to 640×480, JPEG quality 90. */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Config } from '../config/index.js';
 import { matchRulesSchema } from '../api/index.js';
+import { formatLivenessEval, runLivenessEval } from '../challenge/index.js';
 import { type Enrollment, EnrollmentError } from '../biometrics/index.js';
 import { FaceError, MATCH_PRESETS, runEval, type FaceEngine } from '../face/index.js';
 import { AttemptAccounting } from '../verification/index.js';
@@ -299,6 +300,18 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
       scoresFile: str(args, 'scores'),
     });
     print(args.json, result);
+  },
+
+  async 'liveness-eval'(config, args) {
+    const result = await runLivenessEval(str(args, 'sequences', true)!, {
+      modelsDir: config.modelsDir,
+      // Frames of a sequence are judged one after the other, and sequences one at a time.
+      poolSize: 1,
+      maxBytes: config.face.maxUploadBytes,
+      maxPixels: config.face.maxPixels,
+      livenessThreshold: config.face.livenessThreshold,
+    });
+    print(args.json, result, formatLivenessEval(result));
   },
 
   async bench(config, args) {

@@ -26,6 +26,7 @@ const OPTIONS = {
   'client-id': { type: 'string' },
   pairs: { type: 'string' },
   scores: { type: 'string' },
+  sequences: { type: 'string' },
   image: { type: 'string' },
   seconds: { type: 'string' },
 } as const;

@@ -37,6 +37,8 @@ Face engine
                                           enroll by code, subjects that are not the largest face; --scores
                                           writes each pair's cosine
   bench [--image FILE] [--seconds N]      verification latency, throughput, event-loop delay, memory
+  liveness-eval --sequences FILE          challenge liveness on labelled frame sequences
+                                          (dir<TAB>challenge<TAB>label<TAB>fps): BPCER, APCER per species
 
 Options
   --json        machine-readable output

@@ -58,6 +58,8 @@ export interface Config {
     faceFailuresBeforeLockout: number;
     perIpPerMinute: number;
     apiPerClientPerMinute: number;
+    /** Face Match requests of one client in flight at once on one instance; more get 429 at once. */
+    apiConcurrentPerClient: number;
   };
   /** Who reads /metrics: see src/ops/metrics-access.ts. */
   metrics: {
@@ -233,6 +235,7 @@ export function loadConfig(env: Env = process.env): Config {
       faceFailuresBeforeLockout: int(env, 'FACE_FAILURES_BEFORE_LOCKOUT', 50, 2, 10000),
       perIpPerMinute: int(env, 'RATE_LIMIT_PER_IP_PER_MINUTE', 60, 1, 100000),
       apiPerClientPerMinute: int(env, 'API_RATE_LIMIT_PER_MINUTE', 120, 1, 1000000),
+      apiConcurrentPerClient: int(env, 'API_CONCURRENT_PER_CLIENT', 4, 1, 1000),
     },
     metrics: metrics(env, port),
     keyRefreshSeconds: int(env, 'KEY_REFRESH_SECONDS', 30, 1, 3600),

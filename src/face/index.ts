@@ -36,3 +36,5 @@ export { otherFaces, SIZE_TIE_RATIO } from './subject.js';
 export { runEval, readPairs, type EvalResult, type Pair } from './eval.js';
 /** Nearest-rank percentile, shared by every benchmark. */
 export { percentile } from './metrics.js';
+/** The centroid of some of the 68 landmarks (an eye's, the mouth corners'), shared by alignment and challenge geometry. */
+export { meanPoint } from './landmarks.js';

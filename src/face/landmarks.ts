@@ -33,7 +33,8 @@ export async function detectLandmarks(session: ort.InferenceSession, img: RgbIma
   return points;
 }
 
-function mean(points: Point[], idx: number[]): Point {
+/** The centroid of the points at `idx` (e.g. an eye's landmarks). */
+export function meanPoint(points: readonly (readonly [number, number])[], idx: readonly number[]): Point {
   let x = 0;
   let y = 0;
   for (const i of idx) {
@@ -46,10 +47,10 @@ function mean(points: Point[], idx: number[]): Point {
 /** Eye centres, nose tip and mouth corners, in the order of the ArcFace alignment template. */
 export function fivePoints(p: Point[]): Point[] {
   return [
-    mean(p, [37, 38, 40, 41]),
-    mean(p, [43, 44, 46, 47]),
+    meanPoint(p, [37, 38, 40, 41]),
+    meanPoint(p, [43, 44, 46, 47]),
     p[30],
-    mean(p, [48, 60]),
-    mean(p, [54, 64]),
+    meanPoint(p, [48, 60]),
+    meanPoint(p, [54, 64]),
   ];
 }

@@ -164,6 +164,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
       config,
       engine: s.engine,
       verification: s.verification,
+      attempts: s.verification.attempts,
       users: s.users,
       clients: s.clients,
       records: s.records,

@@ -203,6 +203,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(await noConsent.json()).toMatchObject({ error: { code: 'CONSENT_REQUIRED' } });
     const unticked = await post(admin, `/admin/users/${userId}/enroll`, `/admin/users/${userId}/consent`, {});
     expect(unticked.res.status).toBe(400);
+    expect(unticked.html).toContain('Tick the box to confirm');
+    expect(await count('biometric_consents', `where user_id = '${userId}'`)).toBe(0);
     const consented = await post(admin, `/admin/users/${userId}/enroll`, `/admin/users/${userId}/consent`, { confirm: 'on' });
     expect(consented.html).toContain('data-testid="consent-status"');
     expect(consented.html).toContain('by Ada Admin');
@@ -329,6 +331,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(await count('clients', `where client_id = '${clientId}'`)).toBe(0);
     const builtIn = await post(admin, '/admin/apps', '/admin/apps/face-oidc-admin/delete', {});
     expect(builtIn.res.status).toBe(400);
+    expect(builtIn.html).toContain('APP_BUILT_IN');
+    expect(await count('clients', "where client_id = 'face-oidc-admin'")).toBe(1);
   });
 
   it('ends console sessions with their provider session: "revoke all" signs another administrator out of the console', async () => {
@@ -478,6 +482,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const adminId = /href="\/admin\/users\/([0-9a-f-]{36})"/.exec(self.html)![1];
     const refusedSelf = await post(admin, `/admin/users/${adminId}`, `/admin/users/${adminId}/delete`, {});
     expect(refusedSelf.res.status).toBe(400);
+    expect(refusedSelf.html).toContain('You cannot delete your own account.');
+    expect(await count('users', `where id = '${adminId}'`)).toBe(1);
 
     await server.services.settings.update({ keepImages: true }, 'test');
     const finn = await seedUser(server.services, { email: 'finn@example.com', name: 'Finn', photos: [path.join(FIXTURES, 'user-1.jpg')] });

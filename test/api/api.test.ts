@@ -60,11 +60,8 @@ const matchOk = async (body: FormData | object, t?: string) => {
   return res.body.result[0];
 };
 
-const matchFails = async (body: FormData | object | null, status: number, code: string, base?: string) => {
-  const res =
-    body === null
-      ? await call(`${base ?? h.url}${MATCH}`, { method: 'POST', token })
-      : await post(body, token, base);
+const matchFails = async (body: FormData | object | null, status: number, code: string, t = token) => {
+  const res = body === null ? await call(`${h.url}${MATCH}`, { method: 'POST', token: t }) : await post(body, t);
   checked('POST', MATCH, res);
   expect({ status: res.status, errorCodes: res.body.errorCodes, ok: res.body.status }).toEqual({ status, errorCodes: [code], ok: false });
   expect(res.body.message).toMatch(/\w/);
@@ -74,7 +71,7 @@ const matchFails = async (body: FormData | object | null, status: number, code: 
 beforeAll(async () => {
   h = await startHarness();
   contract = new Contract((await call(`${h.url}/api/openapi.json`)).body);
-  token = await h.addClient('backend-a');
+  token = await h.addClient('backend-a', { matchEnrolledUsers: true });
   otherToken = await h.addClient('backend-b');
 });
 
@@ -129,7 +126,56 @@ describe('matching', () => {
     const byId = await matchOk(form({ selfie: A1, user_id: user.id }));
     expect(byId).toMatchObject({ decision: 'ACCEPTED', reference: { source: 'enrolled', user_id: user.id } });
     const byEmail = await matchOk({ selfie: B.toString('base64'), email: 'ADA@example.com' });
-    expect(byEmail).toMatchObject({ decision: 'DECLINED', reference: { source: 'enrolled', user_id: user.id } });
+    // Not verified as the account: no similarity, no account id.
+    expect(byEmail).toMatchObject({ decision: 'DECLINED', reference: { source: 'enrolled', user_id: null }, face_match: { similarity: null, confidence: null } });
+    expect(byEmail.errorCodes).toContain('USER_NOT_VERIFIED');
+  });
+
+  it('matches against enrolled accounts only for apps allowed to, and answers alike for every account it cannot verify', async () => {
+    const notAllowed = await h.addClient('image-only');
+    await matchFails(form({ selfie: A1, user_id: randomUUID() }), 403, 'ENROLLED_MATCH_NOT_ALLOWED', notAllowed);
+
+    const enrolled = await h.services.accounts.create({ email: 'eli@example.com', name: 'Eli' });
+    const face = await h.services.engine.analyze(A3, 'enroll');
+    await h.services.templates.add(enrolled.id, { embedding: face.embedding!, modelId: face.modelId, quality: 1, source: 'test' });
+    const unenrolled = await h.services.accounts.create({ email: 'una@example.com', name: 'Una' });
+    const disabled = await h.services.accounts.create({ email: 'dis@example.com', name: 'Dis' });
+    await h.services.templates.add(disabled.id, { embedding: face.embedding!, modelId: face.modelId, quality: 1, source: 'test' });
+    await h.services.users.setStatus(disabled.id, 'DISABLED');
+    const locked = await h.services.accounts.create({ email: 'lok@example.com', name: 'Lok' });
+    await h.services.templates.add(locked.id, { embedding: face.embedding!, modelId: face.modelId, quality: 1, source: 'test' });
+    await h.services.users.lockFace(locked.id);
+
+    // What an answer says about the account, without the per-request parts.
+    const shape = (r: Record<string, unknown>) => ({ ...r, requestId: undefined, createdAt: undefined, updatedAt: undefined, deviceDetails: undefined });
+    const answers = [
+      await matchOk(form({ selfie: B, user_id: enrolled.id })), // someone else's selfie
+      await matchOk(form({ selfie: A1, user_id: randomUUID() })), // no such account
+      await matchOk(form({ selfie: A1, email: 'nobody@example.com' })),
+      await matchOk(form({ selfie: A1, user_id: unenrolled.id })),
+      await matchOk(form({ selfie: A1, user_id: disabled.id })), // the right face, but disabled
+      await matchOk(form({ selfie: A1, user_id: locked.id })), // the right face, but face-locked
+    ];
+    for (const a of answers.slice(1)) expect(shape(a)).toEqual(shape(answers[0]));
+    expect(answers[0]).toMatchObject({ decision: 'DECLINED', face_match: { similarity: null }, reference: { user_id: null } });
+    // The images are checked before the account is looked at: a bad selfie is a 415 for every account alike.
+    for (const ref of [{ user_id: enrolled.id }, { user_id: randomUUID() }]) await matchFails(form({ selfie: Buffer.from('not a picture'), ...ref }), 415, 'SELFIE_UNSUPPORTED_IMAGE');
+  });
+
+  it('gives each client a failure budget per account that also slows the account’s sign-in from unknown devices', async () => {
+    const fay = await h.services.accounts.create({ email: 'fay@example.com', name: 'Fay' });
+    const face = await h.services.engine.analyze(A3, 'enroll');
+    await h.services.templates.add(fay.id, { embedding: face.embedding!, modelId: face.modelId, quality: 1, source: 'test' });
+    const prober = await h.addClient('prober', { matchEnrolledUsers: true });
+    const { faceFailuresBeforeDelay } = await h.services.settings.get();
+    for (let i = 0; i < faceFailuresBeforeDelay; i++) expect((await matchOk(form({ selfie: B, user_id: fay.id }), prober)).decision).toBe('DECLINED');
+    // The budget is spent: even Fay's own face is not verified for this client now.
+    expect(await matchOk(form({ selfie: A1, user_id: fay.id }), prober)).toMatchObject({ decision: 'DECLINED', face_match: { similarity: null } });
+    // Another allowed client still verifies her.
+    expect((await matchOk(form({ selfie: A1, user_id: fay.id }))).decision).toBe('ACCEPTED');
+    // The failures counted at sign-in too, for devices she never signed in with.
+    const throttling = await h.services.verification.attempts.throttling(fay.id);
+    expect(throttling).toEqual(expect.arrayContaining([expect.objectContaining({ factor: 'face', origin: 'unknown devices', failures: faceFailuresBeforeDelay })]));
   });
 
   it('compares the portrait of an identity document with the selfie', async () => {
@@ -260,10 +306,6 @@ describe('bad input', () => {
     await matchFails(form({ selfie: A1 }), 400, 'REFERENCE_REQUIRED');
     await matchFails(form({ selfie: A1, reference: A2, user_id: randomUUID() }), 400, 'REFERENCE_CONFLICT');
     await matchFails({ selfie: A1.toString('base64'), user_id: randomUUID(), email: 'x@example.com' }, 400, 'REFERENCE_CONFLICT');
-    await matchFails(form({ selfie: A1, user_id: randomUUID() }), 404, 'USER_NOT_FOUND');
-    await matchFails(form({ selfie: A1, email: 'nobody@example.com' }), 404, 'USER_NOT_FOUND');
-    const unenrolled = await h.services.accounts.create({ email: 'new@example.com', name: 'New' });
-    await matchFails(form({ selfie: A1, user_id: unenrolled.id }), 422, 'USER_NOT_ENROLLED');
 
     await matchFails(form({ selfie: Buffer.from('just some text, not a picture'), reference: A2 }), 415, 'SELFIE_UNSUPPORTED_IMAGE');
     await matchFails(form({ selfie: A1, reference: A2, document: Buffer.from('%PDF-1.4 not an image') }), 415, 'DOCUMENT_UNSUPPORTED_IMAGE');
@@ -357,6 +399,23 @@ describe('authentication and rate limiting', () => {
 
     const record = checked('GET', RECORD, await call(`${h.url}${MATCH}/${randomUUID()}`));
     expect(record.status).toBe(401);
+  });
+
+  it('caps the requests of one client in flight at once, and not those of another', async () => {
+    const { limits } = h.services.config;
+    const configured = limits.apiConcurrentPerClient;
+    limits.apiConcurrentPerClient = 2;
+    try {
+      const burst = await h.addClient('bursty');
+      const statuses = (await Promise.all(Array.from({ length: 8 }, () => post(form({ selfie: A1, reference: A2 }), burst)))).map((r) => checked('POST', MATCH, r).status);
+      expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+      expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+      // Once they are done, the client has its share again; other clients never lost theirs.
+      expect((await post(form({ selfie: A1, reference: A2 }), burst)).status).toBe(200);
+    } finally {
+      limits.apiConcurrentPerClient = configured;
+    }
   });
 
   it('limits each client per minute with 429 and Retry-After', async () => {

@@ -22,7 +22,7 @@ export interface Harness {
    * Registers a client_credentials app (with `clientId`, scopes and Face Match rules) and returns a real access
    * token for it from the server's /token endpoint.
    */
-  addClient(clientId: string, opts?: { scopes?: string[]; matchRules?: Record<string, unknown> }): Promise<string>;
+  addClient(clientId: string, opts?: { scopes?: string[]; matchRules?: Record<string, unknown>; matchEnrolledUsers?: boolean }): Promise<string>;
   /** A fresh access token from /token for a registered client_credentials client. */
   token(clientId: string, secret: string, scopes?: string[]): Promise<string>;
   close(): Promise<void>;
@@ -63,7 +63,7 @@ export async function startHarness(): Promise<Harness> {
     token,
     async addClient(clientId, opts = {}) {
       const scopes = opts.scopes ?? ['face:match'];
-      const { clientSecret } = await services.clients.create({ name: clientId, grantTypes: ['client_credentials'], scopes, matchRules: opts.matchRules ?? null }, { clientId });
+      const { clientSecret } = await services.clients.create({ name: clientId, grantTypes: ['client_credentials'], scopes, matchRules: opts.matchRules ?? null, matchEnrolledUsers: opts.matchEnrolledUsers ?? false }, { clientId });
       return token(clientId, clientSecret!, scopes);
     },
     async close() {

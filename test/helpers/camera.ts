@@ -23,7 +23,7 @@ export interface FakeCameraOptions extends CameraOptions {
 }
 
 /** Small deterministic PRNG (mulberry32), so a failing run can be reproduced from its seed. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -71,6 +71,8 @@ describe('embedded default (PGlite + in-memory state)', () => {
     const form = { email: 'root@example.com', name: 'Root Admin', password: 'bootstrap password 1', password_confirm: 'bootstrap password 1' };
     const done = await agent.submit(link, html, link, form, () => true);
     expect(done.res.status).toBe(302);
+    // Created as an administrator and sent on to enroll their face (the console needs a face sign-in).
+    expect(new URL(done.url).pathname).toMatch(/^\/enroll\/[\w-]+$/);
     const again = await agent.request(link);
     expect(again.status).toBe(410);
   });

@@ -1,0 +1,172 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { createFaceEngine, percentile, type FaceEngineOptions } from '../face/index.js';
+import { MAX_LIFETIME_MS, parseMovements } from './draw.js';
+import { ChallengeSession, engineAnalyzer } from './session.js';
+import type { Challenge, Decision } from './types.js';
+
+export const BONA_FIDE = 'bona_fide';
+
+export interface Sequence {
+  dir: string;
+  challenge: string;
+  label: string;
+  fps: number;
+}
+
+export interface SequenceResult extends Sequence {
+  /** JPEG files in the folder; frames after the decision are not analysed. */
+  frames: number;
+  decision: 'accept' | 'reject';
+  /** Failure code, null when accepted. */
+  reason: string | null;
+  completed: string[];
+  analysed: { track: number; verify: number };
+  /** Process CPU (every thread: engine workers, verifier, hashing) while the sequence was judged, ms. */
+  cpuMs: number;
+}
+
+export interface CpuFigures {
+  challenges: number;
+  p50Ms: number;
+  p90Ms: number;
+  /** Frames analysed per challenge (p50; each with 'track'), and how many of them again with 'verify'. */
+  framesAnalysedP50: number;
+  verifyFramesP50: number;
+}
+
+export interface LivenessEvalResult {
+  sequences: number;
+  /** Sequences per label. */
+  counts: Record<string, number>;
+  /** Bona fide presentations rejected / bona fide presentations (ISO/IEC 30107-3), null without bona fide. */
+  bpcer: number | null;
+  /** Attacks accepted / attacks, per species (label). */
+  apcer: Record<string, number>;
+  /** Per completed (accepted) challenge, and over every sequence. */
+  cpu: { completed: CpuFigures | null; all: CpuFigures };
+  results: SequenceResult[];
+  seconds: number;
+}
+
+/** `dir<TAB>challenge<TAB>label<TAB>fps` lines; blank lines and # comments skipped; dirs relative to the file. */
+export async function readSequences(file: string): Promise<Sequence[]> {
+  const base = path.dirname(path.resolve(file));
+  const text = await readFile(file, 'utf8');
+  const out: Sequence[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '' || line.startsWith('#')) return;
+    const cols = line.split('\t');
+    const fps = Number(cols[3]);
+    const where = `${file}:${i + 1}`;
+    if (cols.length !== 4 || !cols[0] || !/^[a-z0-9_]+$/.test(cols[2]) || !(fps > 0 && fps <= 60)) {
+      throw new Error(`${where}: expected dir<TAB>challenge<TAB>label<TAB>fps (label in [a-z0-9_], 0 < fps ≤ 60)`);
+    }
+    try {
+      parseMovements(cols[1]);
+    } catch (err) {
+      throw new Error(`${where}: ${(err as Error).message}`, { cause: err });
+    }
+    out.push({ dir: path.resolve(base, cols[0]), challenge: cols[1], label: cols[2], fps });
+  });
+  if (out.length === 0) throw new Error(`${file} has no sequences`);
+  return out;
+}
+
+async function frameFiles(dir: string): Promise<string[]> {
+  const files = (await readdir(dir)).filter((f) => /\.jpe?g$/i.test(f)).sort();
+  if (files.length === 0) throw new Error(`${dir} has no JPEG frames`);
+  return files.map((f) => path.join(dir, f));
+}
+
+/** Plays one sequence through a challenge session, frame i arriving at i / fps seconds. */
+async function runSequence(seq: Sequence, opts: { analyze: ReturnType<typeof engineAnalyzer>; livenessThreshold: number }): Promise<SequenceResult> {
+  const files = await frameFiles(seq.dir);
+  const frames = await Promise.all(files.map((f) => readFile(f)));
+  const cpu = process.cpuUsage();
+  const challenge: Challenge = { id: path.basename(seq.dir), movements: parseMovements(seq.challenge), createdAt: 0, expiresAt: MAX_LIFETIME_MS };
+  const session = ChallengeSession.start(challenge, { analyze: opts.analyze, livenessThreshold: opts.livenessThreshold });
+  let t = 0;
+  for (const [i, frame] of frames.entries()) {
+    if (session.finished) break;
+    t = Math.round((i * 1000) / seq.fps);
+    await session.push(frame, t);
+  }
+  const d: Decision = session.finish(t);
+  const used = process.cpuUsage(cpu);
+  const cpuMs = Math.round((used.user + used.system) / 100) / 10;
+  return { ...seq, frames: files.length, decision: d.passed ? 'accept' : 'reject', reason: d.code, completed: d.completed, analysed: d.analysed, cpuMs };
+}
+
+function cpuFigures(results: SequenceResult[]): CpuFigures | null {
+  if (results.length === 0) return null;
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    challenges: results.length,
+    p50Ms: round(percentile(results.map((r) => r.cpuMs), 50)),
+    p90Ms: round(percentile(results.map((r) => r.cpuMs), 90)),
+    framesAnalysedP50: percentile(results.map((r) => r.analysed.track), 50),
+    verifyFramesP50: percentile(results.map((r) => r.analysed.verify), 50),
+  };
+}
+
+/**
+ * Presentation-attack detection figures of the challenge verifier on labelled frame sequences (ISO/IEC 30107-3
+ * style): BPCER over `bona_fide`, APCER per attack species. The verifier is the live path's; without account
+ * templates the match is not checked, so the figures are about liveness only.
+ */
+export async function runLivenessEval(file: string, opts: FaceEngineOptions): Promise<LivenessEvalResult> {
+  const started = performance.now();
+  const sequences = await readSequences(file);
+  for (const s of sequences) await frameFiles(s.dir);
+  const engine = await createFaceEngine(opts);
+  const results: SequenceResult[] = new Array<SequenceResult>(sequences.length);
+  try {
+    const analyze = engineAnalyzer(engine);
+    const livenessThreshold = engine.thresholds.livenessThreshold;
+    // One sequence at a time, as one sign-in would be judged, so that the process CPU it used is its own.
+    for (const [i, seq] of sequences.entries()) results[i] = await runSequence(seq, { analyze, livenessThreshold });
+  } finally {
+    await engine.close();
+  }
+
+  const counts: Record<string, number> = {};
+  for (const r of results) counts[r.label] = (counts[r.label] ?? 0) + 1;
+  const rate = (list: SequenceResult[], accepted: boolean) => list.filter((r) => (r.decision === 'accept') === accepted).length / list.length;
+  const bonaFide = results.filter((r) => r.label === BONA_FIDE);
+  const apcer: Record<string, number> = {};
+  for (const label of Object.keys(counts).sort()) {
+    if (label !== BONA_FIDE) apcer[label] = rate(results.filter((r) => r.label === label), true);
+  }
+  return {
+    sequences: results.length,
+    counts,
+    bpcer: bonaFide.length ? rate(bonaFide, false) : null,
+    apcer,
+    cpu: { completed: cpuFigures(results.filter((r) => r.decision === 'accept')), all: cpuFigures(results)! },
+    results,
+    seconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+}
+
+const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)} %`);
+
+/** Readable report: one line per sequence, then the error rates and the CPU figures. */
+export function formatLivenessEval(r: LivenessEvalResult): string {
+  const width = Math.max(...r.results.map((x) => path.basename(x.dir).length), 8);
+  const rows = r.results.map((x) => {
+    const wrong = (x.decision === 'accept') !== (x.label === BONA_FIDE);
+    return `${wrong ? '✗' : ' '} ${x.label.padEnd(20)} ${path.basename(x.dir).padEnd(width)} ${x.challenge.padEnd(16)} ${x.decision.padEnd(6)} ${x.reason ?? ''}`;
+  });
+  const bona = r.counts[BONA_FIDE] ?? 0;
+  const lines = [
+    ...rows,
+    '',
+    `BPCER ${pct(r.bpcer)} of ${bona} bona fide`,
+    ...Object.entries(r.apcer).map(([label, v]) => `APCER ${label.padEnd(20)} ${pct(v)} of ${r.counts[label]}`),
+  ];
+  const c = r.cpu.completed;
+  if (c) lines.push(`CPU per completed challenge: p50 ${c.p50Ms} ms, p90 ${c.p90Ms} ms, ${c.framesAnalysedP50} frames analysed (${c.verifyFramesP50} with 'verify'), ${c.challenges} challenges`);
+  lines.push(`${r.sequences} sequences in ${r.seconds} s`);
+  return lines.join('\n');
+}

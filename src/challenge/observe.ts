@@ -1,0 +1,23 @@
+import type { Analysis } from '../face/index.js';
+import type { FramePurpose, Observation } from './types.js';
+
+/**
+ * The verifier's view of one analysed frame. A second subject is a face the engine counts as comparable to the
+ * subject (its MULTIPLE_FACES rule, `quality.metrics.otherFaces`): a photo held next to the face, another person
+ * leaning in; a bystander far behind is not one.
+ */
+export function observeAnalysis(a: Analysis, purpose: FramePurpose, t: number, sha256: string): Observation {
+  const face = a.face;
+  return {
+    t,
+    sha256,
+    subjects: face ? 1 + (a.quality.metrics.otherFaces ?? 0) : 0,
+    landmarks: face ? face.landmarks68 : null,
+    yaw: face?.pose.yaw ?? 0,
+    pitch: face?.pose.pitch ?? 0,
+    issues: a.quality.issues.map((i) => i.code),
+    embedding: purpose === 'verify' ? a.embedding : null,
+    liveness: purpose === 'verify' ? a.liveness : null,
+    purpose,
+  };
+}

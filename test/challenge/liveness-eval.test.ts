@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatLivenessEval, type LivenessEvalResult } from '../../src/challenge/index.js';
+import { createFaceEngine } from '../../src/face/index.js';
+import { MODELS_DIR, REPO, requireSharedFaces, SHARED_FACES } from '../face/helpers.js';
+import { buildLivenessSet, type SetEntry } from '../helpers/liveness-set.js';
+import { runCli } from '../helpers/server.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'liveness-eval-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('face-oidc liveness-eval input', () => {
+  it('needs --sequences', async () => {
+    const r = await runCli(['liveness-eval'], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--sequences is required');
+  });
+
+  it('names the bad line of a sequences file', async () => {
+    const file = path.join(dir, 'bad.tsv');
+    await writeFile(file, `# comment\n${dir}\tleft,left\tbona_fide\t6\n`);
+    const r = await runCli(['liveness-eval', '--sequences', file, '--json'], {});
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).message).toMatch(/bad\.tsv:2: a challenge never repeats a movement twice in a row/);
+    await writeFile(file, `${dir}\tleft\tbona_fide\n`);
+    expect((await runCli(['liveness-eval', '--sequences', file], {})).stderr).toMatch(/bad\.tsv:1: expected dir<TAB>challenge<TAB>label<TAB>fps/);
+    await writeFile(file, `${dir}\tleft\tbona_fide\t6\n`);
+    expect((await runCli(['liveness-eval', '--sequences', file], {})).stderr).toContain('has no JPEG frames');
+  });
+});
+
+describe('the readable liveness-eval report', () => {
+  it('marks the wrong decisions and prints BPCER, APCER per species and the CPU per completed challenge', () => {
+    const row = (dir: string, label: string, decision: 'accept' | 'reject', reason: string | null) => ({ dir: `/x/${dir}`, challenge: 'left,up', label, fps: 6, frames: 30, decision, reason, completed: [], analysed: { track: 20, verify: 3 }, cpuMs: 200 });
+    const text = formatLivenessEval({
+      sequences: 3,
+      counts: { bona_fide: 2, static_photo: 1 },
+      bpcer: 0.5,
+      apcer: { static_photo: 0 },
+      cpu: { completed: { challenges: 1, p50Ms: 200, p90Ms: 200, framesAnalysedP50: 20, verifyFramesP50: 3 }, all: { challenges: 3, p50Ms: 200, p90Ms: 200, framesAnalysedP50: 20, verifyFramesP50: 3 } },
+      results: [row('a', 'bona_fide', 'accept', null), row('b', 'bona_fide', 'reject', 'NO_RETURN'), row('c', 'static_photo', 'reject', 'TARGET_NOT_REACHED')],
+      seconds: 1.5,
+    });
+    const lines = text.split('\n');
+    expect(lines.filter((l) => l.startsWith('✗'))).toEqual([expect.stringMatching(/^✗ bona_fide +b +left,up +reject NO_RETURN$/)]);
+    expect(text).toContain('BPCER 50.0 % of 2 bona fide');
+    expect(text).toMatch(/APCER static_photo +0\.0 % of 1/);
+    expect(text).toContain("CPU per completed challenge: p50 200 ms, p90 200 ms, 20 frames analysed (3 with 'verify'), 1 challenges");
+  });
+});
+
+describe.runIf(requireSharedFaces())('liveness-eval on the set built from shared/faces', () => {
+  let entries: SetEntry[];
+  let result: LivenessEvalResult;
+
+  beforeAll(async () => {
+    const engine = await createFaceEngine({ modelsDir: MODELS_DIR, poolSize: 1 });
+    try {
+      const set = await buildLivenessSet(SHARED_FACES!, path.join(dir, 'set'), engine);
+      entries = set.entries;
+      // The CLI as an operator runs it, with the verifier of the live path.
+      const { stdout } = await promisify(execFile)(process.execPath, [path.join(REPO, 'dist/cli/main.js'), 'liveness-eval', '--sequences', set.file, '--json'], {
+        env: { ...process.env, FACE_WORKERS: '2', LOG_LEVEL: 'warn' },
+        timeout: 600_000,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      result = JSON.parse(stdout) as LivenessEvalResult;
+    } finally {
+      await engine.close();
+    }
+  }, 900_000);
+
+  it('reports every sequence with its decision and reason, and the counts per label', () => {
+    expect(result.sequences).toBe(entries.length);
+    expect(result.results.map((r) => [r.dir, r.label, r.challenge])).toEqual(entries.map((e) => [e.dir, e.label, e.challenge]));
+    for (const r of result.results) expect(r.decision === 'accept' ? r.reason === null : typeof r.reason === 'string').toBe(true);
+    const counts: Record<string, number> = {};
+    for (const e of entries) counts[e.label] = (counts[e.label] ?? 0) + 1;
+    expect(result.counts).toEqual(counts);
+    expect(Object.keys(result.apcer).sort()).toEqual(['challenge_mismatch', 'photo_animation', 'planar_warp', 'static_photo']);
+  });
+
+  it('meets the targets: BPCER ≤ 5 %, APCER 0 % for stills, flat pictures and mismatched challenges, ≤ 10 % for photo animation', () => {
+    const wrong = result.results.filter((r) => (r.decision === 'accept') !== (r.label === 'bona_fide')).map((r) => `${r.label} ${path.basename(r.dir)} ${r.challenge}: ${r.decision} ${r.reason}`);
+    expect(result.bpcer, wrong.join('\n')).toBeLessThanOrEqual(0.05);
+    expect(result.apcer, wrong.join('\n')).toMatchObject({ static_photo: 0, planar_warp: 0, challenge_mismatch: 0 });
+    expect(result.apcer.photo_animation, wrong.join('\n')).toBeLessThanOrEqual(0.1);
+  });
+
+  it("analyses with 'verify' only the step frames and the final frontal frames of a completed challenge", () => {
+    const accepted = result.results.filter((r) => r.decision === 'accept');
+    expect(accepted.length).toBeGreaterThan(0);
+    for (const r of accepted) {
+      // One per step, one to three at the end (passive liveness retries); everything else is 'track'.
+      expect(r.analysed.verify).toBeGreaterThanOrEqual(r.completed.length + 1);
+      expect(r.analysed.verify).toBeLessThanOrEqual(r.completed.length + 3);
+      expect(r.analysed.track).toBeGreaterThan(r.analysed.verify);
+      expect(r.cpuMs).toBeGreaterThan(0);
+    }
+    expect(result.cpu.completed).toMatchObject({ challenges: accepted.length });
+    expect(result.cpu.completed!.framesAnalysedP50).toBeGreaterThan(result.cpu.completed!.verifyFramesP50);
+  });
+});
