@@ -20,7 +20,7 @@ export interface ServerProcess {
 /** Starts `face-oidc start` in a child process and waits for /readyz. */
 export async function startServerProcess(env: Record<string, string>, opts: { port?: number } = {}): Promise<ServerProcess> {
   const port = opts.port ?? (await freePort());
-  const fullEnv = { ...process.env, PORT: String(port), ISSUER: `http://localhost:${port}`, LOG_LEVEL: 'warn', FACE_WORKERS: '1', ...env } as Record<string, string>;
+  const fullEnv = { ...process.env, PORT: String(port), ISSUER: `http://localhost:${port}`, LOG_LEVEL: 'warn', FACE_WORKERS: '1', FACE_MAX_WAIT_MS: '60000', ...env } as Record<string, string>;
   const child: ChildProcess = spawn(process.execPath, [CLI, 'start'], { env: fullEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
