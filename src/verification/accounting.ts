@@ -33,7 +33,21 @@ export interface CountedAttempt {
   voided(): Promise<void>;
 }
 
-export type AttemptStart = { allowed: true; attempt: CountedAttempt } | ({ allowed: false } & Omit<Extract<LimitVerdict, { allowed: false }>, 'allowed'>);
+/**
+ * A reservation as data, for an attempt that spans several requests (a challenge's frames may reach different
+ * instances): `resume` turns it back into the CountedAttempt it was.
+ */
+export interface AttemptTicket {
+  factor: CountedFactor;
+  subject: AttemptSubject;
+  origin: Origin;
+  ip: string | null;
+  policy: LimitPolicy;
+  reserved: Reservation;
+  address: Reservation | null;
+}
+
+export type AttemptStart = { allowed: true; attempt: CountedAttempt; ticket: AttemptTicket } | ({ allowed: false } & Omit<Extract<LimitVerdict, { allowed: false }>, 'allowed'>);
 
 export interface Throttling {
   factor: CountedFactor;
@@ -97,8 +111,15 @@ export class AttemptAccounting {
       if (address) await this.byAddress.release(ip!, { kind: 'unknown' }, address);
       return { allowed: false, retryAfter: reserved.refused.retryAfter, locked: reserved.refused.locked };
     }
-    const giveBackAddress = () => (address ? this.byAddress.release(ip!, { kind: 'unknown' }, address) : Promise.resolve());
-    return { allowed: true, attempt: this.counted(factor, subject, origin, policy, reserved, giveBackAddress) };
+    const ticket: AttemptTicket = { factor, subject, origin, ip, policy, reserved, address };
+    return { allowed: true, attempt: this.resume(ticket), ticket };
+  }
+
+  /** The attempt a ticket from `begin` reserved, to settle it in a later request (once: a ticket is one attempt). */
+  resume(ticket: AttemptTicket): CountedAttempt {
+    const { factor, subject, origin, policy, reserved, address, ip } = ticket;
+    const giveBackAddress = () => (address && ip ? this.byAddress.release(ip, { kind: 'unknown' }, address) : Promise.resolve());
+    return this.counted(factor, subject, origin, policy, reserved, giveBackAddress);
   }
 
   private counted(factor: CountedFactor, subject: AttemptSubject, origin: Origin, policy: LimitPolicy, reserved: Reservation, giveBackAddress: () => Promise<void>): CountedAttempt {
