@@ -42,6 +42,7 @@ function setup(root) {
   let streamer = null;
   let clock = null;
   let inFlight = false;
+  let stepIndex = 0;
 
   const state = (value) => (root.dataset.state = value);
   const say = (text, tone) => {
@@ -53,15 +54,15 @@ function setup(root) {
     preview.classList.toggle('bad', kind === 'bad');
   };
 
-  function showStep(step, stepIndex) {
+  function showStep(step, index) {
+    stepIndex = index;
     root.dataset.step = step;
     const text = INSTRUCTIONS[step] || INSTRUCTIONS.frontal;
     if (instruction.textContent !== text) instruction.textContent = text;
     steps.replaceChildren(
       ...Array.from({ length: total }, (_, i) => {
         const li = document.createElement('li');
-        li.className = i < stepIndex || step === 'done' ? 'done' : i === stepIndex ? 'current' : '';
-        li.textContent = '';
+        li.className = i < stepIndex ? 'done' : i === stepIndex && step !== 'done' ? 'current' : '';
         li.setAttribute('aria-label', `Movement ${i + 1} of ${total}${i < stepIndex ? ', done' : ''}`);
         return li;
       }),
@@ -116,7 +117,8 @@ function setup(root) {
 
   function ended(body, tone) {
     stopStreaming();
-    showStep('done', total);
+    // The movements completed stay marked: the user sees how far the answer got.
+    showStep('done', stepIndex);
     outline('bad');
     say(body.message || 'Something went wrong. Try again.', tone);
     if (body.redirect) {
