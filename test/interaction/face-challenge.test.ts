@@ -19,7 +19,6 @@ const REDIRECT = `${APP_ORIGIN}/cb`;
 const PASSWORD = 'correct horse battery staple';
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'challenge');
 const hasChromium = requireService('Chromium', CHROMIUM !== null);
-const face = (name: string) => path.join(ROOT, 'test', 'fixtures', 'faces', name);
 
 /**
  * The live head-movement challenge through a real relying party. The person of the bench recording (who answers
