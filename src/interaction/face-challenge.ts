@@ -51,6 +51,7 @@ async function record(ctx: Context, kit: InteractionKit, loaded: Loaded, outcome
   const reason = !loaded.user && code === 'NO_MATCH' ? 'UNKNOWN_ACCOUNT' : code;
   kit.deps.metrics.signIns.inc({ factor: 'face', outcome: success ? 'success' : 'failure', reason: reason.toLowerCase() });
   const d = outcome.decision;
+  const score = (key: string) => (typeof d?.details[key] === 'number' ? (d.details[key] as number) : null);
   await kit.audit(ctx, loaded, {
     type: 'signin.face',
     outcome: success ? 'success' : 'failure',
@@ -62,6 +63,9 @@ async function record(ctx: Context, kit: InteractionKit, loaded: Loaded, outcome
       frames: d?.frames ?? null,
       analysed: d ? d.analysed.track + d.analysed.verify : 0,
       cpuMs: d ? Math.round(d.cpuMs) : null,
+      // The final frontal frame's scores, as for a passive capture (never shown to the page or the app).
+      similarity: loaded.user ? score('similarity') : null,
+      liveness: score('liveness'),
       agent: summarizeAgent(ctx.get('user-agent')),
     },
   });
