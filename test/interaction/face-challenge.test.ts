@@ -9,7 +9,7 @@ import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { Agent } from '../helpers/browserless.js';
 import { cameraFrames } from '../helpers/camera.js';
 import { answerChallenge, ForcedChallenges, postFrame, RECORDING_FACE, RECORDING_MOVEMENTS, recordingFrames, SteerableCamera, type FrameReply } from '../helpers/challenge.js';
-import { CHROMIUM, requireService } from '../helpers/env.js';
+import { CHROMIUM, createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
 import { authorizationUrl, discover, exchange, signIn, type RpClient } from '../helpers/flow.js';
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
 import { ROOT } from '../helpers/server.js';
@@ -226,5 +226,53 @@ describe('face sign-in with the head-movement challenge', () => {
     expect(reply).toMatchObject({ status: 410, body: { error: { code: 'CHALLENGE_EXPIRED' } } });
     const kim = (await server.services.users.byEmail('kim@example.com'))!;
     expect(await server.services.verification.attempts.faceFailures(kim.id)).toBe(0);
+  });
+});
+
+describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis))('the challenge across two instances (PostgreSQL + Redis)', () => {
+  const forced = new ForcedChallenges();
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let first: TestApp;
+  let second: TestApp;
+  let rp: RpClient;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    first = await startApp({ DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/5`, SECRET_KEY: TEST_SECRET_KEY }, { drawChallenge: forced.draw });
+    // The same issuer, database, Redis keys and secret: a second instance behind the same load balancer.
+    second = await startApp({ DATABASE_URL: db.url, REDIS_URL: first.env.REDIS_URL, REDIS_KEY_PREFIX: first.env.REDIS_KEY_PREFIX, SECRET_KEY: TEST_SECRET_KEY, ISSUER: first.url }, { drawChallenge: forced.draw });
+    await seedUser(first.services, { email: 'nora@example.com', name: 'Nora', photos: [RECORDING_FACE] });
+    const { client, clientSecret } = await first.services.clients.create({ name: 'Cluster app', redirectUris: [REDIRECT] });
+    rp = await discover(first.url, client.clientId, clientSecret!, REDIRECT);
+  });
+
+  afterAll(async () => {
+    await Promise.all([first?.stop(), second?.stop()]);
+    await db?.drop();
+  });
+
+  it('judges the frames of one challenge on alternating instances and signs in with the challenge acr', async () => {
+    const start = await authorizationUrl(rp);
+    const page = await FacePage.open(start, 'nora@example.com');
+    const csrf = page.csrf;
+    const challenge = /data-challenge="([^"]+)"/.exec(page.html)![1];
+    const framePath = `${new URL(page.url).pathname}/face/challenge/frame`;
+    let reply: FrameReply = { status: 0, body: {} };
+    const served: string[] = [];
+    for (const [i, frame] of recordingFrames().entries()) {
+      const base = i % 2 ? second.url : first.url;
+      reply = await postFrame(page.agent, `${base}${framePath}`, csrf, challenge, frame);
+      served.push(`${i % 2}:${reply.status}`);
+      if (reply.body.redirect || reply.status >= 400) break;
+      await new Promise((r) => setTimeout(r, 170));
+    }
+    expect(reply, served.join(' ')).toMatchObject({ status: 200, body: { progress: { status: 'passed', step: 'done' }, redirect: expect.any(String) } });
+    const { url } = await page.agent.follow(new URL(reply.body.redirect!, first.url).href, {}, (u) => u.origin === APP_ORIGIN);
+    // An app that is not first-party asks for consent first.
+    const consent = await page.agent.request(url);
+    const html = await consent.text();
+    const back = html.includes('consent-approve') ? await page.agent.submit(url, html, /action="([^"]+consent)"/.exec(html)![1], {}, (u) => u.origin === APP_ORIGIN) : { url };
+    const claims = (await exchange(rp, start, new URL(back.url))).claims()!;
+    expect(claims).toMatchObject({ amr: ['face', 'liveness'], acr: ACR.face });
   });
 });
