@@ -47,7 +47,9 @@ export interface AttemptTicket {
   address: Reservation | null;
 }
 
-export type AttemptStart = { allowed: true; attempt: CountedAttempt; ticket: AttemptTicket } | ({ allowed: false } & Omit<Extract<LimitVerdict, { allowed: false }>, 'allowed'>);
+export type AttemptStart = { allowed: true; attempt: CountedAttempt } | ({ allowed: false } & Omit<Extract<LimitVerdict, { allowed: false }>, 'allowed'>);
+/** A start whose reservation can also be settled later, from its ticket (an attempt that spans requests). */
+export type TicketedStart = { allowed: true; attempt: CountedAttempt; ticket: AttemptTicket } | ({ allowed: false } & Omit<Extract<LimitVerdict, { allowed: false }>, 'allowed'>);
 
 export interface Throttling {
   factor: CountedFactor;
@@ -101,7 +103,7 @@ export class AttemptAccounting {
    * Reserves one attempt for `subject` from `origin` (and, for sign-in, from the client's address bucket `ip`)
    * before it is checked. Refused while that origin (or address) waits.
    */
-  async begin(factor: CountedFactor, subject: AttemptSubject, origin: Origin, ip: string | null): Promise<AttemptStart> {
+  async begin(factor: CountedFactor, subject: AttemptSubject, origin: Origin, ip: string | null): Promise<TicketedStart> {
     const policy = await this.policy(factor);
     const account = keyOf(subject);
     const address = ip ? await this.byAddress.reserve(ip, { kind: 'unknown' }, IP_POLICY) : null;
