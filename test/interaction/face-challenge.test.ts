@@ -110,6 +110,7 @@ describe('face sign-in with the head-movement challenge', () => {
   });
 
   it.runIf(hasChromium)('refuses a replay of that sequence in a later sign-in', async () => {
+    // Follows the test above (same account, same recording): its evidence frames are what this replay repeats.
     const { page, replies } = await browserPlaying(recording);
     const start = await authorizationUrl(strict);
     await identify(page, start.url, 'gina@example.com');
