@@ -83,6 +83,24 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     return reply;
   }
 
+  it('counts guesses sent to two instances at once against one budget', async () => {
+    const victim = await seedUser(server.services, { email: 'ray@example.com', name: 'Ray', password: PASSWORD });
+    const second = await startApp({ DATABASE_URL: db.url, REDIS_URL: server.env.REDIS_URL, REDIS_KEY_PREFIX: server.env.REDIS_KEY_PREFIX, SECRET_KEY: TEST_SECRET_KEY, RATE_LIMIT_PER_IP_PER_MINUTE: '10000' });
+    try {
+      const { agent, action, csrf } = await passwordPage(victim.email);
+      const onSecond = new URL(new URL(action).pathname, second.url).href;
+      const statuses = await Promise.all(
+        Array.from({ length: 60 }, (_, i) =>
+          agent.request(i % 2 ? onSecond : action, { method: 'POST', body: new URLSearchParams({ _csrf: csrf, password: `guess ${i}` }), headers: { 'content-type': 'application/x-www-form-urlencoded' } }).then((r) => r.status),
+        ),
+      );
+      expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+      expect((await server.services.audit.list({ userId: victim.id, type: 'signin.password' }, 100)).length).toBe(5);
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('never counts or locks on uploads without a face, however many an anonymous sender repeats', async () => {
     const admin = await seedUser(server.services, { email: 'root@example.com', name: 'Root', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg')] });
     const blank = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#6a6a6a' } }).jpeg().toBuffer();
