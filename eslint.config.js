@@ -23,8 +23,7 @@ export default tseslint.config(
   },
   {
     files: ['src/**/*.ts'],
-    // The benchmark, like the CLI, builds the whole app in-process.
-    ignores: ['src/server/**', 'src/cli/**', 'src/bench/**'],
+    ignores: ['src/server/**', 'src/cli/**'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [COMPOSITION_ROOT] }] },
   },
   {

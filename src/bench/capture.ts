@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { percentile } from '../face/index.js';
 import { BrowserSession, openFacePage } from './browser.js';
 import { SAMPLE } from './sample.js';
-import { withTemporaryServer } from './server.js';
+import type { WithServer } from './index.js';
 
 export interface CaptureBenchOptions {
   /** Timed capture POSTs (each on its own interaction and account). */
@@ -39,10 +39,10 @@ async function cameraFrames(image: string): Promise<Buffer[]> {
  * in flight: analysis, replay screening, template comparison, audit and finishing the login. Each request uses its
  * own account, so the replay check sees fresh frames as it would in real use.
  */
-export async function runCaptureBench(opts: CaptureBenchOptions = {}): Promise<CaptureBenchResult> {
+export async function runCaptureBench(withServer: WithServer, opts: CaptureBenchOptions = {}): Promise<CaptureBenchResult> {
   const { iterations = 30, warmup = 5 } = opts;
   const env = { ...(opts.poolSize ? { FACE_WORKERS: String(opts.poolSize) } : {}), ...opts.env };
-  return withTemporaryServer(env, async (server) => {
+  return withServer(env, async (server) => {
     const s = server.services;
     const image = opts.image ?? SAMPLE.portrait;
     const photo = await readFile(image);
@@ -50,7 +50,7 @@ export async function runCaptureBench(opts: CaptureBenchOptions = {}): Promise<C
     const { client } = await s.clients.create({ name: 'Capture bench', redirectUris: [REDIRECT_URI] });
     const timings: number[] = [];
     for (let i = 0; i < warmup + iterations; i++) {
-      const user = await s.users.create({ email: `bench-${i}@example.com`, name: `Bench ${i}` });
+      const user = await s.accounts.create({ email: `bench-${i}@example.com`, name: `Bench ${i}` });
       await s.consent.record(user.id, { kind: 'cli' });
       await s.enrollment.enroll({ userId: user.id, image: photo, source: 'cli', actor: { kind: 'cli' } });
       const session = new BrowserSession(server.url);

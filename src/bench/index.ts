@@ -1,11 +1,13 @@
 // `face-oidc bench` / `npm run bench`: the face engine, the sign-in capture, the Face Match API and challenge liveness, against targets.
+import type { AccountService } from '../accounts/service.js';
+import type { BiometricConsent, Enrollment } from '../biometrics/index.js';
 import type { Config } from '../config/index.js';
+import type { ClientStore } from '../oidc/clients.js';
 import { runApiBench, type ApiBenchResult } from './api.js';
 import { runCaptureBench, type CaptureBenchResult } from './capture.js';
 import { runChallengeBench, type ChallengeBenchResult } from './challenge.js';
 import { runFaceBench, type FaceBenchResult } from './face.js';
 import { frame640x480, SAMPLE } from './sample.js';
-import { withTemporaryServer } from './server.js';
 
 export interface AllBenchmarks {
   /**
@@ -34,11 +36,25 @@ export const TARGETS = {
   'challenge CPU p50 ms (completed)': 250,
 };
 
+/** What the capture and API benchmarks need of a running server: its address and the services they set up data with. */
+export interface BenchServer {
+  url: string;
+  services: {
+    clients: Pick<ClientStore, 'create' | 'delete'>;
+    accounts: Pick<AccountService, 'create'>;
+    consent: Pick<BiometricConsent, 'record'>;
+    enrollment: Pick<Enrollment, 'enroll'>;
+  };
+}
+
+/** Starts a throw-away server with `env`, hands it to `fn`, then stops and removes it (the CLI passes src/server's). */
+export type WithServer = <T>(env: Record<string, string>, fn: (server: BenchServer) => Promise<T>) => Promise<T>;
+
 /** Face engine, sign-in capture and Face Match API benchmarks, the last two each on a throw-away embedded server. */
-export async function runAllBenchmarks(config: Config, opts: { image?: string; seconds?: number }): Promise<AllBenchmarks> {
+export async function runAllBenchmarks(config: Config, opts: { image?: string; seconds?: number }, withServer: WithServer): Promise<AllBenchmarks> {
   const face = await runFaceBench({ modelsDir: config.modelsDir, poolSize: config.face.poolSize, image: opts.image, seconds: opts.seconds });
-  const capture = await runCaptureBench({ poolSize: config.face.poolSize, image: opts.image });
-  const api = await withTemporaryServer({ FACE_WORKERS: String(config.face.poolSize) }, async (server) =>
+  const capture = await runCaptureBench(withServer, { poolSize: config.face.poolSize, image: opts.image });
+  const api = await withServer({ FACE_WORKERS: String(config.face.poolSize) }, async (server) =>
     runApiBench(
       { url: server.url, clients: server.services.clients },
       { selfie: await frame640x480(SAMPLE.samePerson), reference: await frame640x480(SAMPLE.portrait) },

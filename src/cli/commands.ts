@@ -10,6 +10,7 @@ import { listSigningKeys, rotateSigningKeys, signingKeyTimes } from '../oidc/key
 import { createLogger } from '../ops/logger.js';
 import { enrollmentService, openFaceEngine, openServices, type Services } from '../server/services.js';
 import { startServer } from '../server/start.js';
+import { withTemporaryServer } from '../server/temporary.js';
 import { formatBenchmarks, runAllBenchmarks, TARGETS } from '../bench/index.js';
 import { print, table } from './output.js';
 import { UsageError } from './usage.js';
@@ -317,7 +318,7 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
   async bench(config, args) {
     const seconds = str(args, 'seconds');
     if (seconds !== undefined && !(Number(seconds) > 0)) throw new UsageError('--seconds takes a positive number');
-    const result = await runAllBenchmarks(config, { image: str(args, 'image'), seconds: seconds ? Number(seconds) : undefined });
+    const result = await runAllBenchmarks(config, { image: str(args, 'image'), seconds: seconds ? Number(seconds) : undefined }, withTemporaryServer);
     print(args.json, { ...result, targets: TARGETS }, formatBenchmarks(result));
   },
 };

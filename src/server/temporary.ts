@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../config/index.js';
-import { startServer, type RunningServer } from '../server/start.js';
+import { startServer, type RunningServer } from './start.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
