@@ -3,15 +3,13 @@ import type { Context, Next } from 'koa';
 import type { User } from '../accounts/users.js';
 import type { Csrf } from '../web/csrf.js';
 import { HttpError } from '../web/errors.js';
-import type { RelyingParty, RpSession } from '../web/relying-party.js';
+import type { RpSession } from '../web/relying-party.js';
+import { isReading, type SignedInDeps, signedIn } from '../web/signed-in.js';
 import { render } from '../web/views.js';
 
-export interface AccessDeps {
-  rp: RelyingParty;
+export interface AccessDeps extends SignedInDeps {
   users: { byId(id: string): Promise<User | null> };
   csrf: Csrf;
-  /** Whether the provider session behind an account session still exists (sign-out and "revoke all" end it). */
-  providerSession(accountId: string, sid: string): Promise<boolean>;
 }
 
 /** How long after a sign-in changes are allowed without signing in again (a max_age-style step-up). */
@@ -88,22 +86,13 @@ export function accessRouter(deps: AccessDeps): Router {
  */
 export function requireAccount(deps: AccessDeps) {
   return async (ctx: Context, next: Next) => {
-    let session = await deps.rp.session(ctx);
-    const reading = ctx.method === 'GET' || ctx.method === 'HEAD';
-    const sid = session?.claims.sid;
-    if (session && (typeof sid !== 'string' || !(await deps.providerSession(session.sub, sid)))) {
-      await deps.rp.forget(ctx, session);
-      session = null;
-    }
-    if (!session) {
-      if (reading) return ctx.redirect(`/account/login?next=${encodeURIComponent(ctx.originalUrl)}`);
-      throw new HttpError(401, 'SIGN_IN_REQUIRED', 'Your session has ended. Sign in again and repeat the change.', {}, { redirect: '/account/login' });
-    }
+    const session = await signedIn(ctx, deps, '/account/login', 'Your session has ended. Sign in again and repeat the change.');
+    if (!session) return;
     const user = await deps.users.byId(session.sub);
     if (!active(user)) throw new HttpError(403, 'ACCOUNT_DISABLED', 'This account is disabled. Ask an administrator.');
     ctx.state.csrf = deps.csrf.token(binding(session));
     ctx.state.account = { user, session };
-    if (!reading) {
+    if (!isReading(ctx)) {
       // Multipart forms carry the token in a header (enroll-kit.js): their body is streamed by the handler later.
       deps.csrf.verify(ctx, binding(session));
     }

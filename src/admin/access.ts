@@ -4,17 +4,14 @@ import type { User } from '../accounts/users.js';
 import { ACR, type Acr, acrRank } from '../oidc/acr.js';
 import type { Settings } from '../settings/index.js';
 import type { Csrf } from '../web/csrf.js';
-import { HttpError } from '../web/errors.js';
-import type { RelyingParty, RpSession } from '../web/relying-party.js';
+import type { RpSession } from '../web/relying-party.js';
+import { isReading, type SignedInDeps, signedIn } from '../web/signed-in.js';
 import { render } from '../web/views.js';
 
-export interface AccessDeps {
-  rp: RelyingParty;
+export interface AccessDeps extends SignedInDeps {
   users: { byId(id: string): Promise<User | null> };
   csrf: Csrf;
   settings: { get(): Promise<Settings> };
-  /** Whether the provider session behind a console session still exists (sign-out and "revoke all" end it). */
-  providerSession(accountId: string, sid: string): Promise<boolean>;
 }
 
 const isAdmin = (user: User | null): user is User => !!user && user.status === 'ACTIVE' && user.roles.includes('admin');
@@ -75,17 +72,8 @@ export function accessRouter(deps: AccessDeps): Router {
  */
 export function requireAdmin(deps: AccessDeps) {
   return async (ctx: Context, next: Next) => {
-    let session = await deps.rp.session(ctx);
-    const reading = ctx.method === 'GET' || ctx.method === 'HEAD';
-    const sid = session?.claims.sid;
-    if (session && (typeof sid !== 'string' || !(await deps.providerSession(session.sub, sid)))) {
-      await deps.rp.forget(ctx, session);
-      session = null;
-    }
-    if (!session) {
-      if (reading) return ctx.redirect(`/admin/login?next=${encodeURIComponent(ctx.originalUrl)}`);
-      throw new HttpError(401, 'SIGN_IN_REQUIRED', 'Your admin session has ended. Sign in again and repeat the change.');
-    }
+    const session = await signedIn(ctx, deps, '/admin/login', 'Your admin session has ended. Sign in again and repeat the change.');
+    if (!session) return;
     const { state } = ctx;
     state.csrf = deps.csrf.token(binding(session));
     const user = await deps.users.byId(session.sub);
@@ -94,7 +82,7 @@ export function requireAdmin(deps: AccessDeps) {
       return render(ctx, 'admin/forbidden', { title: 'Administrators only', csrf: state.csrf, name: user?.name ?? null, passkeyRequired: isAdmin(user) && acr === ACR.passkey }, 403);
     }
     state.adminUser = user;
-    if (!reading) {
+    if (!isReading(ctx)) {
       // Multipart forms carry the token in their action's query string: the handler streams their body later.
       if (ctx.request.is('multipart/form-data') && !ctx.get('x-csrf-token') && typeof ctx.query._csrf === 'string') {
         ctx.request.headers['x-csrf-token'] = ctx.query._csrf;
