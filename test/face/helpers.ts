@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +11,23 @@ export function fixture(name: string): Buffer {
   return readFileSync(path.join(FIXTURES, name));
 }
 
-/** shared/faces lies beside the repository (here and in CI). */
-const shared = path.resolve(REPO, '../shared/faces');
-export const SHARED_FACES: string | undefined = existsSync(path.join(shared, 'deepface')) ? shared : undefined;
+/**
+ * shared/faces lies beside the repository (here and in CI). A clone made elsewhere from a local checkout
+ * (`git clone . /tmp/x`) finds it beside the checkout it came from.
+ */
+function sharedCandidates(): string[] {
+  const beside = (dir: string) => path.resolve(dir, '../shared/faces');
+  let origin = '';
+  try {
+    origin = execFileSync('git', ['-C', REPO, 'config', '--get', 'remote.origin.url'], { encoding: 'utf8' }).trim();
+  } catch {
+    // Not a clone (or no git): only the repository's own neighbourhood counts.
+  }
+  return [beside(REPO), ...(path.isAbsolute(origin) ? [beside(origin)] : [])];
+}
+const candidates = sharedCandidates();
+const shared = candidates[0]!;
+export const SHARED_FACES: string | undefined = candidates.find((dir) => existsSync(path.join(dir, 'deepface')));
 
 /**
  * Tests over shared/faces are skipped with a visible notice on a machine without it; under CI=true its absence
