@@ -121,6 +121,14 @@ function setup(root) {
     return reply;
   }
 
+  // A busy or stalled camera hands over the same picture again, which the server refuses as a replay: each frame
+  // waits for the camera's next one (up to a second, then takes what it has).
+  const nextFrame = () =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, 1000);
+      if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => (clearTimeout(timer), resolve()));
+    });
+
   async function capture() {
     if (root.dataset.state !== 'ready' || !video.videoWidth) return;
     // Only the first capture may start by itself: retries are the user's decision (each failure counts).
@@ -133,6 +141,7 @@ function setup(root) {
       const frames = [];
       for (let i = 0; i < FRAMES; i++) {
         if (i > 0) await sleep(FRAME_GAP_MS);
+        await nextFrame();
         frames.push(await grab(0.9));
       }
       say('Checking…', 'info');
