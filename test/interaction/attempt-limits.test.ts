@@ -126,7 +126,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const replies = await Promise.all(tokens.map((token) => post(page, fixture('user-1.jpg'), token)));
     const codes = replies.map((r) => r.error?.code);
     // Only the latest token was live: one attempt was verified (and refused); the rest never reached the engine.
-    expect(codes.filter((c) => c === 'NO_MATCH')).toHaveLength(1);
+    expect(codes.filter((c) => c === 'NO_MATCH'), `codes: ${codes.join(', ')}`).toHaveLength(1);
     expect(codes.filter((c) => c === 'CAPTURE_TOKEN_INVALID')).toHaveLength(11);
     expect(await server.services.verification.attempts.faceFailures(victim.id)).toBe(1);
   });
