@@ -28,6 +28,7 @@ const MESSAGES = {
   LIVENESS_FAILED: 'We could not confirm that a live person is in front of the camera. Use the camera directly (not a photo or a screen), in good light, and try again.',
   FRAME_REPLAYED: 'This picture was already used to sign in. Look at the camera and take a new one.',
   CAPTURE_TOKEN_INVALID: 'This capture has expired or was already used. Try again.',
+  CAPTURE_TOKEN_SUPERSEDED: 'This sign-in went on in another tab or window. Continue there, or reload this page.',
   STEP_NOT_EXPECTED: 'Face verification is not expected now. Reload the page.',
   DEVICE_LOCKED: 'Too many failed attempts from this device: wait an hour, or sign in from a device you have used before.',
 } as const;
@@ -65,7 +66,10 @@ async function capture(ctx: Context, kit: InteractionKit, loaded: Loaded): Promi
   kit.verifyCsrf(ctx, loaded.uid);
   expectFaceStep(loaded);
   if (!(await verification.captureTokens.consume(upload.fields.capture_token ?? '', loaded.uid))) {
-    throw new HttpError(400, 'CAPTURE_TOKEN_INVALID', MESSAGES.CAPTURE_TOKEN_INVALID);
+    const fresh = await verification.captureTokens.reissue(loaded.uid);
+    throw fresh
+      ? new HttpError(400, 'CAPTURE_TOKEN_INVALID', MESSAGES.CAPTURE_TOKEN_INVALID, {}, { captureToken: fresh })
+      : new HttpError(400, 'CAPTURE_TOKEN_INVALID', MESSAGES.CAPTURE_TOKEN_SUPERSEDED);
   }
   await Promise.all(upload.frames.map(inspectFrame));
   const subject = kit.subject(loaded);
@@ -180,7 +184,8 @@ export const faceStep: Step = {
         return;
       }
       const { refusal } = attempt;
-      const next = loaded && !TERMINAL.has(refusal.code) ? { captureToken: await kit.deps.verification.captureTokens.issue(loaded.uid) } : {};
+      // A refused token carries its own answer (see capture); every other refusal that can go on gets the next token.
+      const next = loaded && !TERMINAL.has(refusal.code) && refusal.code !== 'CAPTURE_TOKEN_INVALID' ? { captureToken: await kit.deps.verification.captureTokens.issue(loaded.uid) } : {};
       ctx.status = refusal.status;
       ctx.set(refusal.headers);
       ctx.body = { ...errorBody(refusal, ctx.state.requestId), ...next };

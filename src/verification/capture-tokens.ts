@@ -22,6 +22,15 @@ export class CaptureTokens {
     return token;
   }
 
+  /**
+   * A fresh token for a page whose token was refused, unless another token of `uid` is live (the sign-in went on
+   * in another tab): a stale token must never end the live one, or any old page could cut off the current one.
+   */
+  async reissue(uid: string): Promise<string | null> {
+    const token = randomToken(24);
+    return (await this.kv.setIfAbsent(`cap:${uid}`, token, this.ttlSeconds)) ? token : null;
+  }
+
   /** True only for the live token of `uid`: the latest issued, neither expired nor used. */
   async consume(token: string, uid: string): Promise<boolean> {
     if (!/^[\w-]{16,64}$/.test(token)) return false;

@@ -34,6 +34,15 @@ describe('capture tokens', () => {
     expect(consumed).toEqual([false, false, false, false, false, true]);
   });
 
+  it('are reissued to a refused page only when no token is live, so a stale page never ends the live one', async () => {
+    const live = await tokens.issue('uid-1');
+    expect(await tokens.reissue('uid-1')).toBeNull();
+    expect(await tokens.consume(live, 'uid-1')).toBe(true);
+    const fresh = await tokens.reissue('uid-1');
+    expect(fresh).toEqual(expect.any(String));
+    expect(await tokens.consume(fresh!, 'uid-1')).toBe(true);
+  });
+
   it('expire after two minutes', async () => {
     const token = await tokens.issue('uid-1');
     vi.advanceTimersByTime(121_000);
