@@ -33,6 +33,7 @@ interface AppValues {
   requiredAcr: string;
   firstParty: boolean;
   allowPasswordOnly: boolean;
+  allowPassiveFace: boolean;
   matchEnrolledUsers: boolean;
   /** Face Match API decision rules; an empty minimum means the operator's settings decide. */
   match: { minSimilarity: string; livenessRequired: boolean; qualityRequired: boolean; documentRequired: boolean; otherFacesInSelfie: OtherFaces };
@@ -81,6 +82,7 @@ function valuesOf(c: Client): AppValues {
     requiredAcr: c.requiredAcr ?? '',
     firstParty: c.firstParty,
     allowPasswordOnly: c.allowPasswordOnly,
+    allowPassiveFace: c.allowPassiveFace,
     matchEnrolledUsers: c.matchEnrolledUsers,
     match: matchValuesOf(c.matchRules),
   };
@@ -99,6 +101,7 @@ function valuesFrom(form: Form, existing?: Client): AppValues {
     requiredAcr: field(form, 'required_acr'),
     firstParty: checked(form, 'first_party'),
     allowPasswordOnly: checked(form, 'allow_password_only'),
+    allowPassiveFace: checked(form, 'allow_passive_face'),
     matchEnrolledUsers: checked(form, 'match_enrolled_users'),
     match: {
       minSimilarity: field(form, 'match_min_similarity'),
@@ -121,6 +124,7 @@ function inputOf(v: AppValues): ClientInput {
     requiredAcr: v.requiredAcr || null,
     firstParty: v.firstParty,
     allowPasswordOnly: v.allowPasswordOnly,
+    allowPassiveFace: v.allowPassiveFace,
     matchEnrolledUsers: v.matchEnrolledUsers,
     matchRules: matchRulesOf(v.match),
   };
@@ -156,6 +160,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       requiredAcr: '',
       firstParty: false,
       allowPasswordOnly: false,
+      allowPassiveFace: false,
       matchEnrolledUsers: false,
       match: DEFAULT_MATCH,
     }, null),

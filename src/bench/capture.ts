@@ -47,7 +47,8 @@ export async function runCaptureBench(withServer: WithServer, opts: CaptureBench
     const image = opts.image ?? SAMPLE.portrait;
     const photo = await readFile(image);
     const frames = await cameraFrames(image);
-    const { client } = await s.clients.create({ name: 'Capture bench', redirectUris: [REDIRECT_URI] });
+    // The single-frame capture is the passive acr: only for apps that allow it.
+    const { client } = await s.clients.create({ name: 'Capture bench', redirectUris: [REDIRECT_URI], allowPassiveFace: true });
     const timings: number[] = [];
     for (let i = 0; i < warmup + iterations; i++) {
       const user = await s.accounts.create({ email: `bench-${i}@example.com`, name: `Bench ${i}` });

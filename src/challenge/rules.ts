@@ -40,9 +40,9 @@ export interface ChallengeRules {
   /** Cosine between the final frontal frame's embedding and each step frame's (about FAR 1e-3 of fr_feature). */
   minContinuity: number;
   /**
-   * Frames closer than this are refused, not analysed: the page sends about 5 per second, and more than 10 would
+   * Frames closer than this are refused, not analysed: the page sends 4 per second, and more than 10 would
    * only cost CPU (a faster recording is judged at up to 10). A gap longer than maxFrameGapMs ends the challenge,
-   * as do more than maxFrames frames (a minute at 5 per second).
+   * as do more than maxFrames frames (over a minute at 4 per second).
    */
   minFrameIntervalMs: number;
   maxFrameGapMs: number;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Analysis, FaceEngine } from '../face/index.js';
+import type { Analysis, FaceEngine, Lane } from '../face/index.js';
 import { observeAnalysis } from './observe.js';
 import type { Challenge, Decision, FramePurpose, FrameRefusal, Progress } from './types.js';
 import { ChallengeVerifier, NEEDS_VERIFY, type SerializedVerifier, type VerifierOptions } from './verifier.js';
@@ -7,9 +7,12 @@ import { ChallengeVerifier, NEEDS_VERIFY, type SerializedVerifier, type Verifier
 /** Analyses one frame for a purpose; `engineAnalyzer` adapts the face engine. */
 export type FrameAnalyzer = (image: Uint8Array, purpose: FramePurpose) => Promise<Analysis>;
 
-/** The face engine as a frame analyzer: 'track' (detection, landmarks, pose) or 'verify' (also embedding and liveness). */
-export function engineAnalyzer(engine: FaceEngine): FrameAnalyzer {
-  return (image, purpose) => engine.analyze(image, purpose);
+/**
+ * The face engine as a frame analyzer: 'track' (detection, landmarks, pose) or 'verify' (also embedding and
+ * liveness), in the engine's `lane` (sign-in frames from anyone use 'anonymous', so they cannot crowd out the rest).
+ */
+export function engineAnalyzer(engine: Pick<FaceEngine, 'analyze'>, lane: Lane = 'trusted'): FrameAnalyzer {
+  return (image, purpose) => engine.analyze(image, purpose, lane);
 }
 
 export interface SessionOptions extends VerifierOptions {

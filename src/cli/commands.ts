@@ -241,6 +241,7 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
         tokenEndpointAuthMethod: args.values.public ? 'none' : ((str(args, 'auth-method') as AuthMethod | undefined) ?? undefined),
         firstParty: Boolean(args.values['first-party']),
         allowPasswordOnly: Boolean(args.values['allow-password']),
+        allowPassiveFace: Boolean(args.values['allow-passive-face']),
         resourceServer: Boolean(args.values['resource-server']),
         matchEnrolledUsers: Boolean(args.values['match-enrolled-users']),
         requiredAcr: str(args, 'acr') ?? null,

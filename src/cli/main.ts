@@ -19,6 +19,7 @@ const OPTIONS = {
   'auth-method': { type: 'string' },
   'first-party': { type: 'boolean' },
   'allow-password': { type: 'boolean' },
+  'allow-passive-face': { type: 'boolean' },
   'resource-server': { type: 'boolean' },
   'match-enrolled-users': { type: 'boolean' },
   acr: { type: 'string' },

@@ -17,7 +17,7 @@ Users
 
 Apps (OIDC clients)
   client create --name N [--redirect-uri URI]… [--grant authorization_code|client_credentials]…
-                [--scope S]… [--public] [--first-party] [--allow-password] [--acr URI]
+                [--scope S]… [--public] [--first-party] [--allow-password] [--allow-passive-face] [--acr URI]
                 [--resource-server] [--match-enrolled-users]
                 [--match-rules '{"minSimilarity":75,"livenessRequired":true,"qualityRequired":false,"documentRequired":false}']
                                           prints client_id and client_secret (shown once);

@@ -1,12 +1,14 @@
 import type { Context } from 'koa';
 import { QUALITY_MESSAGES } from '../face/index.js';
-import { FACE_LOCKED_MESSAGE } from '../sign-in/plan.js';
+import { passiveFaceAllowed } from '../oidc/policy.js';
+import { FACE_LOCKED_MESSAGE, faceMode } from '../sign-in/plan.js';
 import type { AttemptDecision, CountedAttempt } from '../verification/index.js';
 import { summarizeAgent } from '../web/device.js';
 import { errorBody, HttpError } from '../web/errors.js';
 import { rateKeyForIp } from '../web/rate-limit.js';
 import { withFaceErrors } from '../web/upload-errors.js';
 import { render } from '../web/views.js';
+import { challengeForPage, challengeRoutes } from './face-challenge.js';
 import { inspectFrame, readFrames } from './frames.js';
 import { guidance } from './guidance.js';
 import type { InteractionKit, Loaded } from './kit.js';
@@ -30,19 +32,26 @@ const MESSAGES = {
   CAPTURE_TOKEN_INVALID: 'This capture has expired or was already used. Try again.',
   CAPTURE_TOKEN_SUPERSEDED: 'This sign-in went on in another tab or window. Continue there, or reload this page.',
   STEP_NOT_EXPECTED: 'Face verification is not expected now. Reload the page.',
+  PASSIVE_FACE_NOT_ALLOWED: 'This app needs the head-movement check. Reload the page and follow the instructions.',
   DEVICE_LOCKED: 'Too many failed attempts from this device: wait an hour, or sign in from a device you have used before.',
 } as const;
 
 const waitMessage = (seconds: number) => `Too many failed attempts. Wait ${seconds} seconds before trying again.`;
 
 /** After these the page cannot go on: it has to reload, or the sign-in has to start again. */
-const TERMINAL = new Set(['INTERACTION_EXPIRED', 'INTERACTION_MISMATCH', 'UNKNOWN_CLIENT', 'CSRF_TOKEN_INVALID', 'STEP_NOT_EXPECTED', 'FACE_LOCKED']);
+const TERMINAL = new Set(['INTERACTION_EXPIRED', 'INTERACTION_MISMATCH', 'UNKNOWN_CLIENT', 'CSRF_TOKEN_INVALID', 'STEP_NOT_EXPECTED', 'FACE_LOCKED', 'PASSIVE_FACE_NOT_ALLOWED']);
 
 /** How one capture POST ended: the redirect on success, or the refusal (status, code, message, Retry-After). */
 type Attempt = { redirect: string; reason: 'VERIFIED'; decision: AttemptDecision; frames: number } | { refusal: HttpError; reason: string; decision?: AttemptDecision; frames?: number };
 
 function expectFaceStep(loaded: Loaded): void {
   if (loaded.next.kind !== 'factor' || loaded.next.factor !== 'face') throw new HttpError(409, 'STEP_NOT_EXPECTED', MESSAGES.STEP_NOT_EXPECTED);
+}
+
+/** One passive picture establishes the face factor only for apps an administrator allowed it for (the weaker acr). */
+function expectPassive(loaded: Loaded): void {
+  expectFaceStep(loaded);
+  if (!passiveFaceAllowed(loaded.target, loaded.client)) throw new HttpError(403, 'PASSIVE_FACE_NOT_ALLOWED', MESSAGES.PASSIVE_FACE_NOT_ALLOWED);
 }
 
 /** A lockout sends the page back to the sign-in, which now offers less. */
@@ -64,7 +73,7 @@ async function capture(ctx: Context, kit: InteractionKit, loaded: Loaded): Promi
   const upload = await readFrames(ctx.req, MAX_CAPTURE_FRAMES);
   ctx.request.body = upload.fields;
   kit.verifyCsrf(ctx, loaded.uid);
-  expectFaceStep(loaded);
+  expectPassive(loaded);
   if (!(await verification.captureTokens.consume(upload.fields.capture_token ?? '', loaded.uid))) {
     const fresh = await verification.captureTokens.reissue(loaded.uid);
     throw fresh
@@ -101,7 +110,8 @@ async function capture(ctx: Context, kit: InteractionKit, loaded: Loaded): Promi
   if (await verification.screenReplay(subject, loaded.uid, upload.frames)) return refuse(loaded, attempt, 'FRAME_REPLAYED', { decision, frames });
   if (decision.outcome === 'verified') {
     await attempt.succeeded();
-    const redirect = await kit.advance(ctx, loaded, { face: true, liveness: true });
+    // One picture proves no live person answered a challenge: the face factor only, never `liveness`.
+    const redirect = await kit.advance(ctx, loaded, { face: true });
     return { reason: 'VERIFIED', decision, frames, redirect };
   }
   return refuse(loaded, attempt, decision.outcome === 'liveness_failed' ? 'LIVENESS_FAILED' : 'NO_MATCH', { decision, frames });
@@ -122,6 +132,7 @@ async function record(ctx: Context, kit: InteractionKit, loaded: Loaded, attempt
     outcome: success ? 'success' : 'failure',
     reason: success ? null : reason,
     details: {
+      method: 'passive',
       frames: attempt.frames ?? null,
       analysed: d?.analysed ?? 0,
       codes: d?.codes ?? [],
@@ -136,17 +147,23 @@ async function record(ctx: Context, kit: InteractionKit, loaded: Loaded, attempt
 async function renderFace(ctx: Context, kit: InteractionKit, loaded: Loaded, message?: string): Promise<void> {
   const { verification } = kit.deps;
   const verdict = await verification.attempts.check('face', kit.subject(loaded), kit.origin(ctx, loaded));
+  const mode = faceMode(loaded.target, loaded.client);
   const blocked = verdict.allowed ? null : verdict.locked ? MESSAGES.DEVICE_LOCKED : waitMessage(verdict.retryAfter);
+  // Drawn when the page is shown, so nobody knows the movements before the face step starts.
+  const challenge = mode === 'challenge' && !blocked ? challengeForPage(await verification.challenges.start(loaded.uid)) : null;
   await render(ctx, 'interaction/face', {
+    mode,
+    challenge,
     title: 'Look at the camera',
-    scripts: ['/static/face-capture.js'],
+    scripts: [mode === 'passive' ? '/static/face-capture.js' : '/static/face-challenge.js'],
     uid: loaded.uid,
     email: loaded.state.email,
     clientName: loaded.client.clientName ?? loaded.client.clientId,
     csrf: kit.csrfToken(loaded.uid),
-    captureToken: await verification.captureTokens.issue(loaded.uid),
+    captureToken: mode === 'passive' ? await verification.captureTokens.issue(loaded.uid) : '',
     canFallBack: loaded.next.kind === 'factor' && loaded.next.canFallBack,
-    withPassword: Boolean(loaded.state.done.pwd),
+    // After a password or a passkey the face is the second step: the heading says so.
+    secondStep: Boolean(loaded.state.done.pwd || loaded.state.done.passkey),
     status: blocked ?? message ?? null,
     retryAfter: verdict.allowed ? 0 : verdict.retryAfter,
     locked: !verdict.allowed && verdict.locked,
@@ -190,6 +207,8 @@ export const faceStep: Step = {
       ctx.set(refusal.headers);
       ctx.body = { ...errorBody(refusal, ctx.state.requestId), ...next };
     });
+
+    challengeRoutes(router, kit, expectFaceStep);
 
     /** Live guidance: one frame, quality only (no matching, no liveness in the answer). */
     router.post('/interaction/:uid/face/check', async (ctx) => {

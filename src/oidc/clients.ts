@@ -31,6 +31,8 @@ export interface ClientInput {
   requiredAcr?: string | null;
   firstParty?: boolean;
   allowPasswordOnly?: boolean;
+  /** May sign in with the weaker passive face acr (one picture, no challenge): kiosks with a fixed camera. */
+  allowPassiveFace?: boolean;
   matchRules?: Record<string, unknown> | null;
   /** May introspect tokens issued to other clients (an API that accepts this provider's access tokens). */
   resourceServer?: boolean;
@@ -114,6 +116,7 @@ function normalize(input: ClientInput, existing?: Client) {
     requiredAcr,
     firstParty: input.firstParty ?? existing?.firstParty ?? false,
     allowPasswordOnly: input.allowPasswordOnly ?? existing?.allowPasswordOnly ?? false,
+    allowPassiveFace: input.allowPassiveFace ?? existing?.allowPassiveFace ?? false,
     resourceServer,
     matchEnrolledUsers: input.matchEnrolledUsers ?? existing?.matchEnrolledUsers ?? false,
     matchRules: (input.matchRules === undefined ? (existing?.matchRules ?? undefined) : (input.matchRules ?? undefined)) as P.InputJsonValue | undefined,
@@ -210,6 +213,7 @@ export class ClientStore {
       default_acr_values: c.requiredAcr ? [c.requiredAcr] : undefined,
       'urn:face-oidc:first_party': c.firstParty,
       'urn:face-oidc:allow_password_only': c.allowPasswordOnly,
+      'urn:face-oidc:allow_passive_face': c.allowPassiveFace,
       'urn:face-oidc:required_acr': c.requiredAcr ?? undefined,
       'urn:face-oidc:resource_server': c.resourceServer,
     };

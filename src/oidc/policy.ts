@@ -4,6 +4,7 @@ import { ACR, type Acr, acrRank, isAcr } from './acr.js';
 export interface ClientPolicy {
   'urn:face-oidc:required_acr'?: string;
   'urn:face-oidc:allow_password_only'?: boolean;
+  'urn:face-oidc:allow_passive_face'?: boolean;
 }
 
 export interface AcrTarget {
@@ -20,14 +21,23 @@ function stronger(a: Acr, b: Acr): Acr {
 /**
  * The acr a request must reach. The first acr the request asks for wins, never below the client's registered
  * requirement; without either the sign-in aims for face. Password-only is acceptable only for clients that allow
- * it (the non-biometric alternative NIST SP 800-63B asks for), and only when nothing stronger was required.
+ * it (the non-biometric alternative NIST SP 800-63B asks for), and only when nothing stronger was required. The
+ * passive face acr likewise only for clients that allow it; such a client aims for it unless the request or its
+ * registration asks for more, and every other client gets the challenge.
  */
 export function acrTarget(acrValues: string | undefined, client: ClientPolicy | undefined): AcrTarget {
   const allowPassword = client?.['urn:face-oidc:allow_password_only'] === true;
+  const allowPassive = client?.['urn:face-oidc:allow_passive_face'] === true;
   const registered = client?.['urn:face-oidc:required_acr'];
-  let floor: Acr = isAcr(registered) ? registered : allowPassword ? ACR.password : ACR.face;
-  if (floor === ACR.password && !allowPassword) floor = ACR.face;
+  let floor: Acr = isAcr(registered) ? registered : allowPassword ? ACR.password : allowPassive ? ACR.facePassive : ACR.face;
+  if ((floor === ACR.password && !allowPassword) || (floor === ACR.facePassive && !allowPassive)) floor = ACR.face;
   const requested = (acrValues ?? '').split(' ').find(isAcr);
   const minimum = requested ? stronger(requested, floor) : floor;
-  return { minimum, preferred: requested ? minimum : stronger(ACR.face, minimum) };
+  const usual = allowPassive && acrRank(minimum) <= acrRank(ACR.facePassive) ? ACR.facePassive : ACR.face;
+  return { minimum, preferred: requested ? minimum : stronger(usual, minimum) };
+}
+
+/** Whether one passive picture may establish the face factor: the client allows it and the target accepts its acr. */
+export function passiveFaceAllowed(target: AcrTarget, client: ClientPolicy | undefined): boolean {
+  return client?.['urn:face-oidc:allow_passive_face'] === true && acrRank(target.minimum) <= acrRank(ACR.facePassive);
 }

@@ -63,7 +63,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     responseTypes: ['code'],
     acrValues: ACR_VALUES,
     extraClientMetadata: {
-      properties: ['urn:face-oidc:first_party', 'urn:face-oidc:allow_password_only', 'urn:face-oidc:required_acr', 'urn:face-oidc:resource_server'],
+      properties: ['urn:face-oidc:first_party', 'urn:face-oidc:allow_password_only', 'urn:face-oidc:allow_passive_face', 'urn:face-oidc:required_acr', 'urn:face-oidc:resource_server'],
     },
     interactions: {
       policy: policy(),

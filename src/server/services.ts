@@ -6,6 +6,7 @@ import { FirstAdmin } from '../accounts/bootstrap.js';
 import { AccountService } from '../accounts/service.js';
 import { UserStore } from '../accounts/users.js';
 import { AuditLog } from '../audit/index.js';
+import type { Challenge } from '../challenge/index.js';
 import { BiometricConsent, Enrollment, EnrollmentImages, InviteStore, TemplateStore } from '../biometrics/index.js';
 import { createFaceEngine, MATCH_PRESETS, type FaceEngine } from '../face/index.js';
 import { MatchRecords } from '../match-records/index.js';
@@ -79,6 +80,8 @@ export interface ServiceOverrides {
   /** A key-value store to use instead of REDIS_URL / memory. */
   kv?: KeyValueStore;
   engine?: FaceEngine;
+  /** Draws the sign-in challenges instead of at random (tests force a sequence they can perform). */
+  drawChallenge?: () => Challenge;
 }
 
 /** Database (migrated), stores and crypto: what every CLI command and the server share. */
@@ -170,7 +173,7 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
       cookieKeys: await loadCookieKeys(base.db.prisma, base.sealer),
       hasConsent: (accountId, clientId, scopes) => base.approvals.covers(accountId, clientId, scopes),
     });
-    const verification = new FaceVerification({ engine, templates: base.templates, users: base.users, settings: base.settings, kv: base.kv, deviceKey: base.deviceKey });
+    const verification = new FaceVerification({ engine, templates: base.templates, users: base.users, settings: base.settings, kv: base.kv, deviceKey: base.deviceKey, drawChallenge: overrides.drawChallenge });
     const sessions = new OidcSessions(provider);
     const closeBase = base.close;
     return {

@@ -1,5 +1,5 @@
 import { ACR, type Acr, type Factor, assurance, factorsFor } from '../oidc/acr.js';
-import type { AcrTarget } from '../oidc/policy.js';
+import { type AcrTarget, type ClientPolicy, passiveFaceAllowed } from '../oidc/policy.js';
 import type { InteractionState } from './state.js';
 
 export interface AccountFacts {
@@ -48,4 +48,12 @@ export function nextStep(state: InteractionState, target: AcrTarget, account: Ac
   const result = assurance(state.done);
   if (!result) return { kind: 'identifier' };
   return { kind: 'finish', ...result };
+}
+
+/**
+ * How the face step runs: the head-movement challenge by default; one passive picture only where the app allows
+ * the weaker acr and the sign-in aims for no more.
+ */
+export function faceMode(target: AcrTarget, client: ClientPolicy): 'challenge' | 'passive' {
+  return passiveFaceAllowed(target, client) && target.preferred === ACR.facePassive ? 'passive' : 'challenge';
 }

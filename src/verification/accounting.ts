@@ -33,7 +33,23 @@ export interface CountedAttempt {
   voided(): Promise<void>;
 }
 
+/**
+ * A reservation as data, for an attempt that spans several requests (a challenge's frames may reach different
+ * instances): `resume` turns it back into the CountedAttempt it was.
+ */
+export interface AttemptTicket {
+  factor: CountedFactor;
+  subject: AttemptSubject;
+  origin: Origin;
+  ip: string | null;
+  policy: LimitPolicy;
+  reserved: Reservation;
+  address: Reservation | null;
+}
+
 export type AttemptStart = { allowed: true; attempt: CountedAttempt } | ({ allowed: false } & Omit<Extract<LimitVerdict, { allowed: false }>, 'allowed'>);
+/** A start whose reservation can also be settled later, from its ticket (an attempt that spans requests). */
+export type TicketedStart = { allowed: true; attempt: CountedAttempt; ticket: AttemptTicket } | ({ allowed: false } & Omit<Extract<LimitVerdict, { allowed: false }>, 'allowed'>);
 
 export interface Throttling {
   factor: CountedFactor;
@@ -87,7 +103,7 @@ export class AttemptAccounting {
    * Reserves one attempt for `subject` from `origin` (and, for sign-in, from the client's address bucket `ip`)
    * before it is checked. Refused while that origin (or address) waits.
    */
-  async begin(factor: CountedFactor, subject: AttemptSubject, origin: Origin, ip: string | null): Promise<AttemptStart> {
+  async begin(factor: CountedFactor, subject: AttemptSubject, origin: Origin, ip: string | null): Promise<TicketedStart> {
     const policy = await this.policy(factor);
     const account = keyOf(subject);
     const address = ip ? await this.byAddress.reserve(ip, { kind: 'unknown' }, IP_POLICY) : null;
@@ -97,8 +113,15 @@ export class AttemptAccounting {
       if (address) await this.byAddress.release(ip!, { kind: 'unknown' }, address);
       return { allowed: false, retryAfter: reserved.refused.retryAfter, locked: reserved.refused.locked };
     }
-    const giveBackAddress = () => (address ? this.byAddress.release(ip!, { kind: 'unknown' }, address) : Promise.resolve());
-    return { allowed: true, attempt: this.counted(factor, subject, origin, policy, reserved, giveBackAddress) };
+    const ticket: AttemptTicket = { factor, subject, origin, ip, policy, reserved, address };
+    return { allowed: true, attempt: this.resume(ticket), ticket };
+  }
+
+  /** The attempt a ticket from `begin` reserved, to settle it in a later request (once: a ticket is one attempt). */
+  resume(ticket: AttemptTicket): CountedAttempt {
+    const { factor, subject, origin, policy, reserved, address, ip } = ticket;
+    const giveBackAddress = () => (address && ip ? this.byAddress.release(ip, { kind: 'unknown' }, address) : Promise.resolve());
+    return this.counted(factor, subject, origin, policy, reserved, giveBackAddress);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { UserStore } from '../accounts/users.js';
+import { type Challenge, engineAnalyzer } from '../challenge/index.js';
 import type { TemplateStore } from '../biometrics/templates.js';
 import type { Analysis, CompareResult, FaceEngine } from '../face/index.js';
 import type { Settings } from '../settings/index.js';
@@ -8,17 +9,19 @@ import { CaptureTokens } from './capture-tokens.js';
 import { DeviceTokens } from './devices.js';
 import { fingerprint } from './fingerprint.js';
 import { type AttemptDecision, decideAttempt } from './frame-decision.js';
+import { LiveChallenges } from './live-challenge.js';
 import { ReplayGuard } from './replay.js';
 
-
 export interface VerificationDeps {
-  engine: Pick<FaceEngine, 'analyze' | 'compare' | 'modelId' | 'stats'>;
+  engine: Pick<FaceEngine, 'analyze' | 'compare' | 'modelId' | 'stats' | 'thresholds'>;
   templates: Pick<TemplateStore, 'forUser' | 'count'>;
   users: Pick<UserStore, 'lockFace' | 'unlockFace'>;
   settings: { get(): Promise<Settings> };
   kv: KeyValueStore;
   /** Signs device cookies. */
   deviceKey: Buffer;
+  /** Draws sign-in challenges (default: at random); tests inject a fixed one. */
+  drawChallenge?: () => Challenge;
 }
 
 const keyOf = (s: AttemptSubject) => s.userId ?? `unknown:${s.identifier}`;
@@ -34,10 +37,22 @@ export class FaceVerification {
   private readonly replay: ReplayGuard;
   readonly captureTokens: CaptureTokens;
   readonly devices: DeviceTokens;
+  /** The live head-movement challenge of sign-in. */
+  readonly challenges: LiveChallenges;
 
   constructor(private readonly deps: VerificationDeps) {
     this.attempts = new AttemptAccounting(deps);
     this.replay = new ReplayGuard(deps.kv);
+    this.challenges = new LiveChallenges({
+      kv: deps.kv,
+      attempts: this.attempts,
+      // Sign-in frames come from anyone: the engine's anonymous lane.
+      analyze: engineAnalyzer(deps.engine, 'anonymous'),
+      livenessThreshold: deps.engine.thresholds.livenessThreshold,
+      compare: (embedding, templates) => this.compare(embedding, templates),
+      screenReplay: (subject, uid, frames) => this.screenReplay(subject, uid, frames),
+      draw: deps.drawChallenge,
+    });
     this.captureTokens = new CaptureTokens(deps.kv);
     this.devices = new DeviceTokens(deps.deviceKey);
   }

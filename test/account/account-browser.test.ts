@@ -1,7 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACR } from '../../src/oidc/acr.js';
@@ -9,23 +7,25 @@ import { VirtualAuthenticator } from '../helpers/authenticator.js';
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { CHROMIUM, createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
-import { APP_ORIGIN, backAtApp, cameraReady, captureFace, interceptApp } from '../helpers/face-capture.js';
+import { ForcedChallenges, newSitting, RECORDING_FACE, recordingFrames, SteerableCamera, type FrameReply } from '../helpers/challenge.js';
+import { APP_ORIGIN, backAtApp, interceptApp } from '../helpers/face-capture.js';
 import { authorizationUrl, discover, exchange, type AuthStart, type RpClient } from '../helpers/flow.js';
 import { ROOT } from '../helpers/server.js';
-import { SteerableCamera } from '../helpers/steerable-camera.js';
 
 const EMAIL = 'pat@example.com';
 const PASSWORD = 'correct horse battery staple';
 const REDIRECT = `${APP_ORIGIN}/cb`;
 const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'account');
-const photo = (n: number) => path.join(ROOT, 'test', 'account', 'fixtures', `person-${n}.jpg`);
+/** Frame replies the challenge page skips over (it sends the next frame); any other 4xx decides the challenge. */
+const SKIPPED = ['FRAME_IN_PROGRESS', 'FRAME_TOO_FAST', 'FRAME_OUT_OF_ORDER', 'RATE_LIMITED', 'OVERLOADED'];
 
 const ready = requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis) && requireService('Chromium', CHROMIUM !== null);
 
 /**
- * One person (enrolled from person-1.jpg, with a password) in one Chromium whose virtual authenticator holds their
- * passkey, signing in to the account page and to an app through openid-client. Each face sign-in shows the camera
- * another photo of them.
+ * One person (the bench recording's, enrolled from its first frame, with a password) in one Chromium whose virtual
+ * authenticator holds their passkey, signing in to the account page and to an app through openid-client. Every face
+ * step is the head-movement challenge, forced to the recording's movements (up, right); each face sign-in plays the
+ * recording to the camera again, as a new sitting (the account's replay memory forgotten first).
  */
 describe.runIf(ready)('account page and passkeys in the browser', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -37,24 +37,28 @@ describe.runIf(ready)('account page and passkeys in the browser', () => {
   let app: RpClient;
   let userId: string;
   const tokens: Record<string, unknown> = {};
+  const forced = new ForcedChallenges();
+  /** The server's replies to the challenge frames of the current sitting. */
+  const replies: FrameReply[] = [];
 
   const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
   const prisma = () => server.services.db.prisma;
 
-  let tmp: string;
-  /** From the next page on, the camera shows photo `n` (set before the face page opens its camera). */
-  const sitting = (n: number) => camera.show(photo(n), n);
-  /** A seventh sitting: photo 2 mirrored, a different picture of the same face. */
-  const mirroredSitting = async () => {
-    const file = path.join(tmp, 'person-2-mirrored.jpg');
-    await sharp(photo(2)).flop().toFile(file);
-    await camera.show(file, 7);
-  };
+  /** From the next face page on, the camera plays the recording once the challenge shows; the person sits down anew. */
+  async function sitting(): Promise<void> {
+    await newSitting(server.services.kv, userId);
+    camera.show(recordingFrames());
+    replies.length = 0;
+  }
 
-  /** The face step on the current page: the capture must verify. */
+  /** The reply that decided the current sitting's challenge: its redirect, or a refusal. */
+  const decision = () => replies.find((r) => r.body.redirect !== undefined || (r.status >= 400 && !SKIPPED.includes(r.body.error?.code ?? '')));
+
+  /** The face step on the current page: the head-movement challenge, which the recording must pass. */
   async function face(): Promise<void> {
-    await cameraReady(page);
-    expect(await captureFace(page)).toMatchObject({ redirect: expect.any(String) });
+    await page.getByTestId('face-challenge').waitFor();
+    await expect.poll(decision, { timeout: 30_000 }).toBeDefined();
+    expect(decision()).toMatchObject({ status: 200, body: { progress: { status: 'passed', step: 'done' }, redirect: expect.any(String) } });
   }
 
   async function signInToApp(start: AuthStart): Promise<Record<string, unknown>> {
@@ -64,10 +68,9 @@ describe.runIf(ready)('account page and passkeys in the browser', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    tmp = mkdtempSync(path.join(os.tmpdir(), 'fo-account-'));
     db = await createTestDatabase();
-    server = await startApp({ DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/9`, SECRET_KEY: TEST_SECRET_KEY });
-    userId = (await seedUser(server.services, { email: EMAIL, name: 'Pat Passkey', password: PASSWORD, photos: [photo(1)] })).id;
+    server = await startApp({ DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/9`, SECRET_KEY: TEST_SECRET_KEY }, { drawChallenge: forced.draw });
+    userId = (await seedUser(server.services, { email: EMAIL, name: 'Pat Passkey', password: PASSWORD, photos: [RECORDING_FACE] })).id;
     const { client, clientSecret } = await server.services.clients.create({ name: 'Portal', redirectUris: [REDIRECT] });
     app = await discover(server.url, client.clientId, clientSecret!, REDIRECT);
     browser = await launchBrowser();
@@ -76,6 +79,13 @@ describe.runIf(ready)('account page and passkeys in the browser', () => {
     camera = await SteerableCamera.install(browser.context);
     authenticator = await VirtualAuthenticator.attach(page);
     await interceptApp(page);
+    // Read through a route: after the deciding frame the page navigates away before a response listener could read it.
+    await page.route('**/interaction/*/face/challenge/frame', async (route) => {
+      const response = await route.fetch();
+      const body = (await response.json().catch(() => ({}))) as FrameReply['body'];
+      replies.push({ status: response.status(), body });
+      await route.fulfill({ response });
+    });
   });
 
   afterAll(async () => {
@@ -83,16 +93,17 @@ describe.runIf(ready)('account page and passkeys in the browser', () => {
     await browser?.close();
     await server?.stop();
     await db?.drop();
-    if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
   it('signs in to the account page with the face and registers a passkey there', async () => {
-    await sitting(2);
+    await sitting();
     await page.goto(`${server.url}/account`);
     await page.getByTestId('login-identifier').fill(EMAIL);
     await page.getByTestId('login-submit').click();
     await face();
     await page.waitForURL(`${server.url}/account`);
+    const [signedIn] = await server.services.audit.list({ userId, type: 'signin.face' }, 1);
+    expect(signedIn).toMatchObject({ outcome: 'success', details: { method: 'challenge', challenge: 'up,right', completed: 'up,right' } });
     await expect(page.getByTestId('account-email').textContent()).resolves.toBe(EMAIL);
     await expect(page.getByTestId('face-templates').textContent()).resolves.toBe('1');
     await expect(page.getByTestId('consent-version').textContent()).resolves.toBe(server.services.consent.version);
@@ -119,7 +130,7 @@ describe.runIf(ready)('account page and passkeys in the browser', () => {
 
   it('asks an app for the face alone, then face and password: the ID tokens say what ran', async () => {
     const faceOnly = await authorizationUrl(app, { prompt: 'login' });
-    await sitting(3);
+    await sitting();
     await page.goto(faceOnly.url.href);
     await page.getByTestId('login-identifier').fill(EMAIL);
     await page.getByTestId('login-submit').click();
@@ -128,7 +139,7 @@ describe.runIf(ready)('account page and passkeys in the browser', () => {
     expect(tokens.face).toMatchObject({ amr: ['face', 'liveness'], acr: ACR.face });
 
     const withPassword = await authorizationUrl(app, { prompt: 'login', acr_values: ACR.mfa });
-    await sitting(4);
+    await sitting();
     await page.goto(withPassword.url.href);
     await page.getByTestId('login-identifier').fill(EMAIL);
     await page.getByTestId('login-submit').click();
@@ -142,14 +153,17 @@ describe.runIf(ready)('account page and passkeys in the browser', () => {
   it('signs in with passkey and face when the app asks for that acr', async () => {
     expect(app.config.serverMetadata().acr_values_supported).toContain(ACR.passkey);
     const start = await authorizationUrl(app, { acr_values: ACR.passkey });
-    await sitting(5);
+    await sitting();
     await page.goto(start.url.href);
     await page.getByTestId('login-identifier').fill(EMAIL);
     await page.getByTestId('login-submit').click();
     await expect.poll(() => page.getByTestId('passkey-authenticate').isEnabled()).toBe(true);
     await shot('passkey-step');
     await page.getByTestId('passkey-authenticate').click();
-    await page.locator('[data-face-capture]').waitFor();
+    await page.getByTestId('face-challenge').waitFor();
+    // The face is the second step now, and the page says so.
+    await expect(page.locator('h1').textContent()).resolves.toBe('Now look at the camera');
+    await shot('passkey-then-challenge');
     await face();
     tokens.facePasskey = await signInToApp(start);
     expect(tokens.facePasskey).toMatchObject({ amr: ['face', 'liveness', 'hwk', 'mfa'], acr: ACR.passkey });
@@ -160,11 +174,11 @@ describe.runIf(ready)('account page and passkeys in the browser', () => {
 
   it('signs in with a passkey without typing an email, then the face', async () => {
     const start = await authorizationUrl(app, { prompt: 'login' });
-    await sitting(6);
+    await sitting();
     await page.goto(start.url.href);
     await shot('identifier-passkey');
     await page.getByTestId('passkey-signin').click();
-    await page.locator('[data-face-capture]').waitFor();
+    await page.getByTestId('face-challenge').waitFor();
     await expect(page.locator('.lead').textContent()).resolves.toContain(EMAIL);
     await face();
     tokens.usernameless = await signInToApp(start);
@@ -191,7 +205,7 @@ describe.runIf(ready)('account page and passkeys in the browser', () => {
     expect(direct).toMatchObject({ status: 403, body: { error: { code: 'STEP_UP_REQUIRED' }, redirect: '/account/verify?next=%2Faccount' } });
     expect(await prisma().passkey.count({ where: { userId } })).toBe(1);
 
-    await mirroredSitting();
+    await sitting();
     await page.getByTestId('step-up').click();
     await expect(page.getByTestId('login-identifier').inputValue()).resolves.toBe(EMAIL);
     await page.getByTestId('login-submit').click();

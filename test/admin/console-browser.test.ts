@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from './helpers.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { writeFakeCamera } from '../helpers/camera.js';
+import { ForcedChallenges, RECORDING_FACE, recordingFrames, SteerableCamera } from '../helpers/challenge.js';
 import { CHROMIUM, createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
 import { ROOT } from '../helpers/server.js';
@@ -40,7 +41,21 @@ describe.runIf(ready)('admin console in the browser', () => {
     return b;
   }
 
-  /** Identifier, then the face page captures by itself once the guidance is happy. */
+  /**
+   * A browser for signing in to the console, which asks for the head-movement challenge: its camera plays the
+   * recorded "up, right" answer (the person the accounts are also enrolled from), the challenge forced to match.
+   */
+  async function signInBrowser(): Promise<TestBrowser> {
+    const b = await launchBrowser();
+    browsers.push(b);
+    const camera = await SteerableCamera.install(b.context);
+    camera.show(recordingFrames());
+    await b.context.grantPermissions(['camera']);
+    await b.page.setViewportSize(WIDE);
+    return b;
+  }
+
+  /** Identifier, then the face page streams the challenge by itself. */
   async function signIn(page: Page, email: string): Promise<void> {
     await page.goto(`${server.url}/admin/users`);
     await page.getByTestId('login-identifier').fill(email);
@@ -53,10 +68,10 @@ describe.runIf(ready)('admin console in the browser', () => {
     tmp = mkdtempSync(path.join(os.tmpdir(), 'fo-admin-e2e-'));
     db = await createTestDatabase();
     const env = { DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/7`, SECRET_KEY: TEST_SECRET_KEY };
-    server = await startApp(env);
-    await seedUser(server.services, { email: ADMIN, name: 'Ada Admin', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg')] });
-    await seedUser(server.services, { email: MEMBER, name: 'Mo Member', photos: [path.join(FIXTURES, 'member.jpg')] });
-    admin = await browser('admin-2.jpg');
+    server = await startApp(env, { drawChallenge: new ForcedChallenges().draw });
+    await seedUser(server.services, { email: ADMIN, name: 'Ada Admin', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg'), RECORDING_FACE] });
+    await seedUser(server.services, { email: MEMBER, name: 'Mo Member', photos: [path.join(FIXTURES, 'member.jpg'), RECORDING_FACE] });
+    admin = await signInBrowser();
   });
 
   afterAll(async () => {
@@ -168,7 +183,7 @@ describe.runIf(ready)('admin console in the browser', () => {
   });
 
   it('gives a non-admin a 403 page, then shows the attempt in the audit log and revokes that session', async () => {
-    const memberBrowser = await browser('member-2.jpg', 3);
+    const memberBrowser = await signInBrowser();
     await signIn(memberBrowser.page, MEMBER);
     await expect(memberBrowser.page.getByTestId('forbidden').isVisible()).resolves.toBe(true);
     await shot(memberBrowser.page, 'forbidden');

@@ -8,6 +8,7 @@ import { createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, T
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
 import { authorizationUrl, discover, exchange, signIn, SignInRefused, type RpClient } from '../helpers/flow.js';
 import { csrfOf, faceSignIn, fixture, FIXTURES, noFacePhoto, photoForm } from './helpers.js';
+import { ForcedChallenges, RECORDING_FACE, recordingFrames } from '../helpers/challenge.js';
 
 const ADMIN = 'ada@example.com';
 const MEMBER = 'mo@example.com';
@@ -77,10 +78,12 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   beforeAll(async () => {
     db = await createTestDatabase();
     const env = { DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/6`, SECRET_KEY: TEST_SECRET_KEY };
-    server = await startApp(env);
-    await seedUser(server.services, { email: ADMIN, name: 'Ada Admin', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg')] });
-    memberId = (await seedUser(server.services, { email: MEMBER, name: 'Mo Member', photos: [path.join(FIXTURES, 'member.jpg')] })).id;
-    const app = await server.services.clients.create({ name: 'Wiki', redirectUris: [REDIRECT], scopes: ['openid', 'profile', 'email', 'offline_access'], firstParty: true });
+    // The console requires the head-movement challenge; the only answer the tests have is the recorded "up, right".
+    server = await startApp(env, { drawChallenge: new ForcedChallenges().draw });
+    await seedUser(server.services, { email: ADMIN, name: 'Ada Admin', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg'), RECORDING_FACE] });
+    memberId = (await seedUser(server.services, { email: MEMBER, name: 'Mo Member', photos: [path.join(FIXTURES, 'member.jpg'), RECORDING_FACE] })).id;
+    // The wiki takes one passive picture (the single-photo sign-ins below); the console and other apps the challenge.
+    const app = await server.services.clients.create({ name: 'Wiki', redirectUris: [REDIRECT], scopes: ['openid', 'profile', 'email', 'offline_access'], firstParty: true, allowPassiveFace: true });
     wiki = await discover(server.url, app.client.clientId, app.clientSecret!, REDIRECT);
   });
 
@@ -96,7 +99,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const post = await new Agent().request(`${server.url}/admin/users`, { method: 'POST', body: new URLSearchParams({ email: 'x@example.com', name: 'X' }) });
     expect(post.status).toBe(401);
 
-    const { res, url } = await faceSignIn(admin, `${server.url}/admin/login?next=/admin/users`, ADMIN, fixture('admin-1.jpg'));
+    const { res, url } = await faceSignIn(admin, `${server.url}/admin/login?next=/admin/users`, ADMIN, fixture('admin-1.jpg'), recordingFrames());
     expect(new URL(url).pathname).toBe('/admin/users');
     expect(res.status).toBe(200);
     const html = await res.text();
@@ -110,7 +113,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
 
   it('answers 403 to a signed-in account without the admin role', async () => {
     const { res, html } = await (async () => {
-      const r = await faceSignIn(member, `${server.url}/admin/login`, MEMBER, fixture('member.jpg'));
+      const r = await faceSignIn(member, `${server.url}/admin/login`, MEMBER, fixture('member.jpg'), recordingFrames());
       return { res: r.res, html: await r.res.text() };
     })();
     expect(res.status).toBe(403);
@@ -189,7 +192,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const enabled = await post(admin, `/admin/users/${eve.id}`, `/admin/users/${eve.id}/status`, { status: 'active' });
     expect(enabled.html).toContain('User enabled.');
     expect(await sql(`select status from users where id = '${eve.id}'`)).toEqual([{ status: 'ACTIVE' }]);
-    expect((await wikiSignIn(eveEmail, fixture('user-1.jpg'))).claims()).toMatchObject({ amr: ['face', 'liveness'] });
+    expect((await wikiSignIn(eveEmail, fixture('user-1.jpg'))).claims()).toMatchObject({ amr: ['face'] });
   });
 
   it('enrolls only after consent, shows the verdict of every photo, and refuses bad photos without saving', async () => {
@@ -303,9 +306,9 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(edited.html).toContain('https://portal.acme.test/new');
     // The edits take effect: the registered minimum asks for the password first, and a first-party app skips consent.
     const portal = await discover(server.url, clientId, secret, 'https://portal.acme.test/new');
-    await seedUser(server.services, { email: 'gus@example.com', name: 'Gus', password: 'gus-password-123', photos: [path.join(FIXTURES, 'admin-1.jpg')] });
+    await seedUser(server.services, { email: 'gus@example.com', name: 'Gus', password: 'gus-password-123', photos: [path.join(FIXTURES, 'admin-1.jpg'), RECORDING_FACE] });
     const start = await authorizationUrl(portal, { scope: 'openid profile' });
-    const back = await signIn(new Agent(), start, { email: 'gus@example.com', password: 'gus-password-123', photo: fixture('admin-2.jpg') });
+    const back = await signIn(new Agent(), start, { email: 'gus@example.com', password: 'gus-password-123', sequence: recordingFrames() });
     const claims = (await exchange(portal, start, back)).claims()!;
     expect(claims).toMatchObject({ acr: 'urn:face-oidc:acr:face+pwd', amr: ['face', 'liveness', 'pwd', 'mfa'] });
     // signIn approves a consent screen when one comes; none came, so no approval was recorded.
@@ -336,9 +339,9 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   });
 
   it('ends console sessions with their provider session: "revoke all" signs another administrator out of the console', async () => {
-    const ivan = await seedUser(server.services, { email: `ivan-${RUN}@example.com`, name: 'Ivan', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg')] });
+    const ivan = await seedUser(server.services, { email: `ivan-${RUN}@example.com`, name: 'Ivan', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg'), RECORDING_FACE] });
     const browser = new Agent();
-    const signedIn = await faceSignIn(browser, `${server.url}/admin/login?next=/admin/users`, ivan.email, fixture('admin-2.jpg'));
+    const signedIn = await faceSignIn(browser, `${server.url}/admin/login?next=/admin/users`, ivan.email, fixture('admin-2.jpg'), recordingFrames());
     expect(new URL(signedIn.url).pathname).toBe('/admin/users');
     expect((await browser.request(`${server.url}/admin/users`)).status).toBe(200);
 
@@ -349,12 +352,12 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   });
 
   it('withdrawing an app approval ends the app’s grant and its tokens', async () => {
-    const jo = await seedUser(server.services, { email: `jo-${RUN}@example.com`, name: 'Jo', photos: [path.join(FIXTURES, 'user-1.jpg')] });
+    const jo = await seedUser(server.services, { email: `jo-${RUN}@example.com`, name: 'Jo', photos: [path.join(FIXTURES, 'user-1.jpg'), RECORDING_FACE] });
     const app = await server.services.clients.create({ name: 'Third-party app', redirectUris: [REDIRECT], scopes: ['openid', 'profile', 'email', 'offline_access'] });
     const thirdParty = await discover(server.url, app.client.clientId, app.clientSecret!, REDIRECT);
     const start = await authorizationUrl(thirdParty);
     // signIn approves the consent screen, which records the approval.
-    const tokens = await exchange(thirdParty, start, await signIn(new Agent(), start, { email: jo.email, photo: fixture('user-2.jpg') }));
+    const tokens = await exchange(thirdParty, start, await signIn(new Agent(), start, { email: jo.email, sequence: recordingFrames() }));
     expect(await count('oidc_consents', `where user_id = '${jo.id}'`)).toBe(1);
     await oidc.fetchUserInfo(thirdParty.config, tokens.access_token, jo.id);
 
@@ -452,7 +455,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
       expect(await faceRefusal(MEMBER, fixture('admin-1.jpg'))).toBe('FACE_DELAYED');
       // Nothing anonymous locked the factor: the member's own browser (signed in before) still gets in.
       expect(await count('users', `where id = '${memberId}' and face_locked_at is null`)).toBe(1);
-      expect((await wikiSignIn(MEMBER, fixture('member-2.jpg'), member)).claims()).toMatchObject({ amr: ['face', 'liveness'] });
+      expect((await wikiSignIn(MEMBER, fixture('member-2.jpg'), member)).claims()).toMatchObject({ amr: ['face'] });
 
       // Failures from the member's own device are another matter: at the lockout count the factor is disabled.
       const own = [];
@@ -471,7 +474,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
       expect(await server.services.verification.attempts.faceFailures(memberId)).toBe(0);
       expect(unlocked.html).toContain('No failed attempts');
       // A new sitting: the photo cropped closer (the originals were submitted already and would be replays).
-      expect((await wikiSignIn(MEMBER, await closerCrop(fixture('member-2.jpg')))).claims()).toMatchObject({ amr: ['face', 'liveness'] });
+      expect((await wikiSignIn(MEMBER, await closerCrop(fixture('member-2.jpg')))).claims()).toMatchObject({ amr: ['face'] });
     } finally {
       await server.services.settings.update({ faceFailuresBeforeDelay: 5, faceFailuresBeforeLockout: 50 }, 'test');
     }

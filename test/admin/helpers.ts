@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { Agent } from '../helpers/browserless.js';
+import { answerChallenge } from '../helpers/challenge.js';
 import { ROOT } from '../helpers/server.js';
 
 export const FIXTURES = path.join(ROOT, 'test', 'admin', 'fixtures');
@@ -29,12 +30,21 @@ export const csrfOf = (html: string) => /name="_csrf" value="([^"]+)"/.exec(html
  * Signs in through the provider's pages with plain HTTP: identifier, then the face step with `photo` as the camera
  * frame (what face-capture.js posts). Returns the last response once back on the server's own pages.
  */
-export async function faceSignIn(agent: Agent, start: string, email: string, photo: Buffer): Promise<{ res: Response; url: string }> {
+/**
+ * Identifier, then the face step: `photo` is posted to a passive capture page; a head-movement challenge page (the
+ * console's own sign-in) is answered with `frames`, in order, as the page would stream them.
+ */
+export async function faceSignIn(agent: Agent, start: string, email: string, photo: Buffer, frames?: Buffer[]): Promise<{ res: Response; url: string }> {
   let { res, url } = await agent.follow(start);
   let html = await res.text();
   if (html.includes('data-testid="login-identifier"')) {
     ({ res, url } = await agent.submit(url, html, /action="([^"]+identify)"/.exec(html)![1], { email }));
     html = await res.text();
+  }
+  if (html.includes('data-face-challenge') && frames) {
+    const reply = await answerChallenge(agent, url, html, frames);
+    if (!reply.body.redirect) throw new Error(`face sign-in refused (${reply.status}): ${JSON.stringify(reply.body)}`);
+    return agent.follow(new URL(reply.body.redirect, url).href);
   }
   const capture = /data-capture-url="([^"]+)"/.exec(html);
   if (!capture) throw new Error(`expected the face step at ${url} (${res.status}): ${html.slice(0, 400)}`);

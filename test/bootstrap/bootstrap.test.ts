@@ -3,6 +3,8 @@ import { Agent } from '../helpers/browserless.js';
 import { createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { faceSignIn, fixture, photoForm } from '../admin/helpers.js';
+import { readFileSync } from 'node:fs';
+import { ForcedChallenges, RECORDING_FACE, recordingFrames } from '../helpers/challenge.js';
 
 describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis))('first administrator', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -10,7 +12,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    server = await startApp({ DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/6`, SECRET_KEY: TEST_SECRET_KEY });
+    // The console's sign-in is the head-movement challenge: the first admin is the person of the recorded "up, right".
+    server = await startApp({ DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/6`, SECRET_KEY: TEST_SECRET_KEY }, { drawChallenge: new ForcedChallenges().draw });
   });
 
   afterAll(async () => {
@@ -35,12 +38,12 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const agreed = await agent.submit(created.url, notice, /action="([^"]+consent)"/.exec(notice)![1], { agree: 'yes' });
     const capture = await agreed.res.text();
     const photoUrl = new URL(/data-photo-url="([^"]+)"/.exec(capture)![1], created.url).href;
-    const sent = await agent.request(photoUrl, { method: 'POST', body: photoForm(fixture('admin-1.jpg')), headers: { 'x-csrf-token': /data-csrf="([^"]+)"/.exec(capture)![1], accept: 'application/json' } });
+    const sent = await agent.request(photoUrl, { method: 'POST', body: photoForm(readFileSync(RECORDING_FACE)), headers: { 'x-csrf-token': /data-csrf="([^"]+)"/.exec(capture)![1], accept: 'application/json' } });
     expect(sent.status).toBe(200);
     const done = await agent.follow(new URL((await sent.json()).redirect, created.url).href);
     expect(await done.res.text()).toContain('data-testid="admin-open"');
 
-    const signedIn = await faceSignIn(agent, `${server.url}/admin/login`, 'first@example.com', fixture('admin-2.jpg'));
+    const signedIn = await faceSignIn(agent, `${server.url}/admin/login`, 'first@example.com', fixture('admin-2.jpg'), recordingFrames());
     expect(new URL(signedIn.url).pathname).toBe('/admin/users');
     expect(await signedIn.res.text()).toContain('data-testid="admin-name">First Admin');
   });

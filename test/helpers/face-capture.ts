@@ -28,8 +28,9 @@ export class FacePage {
     ({ res, url } = await agent.submit(url, identifier, /action="([^"]+identify)"/.exec(identifier)![1], { email }));
     const html = await res.text();
     const csrf = /data-csrf="([^"]+)"/.exec(html)?.[1];
-    const token = /data-capture-token="([^"]+)"/.exec(html)?.[1];
-    if (!csrf || !token) throw new Error(`not a face page (${res.status} ${url}): ${html.slice(0, 300)}`);
+    // The challenge page has no capture token: only the passive capture uses one.
+    const token = /data-capture-token="([^"]*)"/.exec(html)?.[1] ?? '';
+    if (!csrf || !/data-(capture|frame)-url=/.test(html)) throw new Error(`not a face page (${res.status} ${url}): ${html.slice(0, 300)}`);
     return new FacePage(agent, url, html, csrf, token);
   }
 

@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { Agent } from './browserless.js';
+import { answerChallenge } from './challenge.js';
 
 export interface RpClient {
   config: oidc.Configuration;
@@ -42,6 +43,8 @@ export interface Credentials {
   password?: string;
   /** A JPEG posted as the face step's frame (what face-capture.js sends). */
   photo?: Buffer;
+  /** Frames answering the head-movement challenge, in order (what face-challenge.js streams). */
+  sequence?: Buffer[];
 }
 
 /** Posts `photo` to the face page's capture endpoint; returns where the page would go next, or throws the refusal. */
@@ -87,6 +90,10 @@ export async function signIn(agent: Agent, start: Pick<AuthStart, 'url'>, who: C
       ({ res, url } = await agent.submit(url, html, /action="([^"]+identify)"/.exec(html)![1], { email: who.email }, appOrigin));
     } else if (html.includes('data-testid="password-input"')) {
       ({ res, url } = await agent.submit(url, html, /action="([^"]+password)"/.exec(html)![1], { password: who.password ?? '' }, appOrigin));
+    } else if (html.includes('data-face-challenge') && who.sequence) {
+      const reply = await answerChallenge(agent, url, html, who.sequence);
+      if (!reply.body.redirect) throw new SignInRefused(reply.status, reply.body.error?.code ?? 'UNKNOWN', reply.body.error?.message ?? '');
+      ({ res, url } = await agent.follow(new URL(reply.body.redirect, url).href, {}, appOrigin));
     } else if (html.includes('data-capture-url=') && who.photo) {
       ({ res, url } = await agent.follow(await captureOnPage(agent, url, html, who.photo), {}, appOrigin));
     } else if (html.includes('data-testid="use-password"') && !who.photo) {

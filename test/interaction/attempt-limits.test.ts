@@ -21,7 +21,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     db = await createTestDatabase();
     // A generous per-IP form limit: these tests are about the per-account counting behind it.
     server = await startApp({ DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/10`, SECRET_KEY: TEST_SECRET_KEY, RATE_LIMIT_PER_IP_PER_MINUTE: '10000' });
-    const app = await server.services.clients.create({ name: 'Lenient app', redirectUris: [REDIRECT], allowPasswordOnly: true, firstParty: true });
+    // These attacks are on the single-frame capture, which only apps allowed the passive acr have.
+    const app = await server.services.clients.create({ name: 'Lenient app', redirectUris: [REDIRECT], allowPasswordOnly: true, firstParty: true, allowPassiveFace: true });
     rp = await discover(server.url, app.client.clientId, app.clientSecret!, REDIRECT);
   });
 

@@ -32,7 +32,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
       const [alice, lena, client] = await Promise.all([
         runCli(['user', 'create', '--email', 'alice@example.com', '--name', 'Alice', '--photo', face('deepface-img1.jpg'), '--json'], env),
         runCli(['user', 'create', '--email', 'lena@example.com', '--name', 'Lena', '--photo', face('deepface-img1.jpg'), '--json'], env),
-        runCli(['client', 'create', '--name', 'Cluster app', '--redirect-uri', REDIRECT, '--json'], env),
+        runCli(['client', 'create', '--name', 'Cluster app', '--redirect-uri', REDIRECT, '--allow-passive-face', '--json'], env),
       ]);
       for (const r of [alice, lena, client]) expect(r.code, r.stderr).toBe(0);
       const { client_id, client_secret } = JSON.parse(client.stdout) as { client_id: string; client_secret: string };
@@ -65,7 +65,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
         const callback = await backAtApp(page);
         expect(callback.searchParams.get('iss')).toBe(first.url);
         const claims = (await exchange(rp, start, callback)).claims()!;
-        expect(claims).toMatchObject({ amr: ['face', 'liveness'], acr: ACR.face });
+        // One passive picture (the app allows it): the face factor, not liveness, and the passive acr.
+        expect(claims).toMatchObject({ amr: ['face'], acr: ACR.facePassive });
       } finally {
         await browser.close();
       }
@@ -84,7 +85,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
       expect(event.ip).toBeTruthy();
       expect(event.user_agent).toMatch(/Chrome/);
       expect(event.last_sign_in_at).toBeInstanceOf(Date);
-      expect(event.details).toMatchObject({ frames: 3, codes: [], agent: { browser: expect.stringMatching(/Chrom/) } });
+      expect(event.details).toMatchObject({ method: 'passive', frames: 3, codes: [], agent: { browser: expect.stringMatching(/Chrom/) } });
       expect(event.details.similarity).toBeGreaterThan(0.411);
       expect(event.details.liveness).toBeGreaterThan(0.7);
       expect(event.details.durationMs).toBeGreaterThan(0);

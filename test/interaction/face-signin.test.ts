@@ -38,7 +38,7 @@ describe('face sign-in (embedded database, in-memory state)', () => {
     await seedUser(server.services, { email, name: email.split('@')[0], photos: [face(photo)], password });
   }
 
-  async function createClient(name: string, opts: { allowPasswordOnly?: boolean }) {
+  async function createClient(name: string, opts: { allowPasswordOnly?: boolean; allowPassiveFace?: boolean }) {
     const { client, clientSecret } = await server.services.clients.create({ name, redirectUris: [REDIRECT], ...opts });
     return { client_id: client.clientId, client_secret: clientSecret! };
   }
@@ -61,8 +61,9 @@ describe('face sign-in (embedded database, in-memory state)', () => {
     await createUser('carol@example.com', 'silent-face-T1.jpg');
     await createUser('dora@example.com', 'deepface-img1.jpg');
     await createUser('fay@example.com', 'deepface-img1.jpg');
-    const a = await createClient('Face app', {});
-    const b = await createClient('Lenient app', { allowPasswordOnly: true });
+    // Both apps allow the passive capture these tests drive (face-challenge.test.ts has the challenge).
+    const a = await createClient('Face app', { allowPassiveFace: true });
+    const b = await createClient('Lenient app', { allowPasswordOnly: true, allowPassiveFace: true });
     faceOnly = await discover(server.url, a.client_id, a.client_secret, REDIRECT);
     withPassword = await discover(server.url, b.client_id, b.client_secret, REDIRECT);
   });
@@ -78,8 +79,8 @@ describe('face sign-in (embedded database, in-memory state)', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it.runIf(hasChromium)('signs the enrolled person in: the ID token carries amr face + liveness and the face acr', async () => {
-    expect(faceOnly.config.serverMetadata().acr_values_supported).toEqual(expect.arrayContaining([ACR.face, ACR.mfa]));
+  it.runIf(hasChromium)('signs the enrolled person in with one passive capture: amr face only and the passive acr', async () => {
+    expect(faceOnly.config.serverMetadata().acr_values_supported).toEqual(expect.arrayContaining([ACR.facePassive, ACR.face, ACR.mfa]));
     const page = await browserWithCamera('deepface-img2.jpg');
     const start = await authorizationUrl(faceOnly);
     await identify(page, start.url, 'alice@example.com');
@@ -89,8 +90,8 @@ describe('face sign-in (embedded database, in-memory state)', () => {
     expect(reply).toMatchObject({ redirect: expect.any(String) });
     const tokens = await exchange(faceOnly, start, await backAtApp(page));
     const claims = tokens.claims()!;
-    expect(claims.amr).toEqual(['face', 'liveness']);
-    expect(claims.acr).toBe(ACR.face);
+    expect(claims.amr).toEqual(['face']);
+    expect(claims.acr).toBe(ACR.facePassive);
     expect(JSON.stringify(claims)).not.toMatch(/similarity|liveness_score|score/);
 
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
@@ -159,20 +160,6 @@ describe('face sign-in (embedded database, in-memory state)', () => {
     expect(event.reason).toBe('LIVENESS_FAILED');
     expect(details.similarity).toBeGreaterThanOrEqual(server.services.engine.thresholds.matchThreshold);
     expect(details.liveness).toBeLessThan(server.services.engine.thresholds.livenessThreshold);
-  });
-
-  it.runIf(hasChromium)('asks for the password too when the app requests the MFA acr', async () => {
-    const page = await browserWithCamera('deepface-img1.jpg');
-    const start = await authorizationUrl(faceOnly, { acr_values: ACR.mfa });
-    await identify(page, start.url, 'alice@example.com');
-    await page.getByTestId('password-input').fill(PASSWORD);
-    await page.getByTestId('login-submit').click();
-    await cameraReady(page);
-    expect(await page.locator('h1').textContent()).toMatch(/Now look at the camera/);
-    expect(await captureFace(page)).toMatchObject({ redirect: expect.any(String) });
-    const claims = (await exchange(faceOnly, start, await backAtApp(page))).claims()!;
-    expect(claims.amr).toEqual(['face', 'liveness', 'pwd', 'mfa']);
-    expect(claims.acr).toBe(ACR.mfa);
   });
 
   it.runIf(hasChromium)('without a camera explains why, and offers the password only where the app allows it', async () => {

@@ -39,7 +39,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
 
   it('advertises the product acr values, amr/acr claims and S256 PKCE', async () => {
     const meta = rp.config.serverMetadata();
-    expect(meta.acr_values_supported).toEqual([ACR.password, ACR.face, ACR.mfa, ACR.passkey]);
+    expect(meta.acr_values_supported).toEqual([ACR.password, ACR.facePassive, ACR.face, ACR.mfa, ACR.passkey]);
     expect(meta.claims_supported).toEqual(expect.arrayContaining(['sub', 'acr', 'amr', 'auth_time', 'email', 'name']));
     expect(meta.code_challenge_methods_supported).toEqual(['S256']);
     expect(meta.grant_types_supported).toEqual(expect.arrayContaining(['authorization_code', 'refresh_token', 'client_credentials']));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ACR, assurance } from '../../src/oidc/acr.js';
-import { acrTarget } from '../../src/oidc/policy.js';
+import { acrTarget, passiveFaceAllowed } from '../../src/oidc/policy.js';
 
 const faceOnly = {};
 const passwordAllowed = { 'urn:face-oidc:allow_password_only': true };
@@ -24,7 +24,21 @@ describe('acr policy', () => {
     expect(assurance({ face: true, liveness: true })).toEqual({ amr: ['face', 'liveness'], acr: ACR.face });
     expect(assurance({ face: true, liveness: true, pwd: true })).toEqual({ amr: ['face', 'liveness', 'pwd', 'mfa'], acr: ACR.mfa });
     expect(assurance({ pwd: true })).toEqual({ amr: ['pwd'], acr: ACR.password });
-    // A face without liveness is not a face sign-in.
-    expect(assurance({ face: true })).toBeNull();
+    // A face without a passed challenge is only the passive acr, never liveness nor the challenge acrs.
+    expect(assurance({ face: true })).toEqual({ amr: ['face'], acr: ACR.facePassive });
+    expect(assurance({ face: true, pwd: true })).toEqual({ amr: ['face', 'pwd', 'mfa'], acr: ACR.facePassive });
+    expect(assurance({})).toBeNull();
+  });
+
+  it('accepts the passive face acr only from clients that allow it, and aims for it there unless more is asked', () => {
+    const kiosk = { 'urn:face-oidc:allow_passive_face': true };
+    expect(acrTarget(undefined, kiosk)).toEqual({ minimum: ACR.facePassive, preferred: ACR.facePassive });
+    expect(passiveFaceAllowed(acrTarget(undefined, kiosk), kiosk)).toBe(true);
+    expect(acrTarget(ACR.face, kiosk)).toEqual({ minimum: ACR.face, preferred: ACR.face });
+    expect(passiveFaceAllowed(acrTarget(ACR.face, kiosk), kiosk)).toBe(false);
+    // Others get the challenge, whatever the request or registration says.
+    expect(acrTarget(ACR.facePassive, {})).toEqual({ minimum: ACR.face, preferred: ACR.face });
+    expect(acrTarget(undefined, { 'urn:face-oidc:required_acr': ACR.facePassive })).toEqual({ minimum: ACR.face, preferred: ACR.face });
+    expect(passiveFaceAllowed(acrTarget(undefined, {}), {})).toBe(false);
   });
 });

@@ -1,11 +1,13 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACR } from '../../src/oidc/acr.js';
 import { IP_POLICY } from '../../src/verification/index.js';
-import { fixture, FIXTURES, faceSignIn, photoForm } from '../admin/helpers.js';
+import { fixture, faceSignIn, photoForm } from '../admin/helpers.js';
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
 import { Agent } from '../helpers/browserless.js';
 import { cameraFrames } from '../helpers/camera.js';
+import { answerChallenge, ForcedChallenges, newSitting, RECORDING_FACE, recordingFrames } from '../helpers/challenge.js';
 import { createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
 import { APP_ORIGIN } from '../helpers/face-capture.js';
 import { authorizationUrl, discover, type RpClient } from '../helpers/flow.js';
@@ -67,6 +69,17 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     return key;
   }
 
+  /**
+   * Identifier, then the face step of a built-in client (account page, console), which must be the head-movement
+   * challenge: it is answered with the recording, as a new sitting of the person (the server refuses a sequence it
+   * has seen for the account). The passive photo faceSignIn would post instead is another person's, so a passive
+   * face step could not sign anyone in here.
+   */
+  async function challengeSignIn(agent: Agent, start: string, email: string) {
+    await newSitting(server.services.kv, (await server.services.users.byEmail(email))!.id);
+    return faceSignIn(agent, start, email, readFileSync(face('deepface-img17.jpg')), recordingFrames());
+  }
+
   /** A new sign-in at the app: the identifier page, or with `email` the page after it. */
   async function open(params: Record<string, string>, email?: string, agent = new Agent()): Promise<PasskeyPage> {
     const start = await authorizationUrl(app, params);
@@ -82,10 +95,12 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   beforeAll(async () => {
     db = await createTestDatabase();
     // The per-minute flood limit per address is not what these tests look at (the last one sends many answers).
-    server = await startApp({ DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/5`, SECRET_KEY: TEST_SECRET_KEY, RATE_LIMIT_PER_IP_PER_MINUTE: '1000' });
+    // Every challenge drawn is the recording's "up, right": the only answer the tests have (test/helpers/challenge.ts).
+    server = await startApp({ DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/5`, SECRET_KEY: TEST_SECRET_KEY, RATE_LIMIT_PER_IP_PER_MINUTE: '1000' }, { drawChallenge: new ForcedChallenges().draw });
     // Passkeys follow the password thresholds; seven failures before the delay, so one account shows every refusal first.
     await server.services.settings.update({ passwordFailuresBeforeDelay: 7 }, 'test');
-    kimId = (await seedUser(server.services, { email: 'kim@example.com', name: 'Kim Key', photos: [face('deepface-img1.jpg')] })).id;
+    // Enrolled from the recording's frontal frame: the people who sign in with their face here answer the challenge with it.
+    kimId = (await seedUser(server.services, { email: 'kim@example.com', name: 'Kim Key', photos: [RECORDING_FACE] })).id;
     kimKey = await enroll(kimId);
     const { client, clientSecret } = await server.services.clients.create({ name: 'Portal', redirectUris: [REDIRECT] });
     app = await discover(server.url, client.clientId, clientSecret!, REDIRECT);
@@ -104,7 +119,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const ok = await first.answer(valid);
     expect(ok).toMatchObject({ status: 200, body: { redirect: expect.stringMatching(/^\/interaction\//) } });
     const facePage = await (await first.agent.request(new URL(ok.body.redirect, first.url).href)).text();
-    expect(facePage).toContain('data-face-capture');
+    expect(facePage).toContain('data-face-challenge');
+    expect(facePage).not.toContain('data-capture-url');
     // The step is done: a second answer in the same sign-in is not expected.
     expect(await first.options()).toMatchObject({ status: 409, body: { error: { code: 'STEP_NOT_EXPECTED' } } });
     expect(await first.answer(kimKey.authenticate(opts.options))).toMatchObject({ status: 409, body: { error: { code: 'STEP_NOT_EXPECTED' } } });
@@ -140,7 +156,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const ok = await page.use(kimKey);
     expect(ok).toMatchObject({ status: 200, body: { redirect: expect.stringMatching(/^\/interaction\//) } });
     const next = await (await page.agent.request(new URL(ok.body.redirect, page.url).href)).text();
-    expect(next).toContain('data-face-capture');
+    expect(next).toContain('data-face-challenge');
+    expect(next).not.toContain('data-capture-url');
     expect(next).toContain('kim@example.com');
 
     const dee = await seedUser(server.services, { email: 'dee@example.com', name: 'Dee', photos: [face('deepface-img1.jpg')] });
@@ -152,9 +169,9 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   });
 
   it('lets an administrator see and revoke a person’s passkey, and removes passkeys with the account', async () => {
-    const ada = await seedUser(server.services, { email: 'ada@example.com', name: 'Ada Admin', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg')] });
+    const ada = await seedUser(server.services, { email: 'ada@example.com', name: 'Ada Admin', admin: true, photos: [RECORDING_FACE] });
     const admin = new Agent();
-    await faceSignIn(admin, `${server.url}/admin/users`, 'ada@example.com', fixture('admin-2.jpg'));
+    expect(new URL((await challengeSignIn(admin, `${server.url}/admin/users`, 'ada@example.com')).url).pathname).toBe('/admin/users');
     const shown = await (await admin.request(`${server.url}/admin/users/${kimId}`)).text();
     expect(shown).toContain('data-testid="admin-passkey-row"');
     expect(shown).toContain('Test key');
@@ -173,7 +190,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
 
   it('requires face + passkey for administrators once the setting is on, and only after the admin has a passkey', async () => {
     const admin = new Agent();
-    await faceSignIn(admin, `${server.url}/admin/users`, 'ada@example.com', (await cameraFrames(path.join(FIXTURES, 'admin-2.jpg'), 1, { seed: 5 }))[0]);
+    expect(new URL((await challengeSignIn(admin, `${server.url}/admin/users`, 'ada@example.com')).url).pathname).toBe('/admin/users');
     const settings = await (await admin.request(`${server.url}/admin/settings`)).text();
     /** The settings form as shown (inputs, ticked boxes, selected options), with `extra` changed. */
     const form = (extra: Record<string, string>) => {
@@ -211,14 +228,12 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(passed.status).toBe(200);
     ({ res, url } = await admin.follow(new URL(passed.body.redirect, url).href));
     html = await res.text();
-    const [frame] = await cameraFrames(path.join(FIXTURES, 'admin-2.jpg'), 1, { seed: 6 });
-    const reply = await admin.request(new URL(attr(html, 'data-capture-url'), url).href, {
-      method: 'POST',
-      body: photoForm(frame, { _csrf: attr(html, 'data-csrf'), capture_token: attr(html, 'data-capture-token') }, 'frame'),
-      headers: { accept: 'application/json' },
-    });
-    const { redirect } = (await reply.json()) as { redirect: string };
-    ({ res, url } = await admin.follow(new URL(redirect, url).href));
+    // Then the face step: the head-movement challenge, answered by Ada in a new sitting.
+    expect(html).toContain('data-face-challenge');
+    await newSitting(server.services.kv, adaId);
+    const reply = await answerChallenge(admin, url, html, recordingFrames());
+    expect(reply).toMatchObject({ status: 200, body: { progress: { status: 'passed' }, redirect: expect.any(String) } });
+    ({ res, url } = await admin.follow(new URL(reply.body.redirect!, url).href));
     expect(new URL(url).pathname).toBe('/admin/users');
     expect(res.status).toBe(200);
     const signin = await prisma().auditEvent.findFirstOrThrow({ where: { type: 'admin.signin', userId: adaId, outcome: 'success' }, orderBy: { id: 'desc' } });
@@ -252,8 +267,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
 
   it('re-enrolls the face from the account page after a fresh face sign-in, replacing the templates', async () => {
     const agent = new Agent();
-    const [frame, photo] = await cameraFrames(face('deepface-img2.jpg'), 2, { seed: 11 });
-    const { url } = await faceSignIn(agent, `${server.url}/account`, 'kim@example.com', frame);
+    const [, photo] = await cameraFrames(face('deepface-img2.jpg'), 2, { seed: 11 });
+    const { url } = await challengeSignIn(agent, `${server.url}/account`, 'kim@example.com');
     expect(new URL(url).pathname).toBe('/account');
     const home = await (await agent.request(`${server.url}/account`)).text();
     const csrf = attr(home, 'name="_csrf" value');
@@ -284,10 +299,10 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   });
 
   it('explains and confirms a change that takes the last way to sign in, and refuses forms without the CSRF token', async () => {
-    const noa = await seedUser(server.services, { email: 'noa@example.com', name: 'Noa', photos: [face('deepface-img1.jpg')] });
+    const noa = await seedUser(server.services, { email: 'noa@example.com', name: 'Noa', photos: [RECORDING_FACE] });
     await enroll(noa.id);
     const agent = new Agent();
-    await faceSignIn(agent, `${server.url}/account`, 'noa@example.com', (await cameraFrames(face('deepface-img2.jpg'), 1, { seed: 12 }))[0]);
+    expect(new URL((await challengeSignIn(agent, `${server.url}/account`, 'noa@example.com')).url).pathname).toBe('/account');
     const form = async (action: string, fields: Record<string, string>, csrf?: string) => {
       const home = await (await agent.request(`${server.url}/account`)).text();
       const body = new URLSearchParams({ _csrf: csrf ?? attr(home, 'name="_csrf" value'), ...fields });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ACR, assurance } from '../../src/oidc/acr.js';
 import { acrTarget } from '../../src/oidc/policy.js';
-import { nextStep } from '../../src/sign-in/plan.js';
+import { faceMode, nextStep } from '../../src/sign-in/plan.js';
 import { emptyState } from '../../src/sign-in/state.js';
 
 const identified = { ...emptyState(), email: 'a@example.com', accountId: 'id' };
@@ -16,6 +16,17 @@ describe('face step policy', () => {
   it('finishes a face sign-in only with liveness, with the face acr and amr', () => {
     const done = { ...identified, done: { face: true, liveness: true } };
     expect(nextStep(done, acrTarget(undefined, faceOnly), enrolled)).toEqual({ kind: 'finish', amr: ['face', 'liveness'], acr: ACR.face });
+  });
+
+  it('runs the challenge by default and the passive capture only for an app that allows it', () => {
+    const kiosk = { 'urn:face-oidc:allow_passive_face': true };
+    expect(faceMode(acrTarget(undefined, faceOnly), faceOnly)).toBe('challenge');
+    expect(faceMode(acrTarget(undefined, kiosk), kiosk)).toBe('passive');
+    expect(faceMode(acrTarget(ACR.face, kiosk), kiosk)).toBe('challenge');
+    expect(faceMode(acrTarget(ACR.mfa, kiosk), kiosk)).toBe('challenge');
+    // A passive face finishes with the passive acr and amr face only.
+    const passive = { ...identified, done: { face: true } };
+    expect(nextStep(passive, acrTarget(undefined, kiosk), enrolled)).toEqual({ kind: 'finish', amr: ['face'], acr: ACR.facePassive });
   });
 
   it('asks for the password first when the app registered the MFA acr as its default', () => {

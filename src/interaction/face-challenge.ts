@@ -1,0 +1,133 @@
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Progress } from '../challenge/index.js';
+import { FACE_LOCKED_MESSAGE } from '../sign-in/plan.js';
+import { ChallengeRefusal, type FrameOutcome } from '../verification/index.js';
+import { summarizeAgent } from '../web/device.js';
+import { errorBody, HttpError } from '../web/errors.js';
+import { rateKeyForIp } from '../web/rate-limit.js';
+import { withFaceErrors } from '../web/upload-errors.js';
+import { inspectFrame, readFrames } from './frames.js';
+import type { InteractionKit, Loaded } from './kit.js';
+
+/** The page streams 4 frames a second; a sign-in may send a minute of that with room to spare. */
+const FRAMES_PER_SIGN_IN = 360;
+/** Per address: a few people signing in at once behind one NAT. */
+const FRAME_RATE_FACTOR = 10;
+const CHALLENGES_PER_SIGN_IN = 20;
+const SIGN_IN_BUSY = 'This sign-in is sending too many pictures. Wait a minute and try again.';
+const DEVICE_LOCKED = 'Too many failed attempts from this device: wait an hour, or sign in from a device you have used before.';
+const waitMessage = (seconds: number) => `Too many failed attempts. Wait ${seconds} seconds before trying again.`;
+
+/** What the page shows of the challenge after each frame; never a score. */
+export function publicProgress(p: Progress, total: number) {
+  return { status: p.status, step: p.step, stepIndex: p.stepIndex, total, hint: p.hint, remainingMs: Math.max(0, Math.round(p.remainingMs)) };
+}
+
+/** The challenge as the page starts it: its id and lifetime; the movements are revealed one at a time by progress. */
+export function challengeForPage(c: { id: string; movements: unknown[]; createdAt: number; expiresAt: number }) {
+  return { id: c.id, total: c.movements.length, lifetimeMs: c.expiresAt - c.createdAt };
+}
+
+function refusalError(err: ChallengeRefusal): HttpError {
+  if (err.code !== 'FACE_DELAYED') return new HttpError(err.status, err.code, err.message);
+  const retryAfter = err.retryAfter ?? 1;
+  return new HttpError(429, 'FACE_DELAYED', err.locked ? DEVICE_LOCKED : waitMessage(retryAfter), { 'Retry-After': String(retryAfter) }, { retryAfter });
+}
+
+/** A decided failure: 401 when it counted as a failed verification (with the NIST delay), 422 when it did not. */
+function failureError(loaded: Loaded, outcome: Extract<FrameOutcome, { status: 'failed' }>): HttpError {
+  const o = outcome.outcome;
+  if (o?.lockedForGood) return new HttpError(403, 'FACE_LOCKED', FACE_LOCKED_MESSAGE, {}, { redirect: `/interaction/${loaded.uid}` });
+  if (!o) return new HttpError(422, outcome.code, outcome.message);
+  const message = o.locked ? `${outcome.message} ${DEVICE_LOCKED}` : o.delayed ? `${outcome.message} ${waitMessage(o.delaySeconds)}` : outcome.message;
+  return new HttpError(401, outcome.code, message, o.delayed ? { 'Retry-After': String(o.delaySeconds) } : {}, o.delayed ? { retryAfter: o.delaySeconds } : {});
+}
+
+/** One audit event and one sign-in metric per decided challenge (frames and codes; scores stay in the details). */
+async function record(ctx: Context, kit: InteractionKit, loaded: Loaded, outcome: Exclude<FrameOutcome, { status: 'in_progress' }>): Promise<void> {
+  const success = outcome.status === 'passed';
+  const code = success ? 'VERIFIED' : outcome.code;
+  const reason = !loaded.user && code === 'NO_MATCH' ? 'UNKNOWN_ACCOUNT' : code;
+  kit.deps.metrics.signIns.inc({ factor: 'face', outcome: success ? 'success' : 'failure', reason: reason.toLowerCase() });
+  const d = outcome.decision;
+  const score = (key: string) => (typeof d?.details[key] === 'number' ? (d.details[key] as number) : null);
+  await kit.audit(ctx, loaded, {
+    type: 'signin.face',
+    outcome: success ? 'success' : 'failure',
+    reason: success ? null : reason,
+    details: {
+      method: 'challenge',
+      challenge: d?.challenge.movements.join(',') ?? null,
+      completed: d?.completed.join(',') ?? null,
+      frames: d?.frames ?? null,
+      analysed: d ? d.analysed.track + d.analysed.verify : 0,
+      cpuMs: d ? Math.round(d.cpuMs) : null,
+      // The final frontal frame's scores, as for a passive capture (never shown to the page or the app).
+      similarity: loaded.user ? score('similarity') : null,
+      liveness: score('liveness'),
+      agent: summarizeAgent(ctx.get('user-agent')),
+    },
+  });
+}
+
+/**
+ * The challenge routes of the face step (JSON; CSRF as a field or the X-CSRF-Token header):
+ * `POST …/face/challenge` draws a new challenge; `POST …/face/challenge/frame` (multipart `_csrf`, `challenge`, one
+ * `frame`) judges one frame on the server's clock and answers the progress, or `{ redirect }` once passed.
+ */
+export function challengeRoutes(router: Router, kit: InteractionKit, expectChallenge: (loaded: Loaded) => void): void {
+  const perIp = () => kit.deps.config.limits.perIpPerMinute;
+
+  router.post('/interaction/:uid/face/challenge', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const loaded = await kit.load(ctx);
+    await kit.deps.rate.enforce(`face-challenge-ix:${loaded.uid}`, CHALLENGES_PER_SIGN_IN, SIGN_IN_BUSY);
+    kit.verifyCsrf(ctx, loaded.uid);
+    expectChallenge(loaded);
+    ctx.body = { challenge: challengeForPage(await kit.deps.verification.challenges.start(loaded.uid)) };
+  });
+
+  router.post('/interaction/:uid/face/challenge/frame', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    const loaded = await kit.load(ctx);
+    await kit.deps.rate.enforceIp(ctx, 'face-frame', FRAME_RATE_FACTOR * perIp());
+    await kit.deps.rate.enforce(`face-frame-ix:${loaded.uid}`, FRAMES_PER_SIGN_IN, SIGN_IN_BUSY);
+    const upload = await readFrames(ctx.req, 1);
+    // The server's clock when the frame arrived, never a time the page sent.
+    const now = Date.now();
+    ctx.request.body = upload.fields;
+    kit.verifyCsrf(ctx, loaded.uid);
+    expectChallenge(loaded);
+    const [frame] = upload.frames;
+    await inspectFrame(frame);
+    const { verification } = kit.deps;
+    let outcome: FrameOutcome;
+    try {
+      outcome = await withFaceErrors(() =>
+        verification.challenges.frame(loaded.uid, upload.fields.challenge ?? '', frame, now, {
+          subject: kit.subject(loaded),
+          origin: kit.origin(ctx, loaded),
+          ip: rateKeyForIp(ctx.ip),
+          templates: () => (loaded.user ? verification.enrolledTemplates(loaded.user.id) : Promise.resolve([])),
+        }),
+      );
+    } catch (err) {
+      throw err instanceof ChallengeRefusal ? refusalError(err) : err;
+    }
+    const { total } = outcome;
+    if (outcome.status === 'in_progress') {
+      ctx.body = { progress: publicProgress(outcome.progress, total) };
+      return;
+    }
+    await record(ctx, kit, loaded, outcome);
+    if (outcome.status === 'passed') {
+      ctx.body = { progress: publicProgress(outcome.progress, total), redirect: await kit.advance(ctx, loaded, { face: true, liveness: true }) };
+      return;
+    }
+    const refusal = failureError(loaded, outcome);
+    ctx.status = refusal.status;
+    ctx.set(refusal.headers);
+    ctx.body = { ...errorBody(refusal, ctx.state.requestId), progress: publicProgress(outcome.progress, total) };
+  });
+}

@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext } from 'playwright-core';
+import type { Challenge, Movement } from '../../src/challenge/index.js';
+import type { KeyValueStore } from '../../src/store/kv.js';
+import type { Agent } from './browserless.js';
+import { ROOT } from './server.js';
+
+/** A real person answering "up, right" at 6 frames per second (the benchmark's recording). */
+export const RECORDING_DIR = path.join(ROOT, 'src', 'bench', 'sample', 'challenge-up-right');
+export const RECORDING_MOVEMENTS: Movement[] = ['up', 'right'];
+/** Its first frame: frontal, the picture to enroll the person from. */
+export const RECORDING_FACE = path.join(RECORDING_DIR, 'frame_0001.jpg');
+
+export function recordingFrames(): Buffer[] {
+  return readdirSync(RECORDING_DIR)
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .map((f) => readFileSync(path.join(RECORDING_DIR, f)));
+}
+
+/**
+ * The test seam of the composition (createApp's `drawChallenge` override): every challenge drawn is `movements`
+ * with `lifetimeMs`, so that a test can present the recording with the challenge it performs, or another one.
+ */
+export class ForcedChallenges {
+  movements: Movement[] = RECORDING_MOVEMENTS;
+  lifetimeMs = 45_000;
+
+  readonly draw = (): Challenge => {
+    const now = Date.now();
+    return { id: randomBytes(16).toString('base64url'), movements: [...this.movements], createdAt: now, expiresAt: now + this.lifetimeMs };
+  };
+}
+
+export interface FrameReply {
+  status: number;
+  body: { progress?: { status: string; step: string }; redirect?: string; error?: { code: string; message: string } };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Answers the challenge of a face page (its HTML) without a browser: posts `frames` one at a time at the recording's
+ * pace, as the page streams them, until the server decides. Returns the deciding reply (or the last one).
+ */
+export async function answerChallenge(agent: Agent, pageUrl: string, html: string, frames: Buffer[], gapMs = 170): Promise<FrameReply> {
+  const csrf = /data-csrf="([^"]+)"/.exec(html)?.[1];
+  const challenge = /data-challenge="([^"]+)"/.exec(html)?.[1];
+  const frameUrl = /data-frame-url="([^"]+)"/.exec(html)?.[1];
+  if (!csrf || !challenge || !frameUrl) throw new Error(`not a challenge page (${pageUrl}): ${html.slice(0, 300)}`);
+  let last: FrameReply = { status: 0, body: {} };
+  for (const frame of frames) {
+    last = await postFrame(agent, new URL(frameUrl, pageUrl).href, csrf, challenge, frame);
+    if (last.body.redirect || (last.status >= 400 && last.body.error?.code !== 'FRAME_TOO_FAST')) return last;
+    await sleep(gapMs);
+  }
+  return last;
+}
+
+export async function postFrame(agent: Agent, url: string, csrf: string, challenge: string, frame: Buffer | string): Promise<FrameReply> {
+  const form = new FormData();
+  form.append('_csrf', csrf);
+  form.append('challenge', challenge);
+  form.append('frame', new Blob([typeof frame === 'string' ? frame : new Uint8Array(frame)], { type: 'image/jpeg' }), 'frame.jpg');
+  const res = await agent.request(url, { method: 'POST', body: form, headers: { accept: 'application/json' } });
+  return { status: res.status, body: (await res.json()) as FrameReply['body'] };
+}
+
+/**
+ * A webcam the test steers (shared/DESIGN.md §3, as on branch issue-13): every page's getUserMedia gets a canvas
+ * stream. Until the page shows a challenge step it paints the first frame; from the moment `data-step` is set it
+ * plays `frames` at `fps` and then holds the last one. Each paint adds a few random pixels, as camera noise does, so
+ * that no two streamed frames are byte-identical.
+ */
+export class SteerableCamera {
+  private frames: string[] = [];
+  private fps = 6;
+  private held = false;
+
+  private constructor() {}
+
+  static async install(context: BrowserContext): Promise<SteerableCamera> {
+    const camera = new SteerableCamera();
+    await context.exposeFunction('__cameraFeed', () => ({ frames: camera.frames, fps: camera.fps }));
+    await context.exposeFunction('__cameraHeld', () => camera.held);
+    await context.addInitScript(() => {
+      const devices = navigator.mediaDevices;
+      if (!devices) return;
+      const expose = window as unknown as { __cameraFeed(): Promise<{ frames: string[]; fps: number }>; __cameraHeld(): Promise<boolean> };
+      devices.getUserMedia = async () => {
+        const feed = await expose.__cameraFeed();
+        // Decoded by hand: fetch() of a data: URL would need connect-src data:, which the pages' CSP refuses.
+        const bitmaps = await Promise.all(feed.frames.map((b64) => createImageBitmap(new Blob([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], { type: 'image/jpeg' }))));
+        const canvas = document.createElement('canvas');
+        canvas.width = 640;
+        canvas.height = 480;
+        const g = canvas.getContext('2d')!;
+        // Playing time: it runs while a challenge step shows and the test does not hold the picture.
+        let played = 0;
+        let last = performance.now();
+        let held = false;
+        setInterval(() => void expose.__cameraHeld().then((h) => (held = h)), 30);
+        const paint = () => {
+          const step = document.querySelector<HTMLElement>('[data-testid="face-challenge"]')?.dataset.step;
+          const now = performance.now();
+          // Each new challenge (the page shows its first step again) starts the recording over.
+          if (!step || step === 'done') played = 0;
+          else if (!held) played += now - last;
+          last = now;
+          const index = Math.min(bitmaps.length - 1, Math.floor((played / 1000) * feed.fps));
+          const image = bitmaps[index];
+          // Letterboxed like a 4:3 webcam around the square recording.
+          g.fillStyle = '#20242c';
+          g.fillRect(0, 0, 640, 480);
+          const side = 480;
+          g.drawImage(image, (640 - side) / 2, 0, side, side);
+          for (let i = 0; i < 6; i++) {
+            g.fillStyle = `rgb(${Math.random() * 255},${Math.random() * 255},${Math.random() * 255})`;
+            g.fillRect(Math.random() * 60, Math.random() * 480, 2, 2);
+          }
+        };
+        paint();
+        setInterval(paint, 40);
+        return canvas.captureStream(25);
+      };
+    });
+    return camera;
+  }
+
+  /** Holds the current picture (camera noise goes on) until released, e.g. while a screenshot is taken. */
+  hold(held: boolean): void {
+    this.held = held;
+  }
+
+  /** From the next getUserMedia on, the camera shows these frames (JPEG), played at `fps` once a challenge step shows. */
+  show(frames: Buffer[], fps = 6): void {
+    this.frames = frames.map((f) => f.toString('base64'));
+    this.fps = fps;
+  }
+}
+
+/**
+ * The tests have one recording of a real person answering a challenge, and the server rightly refuses a sequence it
+ * has seen for an account (src/verification/replay.ts). Tests whose subject is not replay screening but that sign
+ * one account in several times forget the account's replay memory first, as if the person sat down anew.
+ */
+export async function newSitting(kv: Pick<KeyValueStore, 'del'>, userId: string): Promise<void> {
+  await kv.del(`replay:${userId}`);
+}

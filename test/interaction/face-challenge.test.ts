@@ -1,0 +1,279 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import sharp from 'sharp';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ACR } from '../../src/oidc/acr.js';
+import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { Agent } from '../helpers/browserless.js';
+import { cameraFrames } from '../helpers/camera.js';
+import { answerChallenge, ForcedChallenges, postFrame, RECORDING_FACE, RECORDING_MOVEMENTS, recordingFrames, SteerableCamera, type FrameReply } from '../helpers/challenge.js';
+import { CHROMIUM, createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
+import { authorizationUrl, discover, exchange, signIn, type RpClient } from '../helpers/flow.js';
+import { seedUser, startApp, type TestApp } from '../helpers/app.js';
+import { ROOT } from '../helpers/server.js';
+import { APP_ORIGIN, backAtApp, FacePage, identify, interceptApp } from '../helpers/face-capture.js';
+
+const REDIRECT = `${APP_ORIGIN}/cb`;
+const PASSWORD = 'correct horse battery staple';
+const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'challenge');
+const hasChromium = requireService('Chromium', CHROMIUM !== null);
+
+/**
+ * The live head-movement challenge through a real relying party. The person of the bench recording (who answers
+ * "up, right") is enrolled under several accounts, one per scenario, so that attempt counters and replay memories
+ * stay apart; the challenge is forced through createApp's drawChallenge seam.
+ */
+describe('face sign-in with the head-movement challenge', () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fo-challenge-'));
+  const env = { DATA_DIR: dataDir, DATABASE_URL: '', REDIS_URL: '', SECRET_KEY: '' };
+  const forced = new ForcedChallenges();
+  const recording = recordingFrames();
+  let server: TestApp;
+  let strict: RpClient;
+  let kiosk: RpClient;
+  let browser: TestBrowser | null = null;
+
+  async function createClient(name: string, opts: { allowPassiveFace?: boolean } = {}) {
+    const { client, clientSecret } = await server.services.clients.create({ name, redirectUris: [REDIRECT], ...opts });
+    return discover(server.url, client.clientId, clientSecret!, REDIRECT);
+  }
+
+  /** A Chromium whose camera plays `frames` once the challenge shows its first step; every frame reply is collected. */
+  async function browserPlaying(frames: Buffer[], fps = 6): Promise<{ page: Page; replies: FrameReply[]; camera: SteerableCamera }> {
+    browser = await launchBrowser();
+    const camera = await SteerableCamera.install(browser.context);
+    camera.show(frames, fps);
+    await browser.context.grantPermissions(['camera']);
+    const { page } = browser;
+    await interceptApp(page);
+    const replies: FrameReply[] = [];
+    page.on('response', async (res) => {
+      if (!res.url().endsWith('/face/challenge/frame')) return;
+      replies.push({ status: res.status(), body: (await res.json().catch(() => ({}))) as FrameReply['body'] });
+    });
+    return { page, replies, camera };
+  }
+
+  const challengeRoot = (page: Page) => page.getByTestId('face-challenge');
+  /** Waits until the page shows `step`, holds the camera's picture and takes a screenshot, then lets it play on. */
+  async function shotAtStep(page: Page, camera: SteerableCamera, step: string, name: string) {
+    await page.locator(`[data-testid="face-challenge"][data-step="${step}"]`).waitFor({ timeout: 30_000 });
+    camera.hold(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+    camera.hold(false);
+  }
+  const refusedCode = (replies: FrameReply[]) => replies.find((r) => r.status >= 400 && !['FRAME_IN_PROGRESS', 'FRAME_TOO_FAST'].includes(r.body.error?.code ?? ''))?.body.error?.code;
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    server = await startApp(env, { drawChallenge: forced.draw });
+    for (const name of ['gina', 'rita', 'walt', 'ezra', 'mia', 'kim', 'bea']) {
+      await seedUser(server.services, { email: `${name}@example.com`, name, photos: [RECORDING_FACE], password: PASSWORD });
+    }
+    strict = await createClient('Strict app');
+    kiosk = await createClient('Kiosk', { allowPassiveFace: true });
+  });
+
+  afterEach(async () => {
+    forced.movements = RECORDING_MOVEMENTS;
+    forced.lifetimeMs = 45_000;
+    await browser?.close();
+    browser = null;
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('lists both face acrs in discovery, the passive one as the weakest face acr', () => {
+    expect(strict.config.serverMetadata().acr_values_supported).toEqual([ACR.password, ACR.facePassive, ACR.face, ACR.mfa, ACR.passkey]);
+  });
+
+  it.runIf(hasChromium)('signs in a person who follows the instructions: amr face + liveness and the challenge acr', async () => {
+    // Played at half speed, so that every step shows long enough to be photographed.
+    const { page, camera } = await browserPlaying(recording, 3);
+    const start = await authorizationUrl(strict);
+    await identify(page, start.url, 'gina@example.com');
+    await shotAtStep(page, camera, 'frontal', 'step-1-frontal');
+    await shotAtStep(page, camera, 'up', 'step-2-up');
+    await shotAtStep(page, camera, 'right', 'step-3-right');
+    const tokens = await exchange(strict, start, await backAtApp(page));
+    const claims = tokens.claims()!;
+    expect(claims.amr).toEqual(['face', 'liveness']);
+    expect(claims.acr).toBe(ACR.face);
+    const gina = (await server.services.users.byEmail('gina@example.com'))!;
+    const [event] = await server.services.audit.list({ userId: gina.id, type: 'signin.face' }, 1);
+    expect(event).toMatchObject({ outcome: 'success', details: { method: 'challenge', challenge: 'up,right', completed: 'up,right' } });
+  });
+
+  it.runIf(hasChromium)('refuses a replay of that sequence in a later sign-in', async () => {
+    // Follows the test above (same account, same recording): its evidence frames are what this replay repeats.
+    const { page, replies } = await browserPlaying(recording);
+    const start = await authorizationUrl(strict);
+    await identify(page, start.url, 'gina@example.com');
+    await page.locator('[data-testid="face-challenge"][data-state="failed"]').waitFor({ timeout: 30_000 });
+    expect(refusedCode(replies)).toBe('FRAME_REPLAYED');
+    await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(/already used/);
+    expect(page.url().startsWith(APP_ORIGIN)).toBe(false);
+  });
+
+  it.runIf(hasChromium)('refuses a still photo of the enrolled person, and the page offers a new challenge', async () => {
+    forced.lifetimeMs = 6_000;
+    const { page, replies } = await browserPlaying([recording[0]]);
+    const start = await authorizationUrl(strict);
+    await identify(page, start.url, 'rita@example.com');
+    await page.locator('[data-testid="face-challenge"][data-state="failed"]').waitFor({ timeout: 30_000 });
+    expect(refusedCode(replies)).toMatch(/^(TARGET_NOT_REACHED|CHALLENGE_EXPIRED)$/);
+    expect(await challengeRoot(page).getAttribute('data-step')).toBe('done');
+    await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(/\w/);
+    expect(await page.getByTestId('face-restart').isVisible()).toBe(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'refused-still-photo.png') });
+    expect(page.url().startsWith(APP_ORIGIN)).toBe(false);
+  });
+
+  it.runIf(hasChromium)('refuses a challenge answered in the wrong order', async () => {
+    forced.movements = ['right', 'up'];
+    const { page, replies } = await browserPlaying(recording);
+    const start = await authorizationUrl(strict);
+    await identify(page, start.url, 'walt@example.com');
+    await page.locator('[data-testid="face-challenge"][data-state="failed"]').waitFor({ timeout: 30_000 });
+    expect(refusedCode(replies)).toBe('WRONG_MOVEMENT');
+    await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(/Follow the instructions in order/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'refused-wrong-order.png') });
+  });
+
+  it.runIf(hasChromium)('refuses an expired challenge; a new one then signs in', async () => {
+    forced.lifetimeMs = 1_500;
+    const { page, replies } = await browserPlaying(recording);
+    const start = await authorizationUrl(strict);
+    await identify(page, start.url, 'ezra@example.com');
+    await page.locator('[data-testid="face-challenge"][data-state="failed"]').waitFor({ timeout: 30_000 });
+    expect(refusedCode(replies)).toBe('CHALLENGE_EXPIRED');
+    await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(/Time is up/);
+    forced.lifetimeMs = 45_000;
+    await page.getByTestId('face-restart').click();
+    const claims = (await exchange(strict, start, await backAtApp(page))).claims()!;
+    expect(claims).toMatchObject({ amr: ['face', 'liveness'], acr: ACR.face });
+  });
+
+  it.runIf(hasChromium)('asks for the password too when the app requests the MFA acr', async () => {
+    const { page } = await browserPlaying(recording);
+    const start = await authorizationUrl(strict, { acr_values: ACR.mfa });
+    await identify(page, start.url, 'mia@example.com');
+    await page.getByTestId('password-input').fill(PASSWORD);
+    await page.getByTestId('login-submit').click();
+    expect(await page.locator('h1').textContent()).toMatch(/Now look at the camera/);
+    const claims = (await exchange(strict, start, await backAtApp(page))).claims()!;
+    expect(claims.amr).toEqual(['face', 'liveness', 'pwd', 'mfa']);
+    expect(claims.acr).toBe(ACR.mfa);
+  });
+
+  it('refuses the passive capture for an app that does not allow it (403), and the page is the challenge', async () => {
+    const page = await FacePage.open(await authorizationUrl(strict), 'kim@example.com');
+    expect(page.html).toContain('data-testid="face-challenge"');
+    const [frame] = await cameraFrames(RECORDING_FACE, 1, { seed: 5 });
+    const reply = await page.post([frame]);
+    expect(reply).toMatchObject({ status: 403, body: { error: { code: 'PASSIVE_FACE_NOT_ALLOWED' } } });
+  });
+
+  it('gives an app that allows it the passive acr with amr ["face"] only, never the challenge acr', async () => {
+    const page = await FacePage.open(await authorizationUrl(kiosk), 'kim@example.com');
+    expect(page.html).not.toContain('data-testid="face-challenge"');
+    expect(page.html).toContain('data-capture-url=');
+    const start = await authorizationUrl(kiosk);
+    const [photo] = await cameraFrames(RECORDING_FACE, 1, { seed: 6 });
+    const claims = (await exchange(kiosk, start, await signIn(new Agent(), start, { email: 'kim@example.com', photo }))).claims()!;
+    expect(claims.amr).toEqual(['face']);
+    expect(claims.acr).toBe(ACR.facePassive);
+    // The same app asking for the challenge acr gets the challenge, and the passive capture is refused.
+    const strong = await FacePage.open(await authorizationUrl(kiosk, { acr_values: ACR.face }), 'kim@example.com');
+    expect(strong.html).toContain('data-testid="face-challenge"');
+    expect(await strong.post(await cameraFrames(RECORDING_FACE, 1, { seed: 7 }))).toMatchObject({ status: 403, body: { error: { code: 'PASSIVE_FACE_NOT_ALLOWED' } } });
+  });
+
+  it('answers bad frames with a clear 4xx and keeps the interaction usable', async () => {
+    const agent = new Agent();
+    const page = await FacePage.open(await authorizationUrl(strict), 'bea@example.com');
+    const csrf = page.csrf;
+    const challenge = /data-challenge="([^"]+)"/.exec(page.html)![1];
+    const url = `${page.url}/face/challenge/frame`;
+    const post = (frame: Buffer | string, id = challenge) => postFrame(page.agent, url, csrf, id, frame);
+    expect(await post('not a picture')).toMatchObject({ status: 415, body: { error: { code: 'UNSUPPORTED_IMAGE' } } });
+    const huge = await sharp({ create: { width: 1600, height: 1200, channels: 3, background: '#888' } }).jpeg().toBuffer();
+    expect(await post(huge)).toMatchObject({ status: 413, body: { error: { code: 'IMAGE_TOO_LARGE' } } });
+    expect(await post(recording[0], 'another-challenge')).toMatchObject({ status: 409, body: { error: { code: 'CHALLENGE_MISMATCH' } } });
+    // Another sign-in's challenge id is foreign here too, and CSRF is the page's.
+    expect(await postFrame(agent, url, csrf, challenge, recording[0])).toMatchObject({ status: 400 });
+    const first = await post(recording[0]);
+    expect(first).toMatchObject({ status: 200, body: { progress: { status: expect.stringMatching(/waiting|in_progress/), step: expect.any(String) } } });
+    expect(JSON.stringify(first.body)).not.toMatch(/score|similarity|yaw|offset/);
+    expect(await post(recording[1])).toMatchObject({ status: 429, body: { error: { code: 'FRAME_TOO_FAST' } } });
+    // A new challenge replaces it; the old id is refused, the new one goes on.
+    const restarted = await page.agent.request(`${page.url}/face/challenge`, { method: 'POST', headers: { accept: 'application/json', 'x-csrf-token': csrf } });
+    const { challenge: fresh } = (await restarted.json()) as { challenge: { id: string; total: number } };
+    expect(fresh).toMatchObject({ id: expect.any(String), total: 2 });
+    expect(await post(recording[2])).toMatchObject({ status: 409, body: { error: { code: 'CHALLENGE_MISMATCH' } } });
+    expect(await post(recording[2], fresh.id)).toMatchObject({ status: 200 });
+  });
+
+  it('refuses frames of an expired challenge without counting an attempt', async () => {
+    forced.lifetimeMs = 300;
+    const page = await FacePage.open(await authorizationUrl(strict), 'kim@example.com');
+    await new Promise((r) => setTimeout(r, 600));
+    const reply = await answerChallenge(page.agent, page.url, page.html, [recording[0]]);
+    expect(reply).toMatchObject({ status: 410, body: { error: { code: 'CHALLENGE_EXPIRED' } } });
+    const kim = (await server.services.users.byEmail('kim@example.com'))!;
+    expect(await server.services.verification.attempts.faceFailures(kim.id)).toBe(0);
+  });
+});
+
+describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis))('the challenge across two instances (PostgreSQL + Redis)', () => {
+  const forced = new ForcedChallenges();
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let first: TestApp;
+  let second: TestApp;
+  let rp: RpClient;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    first = await startApp({ DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/5`, SECRET_KEY: TEST_SECRET_KEY }, { drawChallenge: forced.draw });
+    // The same issuer, database, Redis keys and secret: a second instance behind the same load balancer.
+    second = await startApp({ DATABASE_URL: db.url, REDIS_URL: first.env.REDIS_URL, REDIS_KEY_PREFIX: first.env.REDIS_KEY_PREFIX, SECRET_KEY: TEST_SECRET_KEY, ISSUER: first.url }, { drawChallenge: forced.draw });
+    await seedUser(first.services, { email: 'nora@example.com', name: 'Nora', photos: [RECORDING_FACE] });
+    const { client, clientSecret } = await first.services.clients.create({ name: 'Cluster app', redirectUris: [REDIRECT] });
+    rp = await discover(first.url, client.clientId, clientSecret!, REDIRECT);
+  });
+
+  afterAll(async () => {
+    await Promise.all([first?.stop(), second?.stop()]);
+    await db?.drop();
+  });
+
+  it('judges the frames of one challenge on alternating instances and signs in with the challenge acr', async () => {
+    const start = await authorizationUrl(rp);
+    const page = await FacePage.open(start, 'nora@example.com');
+    const csrf = page.csrf;
+    const challenge = /data-challenge="([^"]+)"/.exec(page.html)![1];
+    const framePath = `${new URL(page.url).pathname}/face/challenge/frame`;
+    let reply: FrameReply = { status: 0, body: {} };
+    const served: string[] = [];
+    for (const [i, frame] of recordingFrames().entries()) {
+      const base = i % 2 ? second.url : first.url;
+      reply = await postFrame(page.agent, `${base}${framePath}`, csrf, challenge, frame);
+      served.push(`${i % 2}:${reply.status}`);
+      if (reply.body.redirect || reply.status >= 400) break;
+      await new Promise((r) => setTimeout(r, 170));
+    }
+    expect(reply, served.join(' ')).toMatchObject({ status: 200, body: { progress: { status: 'passed', step: 'done' }, redirect: expect.any(String) } });
+    const { url } = await page.agent.follow(new URL(reply.body.redirect!, first.url).href, {}, (u) => u.origin === APP_ORIGIN);
+    // An app that is not first-party asks for consent first.
+    const consent = await page.agent.request(url);
+    const html = await consent.text();
+    const back = html.includes('consent-approve') ? await page.agent.submit(url, html, /action="([^"]+consent)"/.exec(html)![1], {}, (u) => u.origin === APP_ORIGIN) : { url };
+    const claims = (await exchange(rp, start, new URL(back.url))).claims()!;
+    expect(claims).toMatchObject({ amr: ['face', 'liveness'], acr: ACR.face });
+  });
+});
