@@ -25,8 +25,11 @@ const amr = (session: RpSession) => (Array.isArray(session.claims.amr) ? (sessio
 
 /** Seconds the session's sign-in stays fresh enough for changes (0 once it is not). */
 export const freshFor = (session: RpSession) => Math.max(0, Math.round(authTime(session) + FRESH_SECONDS - Date.now() / 1000));
-/** Whether the session's sign-in verified the face (passkeys and re-enrollment build on a face sign-in). */
-export const faceVerified = (session: RpSession) => amr(session).includes('face');
+/**
+ * Whether the session's sign-in verified the face with a passed challenge (passkeys and re-enrollment build on it):
+ * a passive capture, which a still photo can pass, is not enough to change how the account signs in.
+ */
+export const faceVerified = (session: RpSession) => amr(session).includes('face') && amr(session).includes('liveness');
 
 /**
  * Changes need a recent sign-in, and some a recent face sign-in. Refused with a 403 whose `redirect` leads to the
