@@ -14,7 +14,7 @@ export interface Challenge {
 }
 
 /** How an analysis was made: `track` (detection, 68 landmarks, pose) or `verify` (also embedding and liveness). */
-export type FramePurpose = 'track' | 'verify';
+export type FramePurpose = 'locate' | 'track' | 'verify';
 
 /** What the verifier reads from one frame; built from the face engine's analysis by `observeAnalysis`. */
 export interface Observation {
@@ -26,9 +26,9 @@ export interface Observation {
   subjects: number;
   /** The subject's 68 landmarks (image pixels), null without a face. */
   landmarks: Point[] | null;
-  /** fr_pose degrees (yaw > 0: face turned towards the image's left; pitch > 0: face tipped up). */
-  yaw: number;
-  pitch: number;
+  /** fr_pose degrees (yaw > 0: face turned towards the image's left; pitch > 0: face tipped up); null for 'locate'. */
+  yaw: number | null;
+  pitch: number | null;
   /** The engine's quality codes for the subject (framing, light, focus). */
   issues: string[];
   /** Present for `verify` analyses. */
@@ -86,7 +86,7 @@ export interface Decision {
   completed: Movement[];
   /** Frames accepted for analysis, and how many of them were analysed with each purpose. */
   frames: number;
-  analysed: { track: number; verify: number };
+  analysed: Record<FramePurpose, number>;
   /** Engine time of the analyses plus the verifier's own time, ms. */
   cpuMs: number;
   /** Frames the decision rests on (baseline, each step, final frontal), by index. */
@@ -94,3 +94,6 @@ export interface Decision {
   /** For the audit trail; never shown to the user. */
   details: Record<string, number | string | boolean | null>;
 }
+
+/** Frames analysed at least once: each is first located, or tracked while the baseline is sought. */
+export const framesAnalysed = (a: Decision['analysed']) => (a.locate ?? 0) + a.track;

@@ -48,7 +48,7 @@ interface State {
   frames: number;
   lastT: number | null;
   digests: string[];
-  analysed: { track: number; verify: number };
+  analysed: Record<FramePurpose, number>;
   cpuMs: number;
   baseline: Baseline | null;
   stepIndex: number;
@@ -125,7 +125,7 @@ export class ChallengeVerifier {
       frames: 0,
       lastT: null,
       digests: [],
-      analysed: { track: 0, verify: 0 },
+      analysed: { locate: 0, track: 0, verify: 0 },
       cpuMs: 0,
       baseline: null,
       stepIndex: 0,
@@ -146,8 +146,13 @@ export class ChallengeVerifier {
     return this.s.phase === 'done';
   }
 
-  /** Frames are analysed with 'track'; `observe` asks for 'verify' on the few that become evidence. */
-  readonly nextPurpose: FramePurpose = 'track';
+  /**
+   * The baseline needs the pose ('track'); after it frames are only located ('locate'), and `observe` asks for
+   * 'verify' (pose and embedding) on the few whose landmarks say they may decide.
+   */
+  get nextPurpose(): FramePurpose {
+    return this.s.phase === 'start' ? 'track' : 'locate';
+  }
 
   /**
    * Timing and replay checks before a frame is analysed. Non-fatal refusals leave the challenge as it was; an
@@ -175,7 +180,8 @@ export class ChallengeVerifier {
 
   /** Engine time of one analysis (counted even when the frame is then analysed again with 'verify'). */
   account(purpose: FramePurpose, ms: number): void {
-    this.s.analysed[purpose]++;
+    // A state stored before 'locate' existed has no count for it.
+    this.s.analysed[purpose] = (this.s.analysed[purpose] ?? 0) + 1;
     this.s.cpuMs += ms;
   }
 
@@ -322,6 +328,8 @@ export class ChallengeVerifier {
         s.hint = obs.issues.includes('FACE_TOO_SMALL') ? HINTS.closer : HINTS.oval;
         return;
       }
+      // The baseline's absolute pose counts (nextPurpose asks for it); a frame located without one is looked at again.
+      if (obs.yaw === null || obs.pitch === null) return NEEDS_VERIFY;
       const off = noseOffset(lm);
       if (Math.abs(obs.yaw) > this.rules.startMaxYaw || Math.abs(off.x) > this.rules.startMaxOffset) {
         s.hint = HINTS.start;
@@ -348,8 +356,15 @@ export class ChallengeVerifier {
     const b = s.baseline!;
     const off = noseOffset(lm);
     const eyes = eyesOnOutline(lm);
-    const d: Delta = { x: off.x - b.x, y: off.y - b.y, yaw: obs.yaw - b.yaw, pitch: obs.pitch - b.pitch, ex: eyes.x - b.ex, ey: eyes.y - b.ey };
     const current = s.phase === 'steps' ? moves[s.stepIndex] : null;
+    if (obs.yaw === null || obs.pitch === null) {
+      // Located without pose: enough to follow the head between targets. A frame that may decide is analysed again
+      // with 'verify', which brings the pose and the embedding a deciding frame needs at once.
+      const shift: Delta = { x: off.x - b.x, y: off.y - b.y, yaw: 0, pitch: 0, ex: eyes.x - b.ex, ey: eyes.y - b.ey };
+      if (this.mayDecide(s, shift)) return NEEDS_VERIFY;
+      return this.underway(s, current, shift);
+    }
+    const d: Delta = { x: off.x - b.x, y: off.y - b.y, yaw: obs.yaw - b.yaw, pitch: obs.pitch - b.pitch, ex: eyes.x - b.ex, ey: eyes.y - b.ey };
     const done = current !== null && this.reached(current, d);
     // Order is the order of first occurrences: a movement not asked for yet, made in full, fails; a completed one
     // may recur (a head still tipped up while it turns). Diagonal frames count for the axis that leads.
@@ -360,11 +375,7 @@ export class ChallengeVerifier {
     }
 
     if (current) {
-      if (!done) {
-        s.best = Math.max(s.best, along(current, d).offset / this.targets(current).offset);
-        s.hint = s.best >= 0.3 ? HINTS.further(current) : HINTS.turn(current);
-        return;
-      }
+      if (!done) return this.underway(s, current, d);
       // Three-dimensional consistency: the nose leaves the plane of the brows and eyes, and the eyes move on the
       // outline as the whole head rotates.
       const a = along(current, d);
@@ -390,10 +401,7 @@ export class ChallengeVerifier {
     }
 
     // Back to frontal: the final frames carry the passive liveness and the template match.
-    if (!this.frontal(d)) {
-      s.hint = HINTS.return;
-      return;
-    }
+    if (!this.frontal(d)) return this.underway(s, null, d);
     if (!obs.embedding) return NEEDS_VERIFY;
     if (!this.addEvidence(s, obs, index, 'final')) return;
     s.finalTries++;
@@ -411,6 +419,27 @@ export class ChallengeVerifier {
     s.finalFailure = live ? 'NO_MATCH' : 'LIVENESS_FAILED';
     if (s.finalTries >= this.rules.finalAttempts) return this.fail(s, s.finalFailure);
     s.hint = HINTS.hold;
+  }
+
+  /**
+   * Whether the landmarks alone leave a frame's verdict open: a movement not completed yet reached its offset
+   * target (the step done, or a wrong movement, once the pose confirms it), or frontal again after the steps.
+   * Every other frame changes only the hint (`underway`), whatever its pose.
+   */
+  private mayDecide(s: State, d: Delta): boolean {
+    const r = this.rules;
+    if (s.phase === 'return' && Math.abs(d.x) <= r.frontalOffset && Math.abs(d.y) <= r.frontalOffset) return true;
+    return MOVEMENTS.some((m) => !s.completed.includes(m) && along(m, d).offset >= this.targets(m).offset);
+  }
+
+  /** A frame on the way: how far the current step got ("turn further"), or the way back to frontal. */
+  private underway(s: State, current: Movement | null, d: Delta): void {
+    if (!current) {
+      s.hint = HINTS.return;
+      return;
+    }
+    s.best = Math.max(s.best, along(current, d).offset / this.targets(current).offset);
+    s.hint = s.best >= 0.3 ? HINTS.further(current) : HINTS.turn(current);
   }
 
   private trackFace(s: State, t: number, lm: Point[]): void {

@@ -3,13 +3,13 @@ import { decodeImage, type DecodeLimits } from './decode.js';
 import { detectFaces } from './detect.js';
 import { embedFace } from './embed.js';
 import { eyesOpen } from './eyes.js';
-import { detectLandmarks, fivePoints } from './landmarks.js';
+import { detectLandmarks, fivePoints, type Point } from './landmarks.js';
 import { livenessScore } from './liveness.js';
 import type { Sessions } from './models.js';
 import { estimatePose } from './pose.js';
-import { alignedFaceMetrics, assessFace, edgeMargin, issue } from './quality.js';
+import { alignedFaceMetrics, assessFace, assessFraming, edgeMargin, issue } from './quality.js';
 import { chooseSubject, comparableFaces } from './subject.js';
-import type { Analysis, Purpose, QualityThresholds } from './types.js';
+import type { Analysis, DetectedFace, Purpose, QualityThresholds } from './types.js';
 
 export interface PipelineConfig {
   limits: DecodeLimits;
@@ -19,6 +19,24 @@ export interface PipelineConfig {
 
 /** What a worker returns: the liveness decision is taken on the main thread, where the threshold can change at run time. */
 export type PipelineResult = Omit<Analysis, 'liveness'> & { livenessScore: number | null };
+
+/**
+ * 'locate' stops after the landmarks: where the subject is and how its features lie, with the framing checks only
+ * (the pose model alone is a third of a tracked frame's cost; the challenge asks for it only where it decides).
+ */
+function located(base: Omit<PipelineResult, 'face' | 'embedding' | 'livenessScore' | 'quality'>, chosen: DetectedFace, landmarks68: Point[], landmarks5: Point[], cfg: PipelineConfig, start: number): PipelineResult {
+  const otherFaces = comparableFaces(base.faces, chosen.box, cfg.quality.multiFaceMinRatio).length;
+  const measured = { otherFaces, faceSize: Math.min(chosen.box.width, chosen.box.height), edgeMargin: edgeMargin(landmarks68, landmarks5, base.width, base.height) };
+  const issues = assessFraming(measured, 'locate', cfg.quality);
+  base.timings.total = performance.now() - start;
+  return {
+    ...base,
+    face: { ...chosen, landmarks68, landmarks5, pose: null },
+    quality: { ok: issues.length === 0, issues, metrics: { faces: base.faces.length, detectScore: chosen.score, ...measured } },
+    embedding: null,
+    livenessScore: null,
+  };
+}
 
 /**
  * decode → detect → landmarks → align → embed → (liveness) → quality, each stage only where the purpose needs it.
@@ -48,6 +66,7 @@ export async function analyzeImage(s: Sessions, bytes: Uint8Array, purpose: Purp
   const landmarks68 = await detectLandmarks(s.landmark, img, chosen.box);
   const landmarks5 = fivePoints(landmarks68);
   lap('landmarks');
+  if (purpose === 'locate') return located(base, chosen, landmarks68, landmarks5, cfg, start);
   const aligned = alignFace(img, landmarks5);
   lap('align');
   let embedding: Float32Array | null = null;

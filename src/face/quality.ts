@@ -65,11 +65,15 @@ export function edgeMargin(points: Point[], landmarks5: Point[], width: number, 
   return min / iod;
 }
 
-export interface FaceMeasurements {
+/** Where the subject sits in the picture: all that 'locate' measures. */
+export interface Framing {
   /** Other faces at least multiFaceMinRatio of the subject's size. */
   otherFaces: number;
   faceSize: number;
   edgeMargin: number;
+}
+
+export interface FaceMeasurements extends Framing {
   pose: Pose;
   brightness: number;
   sharpness: number;
@@ -82,13 +86,23 @@ function effectiveThresholds(t: QualityThresholds, purpose: Purpose): Omit<Quali
   return purpose === 'enroll' ? { ...base, ...enroll } : base;
 }
 
-/** Issues in a fixed order: framing first, then pose, light, focus, eyes. */
-export function assessFace(m: FaceMeasurements, purpose: Purpose, thresholds: QualityThresholds): QualityIssue[] {
-  const t = effectiveThresholds(thresholds, purpose);
+function framingCodes(m: Framing, purpose: Purpose, t: Omit<QualityThresholds, 'enroll'>): QualityCode[] {
   const codes: QualityCode[] = [];
   if (purpose !== 'match' && m.otherFaces > 0) codes.push('MULTIPLE_FACES');
   if (m.faceSize < t.minFaceSize) codes.push('FACE_TOO_SMALL');
   if (m.edgeMargin < t.minEdgeMargin) codes.push('FACE_CLOSE_TO_BORDER');
+  return codes;
+}
+
+/** The framing issues alone, for 'locate'. */
+export function assessFraming(m: Framing, purpose: Purpose, thresholds: QualityThresholds): QualityIssue[] {
+  return framingCodes(m, purpose, effectiveThresholds(thresholds, purpose)).map(issue);
+}
+
+/** Issues in a fixed order: framing first, then pose, light, focus, eyes. */
+export function assessFace(m: FaceMeasurements, purpose: Purpose, thresholds: QualityThresholds): QualityIssue[] {
+  const t = effectiveThresholds(thresholds, purpose);
+  const codes = framingCodes(m, purpose, t);
   if (Math.abs(m.pose.yaw) > t.maxYaw || Math.abs(m.pose.pitch) > t.maxPitch || Math.abs(m.pose.roll) > t.maxRoll) {
     codes.push('FACE_ANGLE');
   }

@@ -3,9 +3,11 @@
  * - `verify` (a sign-in or Face Match selfie): embedding, liveness, quality with pose and eyes;
  * - `enroll` (an enrolment or reference photo): embedding and the stricter quality limits, no liveness;
  * - `match` (an identity document: its portrait): embedding and quality, no liveness (a print is no live capture);
- * - `track` (a frame of a moving face): detection, 68 landmarks, five points and pose, no embedding, liveness or eye model.
+ * - `track` (a frame of a moving face): detection, 68 landmarks, five points and pose, no embedding, liveness or eye model;
+ * - `locate` (a frame of a moving face between decisions): detection and landmarks only, no pose (`pose` is null)
+ *   and only the framing checks of the quality (faces, size, margin).
  */
-export type Purpose = 'verify' | 'enroll' | 'match' | 'track';
+export type Purpose = 'verify' | 'enroll' | 'match' | 'track' | 'locate';
 
 /** Who asks for an analysis: anonymous sign-in traffic may fill only part of the engine's queue (see pool.ts). */
 export type Lane = 'anonymous' | 'trusted';
@@ -52,8 +54,11 @@ export interface ChosenFace extends DetectedFace {
   landmarks68: [number, number][];
   /** Left eye, right eye, nose tip, left and right mouth corner (image left/right). */
   landmarks5: [number, number][];
-  /** Degrees. Yaw and pitch from fr_pose (yaw > 0: face turned towards the image's left); roll from the eye line (> 0: clockwise). */
-  pose: Pose;
+  /**
+   * Degrees. Yaw and pitch from fr_pose (yaw > 0: face turned towards the image's left); roll from the eye line
+   * (> 0: clockwise). Null only for 'locate', which runs no pose model.
+   */
+  pose: Pose | null;
   /** p(open) of the more open eye, 0..1; absent for 'track', which runs no eye model. */
   eyesOpen?: number;
 }

@@ -63,12 +63,12 @@ function fakeEngine(frames: Frame[]) {
       width: 640,
       height: 480,
       faces: lm ? [{ box: { x: 200, y: 150, width: 240, height: 240 }, score: 0.99 }] : [],
-      face: lm ? { box: { x: 200, y: 150, width: 240, height: 240 }, score: 0.99, landmarks68: lm.map((p) => [p[0], p[1]]), landmarks5: [], pose: { yaw: f.yaw, pitch: f.pitch, roll: 0 } } : null,
+      face: lm ? { box: { x: 200, y: 150, width: 240, height: 240 }, score: 0.99, landmarks68: lm.map((p) => [p[0], p[1]]), landmarks5: [], pose: purpose === 'locate' ? null : { yaw: f.yaw, pitch: f.pitch, roll: 0 } } : null,
       quality: { ok: Boolean(lm), issues: [], metrics: { otherFaces: 0 } },
       embedding: lm && purpose === 'verify' ? embedding(0) : null,
       liveness: lm && purpose === 'verify' ? { score: 0.95, live: true } : null,
       modelId: 'test',
-      timings: { total: purpose === 'verify' ? 25 : 8 },
+      timings: { total: purpose === 'verify' ? 25 : purpose === 'track' ? 8 : 5 },
     };
   };
   return { analyze, calls };
@@ -77,7 +77,7 @@ function fakeEngine(frames: Frame[]) {
 const frameBytes = (i: number) => new Uint8Array([i, 1, 2, 3]);
 
 describe('ChallengeSession', () => {
-  it("analyses frames with 'track' and only the evidence frames again with 'verify'", async () => {
+  it("tracks the baseline, only locates later frames, and analyses again with 'verify' only frames that may decide", async () => {
     const frames = answer(['left', 'right']);
     const engine = fakeEngine(frames);
     const c = { id: 'c', movements: parseMovements('left,right'), createdAt: 0, expiresAt: 45_000 };
@@ -93,11 +93,15 @@ describe('ChallengeSession', () => {
     const d = session.finish(frames.length * 167);
     expect(d.passed).toBe(true);
     expect(evidence).toEqual(d.evidence);
+    // The baseline with pose, every later frame located first; 'verify' only where the landmarks say a frame may
+    // decide, which includes every frame the decision rests on.
+    const first = engine.calls.filter(([, p]) => p !== 'verify').map(([i, p]) => `${i}:${p}`);
+    expect(first).toEqual(frames.slice(0, d.frames).map((_, i) => `${i}:${i === 0 ? 'track' : 'locate'}`));
     const verified = engine.calls.filter(([, p]) => p === 'verify').map(([i]) => i);
-    expect(verified).toEqual(d.evidence);
-    expect(engine.calls.filter(([, p]) => p === 'track')).toHaveLength(d.frames);
-    expect(d.analysed).toEqual({ track: d.frames, verify: 3 });
-    expect(d.cpuMs).toBeGreaterThanOrEqual(d.frames * 8 + 3 * 25);
+    expect(verified).toEqual(expect.arrayContaining(d.evidence));
+    expect(d.analysed).toEqual({ track: 1, locate: d.frames - 1, verify: verified.length });
+    expect(verified.length).toBeLessThan(d.frames / 2);
+    expect(d.cpuMs).toBeGreaterThanOrEqual(8 + (d.frames - 1) * 5 + verified.length * 25);
     expect(steps.at(-1)).toBe('done');
   });
 
@@ -108,7 +112,7 @@ describe('ChallengeSession', () => {
     const session = ChallengeSession.start(c, { analyze: engine.analyze, livenessThreshold: 0.7 });
     const results = await Promise.all(frames.slice(0, 6).map((_, i) => session.push(frameBytes(i), i * 167)));
     expect(results.map((r) => r.accepted)).toEqual([true, true, true, true, true, true]);
-    expect(engine.calls.filter(([, p]) => p === 'track').map(([i]) => i)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(engine.calls.filter(([, p]) => p !== 'verify').map(([i]) => i)).toEqual([0, 1, 2, 3, 4, 5]);
 
     const analysed = engine.calls.length;
     const fast = await session.push(frameBytes(6), 5 * 167 + 10);

@@ -1,6 +1,6 @@
 // Synthetic landmark sequences: a rigid 3-D head, a flat picture under perspective, and a picture whose nose and
 // mouth are pushed in 2-D, projected by a pinhole camera into 68 iBUG points.
-import type { Movement, Observation, Point } from '../../src/challenge/index.js';
+import type { FramePurpose, Movement, Observation, Point } from '../../src/challenge/index.js';
 
 /** A frontal 68-point layout (fr_landmark on six frontal video frames, averaged and made symmetric), eye centre at 0, inter-eye distance 1, y down. */
 export const FRONTAL: readonly Point[] = [
@@ -92,18 +92,20 @@ export function embedding(person: number): Float32Array {
   return e;
 }
 
-export function observation(f: Frame, t: number, sha256: string, verify: boolean): Observation {
+/** What the engine would report of `f` for `purpose`: 'locate' brings no pose, 'verify' the embedding and liveness. */
+export function observation(f: Frame, t: number, sha256: string, purpose: FramePurpose): Observation {
+  const verify = purpose === 'verify';
   return {
     t,
     sha256,
     subjects: f.landmarks ? (f.subjects ?? 1) : 0,
     landmarks: f.landmarks,
-    yaw: f.yaw,
-    pitch: f.pitch,
+    yaw: purpose === 'locate' ? null : f.yaw,
+    pitch: purpose === 'locate' ? null : f.pitch,
     issues: f.issues ?? [],
     embedding: verify && f.landmarks ? embedding(f.person ?? 0) : null,
     liveness: verify && f.landmarks ? { score: f.liveness ?? 0.99, live: (f.liveness ?? 0.99) >= 0.7 } : null,
-    purpose: verify ? 'verify' : 'track',
+    purpose,
   };
 }
 

@@ -20,17 +20,21 @@ interface Played {
   steps: string[];
   refused: number;
   verifyFrames: number[];
+  /** Frames first looked at without the pose. */
+  located: number;
 }
 
 /**
- * Plays frames at `fps` from the challenge's start the way ChallengeSession does: 'track' first, and the same frame
- * again with an embedding when the verifier asks for 'verify'.
+ * Plays frames at `fps` from the challenge's start the way ChallengeSession does: each frame first with the
+ * verifier's `nextPurpose` ('track' for the baseline, then 'locate'; or always 'track' with `withPose`), and again
+ * with 'verify' when the verifier asks for it.
  */
-function play(c: Challenge, frames: Frame[], opts: Partial<VerifierOptions> & { fps?: number; verifier?: ChallengeVerifier } = {}): Played {
+function play(c: Challenge, frames: Frame[], opts: Partial<VerifierOptions> & { fps?: number; verifier?: ChallengeVerifier; withPose?: boolean } = {}): Played {
   const verifier = opts.verifier ?? new ChallengeVerifier(c, { livenessThreshold: 0.7, ...opts });
   const steps: string[] = [];
   const verifyFrames: number[] = [];
   let refused = 0;
+  let located = 0;
   frames.forEach((f, i) => {
     if (verifier.finished) return;
     const t = c.createdAt + Math.round((i * 1000) / (opts.fps ?? 6));
@@ -39,15 +43,17 @@ function play(c: Challenge, frames: Frame[], opts: Partial<VerifierOptions> & { 
       refused++;
       return;
     }
-    let p = verifier.observe(observation(f, t, sha, false));
+    const purpose = opts.withPose ? 'track' : verifier.nextPurpose;
+    if (purpose === 'locate') located++;
+    let p = verifier.observe(observation(f, t, sha, purpose));
     if (p === NEEDS_VERIFY) {
       verifyFrames.push(i);
-      p = verifier.observe(observation(f, t, sha, true));
+      p = verifier.observe(observation(f, t, sha, 'verify'));
     }
     if (p === NEEDS_VERIFY) throw new Error('asked for verify twice');
     steps.push(p.step);
   });
-  return { verifier, steps, refused, verifyFrames };
+  return { verifier, steps, refused, verifyFrames, located };
 }
 
 const collapse = (steps: string[]) => steps.filter((s, i) => i === 0 || steps[i - 1] !== s);
@@ -173,6 +179,34 @@ describe('ChallengeVerifier trajectory and order', () => {
     const frames = answer(['left', 'right']).map((f) => ({ ...f, yaw: 0 }));
     decided(play(challenge(['left', 'right']), frames), 'TARGET_NOT_REACHED');
   });
+
+  it('decides the same with the pose of every frame as with the pose only where the landmarks say a frame may decide', () => {
+    const flat: Frame[] = [{ landmarks: planeView(), yaw: 0, pitch: 0 }];
+    for (const a of [10, 20, 30, 40, 50, 60]) flat.push({ landmarks: planeView({ yaw: a, pitch: a * 0.8, distance: 2.2 }).map(([x, y]) => [x + (y - 300) * 0.012 * a, y]), yaw: -a / 2, pitch: 0 });
+    // The third member: whether fr_pose agrees with the landmarks. Where it does not (a turn in the landmarks only),
+    // every frame at the landmark target is looked at again with 'verify': such frames cost more, and still fail.
+    const scenarios: [Movement[], Frame[], boolean?][] = [
+      [['left', 'up', 'right'], answer(['left', 'up', 'right'])],
+      [['left', 'right'], answer(['right', 'left'])],
+      [['left', 'right'], answer(['left', 'down', 'right'])],
+      [['left', 'right'], answer(['left', 'right'], { peak: 9 })],
+      [['left', 'right'], answer(['left', 'right']).map((f) => ({ ...f, yaw: 0 })), false],
+      [['up', 'right'], [...answer(['up']).slice(0, 7), ...[12, 24, 30, 30, 24, 12, 0].map((yaw) => ({ landmarks: headView({ yaw: -yaw, pitch: 20 }), yaw, pitch: 20 })), ...answer([])]],
+      [['left', 'right'], flat],
+      [['left', 'right'], [0, 0.1, 0.2, 0.3, 0.4, 0.4].map((dx) => ({ landmarks: pushedView(dx, 0), yaw: -dx * 60, pitch: 0 }))],
+    ];
+    for (const [moves, frames, agrees = true] of scenarios) {
+      const located = play(challenge(moves), frames);
+      const posed = play(challenge(moves), frames, { withPose: true });
+      const end = Number.MAX_SAFE_INTEGER / 2;
+      expect(located.verifier.finish(end), moves.join(',')).toEqual(posed.verifier.finish(end));
+      expect(located.steps).toEqual(posed.steps);
+      // Without the pose on most frames, and at most a frame or two more with 'verify'.
+      expect(located.located).toBeGreaterThan(located.verifyFrames.length);
+      expect(posed.located).toBe(0);
+      if (agrees) expect(located.verifyFrames.length - posed.verifyFrames.length, `${moves.join(',')}: ${located.verifyFrames} vs ${posed.verifyFrames}`).toBeLessThanOrEqual(2);
+    }
+  });
 });
 
 describe('ChallengeVerifier subject and identity', () => {
@@ -245,7 +279,7 @@ describe('ChallengeVerifier timing and frames', () => {
     const v = new ChallengeVerifier(c, { livenessThreshold: 0.7 });
     expect(v.admit(c.createdAt - 1, 'a')).toBe('OUT_OF_ORDER');
     expect(v.admit(c.createdAt, 'a')).toBeNull();
-    v.observe(observation(frames[0], c.createdAt, 'a', false));
+    v.observe(observation(frames[0], c.createdAt, 'a', 'track'));
     expect(v.admit(c.createdAt + 10, 'b')).toBe('TOO_FAST');
     expect(v.admit(c.createdAt - 1 + DEFAULT_RULES.minFrameIntervalMs, 'b')).toBe('TOO_FAST');
     expect(v.progress().status).toBe('in_progress');
@@ -261,7 +295,7 @@ describe('ChallengeVerifier timing and frames', () => {
   it('fails a sequence that repeats a frame, or that does not finish within the lifetime', () => {
     const v = new ChallengeVerifier(c, { livenessThreshold: 0.7 });
     expect(v.admit(c.createdAt, 'same')).toBeNull();
-    v.observe(observation(frames[0], c.createdAt, 'same', false));
+    v.observe(observation(frames[0], c.createdAt, 'same', 'track'));
     expect(v.admit(c.createdAt + 200, 'same')).toBe('CHALLENGE_FINISHED');
     expect(v.decision().code).toBe('REPEATED_FRAME');
 
@@ -297,9 +331,9 @@ describe('ChallengeVerifier timing and frames', () => {
     for (let i = 9; i < frames.length && !resumed.finished; i++) {
       expect(resumed.admit(t(i), `frame-${i}`)).toBeNull();
       const before = JSON.stringify(resumed.toJSON());
-      if (resumed.observe(observation(frames[i], t(i), `frame-${i}`, false)) === NEEDS_VERIFY) {
+      if (resumed.observe(observation(frames[i], t(i), `frame-${i}`, resumed.nextPurpose)) === NEEDS_VERIFY) {
         expect(JSON.stringify(resumed.toJSON())).toBe(before);
-        expect(resumed.observe(observation(frames[i], t(i), `frame-${i}`, true))).not.toBe(NEEDS_VERIFY);
+        expect(resumed.observe(observation(frames[i], t(i), `frame-${i}`, 'verify'))).not.toBe(NEEDS_VERIFY);
       }
     }
     const a = whole.verifier.decision();

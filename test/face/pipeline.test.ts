@@ -91,7 +91,7 @@ describe('face pipeline on committed fixtures', () => {
     const [leftEye, rightEye, , mouthLeft] = a.face!.landmarks5;
     expect(leftEye[1]).toBeLessThan(mouthLeft[1]);
     expect(leftEye[0]).toBeLessThan(rightEye[0]);
-    expect(Math.abs(a.face!.pose.roll)).toBeLessThan(25);
+    expect(Math.abs(a.face!.pose!.roll)).toBeLessThan(25);
     expect(a.quality.ok).toBe(true);
     // Without the orientation the face lies on its side and is not usable.
     const sideways = await engine.analyze(await sharp(fixture('silent-face-T1.jpg')).jpeg().toBuffer(), 'verify');
@@ -125,8 +125,24 @@ describe('face pipeline on committed fixtures', () => {
     for (const stage of ['embed', 'liveness']) expect(track.timings[stage]).toBeUndefined();
   });
 
+  it('locates a face with detection and landmarks only: no pose, and the framing checks of the quality', async () => {
+    const track = await analyzeFixture('deepface-img2.jpg', 'track');
+    const located = await analyzeFixture('deepface-img2.jpg', 'locate');
+    expect(located).toMatchObject({ embedding: null, liveness: null, faces: track.faces });
+    expect(located.face!.pose).toBeNull();
+    expect(located.face!.landmarks68).toEqual(track.face!.landmarks68);
+    expect(located.face!.landmarks5).toEqual(track.face!.landmarks5);
+    expect(located.quality).toMatchObject({ ok: true, issues: [] });
+    expect(located.quality.metrics).toMatchObject({ faces: 1, otherFaces: 0, faceSize: track.quality.metrics.faceSize, edgeMargin: track.quality.metrics.edgeMargin });
+    expect(located.quality.metrics.yaw).toBeUndefined();
+    for (const stage of ['align', 'embed', 'liveness', 'quality']) expect(located.timings[stage]).toBeUndefined();
+    // Framing still speaks: a face cut by the border is said so without the pose model.
+    const cut = await sharp(fixture('deepface-img2.jpg')).extract({ left: 0, top: 0, width: Math.round(track.face!.box.x + track.face!.box.width * 0.6), height: track.height }).jpeg().toBuffer();
+    expect(codes(await engine.analyze(cut, 'locate'))).toContain('FACE_CLOSE_TO_BORDER');
+  });
+
   it('reports the 68 landmarks in image pixels around the five points', async () => {
-    for (const purpose of ['verify', 'enroll', 'match', 'track'] as const) {
+    for (const purpose of ['verify', 'enroll', 'match', 'track', 'locate'] as const) {
       const { face } = await analyzeFixture('deepface-img2.jpg', purpose);
       const [x0, y0] = [face!.box.x, face!.box.y];
       const [x1, y1] = [x0 + face!.box.width, y0 + face!.box.height];
@@ -145,7 +161,7 @@ describe('face pipeline on committed fixtures', () => {
 
   it('computes liveness for verify only', async () => {
     expect((await analyzeFixture('deepface-img2.jpg', 'verify')).liveness).not.toBeNull();
-    for (const purpose of ['enroll', 'match', 'track'] as const) {
+    for (const purpose of ['enroll', 'match', 'track', 'locate'] as const) {
       const a = await analyzeFixture('deepface-img2.jpg', purpose);
       expect(a.liveness).toBeNull();
       expect(a.timings.liveness).toBeUndefined();

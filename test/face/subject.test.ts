@@ -5,7 +5,7 @@ import { fixture, MODELS_DIR, requireSharedFaces, sharedFace } from './helpers.j
 
 const face = (x: number, y: number, width: number, height: number, score = 0.99): DetectedFace => ({ box: { x, y, width, height }, score });
 const centre = (b: Box) => [b.x + b.width / 2, b.y + b.height / 2];
-const PURPOSES: Purpose[] = ['verify', 'enroll', 'match', 'track'];
+const PURPOSES: Purpose[] = ['verify', 'enroll', 'match', 'track', 'locate'];
 
 describe('subject rule', () => {
   it('takes the largest face, not the most confident one', () => {
