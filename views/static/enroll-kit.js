@@ -1,5 +1,7 @@
 // Camera, frame capture, upload and verdict drawing shared by the admin enrollment page and the invite page.
 
+import { grabJpeg } from './camera-kit.js';
+
 /** Opens the user-facing camera into `video`; throws an Error with a message a person can act on. */
 export async function startCamera(video) {
   if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
@@ -23,14 +25,7 @@ export function stopCamera(stream) {
 }
 
 /** The current video frame as a JPEG, at most `maxSide` pixels on its longer side (larger frames only cost decode time). */
-export function grabFrame(video, maxSide = 1280) {
-  const scale = Math.min(1, maxSide / Math.max(video.videoWidth, video.videoHeight));
-  const canvas = document.createElement('canvas');
-  canvas.width = Math.round(video.videoWidth * scale);
-  canvas.height = Math.round(video.videoHeight * scale);
-  canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
-  return new Promise((resolve, reject) => canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('The camera picture could not be taken.'))), 'image/jpeg', 0.92));
-}
+export const grabFrame = (video, maxSide = 1280) => grabJpeg(video, maxSide, 0.92);
 
 /** Posts one photo as multipart/form-data and returns the HTTP status with the JSON answer. */
 export async function sendPhoto(url, photo, csrf, fields = {}) {

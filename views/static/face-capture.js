@@ -1,5 +1,7 @@
 // Face step of the sign-in: camera preview, live guidance from the server's quality checks, and a capture of up to
-// three frames sent with the page's one-time capture token. Self-contained; the page configures it with data-*.
+// three frames sent with the page's one-time capture token. The page configures it with data-*.
+
+import { cameraProblem, grabJpeg, openCamera } from './camera-kit.js';
 
 const CHECK_EVERY_MS = 700;
 /** Consecutive good checks before the first capture starts by itself. */
@@ -8,14 +10,6 @@ const FRAMES = 3;
 const FRAME_GAP_MS = 250;
 const MAX_SIDE = 1280;
 
-const CAMERA_ERRORS = {
-  NotAllowedError: 'Camera access was denied. Allow this site to use the camera in your browser settings, then reload the page.',
-  SecurityError: 'Camera access was denied. Allow this site to use the camera in your browser settings, then reload the page.',
-  NotFoundError: 'No camera was found on this device.',
-  OverconstrainedError: 'No suitable camera was found on this device.',
-  NotReadableError: 'The camera is in use by another application. Close it, then reload the page.',
-};
-const NO_CAMERA_SUPPORT = 'This browser cannot use a camera on this page.';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -51,14 +45,7 @@ function setup(root) {
     clearInterval(poller);
   };
 
-  function grab(quality) {
-    const scale = Math.min(1, MAX_SIDE / Math.max(video.videoWidth, video.videoHeight));
-    const canvas = document.createElement('canvas');
-    canvas.width = Math.round(video.videoWidth * scale);
-    canvas.height = Math.round(video.videoHeight * scale);
-    canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
-    return new Promise((resolve, reject) => canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('no frame'))), 'image/jpeg', quality));
-  }
+  const grab = (quality) => grabJpeg(video, MAX_SIDE, quality);
 
   async function post(url, form) {
     const res = await fetch(url, { method: 'POST', body: form, credentials: 'same-origin', headers: { accept: 'application/json', 'x-csrf-token': csrf } });
@@ -185,16 +172,14 @@ function setup(root) {
     const alternative = document.querySelector('[data-testid="use-password"]');
     const required = document.querySelector('[data-camera-required]');
     required?.classList.remove('hidden');
-    const message = CAMERA_ERRORS[err?.name] || NO_CAMERA_SUPPORT;
+    const message = cameraProblem(err);
     say(alternative ? `${message} You can use your password instead.` : message, 'error');
     stop('no-camera');
   }
 
-  async function openCamera() {
-    if (!navigator.mediaDevices?.getUserMedia) return cameraFailed(null);
+  async function start() {
     try {
-      video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'user', width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
-      await video.play();
+      await openCamera(video);
     } catch (err) {
       return cameraFailed(err);
     }
@@ -208,7 +193,7 @@ function setup(root) {
 
   button.addEventListener('click', () => void capture());
   if (root.dataset.locked === 'true') stop('stopped');
-  else void openCamera();
+  else void start();
 }
 
 const root = document.querySelector('[data-face-capture]');

@@ -1,6 +1,8 @@
 // Face step of the sign-in, as a head-movement challenge: the server drew a few movements; this page streams camera
 // frames (4 a second, JPEG, not mirrored) and shows one instruction at a time from the server's answers. The
-// server judges every frame on its own clock and decides. Self-contained; the page configures it with data-*.
+// server judges every frame on its own clock and decides. The page configures it with data-*.
+
+import { cameraProblem, grabJpeg, openCamera } from './camera-kit.js';
 
 const FRAME_EVERY_MS = 250;
 const MAX_SIDE = 480;
@@ -14,14 +16,6 @@ const INSTRUCTIONS = {
   done: 'Done',
 };
 
-const CAMERA_ERRORS = {
-  NotAllowedError: 'Camera access was denied. Allow this site to use the camera in your browser settings, then reload the page.',
-  SecurityError: 'Camera access was denied. Allow this site to use the camera in your browser settings, then reload the page.',
-  NotFoundError: 'No camera was found on this device.',
-  OverconstrainedError: 'No suitable camera was found on this device.',
-  NotReadableError: 'The camera is in use by another application. Close it, then reload the page.',
-};
-const NO_CAMERA_SUPPORT = 'This browser cannot use a camera on this page.';
 /** Answers after which the page cannot go on by itself. */
 const TERMINAL = new Set(['INTERACTION_EXPIRED', 'INTERACTION_MISMATCH', 'UNKNOWN_CLIENT', 'CSRF_TOKEN_INVALID', 'STEP_NOT_EXPECTED', 'FACE_LOCKED']);
 /** Frames the server skipped: the next one simply follows. */
@@ -80,15 +74,7 @@ function setup(root) {
     streamer = null;
   }
 
-  function grab() {
-    // The frame as the camera delivers it (not mirrored: only the preview is), at most MAX_SIDE pixels.
-    const scale = Math.min(1, MAX_SIDE / Math.max(video.videoWidth, video.videoHeight));
-    const canvas = document.createElement('canvas');
-    canvas.width = Math.round(video.videoWidth * scale);
-    canvas.height = Math.round(video.videoHeight * scale);
-    canvas.getContext('2d').drawImage(video, 0, 0, canvas.width, canvas.height);
-    return new Promise((resolve, reject) => canvas.toBlob((blob) => (blob ? resolve(blob) : reject(new Error('no frame'))), 'image/jpeg', 0.85));
-  }
+  const grab = () => grabJpeg(video, MAX_SIDE, 0.85);
 
   async function post(url, form) {
     const res = await fetch(url, { method: 'POST', body: form, credentials: 'same-origin', headers: { accept: 'application/json', 'x-csrf-token': csrf } });
@@ -198,16 +184,14 @@ function setup(root) {
   function cameraFailed(err) {
     const alternative = document.querySelector('[data-testid="use-password"]');
     document.querySelector('[data-camera-required]')?.classList.remove('hidden');
-    const message = CAMERA_ERRORS[err?.name] || NO_CAMERA_SUPPORT;
+    const message = cameraProblem(err);
     say(alternative ? `${message} You can use your password instead.` : message, 'error');
     state('no-camera');
   }
 
-  async function openCamera() {
-    if (!navigator.mediaDevices?.getUserMedia) return cameraFailed(null);
+  async function start() {
     try {
-      video.srcObject = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'user', width: { ideal: 640 }, height: { ideal: 480 } }, audio: false });
-      await video.play();
+      await openCamera(video);
     } catch (err) {
       return cameraFailed(err);
     }
@@ -223,7 +207,7 @@ function setup(root) {
 
   restart.addEventListener('click', () => void newChallenge());
   if (root.dataset.locked === 'true') state('stopped');
-  else void openCamera();
+  else void start();
 }
 
 const root = document.querySelector('[data-face-challenge]');
