@@ -1,7 +1,7 @@
 // Face step of the sign-in: camera preview, live guidance from the server's quality checks, and a capture of up to
 // three frames sent with the page's one-time capture token. The page configures it with data-*.
 
-import { cameraProblem, grabJpeg, openCamera } from './camera-kit.js';
+import { explainCameraProblem, faceView, grabJpeg, openCamera, postForm } from './camera-kit.js';
 
 const CHECK_EVERY_MS = 700;
 /** Consecutive good checks before the first capture starts by itself. */
@@ -15,7 +15,6 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function setup(root) {
   const video = root.querySelector('video');
-  const preview = root.querySelector('.capture');
   const status = root.querySelector('[data-testid="face-status"]');
   const button = root.querySelector('[data-testid="face-capture"]');
   const csrf = root.dataset.csrf;
@@ -29,16 +28,7 @@ function setup(root) {
   let blockedUntil = 0;
   let poller = null;
 
-  const state = (value) => (root.dataset.state = value);
-  const say = (text, tone) => {
-    // Unchanged guidance is not rewritten, so screen readers announce only news.
-    if (status.textContent !== text) status.textContent = text;
-    status.className = `status notice notice-${tone}`;
-  };
-  const outline = (kind) => {
-    preview.classList.toggle('ok', kind === 'ok');
-    preview.classList.toggle('bad', kind === 'bad');
-  };
+  const { state, say, outline } = faceView(root);
   const stop = (value) => {
     state(value);
     button.disabled = true;
@@ -47,12 +37,8 @@ function setup(root) {
 
   const grab = (quality) => grabJpeg(video, MAX_SIDE, quality);
 
-  async function post(url, form) {
-    const res = await fetch(url, { method: 'POST', body: form, credentials: 'same-origin', headers: { accept: 'application/json', 'x-csrf-token': csrf } });
-    const body = await res.json().catch(() => ({}));
-    // Refusals come as { error: { code, message, requestId }, captureToken?, retryAfter?, redirect? }.
-    return { res, body: { ...body, code: body.error?.code, message: body.error?.message } };
-  }
+  // Refusals also carry captureToken?, retryAfter?, redirect?.
+  const post = (url, form) => postForm(url, form, csrf);
 
   function waitThenRetry(seconds) {
     blockedUntil = Date.now() + seconds * 1000;
@@ -168,20 +154,12 @@ function setup(root) {
     }
   }
 
-  function cameraFailed(err) {
-    const alternative = document.querySelector('[data-testid="use-password"]');
-    const required = document.querySelector('[data-camera-required]');
-    required?.classList.remove('hidden');
-    const message = cameraProblem(err);
-    say(alternative ? `${message} You can use your password instead.` : message, 'error');
-    stop('no-camera');
-  }
-
   async function start() {
     try {
       await openCamera(video);
     } catch (err) {
-      return cameraFailed(err);
+      explainCameraProblem(err, say);
+      return stop('no-camera');
     }
     state('ready');
     button.disabled = false;

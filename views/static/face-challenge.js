@@ -2,7 +2,7 @@
 // frames (4 a second, JPEG, not mirrored) and shows one instruction at a time from the server's answers. The
 // server judges every frame on its own clock and decides. The page configures it with data-*.
 
-import { cameraProblem, grabJpeg, openCamera } from './camera-kit.js';
+import { explainCameraProblem, faceView, grabJpeg, openCamera, postForm } from './camera-kit.js';
 
 const FRAME_EVERY_MS = 250;
 const MAX_SIDE = 480;
@@ -23,8 +23,6 @@ const SKIPPED = new Set(['FRAME_IN_PROGRESS', 'FRAME_TOO_FAST', 'FRAME_OUT_OF_OR
 
 function setup(root) {
   const video = root.querySelector('video');
-  const preview = root.querySelector('.capture');
-  const status = root.querySelector('[data-testid="face-status"]');
   const instruction = root.querySelector('[data-testid="face-instruction"]');
   const steps = root.querySelector('[data-testid="face-steps"]');
   const timeLeft = root.querySelector('[data-time-left]');
@@ -38,15 +36,7 @@ function setup(root) {
   let inFlight = false;
   let stepIndex = 0;
 
-  const state = (value) => (root.dataset.state = value);
-  const say = (text, tone) => {
-    if (status.textContent !== text) status.textContent = text;
-    status.className = `status notice notice-${tone}`;
-  };
-  const outline = (kind) => {
-    preview.classList.toggle('ok', kind === 'ok');
-    preview.classList.toggle('bad', kind === 'bad');
-  };
+  const { state, say, outline } = faceView(root);
 
   function showStep(step, index) {
     stepIndex = index;
@@ -76,11 +66,7 @@ function setup(root) {
 
   const grab = () => grabJpeg(video, MAX_SIDE, 0.85);
 
-  async function post(url, form) {
-    const res = await fetch(url, { method: 'POST', body: form, credentials: 'same-origin', headers: { accept: 'application/json', 'x-csrf-token': csrf } });
-    const body = await res.json().catch(() => ({}));
-    return { res, body: { ...body, code: body.error?.code, message: body.error?.message } };
-  }
+  const post = (url, form) => postForm(url, form, csrf);
 
   function offerRestart(label, waitSeconds) {
     restart.classList.remove('hidden');
@@ -181,19 +167,12 @@ function setup(root) {
     }
   }
 
-  function cameraFailed(err) {
-    const alternative = document.querySelector('[data-testid="use-password"]');
-    document.querySelector('[data-camera-required]')?.classList.remove('hidden');
-    const message = cameraProblem(err);
-    say(alternative ? `${message} You can use your password instead.` : message, 'error');
-    state('no-camera');
-  }
-
   async function start() {
     try {
       await openCamera(video);
     } catch (err) {
-      return cameraFailed(err);
+      explainCameraProblem(err, say);
+      return state('no-camera');
     }
     const wait = Number(root.dataset.retryAfter || 0);
     if (!challenge || wait > 0) {
