@@ -7,7 +7,7 @@ import { VirtualAuthenticator } from '../helpers/authenticator.js';
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { CHROMIUM, createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
-import { ForcedChallenges, newSitting, RECORDING_FACE, recordingFrames, SteerableCamera, type FrameReply } from '../helpers/challenge.js';
+import { ForcedChallenges, type FrameReply, newSitting, RECORDING_FACE, RECORDING_HOLDS, recordingFrames, SteerableCamera } from '../helpers/challenge.js';
 import { APP_ORIGIN, backAtApp, interceptApp } from '../helpers/face-capture.js';
 import { authorizationUrl, discover, exchange, type AuthStart, type RpClient } from '../helpers/flow.js';
 import { ROOT } from '../helpers/server.js';
@@ -47,7 +47,7 @@ describe.runIf(ready)('account page and passkeys in the browser', () => {
   /** From the next face page on, the camera plays the recording once the challenge shows; the person sits down anew. */
   async function sitting(): Promise<void> {
     await newSitting(server.services.kv, userId);
-    camera.show(recordingFrames());
+    camera.show(recordingFrames(), 6, RECORDING_HOLDS);
     replies.length = 0;
   }
 

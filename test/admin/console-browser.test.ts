@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURES } from './helpers.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { writeFakeCamera } from '../helpers/camera.js';
-import { ForcedChallenges, RECORDING_FACE, recordingFrames, SteerableCamera } from '../helpers/challenge.js';
+import { ForcedChallenges, RECORDING_FACE, RECORDING_HOLDS, recordingFrames, SteerableCamera } from '../helpers/challenge.js';
 import { CHROMIUM, createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
 import { ROOT } from '../helpers/server.js';
@@ -49,7 +49,7 @@ describe.runIf(ready)('admin console in the browser', () => {
     const b = await launchBrowser();
     browsers.push(b);
     const camera = await SteerableCamera.install(b.context);
-    camera.show(recordingFrames());
+    camera.show(recordingFrames(), 6, RECORDING_HOLDS);
     await b.context.grantPermissions(['camera']);
     await b.page.setViewportSize(WIDE);
     return b;

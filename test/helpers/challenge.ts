@@ -10,6 +10,12 @@ import { ROOT } from './server.js';
 /** A real person answering "up, right" at 6 frames per second (the benchmark's recording). */
 export const RECORDING_DIR = path.join(ROOT, 'src', 'bench', 'sample', 'challenge-up-right');
 export const RECORDING_MOVEMENTS: Movement[] = ['up', 'right'];
+/**
+ * Where the recording shows each movement clearly (nose offset and fr_pose past the targets): frame 7 is "up"
+ * (tipped 18° above the first frame), frame 12 "right" (turned 15°). The person in it answered briskly, holding each
+ * for well under a second; a person at a busy server holds until the page moves on, and so does SteerableCamera.
+ */
+export const RECORDING_HOLDS: Partial<Record<Movement, number>> = { up: 7, right: 12 };
 /** Its first frame: frontal, the picture to enroll the person from. */
 export const RECORDING_FACE = path.join(RECORDING_DIR, 'frame_0001.jpg');
 
@@ -77,18 +83,19 @@ export async function postFrame(agent: Agent, url: string, csrf: string, challen
 export class SteerableCamera {
   private frames: string[] = [];
   private fps = 6;
+  private holds: Partial<Record<Movement, number>> = {};
   private held = false;
 
   private constructor() {}
 
   static async install(context: BrowserContext): Promise<SteerableCamera> {
     const camera = new SteerableCamera();
-    await context.exposeFunction('__cameraFeed', () => ({ frames: camera.frames, fps: camera.fps }));
+    await context.exposeFunction('__cameraFeed', () => ({ frames: camera.frames, fps: camera.fps, holds: camera.holds }));
     await context.exposeFunction('__cameraHeld', () => camera.held);
     await context.addInitScript(() => {
       const devices = navigator.mediaDevices;
       if (!devices) return;
-      const expose = window as unknown as { __cameraFeed(): Promise<{ frames: string[]; fps: number }>; __cameraHeld(): Promise<boolean> };
+      const expose = window as unknown as { __cameraFeed(): Promise<{ frames: string[]; fps: number; holds: Record<string, number> }>; __cameraHeld(): Promise<boolean> };
       devices.getUserMedia = async () => {
         const feed = await expose.__cameraFeed();
         // Decoded by hand: fetch() of a data: URL would need connect-src data:, which the pages' CSP refuses.
@@ -109,7 +116,13 @@ export class SteerableCamera {
           if (!step || step === 'done') played = 0;
           else if (!held) played += now - last;
           last = now;
-          const index = Math.min(bitmaps.length - 1, Math.floor((played / 1000) * feed.fps));
+          let index = Math.min(bitmaps.length - 1, Math.floor((played / 1000) * feed.fps));
+          // Like a person, the camera holds a movement until the page asks for the next one.
+          const hold = step ? feed.holds[step] : undefined;
+          if (hold !== undefined && index >= hold) {
+            index = hold;
+            played = (hold * 1000) / feed.fps;
+          }
           const image = bitmaps[index];
           // Letterboxed like a 4:3 webcam around the square recording.
           g.fillStyle = '#20242c';
@@ -134,10 +147,14 @@ export class SteerableCamera {
     this.held = held;
   }
 
-  /** From the next getUserMedia on, the camera shows these frames (JPEG), played at `fps` once a challenge step shows. */
-  show(frames: Buffer[], fps = 6): void {
+  /**
+   * From the next getUserMedia on, the camera shows these frames (JPEG), played at `fps` once a challenge step shows;
+   * while the page asks for a movement of `holds`, playback stops at that movement's frame.
+   */
+  show(frames: Buffer[], fps = 6, holds: Partial<Record<Movement, number>> = {}): void {
     this.frames = frames.map((f) => f.toString('base64'));
     this.fps = fps;
+    this.holds = holds;
   }
 }
 

@@ -8,7 +8,7 @@ import { ACR } from '../../src/oidc/acr.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { Agent } from '../helpers/browserless.js';
 import { cameraFrames } from '../helpers/camera.js';
-import { answerChallenge, ForcedChallenges, postFrame, RECORDING_FACE, RECORDING_MOVEMENTS, recordingFrames, SteerableCamera, type FrameReply } from '../helpers/challenge.js';
+import { answerChallenge, ForcedChallenges, type FrameReply, postFrame, RECORDING_FACE, RECORDING_HOLDS, RECORDING_MOVEMENTS, recordingFrames, SteerableCamera } from '../helpers/challenge.js';
 import { CHROMIUM, createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
 import { authorizationUrl, discover, exchange, signIn, type RpClient } from '../helpers/flow.js';
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
@@ -44,7 +44,7 @@ describe('face sign-in with the head-movement challenge', () => {
   async function browserPlaying(frames: Buffer[], fps = 6): Promise<{ page: Page; replies: FrameReply[]; camera: SteerableCamera }> {
     browser = await launchBrowser();
     const camera = await SteerableCamera.install(browser.context);
-    camera.show(frames, fps);
+    camera.show(frames, fps, RECORDING_HOLDS);
     await browser.context.grantPermissions(['camera']);
     const { page } = browser;
     await interceptApp(page);
@@ -64,6 +64,11 @@ describe('face sign-in with the head-movement challenge', () => {
     await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
     camera.hold(false);
   }
+  /** Back at the app after the challenge; a refusal instead fails with the server's code and last answer. */
+  const signedIn = (page: Page, replies: FrameReply[]) =>
+    backAtApp(page).catch((err: unknown) => {
+      throw new Error(`not signed in: ${refusedCode(replies) ?? 'no refusal'}, ${replies.length} frames, last ${JSON.stringify(replies.at(-1))}`, { cause: err });
+    });
   const refusedCode = (replies: FrameReply[]) => replies.find((r) => r.status >= 400 && !['FRAME_IN_PROGRESS', 'FRAME_TOO_FAST'].includes(r.body.error?.code ?? ''))?.body.error?.code;
 
   beforeAll(async () => {
@@ -94,13 +99,13 @@ describe('face sign-in with the head-movement challenge', () => {
 
   it.runIf(hasChromium)('signs in a person who follows the instructions: amr face + liveness and the challenge acr', async () => {
     // Played at half speed, so that every step shows long enough to be photographed.
-    const { page, camera } = await browserPlaying(recording, 3);
+    const { page, camera, replies } = await browserPlaying(recording, 3);
     const start = await authorizationUrl(strict);
     await identify(page, start.url, 'gina@example.com');
     await shotAtStep(page, camera, 'frontal', 'step-1-frontal');
     await shotAtStep(page, camera, 'up', 'step-2-up');
     await shotAtStep(page, camera, 'right', 'step-3-right');
-    const tokens = await exchange(strict, start, await backAtApp(page));
+    const tokens = await exchange(strict, start, await signedIn(page, replies));
     const claims = tokens.claims()!;
     expect(claims.amr).toEqual(['face', 'liveness']);
     expect(claims.acr).toBe(ACR.face);
@@ -115,7 +120,7 @@ describe('face sign-in with the head-movement challenge', () => {
     const start = await authorizationUrl(strict);
     await identify(page, start.url, 'gina@example.com');
     await page.locator('[data-testid="face-challenge"][data-state="failed"]').waitFor({ timeout: 30_000 });
-    expect(refusedCode(replies)).toBe('FRAME_REPLAYED');
+    await expect.poll(() => refusedCode(replies)).toBe('FRAME_REPLAYED');
     await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(/already used/);
     expect(page.url().startsWith(APP_ORIGIN)).toBe(false);
   });
@@ -126,8 +131,10 @@ describe('face sign-in with the head-movement challenge', () => {
     const start = await authorizationUrl(strict);
     await identify(page, start.url, 'rita@example.com');
     await page.locator('[data-testid="face-challenge"][data-state="failed"]').waitFor({ timeout: 30_000 });
-    expect(refusedCode(replies)).toMatch(/^(TARGET_NOT_REACHED|CHALLENGE_EXPIRED)$/);
+    await expect.poll(() => refusedCode(replies)).toMatch(/^(TARGET_NOT_REACHED|CHALLENGE_EXPIRED)$/);
     expect(await challengeRoot(page).getAttribute('data-step')).toBe('done');
+    // The instruction does not read "Done" over a refusal.
+    await expect(page.getByTestId('face-instruction').textContent()).resolves.toBe('Not verified');
     await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(/\w/);
     expect(await page.getByTestId('face-restart').isVisible()).toBe(true);
     await page.screenshot({ path: path.join(ARTIFACTS, 'refused-still-photo.png') });
@@ -140,7 +147,7 @@ describe('face sign-in with the head-movement challenge', () => {
     const start = await authorizationUrl(strict);
     await identify(page, start.url, 'walt@example.com');
     await page.locator('[data-testid="face-challenge"][data-state="failed"]').waitFor({ timeout: 30_000 });
-    expect(refusedCode(replies)).toBe('WRONG_MOVEMENT');
+    await expect.poll(() => refusedCode(replies)).toBe('WRONG_MOVEMENT');
     await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(/Follow the instructions in order/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'refused-wrong-order.png') });
   });
@@ -151,22 +158,22 @@ describe('face sign-in with the head-movement challenge', () => {
     const start = await authorizationUrl(strict);
     await identify(page, start.url, 'ezra@example.com');
     await page.locator('[data-testid="face-challenge"][data-state="failed"]').waitFor({ timeout: 30_000 });
-    expect(refusedCode(replies)).toBe('CHALLENGE_EXPIRED');
+    await expect.poll(() => refusedCode(replies)).toBe('CHALLENGE_EXPIRED');
     await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(/Time is up/);
     forced.lifetimeMs = 45_000;
     await page.getByTestId('face-restart').click();
-    const claims = (await exchange(strict, start, await backAtApp(page))).claims()!;
+    const claims = (await exchange(strict, start, await signedIn(page, replies))).claims()!;
     expect(claims).toMatchObject({ amr: ['face', 'liveness'], acr: ACR.face });
   });
 
   it.runIf(hasChromium)('asks for the password too when the app requests the MFA acr', async () => {
-    const { page } = await browserPlaying(recording);
+    const { page, replies } = await browserPlaying(recording);
     const start = await authorizationUrl(strict, { acr_values: ACR.mfa });
     await identify(page, start.url, 'mia@example.com');
     await page.getByTestId('password-input').fill(PASSWORD);
     await page.getByTestId('login-submit').click();
     expect(await page.locator('h1').textContent()).toMatch(/Now look at the camera/);
-    const claims = (await exchange(strict, start, await backAtApp(page))).claims()!;
+    const claims = (await exchange(strict, start, await signedIn(page, replies))).claims()!;
     expect(claims.amr).toEqual(['face', 'liveness', 'pwd', 'mfa']);
     expect(claims.acr).toBe(ACR.mfa);
   });

@@ -91,6 +91,7 @@ function setup(root) {
     stopStreaming();
     // The movements completed stay marked: the user sees how far the answer got.
     showStep('done', stepIndex);
+    instruction.textContent = 'Not verified';
     outline('bad');
     say(body.message || 'Something went wrong. Try again.', tone);
     if (body.redirect) {
