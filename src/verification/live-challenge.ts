@@ -38,7 +38,7 @@ const REFUSALS: Record<ChallengeRefusalCode, { status: number; message: string }
   CHALLENGE_FINISHED: { status: 409, message: 'This challenge is already decided. Start a new one.' },
   CHALLENGE_MISMATCH: { status: 409, message: 'This frame belongs to another challenge. Reload the page.' },
   FRAME_IN_PROGRESS: { status: 409, message: 'The previous frame is still being checked; send the next one.' },
-  FRAME_TOO_FAST: { status: 429, message: 'Frames are arriving too fast; send at most about five a second.' },
+  FRAME_TOO_FAST: { status: 429, message: 'Frames are arriving too fast; send at most about four a second.' },
   FRAME_OUT_OF_ORDER: { status: 409, message: 'This frame arrived out of order.' },
   FACE_DELAYED: { status: 429, message: 'Too many failed attempts.' },
 };
