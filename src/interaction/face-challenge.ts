@@ -1,12 +1,12 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { framesAnalysed, type Progress } from '../challenge/index.js';
-import { FACE_LOCKED_MESSAGE } from '../sign-in/plan.js';
 import { ChallengeRefusal, type FrameOutcome } from '../verification/index.js';
 import { summarizeAgent } from '../web/device.js';
 import { errorBody, HttpError } from '../web/errors.js';
 import { rateKeyForIp } from '../web/rate-limit.js';
 import { withFaceErrors } from '../web/upload-errors.js';
+import { countedFailure, delayed, SIGN_IN_BUSY } from './face-refusals.js';
 import { inspectFrame, readFrames } from './frames.js';
 import type { InteractionKit, Loaded } from './kit.js';
 
@@ -15,9 +15,6 @@ const FRAMES_PER_SIGN_IN = 360;
 /** Per address: a few people signing in at once behind one NAT. */
 const FRAME_RATE_FACTOR = 10;
 const CHALLENGES_PER_SIGN_IN = 20;
-const SIGN_IN_BUSY = 'This sign-in is sending too many pictures. Wait a minute and try again.';
-const DEVICE_LOCKED = 'Too many failed attempts from this device: wait an hour, or sign in from a device you have used before.';
-const waitMessage = (seconds: number) => `Too many failed attempts. Wait ${seconds} seconds before trying again.`;
 
 /** What the page shows of the challenge after each frame; never a score. */
 export function publicProgress(p: Progress, total: number) {
@@ -30,18 +27,12 @@ export function challengeForPage(c: { id: string; movements: unknown[]; createdA
 }
 
 function refusalError(err: ChallengeRefusal): HttpError {
-  if (err.code !== 'FACE_DELAYED') return new HttpError(err.status, err.code, err.message);
-  const retryAfter = err.retryAfter ?? 1;
-  return new HttpError(429, 'FACE_DELAYED', err.locked ? DEVICE_LOCKED : waitMessage(retryAfter), { 'Retry-After': String(retryAfter) }, { retryAfter });
+  return err.code === 'FACE_DELAYED' ? delayed(Boolean(err.locked), err.retryAfter ?? 1) : new HttpError(err.status, err.code, err.message);
 }
 
-/** A decided failure: 401 when it counted as a failed verification (with the NIST delay), 422 when it did not. */
+/** A decided failure: counted as a failed verification (401, NIST delay), or 422 when it did not count. */
 function failureError(loaded: Loaded, outcome: Extract<FrameOutcome, { status: 'failed' }>): HttpError {
-  const o = outcome.outcome;
-  if (o?.lockedForGood) return new HttpError(403, 'FACE_LOCKED', FACE_LOCKED_MESSAGE, {}, { redirect: `/interaction/${loaded.uid}` });
-  if (!o) return new HttpError(422, outcome.code, outcome.message);
-  const message = o.locked ? `${outcome.message} ${DEVICE_LOCKED}` : o.delayed ? `${outcome.message} ${waitMessage(o.delaySeconds)}` : outcome.message;
-  return new HttpError(401, outcome.code, message, o.delayed ? { 'Retry-After': String(o.delaySeconds) } : {}, o.delayed ? { retryAfter: o.delaySeconds } : {});
+  return outcome.outcome ? countedFailure(loaded.uid, outcome.code, outcome.message, outcome.outcome) : new HttpError(422, outcome.code, outcome.message);
 }
 
 /** One audit event and one sign-in metric per decided challenge (frames and codes; scores stay in the details). */

@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { QUALITY_MESSAGES } from '../face/index.js';
 import { passiveFaceAllowed } from '../oidc/policy.js';
-import { FACE_LOCKED_MESSAGE, faceMode } from '../sign-in/plan.js';
+import { faceMode } from '../sign-in/plan.js';
 import type { AttemptDecision, CountedAttempt } from '../verification/index.js';
 import { summarizeAgent } from '../web/device.js';
 import { errorBody, HttpError } from '../web/errors.js';
@@ -9,6 +9,7 @@ import { rateKeyForIp } from '../web/rate-limit.js';
 import { withFaceErrors } from '../web/upload-errors.js';
 import { render } from '../web/views.js';
 import { challengeForPage, challengeRoutes } from './face-challenge.js';
+import { blockedMessage, countedFailure, delayed, SIGN_IN_BUSY } from './face-refusals.js';
 import { inspectFrame, readFrames } from './frames.js';
 import { guidance } from './guidance.js';
 import type { InteractionKit, Loaded } from './kit.js';
@@ -23,7 +24,6 @@ const CHECK_RATE_FACTOR = 3;
  */
 const CHECKS_PER_SIGN_IN = 120;
 const CAPTURES_PER_SIGN_IN = 12;
-const SIGN_IN_BUSY = 'This sign-in is sending too many pictures. Wait a minute and try again.';
 
 const MESSAGES = {
   NO_MATCH: 'We could not verify that this is you. Check that this is your account, look straight at the camera and try again.',
@@ -33,10 +33,7 @@ const MESSAGES = {
   CAPTURE_TOKEN_SUPERSEDED: 'This sign-in went on in another tab or window. Continue there, or reload this page.',
   STEP_NOT_EXPECTED: 'Face verification is not expected now. Reload the page.',
   PASSIVE_FACE_NOT_ALLOWED: 'This app needs the head-movement check. Reload the page and follow the instructions.',
-  DEVICE_LOCKED: 'Too many failed attempts from this device: wait an hour, or sign in from a device you have used before.',
 } as const;
-
-const waitMessage = (seconds: number) => `Too many failed attempts. Wait ${seconds} seconds before trying again.`;
 
 /** After these the page cannot go on: it has to reload, or the sign-in has to start again. */
 const TERMINAL = new Set(['INTERACTION_EXPIRED', 'INTERACTION_MISMATCH', 'UNKNOWN_CLIENT', 'CSRF_TOKEN_INVALID', 'STEP_NOT_EXPECTED', 'FACE_LOCKED', 'PASSIVE_FACE_NOT_ALLOWED']);
@@ -54,18 +51,10 @@ function expectPassive(loaded: Loaded): void {
   if (!passiveFaceAllowed(loaded.target, loaded.client)) throw new HttpError(403, 'PASSIVE_FACE_NOT_ALLOWED', MESSAGES.PASSIVE_FACE_NOT_ALLOWED);
 }
 
-/** A lockout sends the page back to the sign-in, which now offers less. */
-function lockedOut(loaded: Loaded): HttpError {
-  return new HttpError(403, 'FACE_LOCKED', FACE_LOCKED_MESSAGE, {}, { redirect: `/interaction/${loaded.uid}` });
-}
-
-/** A refused verification stays counted (NIST delay and lockout); from the delay on, the reply says how long to wait. */
+/** A refused verification stays counted (NIST delay and lockout). */
 async function refuse(loaded: Loaded, attempt: CountedAttempt, code: 'NO_MATCH' | 'LIVENESS_FAILED' | 'FRAME_REPLAYED', extra: Pick<Attempt, 'decision' | 'frames'>): Promise<Attempt> {
-  const outcome = await attempt.failed();
-  if (outcome.lockedForGood) return { ...extra, reason: 'FACE_LOCKED', refusal: lockedOut(loaded) };
-  const message = outcome.locked ? `${MESSAGES[code]} ${MESSAGES.DEVICE_LOCKED}` : outcome.delayed ? `${MESSAGES[code]} ${waitMessage(outcome.delaySeconds)}` : MESSAGES[code];
-  const wait: Record<string, string> = outcome.delayed ? { 'Retry-After': String(outcome.delaySeconds) } : {};
-  return { ...extra, reason: code, refusal: new HttpError(401, code, message, wait, outcome.delayed ? { retryAfter: outcome.delaySeconds } : {}) };
+  const refusal = countedFailure(loaded.uid, code, MESSAGES[code], await attempt.failed());
+  return { ...extra, reason: refusal.code, refusal };
 }
 
 async function capture(ctx: Context, kit: InteractionKit, loaded: Loaded): Promise<Attempt> {
@@ -84,10 +73,7 @@ async function capture(ctx: Context, kit: InteractionKit, loaded: Loaded): Promi
   const subject = kit.subject(loaded);
   // Reserved before anything is compared, so parallel uploads cannot overtake the count.
   const start = await verification.attempts.begin('face', subject, kit.origin(ctx, loaded), rateKeyForIp(ctx.ip));
-  if (!start.allowed) {
-    const message = start.locked ? MESSAGES.DEVICE_LOCKED : waitMessage(start.retryAfter);
-    throw new HttpError(429, 'FACE_DELAYED', message, { 'Retry-After': String(start.retryAfter) }, { retryAfter: start.retryAfter });
-  }
+  if (!start.allowed) throw delayed(start.locked, start.retryAfter);
   const { attempt } = start;
   let decision: AttemptDecision;
   try {
@@ -148,7 +134,7 @@ async function renderFace(ctx: Context, kit: InteractionKit, loaded: Loaded, mes
   const { verification } = kit.deps;
   const verdict = await verification.attempts.check('face', kit.subject(loaded), kit.origin(ctx, loaded));
   const mode = faceMode(loaded.target, loaded.client);
-  const blocked = verdict.allowed ? null : verdict.locked ? MESSAGES.DEVICE_LOCKED : waitMessage(verdict.retryAfter);
+  const blocked = blockedMessage(verdict);
   // Drawn when the page is shown, so nobody knows the movements before the face step starts.
   const challenge = mode === 'challenge' && !blocked ? challengeForPage(await verification.challenges.start(loaded.uid)) : null;
   await render(ctx, 'interaction/face', {
