@@ -65,7 +65,8 @@ export interface Throttling {
  */
 export const IP_POLICY: LimitPolicy = { failuresBeforeDelay: 30, delaySeconds: 60, failuresBeforeLockout: 300, windowSeconds: 3600 };
 
-const keyOf = (s: AttemptSubject) => s.userId ?? `unknown:${s.identifier}`;
+/** The key a subject's counters (and replay memory) live under: the account, or what an unknown sender typed. */
+export const subjectKey = (s: AttemptSubject) => s.userId ?? `unknown:${s.identifier}`;
 
 export interface AccountingDeps {
   users: Pick<UserStore, 'lockFace' | 'unlockFace'>;
@@ -96,7 +97,7 @@ export class AttemptAccounting {
 
   /** Whether an attempt from `origin` may start now (NIST SP 800-63B-4 delay and lockout), without counting one. */
   async check(factor: CountedFactor, subject: AttemptSubject, origin: Origin): Promise<LimitVerdict> {
-    return this.limiters[factor].check(keyOf(subject), origin, await this.policy(factor));
+    return this.limiters[factor].check(subjectKey(subject), origin, await this.policy(factor));
   }
 
   /**
@@ -105,7 +106,7 @@ export class AttemptAccounting {
    */
   async begin(factor: CountedFactor, subject: AttemptSubject, origin: Origin, ip: string | null): Promise<TicketedStart> {
     const policy = await this.policy(factor);
-    const account = keyOf(subject);
+    const account = subjectKey(subject);
     const address = ip ? await this.byAddress.reserve(ip, { kind: 'unknown' }, IP_POLICY) : null;
     if (address && 'refused' in address) return { allowed: false, retryAfter: address.refused.retryAfter, locked: false };
     const reserved = await this.limiters[factor].reserve(account, origin, policy);
@@ -150,7 +151,7 @@ export class AttemptAccounting {
   }
 
   private counted(factor: CountedFactor, subject: AttemptSubject, origin: Origin, policy: LimitPolicy, reserved: Reservation, giveBackAddress: () => Promise<void>): CountedAttempt {
-    const account = keyOf(subject);
+    const account = subjectKey(subject);
     const limiter = this.limiters[factor];
     return {
       succeeded: async () => {

@@ -4,7 +4,7 @@ import type { TemplateStore } from '../biometrics/templates.js';
 import type { Analysis, CompareResult, FaceEngine } from '../face/index.js';
 import type { Settings } from '../settings/index.js';
 import type { KeyValueStore } from '../store/kv.js';
-import { AttemptAccounting, type AttemptSubject } from './accounting.js';
+import { AttemptAccounting, subjectKey, type AttemptSubject } from './accounting.js';
 import { CaptureTokens } from './capture-tokens.js';
 import { DeviceTokens } from './devices.js';
 import { fingerprint } from './fingerprint.js';
@@ -23,8 +23,6 @@ export interface VerificationDeps {
   /** Draws sign-in challenges (default: at random); tests inject a fixed one. */
   drawChallenge?: () => Challenge;
 }
-
-const keyOf = (s: AttemptSubject) => s.userId ?? `unknown:${s.identifier}`;
 
 /**
  * Face verification and the attempt limits around it (`attempts`), the single owner of these rules for every
@@ -71,7 +69,7 @@ export class FaceVerification {
 
   /** True when any frame was submitted before for this subject (see ReplayGuard); remembers them all. */
   async screenReplay(subject: AttemptSubject, interaction: string, frames: Uint8Array[]): Promise<boolean> {
-    return this.replay.screen(keyOf(subject), interaction, await Promise.all(frames.map(fingerprint)));
+    return this.replay.screen(subjectKey(subject), interaction, await Promise.all(frames.map(fingerprint)));
   }
 
   /** Analyses sign-in frames in the engine's anonymous lane (FaceError for unreadable input or overload). */
