@@ -8,8 +8,8 @@ import { ChallengeVerifier, NEEDS_VERIFY, type SerializedVerifier, type Verifier
 export type FrameAnalyzer = (image: Uint8Array, purpose: FramePurpose) => Promise<Analysis>;
 
 /**
- * The face engine as a frame analyzer: 'track' (detection, landmarks, pose) or 'verify' (also embedding and
- * liveness), in the engine's `lane` (sign-in frames from anyone use 'anonymous', so they cannot crowd out the rest).
+ * The face engine as a frame analyzer: 'locate' (detection, landmarks), 'track' (also pose) or 'verify' (also
+ * embedding and liveness), in the engine's `lane` (sign-in frames from anyone use 'anonymous', so they cannot crowd out the rest).
  */
 export function engineAnalyzer(engine: Pick<FaceEngine, 'analyze'>, lane: Lane = 'trusted'): FrameAnalyzer {
   return (image, purpose) => engine.analyze(image, purpose, lane);

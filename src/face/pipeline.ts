@@ -7,7 +7,7 @@ import { detectLandmarks, fivePoints, type Point } from './landmarks.js';
 import { livenessScore } from './liveness.js';
 import type { Sessions } from './models.js';
 import { estimatePose } from './pose.js';
-import { alignedFaceMetrics, assessFace, assessFraming, edgeMargin, issue } from './quality.js';
+import { alignedFaceMetrics, assessFace, assessFraming, edgeMargin, type Framing, issue } from './quality.js';
 import { chooseSubject, comparableFaces } from './subject.js';
 import type { Analysis, DetectedFace, Purpose, QualityThresholds } from './types.js';
 
@@ -25,8 +25,7 @@ export type PipelineResult = Omit<Analysis, 'liveness'> & { livenessScore: numbe
  * (the pose model alone is a third of a tracked frame's cost; the challenge asks for it only where it decides).
  */
 function located(base: Omit<PipelineResult, 'face' | 'embedding' | 'livenessScore' | 'quality'>, chosen: DetectedFace, landmarks68: Point[], landmarks5: Point[], cfg: PipelineConfig, start: number): PipelineResult {
-  const otherFaces = comparableFaces(base.faces, chosen.box, cfg.quality.multiFaceMinRatio).length;
-  const measured = { otherFaces, faceSize: Math.min(chosen.box.width, chosen.box.height), edgeMargin: edgeMargin(landmarks68, landmarks5, base.width, base.height) };
+  const measured = framing(base, chosen, landmarks68, landmarks5, cfg);
   const issues = assessFraming(measured, 'locate', cfg.quality);
   base.timings.total = performance.now() - start;
   return {
@@ -35,6 +34,15 @@ function located(base: Omit<PipelineResult, 'face' | 'embedding' | 'livenessScor
     quality: { ok: issues.length === 0, issues, metrics: { faces: base.faces.length, detectScore: chosen.score, ...measured } },
     embedding: null,
     livenessScore: null,
+  };
+}
+
+/** Where the subject sits: comparable other faces, its size, and how close its landmarks come to the border. */
+function framing(img: { faces: DetectedFace[]; width: number; height: number }, chosen: DetectedFace, landmarks68: Point[], landmarks5: Point[], cfg: PipelineConfig): Framing {
+  return {
+    otherFaces: comparableFaces(img.faces, chosen.box, cfg.quality.multiFaceMinRatio).length,
+    faceSize: Math.min(chosen.box.width, chosen.box.height),
+    edgeMargin: edgeMargin(landmarks68, landmarks5, img.width, img.height),
   };
 }
 
@@ -87,9 +95,7 @@ export async function analyzeImage(s: Sessions, bytes: Uint8Array, purpose: Purp
   const eyes = eyePair ? Math.max(...eyePair) : undefined;
   const { brightness, sharpness } = alignedFaceMetrics(aligned);
   const measured = {
-    otherFaces: comparableFaces(faces, chosen.box, cfg.quality.multiFaceMinRatio).length,
-    faceSize: Math.min(chosen.box.width, chosen.box.height),
-    edgeMargin: edgeMargin(landmarks68, landmarks5, img.width, img.height),
+    ...framing(base, chosen, landmarks68, landmarks5, cfg),
     pose,
     brightness,
     sharpness,
