@@ -44,6 +44,17 @@ export function requireService(name: 'PostgreSQL' | 'Redis' | 'Chromium', availa
   return false;
 }
 
+/**
+ * A pool on a test database. pool.end() resolves before its clients' connections have closed, so the
+ * DROP DATABASE … WITH (FORCE) that follows can terminate one of them; the pool re-emits that as 'error', which
+ * without a listener is an uncaught exception.
+ */
+export function testPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url });
+  pool.on('error', () => {});
+  return pool;
+}
+
 /** A fresh PostgreSQL database for one test file. */
 export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `fo_test_${randomBytes(6).toString('hex')}`;

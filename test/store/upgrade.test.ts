@@ -10,7 +10,7 @@ import { migrate, MigrationError, readMigrations, type Migration } from '../../s
 import { pgSession } from '../../src/store/sql.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { Agent } from '../helpers/browserless.js';
-import { createTestDatabase, hasPostgres, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
+import { createTestDatabase, hasPostgres, requireService, TEST_SECRET_KEY, testPool } from '../helpers/env.js';
 import { authorizationUrl, discover, exchange, passwordSignIn } from '../helpers/flow.js';
 import { startServerProcess } from '../helpers/server.js';
 
@@ -99,7 +99,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres))('upgrades on PostgreSQ
 
     beforeAll(async () => {
       db = await createTestDatabase();
-      pool = new pg.Pool({ connectionString: db.url });
+      pool = testPool(db.url);
     });
 
     afterAll(async () => {
@@ -171,7 +171,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres))('upgrades on PostgreSQ
 
     beforeAll(async () => {
       db = await createTestDatabase();
-      pool = new pg.Pool({ connectionString: db.url });
+      pool = testPool(db.url);
       const session = await pgSession(pool);
       await migrate(session).finally(() => session.release());
     });
@@ -213,7 +213,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres))('upgrades on PostgreSQ
 
   it('serialises instances migrating one fresh database at once: each migration applied once', async () => {
     const db = await createTestDatabase();
-    const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: db.url }));
+    const pools = Array.from({ length: 4 }, () => testPool(db.url));
     try {
       const sessions = await Promise.all(pools.map((p) => pgSession(p)));
       const reports = await Promise.all(sessions.map((s) => migrate(s).finally(() => s.release())));
