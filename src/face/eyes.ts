@@ -16,16 +16,19 @@ function eyeCrop(p: Point[], corner0: number, corner1: number, lids: number[], w
   return clipRect({ x: cx - side / 2, y: cy - side / 2, width: side, height: side }, width, height);
 }
 
-async function eyeOpen(session: ort.InferenceSession, img: RgbImage, crop: Rect): Promise<number> {
-  if (crop.width < 2 || crop.height < 2) return 0;
-  const gray = cropToGray(img, crop, SIZE, SIZE, 1 / 255);
-  const out = await session.run({ input: new ort.Tensor('float32', gray, [1, 1, SIZE, SIZE]) });
+/** fr_eye's inputs: a 24×24 grey patch (0..1) per eye, image-left first; null where the eye's crop is degenerate. */
+export function eyeInputs(img: RgbImage, p: Point[]): [Float32Array | null, Float32Array | null] {
+  const patch = (crop: Rect) => (crop.width < 2 || crop.height < 2 ? null : cropToGray(img, crop, SIZE, SIZE, 1 / 255));
+  return [patch(eyeCrop(p, 36, 39, [37, 38, 40, 41], img.width, img.height)), patch(eyeCrop(p, 42, 45, [43, 44, 46, 47], img.width, img.height))];
+}
+
+async function eyeOpen(session: ort.InferenceSession, patch: Float32Array | null): Promise<number> {
+  if (!patch) return 0;
+  const out = await session.run({ input: new ort.Tensor('float32', patch, [1, 1, SIZE, SIZE]) });
   return softmax(out.output.data as Float32Array)[1];
 }
 
-/** p(open) for each eye (image-left first), from fr_eye on 24×24 grey eye patches (0..1). */
-export async function eyesOpen(session: ort.InferenceSession, img: RgbImage, p: Point[]): Promise<[number, number]> {
-  const left = eyeCrop(p, 36, 39, [37, 38, 40, 41], img.width, img.height);
-  const right = eyeCrop(p, 42, 45, [43, 44, 46, 47], img.width, img.height);
-  return [await eyeOpen(session, img, left), await eyeOpen(session, img, right)];
+/** p(open) for each eye (image-left first), from fr_eye on the prepared patches. */
+export async function eyesOpen(session: ort.InferenceSession, patches: [Float32Array | null, Float32Array | null]): Promise<[number, number]> {
+  return [await eyeOpen(session, patches[0]), await eyeOpen(session, patches[1])];
 }

@@ -24,11 +24,13 @@ export function livenessCrop(box: Box, width: number, height: number): Rect {
   return { x, y, width: Math.max(1, Math.min(Math.trunc(size), width - x)), height: Math.max(1, Math.min(Math.trunc(size), height - y)) };
 }
 
-/** p(live): 128×128 crop, raw 0..255 values in BGR order, softmax, class 0 = live. */
-export async function livenessScore(session: ort.InferenceSession, img: RgbImage, box: Box): Promise<number> {
-  const crop = livenessCrop(box, img.width, img.height);
-  const data = cropToTensor(img, crop, SIZE, SIZE, { mean: [0, 0, 0], std: [1, 1, 1], bgr: true });
-  const input = new ort.Tensor('float32', data, [1, 3, SIZE, SIZE]);
-  const out = await session.run({ input });
+/** fr_liveness's input: the context crop at 128×128, raw 0..255 values in BGR order. */
+export function livenessInput(img: RgbImage, box: Box): Float32Array {
+  return cropToTensor(img, livenessCrop(box, img.width, img.height), SIZE, SIZE, { mean: [0, 0, 0], std: [1, 1, 1], bgr: true });
+}
+
+/** p(live) from fr_liveness on its prepared input: softmax, class 0 = live. */
+export async function livenessScore(session: ort.InferenceSession, input: Float32Array): Promise<number> {
+  const out = await session.run({ input: new ort.Tensor('float32', input, [1, 3, SIZE, SIZE]) });
   return softmax(out.output.data as Float32Array)[0];
 }

@@ -1,39 +1,26 @@
 import { alignFace } from './align.js';
-import { decodeImage, type DecodeLimits } from './decode.js';
+import { assemble, type ModelInputs, type ModelOutputs, type PipelineConfig, type PipelineResult, type Prepared } from './assemble.js';
+import { decodeImage } from './decode.js';
 import { detectFaces } from './detect.js';
 import { embedFace } from './embed.js';
-import { eyesOpen } from './eyes.js';
+import { eyeInputs, eyesOpen } from './eyes.js';
 import { detectLandmarks, fivePoints, type Point } from './landmarks.js';
-import { livenessScore } from './liveness.js';
+import { livenessInput, livenessScore } from './liveness.js';
 import type { Sessions } from './models.js';
-import { estimatePose } from './pose.js';
-import { alignedFaceMetrics, assessFace, assessFraming, edgeMargin, type Framing, issue } from './quality.js';
+import { headAngles, poseInput } from './pose.js';
+import { alignedFaceMetrics, assessFraming, edgeMargin, type Framing, issue } from './quality.js';
 import { chooseSubject, comparableFaces } from './subject.js';
-import type { Analysis, DetectedFace, Purpose, QualityThresholds } from './types.js';
+import type { DetectedFace, Purpose } from './types.js';
 
-export interface PipelineConfig {
-  limits: DecodeLimits;
-  quality: QualityThresholds;
-  modelId: string;
-}
+export type { PipelineConfig, PipelineResult } from './assemble.js';
 
-/** What a worker returns: the liveness decision is taken on the main thread, where the threshold can change at run time. */
-export type PipelineResult = Omit<Analysis, 'liveness'> & { livenessScore: number | null };
-
-/**
- * 'locate' stops after the landmarks: where the subject is and how its features lie, with the framing checks only
- * (the pose model alone is a third of a tracked frame's cost; the challenge asks for it only where it decides).
- */
-function located(base: Omit<PipelineResult, 'face' | 'embedding' | 'livenessScore' | 'quality'>, chosen: DetectedFace, landmarks68: Point[], landmarks5: Point[], cfg: PipelineConfig, start: number): PipelineResult {
-  const measured = framing(base, chosen, landmarks68, landmarks5, cfg);
-  const issues = assessFraming(measured, 'locate', cfg.quality);
-  base.timings.total = performance.now() - start;
-  return {
-    ...base,
-    face: { ...chosen, landmarks68, landmarks5, pose: null },
-    quality: { ok: issues.length === 0, issues, metrics: { faces: base.faces.length, detectScore: chosen.score, ...measured } },
-    embedding: null,
-    livenessScore: null,
+/** A stopwatch that adds each lap to a stage (a stage may be timed in several pieces). */
+function stopwatch(timings: Record<string, number>) {
+  let t = performance.now();
+  return (stage: string) => {
+    const now = performance.now();
+    timings[stage] = (timings[stage] ?? 0) + now - t;
+    t = now;
   };
 }
 
@@ -46,20 +33,27 @@ function framing(img: { faces: DetectedFace[]; width: number; height: number }, 
   };
 }
 
+/** The purposes whose models split into a box-only group (liveness, pose) and a landmark group (feature, eyes). */
+const HANDS_OFF: readonly Purpose[] = ['verify', 'enroll', 'match'];
+
 /**
- * decode → detect → landmarks → align → embed → (liveness) → quality, each stage only where the purpose needs it.
+ * decode → detect → landmarks → align, and the inputs of the models the purpose runs. An analysis is complete here
+ * when no face was found and for 'locate', which stops after the landmarks with the framing checks only (the pose
+ * model alone is a third of a tracked frame's cost; the challenge asks for it only where it decides).
+ * `handOff` receives the inputs that need only the subject's box (liveness and pose) as soon as the box is known,
+ * so that another worker runs those models while this one finds the landmarks; they are then not in the result.
  * Throws FaceError for undecodable or oversized input.
  */
-export async function analyzeImage(s: Sessions, bytes: Uint8Array, purpose: Purpose, cfg: PipelineConfig): Promise<PipelineResult> {
+export async function prepare(
+  s: Sessions,
+  bytes: Uint8Array,
+  purpose: Purpose,
+  cfg: PipelineConfig,
+  handOff?: (inputs: ModelInputs) => void,
+): Promise<{ done: PipelineResult } | { prepared: Prepared }> {
   const timings: Record<string, number> = {};
-  let t = performance.now();
-  const lap = (stage: string) => {
-    const now = performance.now();
-    timings[stage] = now - t;
-    t = now;
-  };
-  const start = t;
-
+  const start = performance.now();
+  const lap = stopwatch(timings);
   const img = await decodeImage(bytes, cfg.limits);
   lap('decode');
   const faces = await detectFaces(s.detect, img);
@@ -67,62 +61,71 @@ export async function analyzeImage(s: Sessions, bytes: Uint8Array, purpose: Purp
   const base = { width: img.width, height: img.height, faces, modelId: cfg.modelId, timings };
   if (faces.length === 0) {
     timings.total = performance.now() - start;
-    return { ...base, face: null, embedding: null, livenessScore: null, quality: { ok: false, issues: [issue('FACE_NOT_FOUND')], metrics: { faces: 0 } } };
+    return { done: { ...base, face: null, embedding: null, livenessScore: null, quality: { ok: false, issues: [issue('FACE_NOT_FOUND')], metrics: { faces: 0 } } } };
   }
 
   const chosen = chooseSubject(faces, img.width, img.height);
+  const inputs: ModelInputs = {};
+  // Liveness answers whether a live person is in front of the camera: only a sign-in or API selfie ('verify') asks.
+  if (purpose === 'verify') {
+    inputs.liveness = livenessInput(img, chosen.box);
+    lap('liveness');
+  }
+  if (purpose !== 'locate') {
+    inputs.pose = poseInput(img, chosen.box);
+    lap('quality');
+  }
+  if (handOff && HANDS_OFF.includes(purpose)) {
+    handOff({ ...inputs });
+    delete inputs.liveness;
+    delete inputs.pose;
+  }
   const landmarks68 = await detectLandmarks(s.landmark, img, chosen.box);
   const landmarks5 = fivePoints(landmarks68);
   lap('landmarks');
-  if (purpose === 'locate') return located(base, chosen, landmarks68, landmarks5, cfg, start);
+  const measured = framing(base, chosen, landmarks68, landmarks5, cfg);
+  if (purpose === 'locate') {
+    const issues = assessFraming(measured, purpose, cfg.quality);
+    timings.total = performance.now() - start;
+    const quality = { ok: issues.length === 0, issues, metrics: { faces: faces.length, detectScore: chosen.score, ...measured } };
+    return { done: { ...base, face: { ...chosen, landmarks68, landmarks5, pose: null }, quality, embedding: null, livenessScore: null } };
+  }
   const aligned = alignFace(img, landmarks5);
   lap('align');
-  let embedding: Float32Array | null = null;
   if (purpose !== 'track') {
-    embedding = await embedFace(s.feature, aligned);
-    lap('embed');
+    inputs.feature = aligned;
+    inputs.eyes = eyeInputs(img, landmarks68);
   }
-  // Liveness answers whether a live person is in front of the camera: only a sign-in or API selfie ('verify') asks.
-  let live: number | null = null;
-  if (purpose === 'verify') {
-    live = await livenessScore(s.liveness, img, chosen.box);
-    lap('liveness');
-  }
-
-  const pose = await estimatePose(s.pose, img, chosen.box, landmarks5);
-  // A blink closes both eyes; one eye read as closed is usually a downcast gaze or glare.
-  const eyePair = purpose === 'track' ? null : await eyesOpen(s.eye, img, landmarks68);
-  const eyes = eyePair ? Math.max(...eyePair) : undefined;
   const { brightness, sharpness } = alignedFaceMetrics(aligned);
-  const measured = {
-    ...framing(base, chosen, landmarks68, landmarks5, cfg),
-    pose,
-    brightness,
-    sharpness,
-    eyesOpen: eyes,
-  };
-  const issues = assessFace(measured, purpose, cfg.quality);
   lap('quality');
   timings.total = performance.now() - start;
+  return { prepared: { ...base, purpose, chosen, landmarks68, landmarks5, framing: measured, brightness, sharpness, inputs } };
+}
 
-  const metrics: Record<string, number> = {
-    faces: faces.length,
-    otherFaces: measured.otherFaces,
-    detectScore: chosen.score,
-    faceSize: measured.faceSize,
-    edgeMargin: measured.edgeMargin,
-    yaw: pose.yaw,
-    pitch: pose.pitch,
-    roll: pose.roll,
-    brightness,
-    sharpness,
-    ...(eyePair && { eyesOpen: Math.max(...eyePair), eyeOpenLeft: eyePair[0], eyeOpenRight: eyePair[1] }),
-  };
-  return {
-    ...base,
-    face: { ...chosen, landmarks68, landmarks5, pose, ...(eyes !== undefined && { eyesOpen: eyes }) },
-    quality: { ok: issues.length === 0, issues, metrics },
-    embedding,
-    livenessScore: live,
-  };
+/** Runs the models whose inputs are given (any subset of a preparation's). */
+export async function infer(s: Sessions, inputs: ModelInputs): Promise<ModelOutputs> {
+  const timings: Record<string, number> = {};
+  const start = performance.now();
+  const lap = stopwatch(timings);
+  const out: ModelOutputs = { timings };
+  if (inputs.feature) {
+    out.embedding = await embedFace(s.feature, inputs.feature);
+    lap('embed');
+  }
+  if (inputs.liveness) {
+    out.liveness = await livenessScore(s.liveness, inputs.liveness);
+    lap('liveness');
+  }
+  if (inputs.pose) out.angles = await headAngles(s.pose, inputs.pose);
+  if (inputs.eyes) out.eyes = await eyesOpen(s.eye, inputs.eyes);
+  if (inputs.pose || inputs.eyes) lap('quality');
+  timings.total = performance.now() - start;
+  return out;
+}
+
+/** The whole analysis on one worker: each stage only where the purpose needs it. */
+export async function analyzeImage(s: Sessions, bytes: Uint8Array, purpose: Purpose, cfg: PipelineConfig): Promise<PipelineResult> {
+  const first = await prepare(s, bytes, purpose, cfg);
+  if ('done' in first) return first.done;
+  return assemble(first.prepared, [await infer(s, first.prepared.inputs)], cfg);
 }

@@ -1,10 +1,10 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import type { Worker } from 'node:worker_threads';
+import { MessageChannel, type TransferListItem, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { FaceError, isSerializedFaceError, type SerializedFaceError } from './errors.js';
-import type { PipelineResult } from './pipeline.js';
-import { READY_MESSAGE_KEY, type WorkerInit, type WorkerTask } from './protocol.js';
+import { assemble, tensorBuffers, type ModelInputs, type ModelOutputs, type PipelineConfig, type PipelineResult } from './assemble.js';
+import { READY_MESSAGE_KEY, type SharedResult, type SharedTask, type WorkerInit, type WorkerTask } from './protocol.js';
 import type { Lane, Purpose } from './types.js';
 
 export interface PoolOptions {
@@ -50,8 +50,11 @@ export class FacePool {
   #anonymous = 0;
   /** Running mean of the time an analysis spends on a worker. */
   #serviceMs = INITIAL_SERVICE_MS;
-  readonly #piscina: Piscina<WorkerTask, PipelineResult | SerializedFaceError>;
+  /** Tasks on the workers or in piscina's queue: an analysis shared by two workers has two at a time. */
+  #tasks = 0;
+  readonly #piscina: Piscina<WorkerTask | SharedTask | ModelInputs, unknown>;
   readonly #taskTimeoutMs: number;
+  readonly #config: PipelineConfig;
   readonly #ready = new Set<number>();
   #closed = false;
   #lastError: Error | null = null;
@@ -61,6 +64,7 @@ export class FacePool {
     this.#maxQueue = opts.maxQueue;
     this.#maxWaitMs = opts.maxWaitMs;
     this.#taskTimeoutMs = opts.taskTimeoutMs;
+    this.#config = opts.init.config;
     this.#piscina = new Piscina({
       ...workerEntry(),
       minThreads: opts.size,
@@ -129,28 +133,64 @@ export class FacePool {
     if (wait > this.#maxWaitMs) throw busy(Math.max(RETRY_AFTER_S, Math.ceil(wait / 1000)));
   }
 
-  /** The image buffer is transferred to the worker: callers must not use it afterwards. */
+  /**
+   * The image buffer is transferred to the worker: callers must not use it afterwards. With two workers idle the
+   * analysis is shared by two (see #share); otherwise it runs whole on one worker, with no hand-over between them.
+   */
   async run(image: Uint8Array, purpose: Purpose, lane: Lane = 'trusted'): Promise<PipelineResult> {
     if (this.#closed) throw new FaceError('ENGINE_UNAVAILABLE', 'The face engine is closed');
     // Admission is counted here: piscina keeps tasks that carry an AbortSignal outside its own bounded queue.
     this.#admit(lane);
     this.#inFlight++;
     if (lane === 'anonymous') this.#anonymous++;
-    let result: PipelineResult | SerializedFaceError;
+    let result: PipelineResult;
     try {
-      result = await this.#piscina.run(
-        { image, purpose },
-        { transferList: [image.buffer as ArrayBuffer], signal: AbortSignal.timeout(this.#taskTimeoutMs) },
-      );
-    } catch (err) {
-      throw mapPoolError(err, this.#taskTimeoutMs);
+      const task: WorkerTask = { image, purpose };
+      const transferList: TransferListItem[] = [image.buffer as ArrayBuffer];
+      result = this.#tasks + 2 <= this.size ? await this.#share(task, transferList) : unwrap(await this.#task<PipelineResult>(task, transferList));
     } finally {
       this.#inFlight--;
       if (lane === 'anonymous') this.#anonymous--;
     }
-    if (isSerializedFaceError(result)) throw new FaceError(result.faceError.code, result.faceError.message);
     if (result.timings.total) this.#serviceMs += SERVICE_EWMA * (result.timings.total - this.#serviceMs);
     return result;
+  }
+
+  /**
+   * One worker decodes and detects, hands the inputs that need only the subject's box (liveness, pose) over, and
+   * goes on with the landmarks, alignment and embedding while another worker runs those models; the result is
+   * assembled here. One analysis in flight on two cores then takes the decode and detection plus the longer half
+   * instead of the sum of every stage (src/face/README.md). An analysis admitted in between may take the second
+   * worker first; the hand-off then waits in the queue like any task.
+   */
+  async #share(task: WorkerTask, transferList: TransferListItem[]): Promise<PipelineResult> {
+    const { port1, port2 } = new MessageChannel();
+    const handedOff = new Promise<ModelOutputs>((resolve, reject) => {
+      port1.once('message', (inputs: ModelInputs) => {
+        this.#task<ModelOutputs>(inputs, tensorBuffers(inputs), 'infer').then(unwrap).then(resolve, reject);
+      });
+    });
+    // Awaited only when the worker says it handed off; a failure meanwhile is the analysis's failure, not unhandled.
+    handedOff.catch(() => {});
+    try {
+      const shared: SharedTask = { ...task, port: port2 };
+      const first = unwrap(await this.#task<SharedResult>(shared, [...transferList, port2], 'share'));
+      if ('done' in first) return first.done;
+      return assemble(first.prepared, first.handedOff ? [first.own, await handedOff] : [first.own], this.#config);
+    } finally {
+      port1.close();
+    }
+  }
+
+  async #task<T>(task: WorkerTask | SharedTask | ModelInputs, transferList: TransferListItem[], name?: 'share' | 'infer'): Promise<T | SerializedFaceError> {
+    this.#tasks++;
+    try {
+      return (await this.#piscina.run(task, { transferList, signal: AbortSignal.timeout(this.#taskTimeoutMs), ...(name && { name }) })) as T | SerializedFaceError;
+    } catch (err) {
+      throw mapPoolError(err, this.#taskTimeoutMs);
+    } finally {
+      this.#tasks--;
+    }
   }
 
   async close(): Promise<void> {
@@ -158,6 +198,11 @@ export class FacePool {
     this.#closed = true;
     await this.#piscina.destroy();
   }
+}
+
+function unwrap<T>(result: T | SerializedFaceError): T {
+  if (isSerializedFaceError(result)) throw new FaceError(result.faceError.code, result.faceError.message);
+  return result;
 }
 
 function mapPoolError(err: unknown, timeoutMs: number): Error {

@@ -1,6 +1,7 @@
 // Messages between the pool (main thread) and worker.ts; kept apart so importing them never loads models.
 import type { ModelRole } from './manifest.js';
-import type { PipelineConfig } from './pipeline.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { ModelOutputs, PipelineConfig, PipelineResult, Prepared } from './assemble.js';
 import type { Purpose } from './types.js';
 
 export interface WorkerInit {
@@ -12,6 +13,14 @@ export interface WorkerTask {
   image: Uint8Array;
   purpose: Purpose;
 }
+
+/** An analysis that hands its box-only model inputs (ModelInputs) to the pool through `port`. */
+export interface SharedTask extends WorkerTask {
+  port: MessagePort;
+}
+
+/** Complete, or prepared with the outputs of the models the worker ran itself, and whether it handed some off. */
+export type SharedResult = { done: PipelineResult } | { prepared: Prepared; own: ModelOutputs; handedOff: boolean };
 
 /** Posted on parentPort once a thread's sessions are loaded; the pool counts these for readiness. */
 export const READY_MESSAGE_KEY = 'faceWorkerReady';

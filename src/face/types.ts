@@ -80,7 +80,10 @@ export interface Analysis {
   /** p(live); computed for 'verify' when a face was found. */
   liveness: { score: number; live: boolean } | null;
   modelId: string;
-  /** Milliseconds: decode, detect, landmarks, align, embed, liveness, quality (pose, eyes, metrics), total in the worker, wall as the caller saw it (queueing included). */
+  /**
+   * Milliseconds: decode, detect, landmarks, align, embed, liveness, quality (pose, eyes, metrics), total time on the
+   * workers (summed over both when an analysis was shared), wall as the caller saw it (queueing included).
+   */
   timings: Record<string, number>;
 }
 

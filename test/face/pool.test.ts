@@ -1,6 +1,7 @@
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { resolveQuality } from '../../src/face/config.js';
-import { createFaceEngine, FaceError, verifyModels } from '../../src/face/index.js';
+import { createFaceEngine, FaceError, verifyModels, type Purpose } from '../../src/face/index.js';
 import { FacePool, type PoolOptions } from '../../src/face/pool.js';
 import { fixture, MODELS_DIR } from './helpers.js';
 
@@ -34,6 +35,41 @@ describe('worker pool', () => {
       await engine.close();
     }
     expect(engine.ready).toBe(false);
+  });
+
+  it('shares a lone analysis between two idle workers: the result of one worker, in less time than both spent', async () => {
+    const one = await FacePool.start(await poolOptions({ size: 1 }));
+    const two = await FacePool.start(await poolOptions({ size: 2 }));
+    try {
+      const blank = await sharp({ create: { width: 320, height: 240, channels: 3, background: '#7a8a9a' } }).png().toBuffer();
+      const cases: [Buffer, Purpose][] = [
+        [fixture('deepface-img2.jpg'), 'verify'],
+        [fixture('deepface-img2.jpg'), 'enroll'],
+        [fixture('silent-face-F1.jpg'), 'match'],
+        [fixture('deepface-couple.jpg'), 'verify'],
+        [fixture('deepface-img17.jpg'), 'track'],
+        [fixture('deepface-img17.jpg'), 'locate'],
+        [blank, 'verify'],
+      ];
+      for (const [bytes, purpose] of cases) {
+        const { timings: wholeTimings, ...whole } = await one.run(new Uint8Array(bytes), purpose);
+        const { timings: sharedTimings, ...shared } = await two.run(new Uint8Array(bytes), purpose);
+        // Bit for bit: embedding, liveness score, pose, landmarks, every quality metric.
+        expect(shared, purpose).toEqual(whole);
+        expect(Object.keys(sharedTimings).sort(), purpose).toEqual(Object.keys(wholeTimings).sort());
+      }
+      // On one worker an analysis takes at least the time it spends there; shared, the two halves overlap.
+      const overlapped: boolean[] = [];
+      for (let i = 0; i < 5; i++) {
+        const start = performance.now();
+        const r = await two.run(image(), 'verify');
+        overlapped.push(performance.now() - start < r.timings.total);
+      }
+      expect(overlapped).toContain(true);
+    } finally {
+      await one.close();
+      await two.close();
+    }
   });
 
   it('answers OVERLOADED (503 + Retry-After) when the queue is full', async () => {
