@@ -14,6 +14,12 @@ export interface PipelineConfig {
 /** What a worker returns: the liveness decision is taken on the main thread, where the threshold can change at run time. */
 export type PipelineResult = Omit<Analysis, 'liveness'> & { livenessScore: number | null };
 
+/**
+ * The purposes whose models split into a box-only half (liveness, pose) and a landmark half (feature, eyes) of
+ * similar cost; 'track' runs one model after the landmarks and 'locate' none, so they gain nothing from a second worker.
+ */
+export const SHARED_PURPOSES: readonly Purpose[] = ['verify', 'enroll', 'match'];
+
 /** The prepared input of each model the purpose runs (the aligned face is fr_feature's, before its normalisation). */
 export interface ModelInputs {
   feature?: Float32Array;

@@ -1,6 +1,7 @@
 // Public surface of the face engine.
 export type {
   Analysis,
+  AnalyzeOptions,
   Box,
   ChosenFace,
   CompareResult,

@@ -1,5 +1,5 @@
 import { alignFace } from './align.js';
-import { assemble, type ModelInputs, type ModelOutputs, type PipelineConfig, type PipelineResult, type Prepared } from './assemble.js';
+import { assemble, SHARED_PURPOSES, type ModelInputs, type ModelOutputs, type PipelineConfig, type PipelineResult, type Prepared } from './assemble.js';
 import { decodeImage } from './decode.js';
 import { detectFaces } from './detect.js';
 import { embedFace } from './embed.js';
@@ -32,9 +32,6 @@ function framing(img: { faces: DetectedFace[]; width: number; height: number }, 
     edgeMargin: edgeMargin(landmarks68, landmarks5, img.width, img.height),
   };
 }
-
-/** The purposes whose models split into a box-only group (liveness, pose) and a landmark group (feature, eyes). */
-const HANDS_OFF: readonly Purpose[] = ['verify', 'enroll', 'match'];
 
 /**
  * decode → detect → landmarks → align, and the inputs of the models the purpose runs. An analysis is complete here
@@ -75,7 +72,7 @@ export async function prepare(
     inputs.pose = poseInput(img, chosen.box);
     lap('quality');
   }
-  if (handOff && HANDS_OFF.includes(purpose)) {
+  if (handOff && SHARED_PURPOSES.includes(purpose)) {
     handOff({ ...inputs });
     delete inputs.liveness;
     delete inputs.pose;

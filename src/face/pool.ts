@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { MessageChannel, type TransferListItem, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { FaceError, isSerializedFaceError, type SerializedFaceError } from './errors.js';
-import { assemble, tensorBuffers, type ModelInputs, type ModelOutputs, type PipelineConfig, type PipelineResult } from './assemble.js';
+import { assemble, SHARED_PURPOSES, tensorBuffers, type ModelInputs, type ModelOutputs, type PipelineConfig, type PipelineResult } from './assemble.js';
 import { READY_MESSAGE_KEY, type SharedResult, type SharedTask, type WorkerInit, type WorkerTask } from './protocol.js';
 import type { Lane, Purpose } from './types.js';
 
@@ -134,10 +134,10 @@ export class FacePool {
   }
 
   /**
-   * The image buffer is transferred to the worker: callers must not use it afterwards. With two workers idle the
-   * analysis is shared by two (see #share); otherwise it runs whole on one worker, with no hand-over between them.
+   * The image buffer is transferred to the worker: callers must not use it afterwards. With two workers idle a
+   * verification, enrolment or document analysis is shared by two (see #share); otherwise it runs whole on one worker, with no hand-over between them.
    */
-  async run(image: Uint8Array, purpose: Purpose, lane: Lane = 'trusted'): Promise<PipelineResult> {
+  async run(image: Uint8Array, purpose: Purpose, lane: Lane = 'trusted', shareIdle = true): Promise<PipelineResult> {
     if (this.#closed) throw new FaceError('ENGINE_UNAVAILABLE', 'The face engine is closed');
     // Admission is counted here: piscina keeps tasks that carry an AbortSignal outside its own bounded queue.
     this.#admit(lane);
@@ -147,7 +147,8 @@ export class FacePool {
     try {
       const task: WorkerTask = { image, purpose };
       const transferList: TransferListItem[] = [image.buffer as ArrayBuffer];
-      result = this.#tasks + 2 <= this.size ? await this.#share(task, transferList) : unwrap(await this.#task<PipelineResult>(task, transferList));
+      const share = shareIdle && SHARED_PURPOSES.includes(purpose) && this.#tasks + 2 <= this.size;
+      result = share ? await this.#share(task, transferList) : unwrap(await this.#task<PipelineResult>(task, transferList));
     } finally {
       this.#inFlight--;
       if (lane === 'anonymous') this.#anonymous--;

@@ -12,6 +12,17 @@ export type Purpose = 'verify' | 'enroll' | 'match' | 'track' | 'locate';
 /** Who asks for an analysis: anonymous sign-in traffic may fill only part of the engine's queue (see pool.ts). */
 export type Lane = 'anonymous' | 'trusted';
 
+export interface AnalyzeOptions {
+  /** Default 'trusted'. */
+  lane?: Lane;
+  /**
+   * Default true: a verification, enrolment or document analysis that finds two workers idle uses both, which
+   * cuts its latency by a quarter for about a tenth more CPU (src/face/README.md). Frames of a stream, whose
+   * latency nobody waits for, say false.
+   */
+  shareIdle?: boolean;
+}
+
 export type QualityCode =
   | 'FACE_NOT_FOUND'
   | 'MULTIPLE_FACES'
@@ -151,7 +162,7 @@ export interface Thresholds {
 
 export interface FaceEngine {
   /** Quality issues are in the result; only undecodable/oversized input, overload and a failed worker throw FaceError. */
-  analyze(image: Buffer | Uint8Array, purpose: Purpose, lane?: Lane): Promise<Analysis>;
+  analyze(image: Buffer | Uint8Array, purpose: Purpose, opts?: AnalyzeOptions): Promise<Analysis>;
   compare(embedding: Float32Array, templates: Float32Array[]): CompareResult;
   readonly modelId: string;
   readonly ready: boolean;

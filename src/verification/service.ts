@@ -74,7 +74,7 @@ export class FaceVerification {
 
   /** Analyses sign-in frames in the engine's anonymous lane (FaceError for unreadable input or overload). */
   analyze(frames: Uint8Array[]): Promise<Analysis[]> {
-    return Promise.all(frames.map((f) => this.deps.engine.analyze(f, 'verify', 'anonymous')));
+    return Promise.all(frames.map((f) => this.deps.engine.analyze(f, 'verify', { lane: 'anonymous' })));
   }
 
   /**
