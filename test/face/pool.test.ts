@@ -120,15 +120,30 @@ describe('worker pool', () => {
     const pool = await FacePool.start(await poolOptions({ size: 1 }));
     try {
       const [worker] = pool.threads;
-      const pending = pool.run(image(), 'verify');
+      const failed = expect(pool.run(image(), 'verify')).rejects.toMatchObject({ code: 'ENGINE_UNAVAILABLE', status: 503 });
       const queued = pool.run(image(), 'verify');
       await worker.terminate();
-      await expect(pending).rejects.toMatchObject({ code: 'ENGINE_UNAVAILABLE', status: 503 });
+      await failed;
       expect(pool.ready).toBe(false);
       // The queued task runs on the replacement, once its models are loaded.
       await expect(queued).resolves.toMatchObject({ quality: { ok: true } });
       expect(pool.ready).toBe(true);
       expect(pool.threads[0].threadId).not.toBe(worker.threadId);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('fails a shared analysis whose workers die, then shares again on their replacements', async () => {
+    const pool = await FacePool.start(await poolOptions({ size: 2 }));
+    try {
+      // The expectation is attached before the workers die: a rejection with no handler yet would be unhandled.
+      const failed = expect(pool.run(image(), 'verify')).rejects.toMatchObject({ code: 'ENGINE_UNAVAILABLE', status: 503 });
+      await Promise.all(pool.threads.map((w) => w.terminate()));
+      await failed;
+      await expect.poll(() => pool.ready, { timeout: 20_000 }).toBe(true);
+      await expect(pool.run(image(), 'verify')).resolves.toMatchObject({ quality: { ok: true }, livenessScore: expect.any(Number) });
+      expect(pool.stats()).toMatchObject({ running: 0, queued: 0 });
     } finally {
       await pool.close();
     }
