@@ -26,13 +26,30 @@ export function challengeForPage(c: { id: string; movements: unknown[]; createdA
   return { id: c.id, total: c.movements.length, lifetimeMs: c.expiresAt - c.createdAt };
 }
 
+/** A frame the challenge could not judge: the limits' delay, or the refusal's own status and code. */
 function refusalError(err: ChallengeRefusal): HttpError {
   return err.code === 'FACE_DELAYED' ? delayed(Boolean(err.locked), err.retryAfter ?? 1) : new HttpError(err.status, err.code, err.message);
 }
 
-/** A decided failure: counted as a failed verification (401, NIST delay), or 422 when it did not count. */
-function failureError(loaded: Loaded, outcome: Extract<FrameOutcome, { status: 'failed' }>): HttpError {
-  return outcome.outcome ? countedFailure(loaded.uid, outcome.code, outcome.message, outcome.outcome) : new HttpError(422, outcome.code, outcome.message);
+/** Judges one frame; a frame the challenge could not judge, or the engine could not read, becomes an HttpError. */
+export async function judgeFrame(judge: () => Promise<FrameOutcome>): Promise<FrameOutcome> {
+  try {
+    return await withFaceErrors(judge);
+  } catch (err) {
+    throw err instanceof ChallengeRefusal ? refusalError(err) : err;
+  }
+}
+
+/** A decided failure: counted as a failed verification (401, NIST delay; a lockout sends the page `back`), or 422 when it did not count. */
+export function failureError(back: string, outcome: Extract<FrameOutcome, { status: 'failed' }>): HttpError {
+  return outcome.outcome ? countedFailure(back, outcome.code, outcome.message, outcome.outcome) : new HttpError(422, outcome.code, outcome.message);
+}
+
+/** Answers a refused or failed frame as an error that still carries the progress, so the page shows how far it got. */
+export function replyRefused(ctx: Context, refusal: HttpError, progress: Progress, total: number): void {
+  ctx.status = refusal.status;
+  ctx.set(refusal.headers);
+  ctx.body = { ...errorBody(refusal, ctx.state.requestId), progress: publicProgress(progress, total) };
 }
 
 /** One audit event and one sign-in metric per decided challenge (frames and codes; scores stay in the details). */
@@ -94,19 +111,14 @@ export function challengeRoutes(router: Router, kit: InteractionKit, expectChall
     const [frame] = upload.frames;
     await inspectFrame(frame);
     const { verification } = kit.deps;
-    let outcome: FrameOutcome;
-    try {
-      outcome = await withFaceErrors(() =>
-        verification.challenges.frame(loaded.uid, upload.fields.challenge ?? '', frame, now, {
-          subject: kit.subject(loaded),
-          origin: kit.origin(ctx, loaded),
-          ip: rateKeyForIp(ctx.ip),
-          templates: () => (loaded.user ? verification.enrolledTemplates(loaded.user.id) : Promise.resolve([])),
-        }),
-      );
-    } catch (err) {
-      throw err instanceof ChallengeRefusal ? refusalError(err) : err;
-    }
+    const outcome = await judgeFrame(() =>
+      verification.challenges.frame(loaded.uid, upload.fields.challenge ?? '', frame, now, {
+        subject: kit.subject(loaded),
+        origin: kit.origin(ctx, loaded),
+        ip: rateKeyForIp(ctx.ip),
+        templates: () => (loaded.user ? verification.enrolledTemplates(loaded.user.id) : Promise.resolve([])),
+      }),
+    );
     const { total } = outcome;
     if (outcome.status === 'in_progress') {
       ctx.body = { progress: publicProgress(outcome.progress, total) };
@@ -117,9 +129,6 @@ export function challengeRoutes(router: Router, kit: InteractionKit, expectChall
       ctx.body = { progress: publicProgress(outcome.progress, total), redirect: await kit.advance(ctx, loaded, { face: true, liveness: true }) };
       return;
     }
-    const refusal = failureError(loaded, outcome);
-    ctx.status = refusal.status;
-    ctx.set(refusal.headers);
-    ctx.body = { ...errorBody(refusal, ctx.state.requestId), progress: publicProgress(outcome.progress, total) };
+    replyRefused(ctx, failureError(`/interaction/${loaded.uid}`, outcome), outcome.progress, total);
   });
 }

@@ -12,14 +12,14 @@ export function delayed(locked: boolean, retryAfter: number): HttpError {
   return new HttpError(429, 'FACE_DELAYED', locked ? DEVICE_LOCKED : waitMessage(retryAfter), { 'Retry-After': String(retryAfter) }, { retryAfter });
 }
 
-/** A lockout sends the page back to the sign-in, which now offers less. */
-function lockedOut(uid: string): HttpError {
-  return new HttpError(403, 'FACE_LOCKED', FACE_LOCKED_MESSAGE, {}, { redirect: `/interaction/${uid}` });
+/** A lockout sends the page `back` (the sign-in, which now offers less, or the account page). */
+function lockedOut(back: string): HttpError {
+  return new HttpError(403, 'FACE_LOCKED', FACE_LOCKED_MESSAGE, {}, { redirect: back });
 }
 
 /** A refused verification that counted (401); from the delay on, the reply also says how long to wait. */
-export function countedFailure(uid: string, code: string, message: string, outcome: FailureOutcome): HttpError {
-  if (outcome.lockedForGood) return lockedOut(uid);
+export function countedFailure(back: string, code: string, message: string, outcome: FailureOutcome): HttpError {
+  if (outcome.lockedForGood) return lockedOut(back);
   const text = outcome.locked ? `${message} ${DEVICE_LOCKED}` : outcome.delayed ? `${message} ${waitMessage(outcome.delaySeconds)}` : message;
   return new HttpError(401, code, text, outcome.delayed ? { 'Retry-After': String(outcome.delaySeconds) } : {}, outcome.delayed ? { retryAfter: outcome.delaySeconds } : {});
 }

@@ -53,7 +53,7 @@ function expectPassive(loaded: Loaded): void {
 
 /** A refused verification stays counted (NIST delay and lockout). */
 async function refuse(loaded: Loaded, attempt: CountedAttempt, code: 'NO_MATCH' | 'LIVENESS_FAILED' | 'FRAME_REPLAYED', extra: Pick<Attempt, 'decision' | 'frames'>): Promise<Attempt> {
-  const refusal = countedFailure(loaded.uid, code, MESSAGES[code], await attempt.failed());
+  const refusal = countedFailure(`/interaction/${loaded.uid}`, code, MESSAGES[code], await attempt.failed());
   return { ...extra, reason: refusal.code, refusal };
 }
 

@@ -8,9 +8,9 @@ import type { Passkeys } from '../passkeys/index.js';
 import { acrTarget, type AcrTarget, type ClientPolicy } from '../oidc/policy.js';
 import { type AccountFacts, nextStep, type NextStep } from '../sign-in/plan.js';
 import type { InteractionState, InteractionStateStore } from '../sign-in/state.js';
-import { createHash } from 'node:crypto';
 import type { AttemptSubject, FaceVerification, Origin } from '../verification/index.js';
 import type { Csrf } from '../web/csrf.js';
+import { deviceOrigin, rememberDevice } from '../web/device-cookie.js';
 import { HttpError } from '../web/errors.js';
 import type { RateWindows } from '../web/rate-limit.js';
 
@@ -42,10 +42,6 @@ export interface Loaded {
   facts: AccountFacts;
   next: NextStep;
 }
-
-/** A device cookie per account, so one browser can be a known device of several accounts. */
-const deviceCookie = (userId: string) => `fo_dev_${createHash('sha256').update(userId).digest('hex').slice(0, 12)}`;
-const DEVICE_COOKIE_DAYS = 365;
 
 /** What every step handler shares: loading an interaction, the attempt subject and origin, audit, and finishing the login. */
 export class InteractionKit {
@@ -90,20 +86,7 @@ export class InteractionKit {
 
   /** The same for an account the attempt turned out to be for (a passkey without an email names it). */
   originFor(ctx: Context, userId: string): Origin {
-    const device = this.deps.verification.devices.verify(userId, ctx.cookies.get(deviceCookie(userId), { signed: true }));
-    return device ? { kind: 'known', device } : { kind: 'unknown' };
-  }
-
-  /** After a successful sign-in the browser becomes a known device of the account (OWASP device cookie). */
-  private rememberDevice(ctx: Context, userId: string): void {
-    if (this.deps.verification.devices.verify(userId, ctx.cookies.get(deviceCookie(userId), { signed: true }))) return;
-    ctx.cookies.set(deviceCookie(userId), this.deps.verification.devices.issue(userId), {
-      signed: true,
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: ctx.protocol === 'https',
-      maxAge: DEVICE_COOKIE_DAYS * 86_400_000,
-    });
+    return deviceOrigin(ctx, this.deps.verification.devices, userId);
   }
 
   async audit(ctx: Context, loaded: Loaded, event: Omit<AuditInput, 'ip' | 'userAgent' | 'clientId' | 'userId' | 'requestId'>) {
@@ -130,7 +113,7 @@ export class InteractionKit {
     const result: InteractionResults = { login: { accountId: loaded.user.id, amr: next.amr, acr: next.acr, remember: true } };
     await this.deps.users.recordSignIn(loaded.user.id);
     await this.deps.states.clear(loaded.uid);
-    this.rememberDevice(ctx, loaded.user.id);
+    rememberDevice(ctx, this.deps.verification.devices, loaded.user.id);
     return this.deps.provider.interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: false });
   }
 }

@@ -70,7 +70,8 @@ export async function postFrame(agent: Agent, url: string, csrf: string, challen
   form.append('_csrf', csrf);
   form.append('challenge', challenge);
   form.append('frame', new Blob([typeof frame === 'string' ? frame : new Uint8Array(frame)], { type: 'image/jpeg' }), 'frame.jpg');
-  const res = await agent.request(url, { method: 'POST', body: form, headers: { accept: 'application/json' } });
+  // As face-challenge.js sends it: the token in the form and in the header (the account pages check the header).
+  const res = await agent.request(url, { method: 'POST', body: form, headers: { accept: 'application/json', 'x-csrf-token': csrf } });
   return { status: res.status, body: (await res.json()) as FrameReply['body'] };
 }
 

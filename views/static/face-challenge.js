@@ -1,6 +1,6 @@
-// Face step of the sign-in, as a head-movement challenge: the server drew a few movements; this page streams camera
-// frames (4 a second, JPEG, not mirrored) and shows one instruction at a time from the server's answers. The
-// server judges every frame on its own clock and decides. The page configures it with data-*.
+// The head-movement challenge of the sign-in's face step and of re-enrollment: the server drew a few movements; this
+// page streams camera frames (4 a second, JPEG, not mirrored) and shows one instruction at a time from the server's
+// answers. The server judges every frame on its own clock and decides. The page configures it with data-*.
 
 import { explainCameraProblem, faceView, grabJpeg, openCamera, postForm } from './camera-kit.js';
 
@@ -123,7 +123,7 @@ function setup(root) {
       if (res.ok && body.redirect) {
         stopStreaming();
         outline('ok');
-        say('Verified. Signing you in…', 'ok');
+        say(root.dataset.doneMessage, 'ok');
         state('done');
         location.assign(body.redirect);
         return;
