@@ -6,6 +6,7 @@ import type { AppApprovals } from '../oidc/approvals.js';
 import type { Passkeys } from '../passkeys/index.js';
 import type { Settings } from '../settings/index.js';
 import type { FaceVerification } from '../verification/index.js';
+import type { RateWindows } from '../web/rate-limit.js';
 import type { RpSession } from '../web/relying-party.js';
 
 /** What the account pages work with; the server composes it from the domain services. */
@@ -16,7 +17,8 @@ export interface AccountDeps {
   templates: Pick<TemplateStore, 'summary'>;
   images: Pick<EnrollmentImages, 'count'>;
   enrollment: Pick<Enrollment, 'replace'>;
-  verification: Pick<FaceVerification, 'hasFace'>;
+  verification: Pick<FaceVerification, 'hasFace' | 'attempts' | 'challenges' | 'devices' | 'enrolledTemplates'>;
+  rate: Pick<RateWindows, 'enforce'>;
   passkeys: Pick<Passkeys, 'list' | 'count' | 'registrationOptions' | 'register' | 'rename' | 'remove'>;
   audit: Pick<AuditLog, 'list'>;
   apps: { name(clientId: string): Promise<string | null> };

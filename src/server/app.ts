@@ -151,6 +151,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
         images: s.images,
         enrollment: s.enrollment,
         verification: s.verification,
+        rate: s.rate,
         passkeys: s.passkeys,
         audit: s.audit,
         apps: { name: async (id) => (await s.clients.get(id))?.name ?? null },

@@ -126,6 +126,20 @@ describe.runIf(ready)('account page and passkeys in the browser', () => {
     expect(credential).toMatchObject({ isResidentCredential: true, rpId: 'localhost' });
     expect(Buffer.from(credential.credentialId, 'base64').toString('base64url')).toBe(stored[0].credentialId);
     expect(await prisma().auditEvent.count({ where: { type: 'passkey.register', outcome: 'success', userId } })).toBe(1);
+
+    // Re-enrollment answers a challenge of its own, in front of the same camera, and replaces the template.
+    const before = await prisma().faceTemplate.findMany({ where: { userId } });
+    await sitting();
+    await page.goto(`${server.url}/account/face/reenroll`);
+    await page.getByTestId('face-challenge').waitFor();
+    await expect.poll(() => page.getByTestId('face-challenge').getAttribute('data-step')).toBe('up');
+    await shot('reenroll-challenge');
+    await page.waitForURL(`${server.url}/account?done=reenrolled`, { timeout: 30_000 });
+    await expect(page.getByText('Your face was enrolled again').isVisible()).resolves.toBe(true);
+    const after = await prisma().faceTemplate.findMany({ where: { userId } });
+    expect(after).toHaveLength(1);
+    expect(after[0]).toMatchObject({ source: 'account' });
+    expect(before.map((t) => t.id)).not.toContain(after[0].id);
   });
 
   it('asks an app for the face alone, then face and password: the ID tokens say what ran', async () => {

@@ -6,8 +6,7 @@ import { IP_POLICY } from '../../src/verification/index.js';
 import { fixture, faceSignIn, photoForm } from '../admin/helpers.js';
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
 import { Agent } from '../helpers/browserless.js';
-import { cameraFrames } from '../helpers/camera.js';
-import { answerChallenge, ForcedChallenges, newSitting, RECORDING_FACE, recordingFrames } from '../helpers/challenge.js';
+import { answerChallenge, ForcedChallenges, newSitting, postFrame, RECORDING_FACE, RECORDING_MOVEMENTS, recordingFrames } from '../helpers/challenge.js';
 import { createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
 import { APP_ORIGIN } from '../helpers/face-capture.js';
 import { authorizationUrl, discover, type RpClient } from '../helpers/flow.js';
@@ -58,6 +57,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   let kimId: string;
   let kimKey: SoftAuthenticator;
 
+  const challenges = new ForcedChallenges();
   const soft = () => new SoftAuthenticator('localhost', server.url);
   const prisma = () => server.services.db.prisma;
 
@@ -96,7 +96,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     db = await createTestDatabase();
     // The per-minute flood limit per address is not what these tests look at (the last one sends many answers).
     // Every challenge drawn is the recording's "up, right": the only answer the tests have (test/helpers/challenge.ts).
-    server = await startApp({ DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/5`, SECRET_KEY: TEST_SECRET_KEY, RATE_LIMIT_PER_IP_PER_MINUTE: '1000' }, { drawChallenge: new ForcedChallenges().draw });
+    server = await startApp({ DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/5`, SECRET_KEY: TEST_SECRET_KEY, RATE_LIMIT_PER_IP_PER_MINUTE: '1000' }, { drawChallenge: challenges.draw });
     // Passkeys follow the password thresholds; seven failures before the delay, so one account shows every refusal first.
     await server.services.settings.update({ passwordFailuresBeforeDelay: 7 }, 'test');
     // Enrolled from the recording's frontal frame: the people who sign in with their face here answer the challenge with it.
@@ -265,37 +265,58 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(await page.options()).toMatchObject({ status: 403, body: { error: { code: 'PASSKEY_GRANT_INVALID' } } });
   });
 
-  it('re-enrolls the face from the account page after a fresh face sign-in, replacing the templates', async () => {
+  it('re-enrolls the face from the account page through a challenge that the enrolled face answers, replacing the templates', async () => {
     const agent = new Agent();
-    const [, photo] = await cameraFrames(face('deepface-img2.jpg'), 2, { seed: 11 });
     const { url } = await challengeSignIn(agent, `${server.url}/account`, 'kim@example.com');
     expect(new URL(url).pathname).toBe('/account');
-    const home = await (await agent.request(`${server.url}/account`)).text();
-    const csrf = attr(home, 'name="_csrf" value');
-    const before = await prisma().faceTemplate.findMany({ where: { userId: kimId } });
-    const send = (image: Buffer) => agent.request(`${server.url}/account/face/reenroll`, { method: 'POST', body: photoForm(image), headers: { 'x-csrf-token': csrf, accept: 'application/json' } });
+    const reenroll = async () => {
+      // The sign-in's frames are remembered: the re-enrollment is another sitting in front of the camera.
+      await newSitting(server.services.kv, kimId);
+      const { res, url: pageUrl } = await agent.follow(`${server.url}/account/face/reenroll`);
+      const html = await res.text();
+      expect(html).toContain('data-testid="face-challenge"');
+      return answerChallenge(agent, pageUrl, html, recordingFrames());
+    };
 
-    const refused = await send(fixture('two-faces.jpg'));
-    expect(refused.status).toBe(422);
-    expect(await refused.json()).toMatchObject({ error: { code: 'QUALITY_REJECTED' } });
+    // The enrolled face is someone else's: the live person answers the movements but does not match it.
+    const swap = (photo: string) => server.services.enrollment.replace({ userId: kimId, image: readFileSync(photo), source: 'cli', actor: { kind: 'cli' } });
+    await swap(face('deepface-img2.jpg'));
+    const other = await prisma().faceTemplate.findMany({ where: { userId: kimId } });
+    expect(await reenroll()).toMatchObject({ status: 401, body: { error: { code: 'NO_MATCH' }, progress: { status: 'failed' } } });
+    expect(await prisma().faceTemplate.findMany({ where: { userId: kimId } })).toEqual(other);
+    await swap(RECORDING_FACE);
+    const before = await prisma().faceTemplate.findMany({ where: { userId: kimId } });
+
+    // The movements answered in another order than drawn: refused and counted, nothing replaced.
+    challenges.movements = ['right', 'up'];
+    try {
+      expect(await reenroll()).toMatchObject({ status: 401, body: { error: { code: 'WRONG_MOVEMENT' }, progress: { status: 'failed' } } });
+    } finally {
+      challenges.movements = RECORDING_MOVEMENTS;
+    }
     expect(await prisma().faceTemplate.findMany({ where: { userId: kimId } })).toEqual(before);
 
-    const ok = await send(photo);
-    expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ redirect: '/account?done=reenrolled' });
+    expect(await reenroll()).toMatchObject({ status: 200, body: { redirect: '/account?done=reenrolled', progress: { status: 'passed' } } });
     const after = await prisma().faceTemplate.findMany({ where: { userId: kimId } });
     expect(after).toHaveLength(1);
     expect(after[0]).toMatchObject({ source: 'account' });
     expect(before.map((t) => t.id)).not.toContain(after[0].id);
+    expect(await prisma().auditEvent.findMany({ where: { type: 'enroll.face', userId: kimId, details: { path: ['source'], equals: 'account' } }, orderBy: { id: 'asc' }, select: { outcome: true, reason: true } })).toEqual([
+      { outcome: 'failure', reason: 'NO_MATCH' },
+      { outcome: 'failure', reason: 'WRONG_MOVEMENT' },
+      { outcome: 'success', reason: null },
+    ]);
 
     // Without a fresh sign-in, changes are refused with the way back.
     const key = `rpsess:account:${decodeURIComponent(agent.cookie('fo_account')!)}`;
     const session = JSON.parse((await server.services.kv.get(key))!);
     session.claims.auth_time -= 3600;
     await server.services.kv.set(key, JSON.stringify(session), 600);
-    const stale = await send(photo);
-    expect(stale.status).toBe(403);
-    expect(await stale.json()).toMatchObject({ error: { code: 'STEP_UP_REQUIRED' }, redirect: expect.stringMatching(/^\/account\/verify\?next=/) });
+    const html = await (await agent.request(`${server.url}/account`)).text();
+    const stale = await postFrame(agent, `${server.url}/account/face/reenroll/challenge/frame`, attr(html, 'name="_csrf" value'), 'any', recordingFrames()[0]);
+    expect(stale).toMatchObject({ status: 403, body: { error: { code: 'STEP_UP_REQUIRED' }, redirect: expect.stringMatching(/^\/account\/verify\?next=/) } });
+    const page = await agent.request(`${server.url}/account/face/reenroll`);
+    expect([page.status, page.headers.get('location')]).toEqual([302, '/account/verify?next=%2Faccount%2Fface%2Freenroll']);
   });
 
   it('explains and confirms a change that takes the last way to sign in, and refuses forms without the CSRF token', async () => {
