@@ -37,8 +37,8 @@ function framing(img: { faces: DetectedFace[]; width: number; height: number }, 
  * decode → detect → landmarks → align, and the inputs of the models the purpose runs. An analysis is complete here
  * when no face was found and for 'locate', which stops after the landmarks with the framing checks only (the pose
  * model alone is a third of a tracked frame's cost; the challenge asks for it only where it decides).
- * `handOff` receives the inputs that need only the subject's box (liveness and pose) as soon as the box is known,
- * so that another worker runs those models while this one finds the landmarks; they are then not in the result.
+ * `handOff` receives the inputs that need only the subject's box (liveness, then pose) one by one as soon as each is
+ * made, so that another worker runs those models while this one finds the landmarks; they are then not in the result.
  * Throws FaceError for undecodable or oversized input.
  */
 export async function prepare(
@@ -63,19 +63,21 @@ export async function prepare(
 
   const chosen = chooseSubject(faces, img.width, img.height);
   const inputs: ModelInputs = {};
+  // Each box-only input is handed off as soon as it is made, so the other worker starts on liveness while this one
+  // still crops for the pose.
+  const share = handOff && SHARED_PURPOSES.includes(purpose) ? handOff : null;
   // Liveness answers whether a live person is in front of the camera: only a sign-in or API selfie ('verify') asks.
   if (purpose === 'verify') {
-    inputs.liveness = livenessInput(img, chosen.box);
+    const liveness = livenessInput(img, chosen.box);
     lap('liveness');
+    if (share) share({ liveness });
+    else inputs.liveness = liveness;
   }
   if (purpose !== 'locate') {
-    inputs.pose = poseInput(img, chosen.box);
+    const pose = poseInput(img, chosen.box);
     lap('quality');
-  }
-  if (handOff && SHARED_PURPOSES.includes(purpose)) {
-    handOff({ ...inputs });
-    delete inputs.liveness;
-    delete inputs.pose;
+    if (share) share({ pose });
+    else inputs.pose = pose;
   }
   const landmarks68 = await detectLandmarks(s.landmark, img, chosen.box);
   const landmarks5 = fivePoints(landmarks68);

@@ -166,18 +166,22 @@ export class FacePool {
    */
   async #share(task: WorkerTask, transferList: TransferListItem[]): Promise<PipelineResult> {
     const { port1, port2 } = new MessageChannel();
-    const handedOff = new Promise<ModelOutputs>((resolve, reject) => {
-      port1.once('message', (inputs: ModelInputs) => {
-        this.#task<ModelOutputs>(inputs, tensorBuffers(inputs), 'infer').then(unwrap).then(resolve, reject);
-      });
+    const handedOff: Promise<ModelOutputs>[] = [];
+    let arrived = () => {};
+    port1.on('message', (inputs: ModelInputs) => {
+      const outputs = this.#task<ModelOutputs>(inputs, tensorBuffers(inputs), 'infer').then(unwrap);
+      // Awaited once the worker's own part is done; a failure meanwhile is the analysis's failure, not unhandled.
+      outputs.catch(() => {});
+      handedOff.push(outputs);
+      arrived();
     });
-    // Awaited only when the worker says it handed off; a failure meanwhile is the analysis's failure, not unhandled.
-    handedOff.catch(() => {});
     try {
       const shared: SharedTask = { ...task, port: port2 };
       const first = unwrap(await this.#task<SharedResult>(shared, [...transferList, port2], 'share'));
       if ('done' in first) return first.done;
-      return assemble(first.prepared, first.handedOff ? [first.own, await handedOff] : [first.own], this.#config);
+      // The hand-offs were posted before the result, on another port: wait for any still on its way.
+      while (handedOff.length < first.handedOff) await new Promise<void>((resolve) => (arrived = resolve));
+      return assemble(first.prepared, [first.own, ...(await Promise.all(handedOff))], this.#config);
     } finally {
       port1.close();
     }

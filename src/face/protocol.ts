@@ -14,13 +14,13 @@ export interface WorkerTask {
   purpose: Purpose;
 }
 
-/** An analysis that hands its box-only model inputs (ModelInputs) to the pool through `port`. */
+/** An analysis that hands its box-only model inputs (one ModelInputs a message) to the pool through `port`. */
 export interface SharedTask extends WorkerTask {
   port: MessagePort;
 }
 
-/** Complete, or prepared with the outputs of the models the worker ran itself, and whether it handed some off. */
-export type SharedResult = { done: PipelineResult } | { prepared: Prepared; own: ModelOutputs; handedOff: boolean };
+/** Complete, or prepared with the outputs of the models the worker ran itself, and how many inputs it handed off. */
+export type SharedResult = { done: PipelineResult } | { prepared: Prepared; own: ModelOutputs; handedOff: number };
 
 /** Posted on parentPort once a thread's sessions are loaded; the pool counts these for readiness. */
 export const READY_MESSAGE_KEY = 'faceWorkerReady';

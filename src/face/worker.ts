@@ -29,16 +29,16 @@ export default async function run(task: WorkerTask): Promise<PipelineResult | Se
 }
 
 /**
- * The analysis with its box-only models (liveness, pose) handed over through `task.port` as soon as the box is
- * known; the pool runs them on another worker while this one goes on with the landmarks, the alignment and the
- * embedding.
+ * The analysis with its box-only model inputs (liveness, pose) handed over through `task.port` one by one as soon as
+ * each is made; the pool runs them on another worker while this one goes on with the landmarks, the alignment and
+ * the embedding.
  */
 export async function share(task: SharedTask): Promise<SharedResult | SerializedFaceError> {
   return serialized(async () => {
-    let handedOff = false;
+    let handedOff = 0;
     const first = await prepareImage(await sessions, task.image, task.purpose, init.config, (inputs) => {
       task.port.postMessage(inputs, tensorBuffers(inputs));
-      handedOff = true;
+      handedOff++;
     });
     if ('done' in first) return first;
     const own = await inferModels(await sessions, first.prepared.inputs);
