@@ -6,7 +6,7 @@ import { summarizeAgent } from '../web/device.js';
 import { errorBody, HttpError } from '../web/errors.js';
 import { rateKeyForIp } from '../web/rate-limit.js';
 import { withFaceErrors } from '../web/upload-errors.js';
-import { countedFailure, delayed, SIGN_IN_BUSY } from './face-refusals.js';
+import { countedFailure, delayed, recordedReason, SIGN_IN_BUSY } from './face-refusals.js';
 import { inspectFrame, readFrames } from './frames.js';
 import type { InteractionKit, Loaded } from './kit.js';
 
@@ -56,7 +56,7 @@ export function replyRefused(ctx: Context, refusal: HttpError, progress: Progres
 async function record(ctx: Context, kit: InteractionKit, loaded: Loaded, outcome: Exclude<FrameOutcome, { status: 'in_progress' }>): Promise<void> {
   const success = outcome.status === 'passed';
   const code = success ? 'VERIFIED' : outcome.code;
-  const reason = !loaded.user && code === 'NO_MATCH' ? 'UNKNOWN_ACCOUNT' : code;
+  const reason = recordedReason(Boolean(loaded.user), code);
   kit.deps.metrics.signIns.inc({ factor: 'face', outcome: success ? 'success' : 'failure', reason: reason.toLowerCase() });
   const d = outcome.decision;
   const score = (key: string) => (typeof d?.details[key] === 'number' ? (d.details[key] as number) : null);

@@ -28,3 +28,8 @@ export function countedFailure(back: string, code: string, message: string, outc
 export function blockedMessage(verdict: { allowed: true } | { allowed: false; locked: boolean; retryAfter: number }): string | null {
   return verdict.allowed ? null : verdict.locked ? DEVICE_LOCKED : waitMessage(verdict.retryAfter);
 }
+
+/** The reason a face sign-in is audited and counted with: a failed match for an identifier without an account is UNKNOWN_ACCOUNT. */
+export function recordedReason(hasAccount: boolean, code: string): string {
+  return !hasAccount && code === 'NO_MATCH' ? 'UNKNOWN_ACCOUNT' : code;
+}

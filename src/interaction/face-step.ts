@@ -9,7 +9,7 @@ import { rateKeyForIp } from '../web/rate-limit.js';
 import { withFaceErrors } from '../web/upload-errors.js';
 import { render } from '../web/views.js';
 import { challengeForPage, challengeRoutes } from './face-challenge.js';
-import { blockedMessage, countedFailure, delayed, SIGN_IN_BUSY } from './face-refusals.js';
+import { blockedMessage, countedFailure, delayed, recordedReason, SIGN_IN_BUSY } from './face-refusals.js';
 import { inspectFrame, readFrames } from './frames.js';
 import { guidance } from './guidance.js';
 import type { InteractionKit, Loaded } from './kit.js';
@@ -109,7 +109,7 @@ const round = (v: number | null | undefined, digits: number) => (v === null || v
 async function record(ctx: Context, kit: InteractionKit, loaded: Loaded, attempt: Attempt, ms: number): Promise<void> {
   const success = 'redirect' in attempt;
   const status = success ? 200 : attempt.refusal.status;
-  const reason = !loaded.user && attempt.reason === 'NO_MATCH' ? 'UNKNOWN_ACCOUNT' : attempt.reason;
+  const reason = recordedReason(Boolean(loaded.user), attempt.reason);
   const d = attempt.decision;
   kit.deps.metrics.signIns.inc({ factor: 'face', outcome: success ? 'success' : status === 401 || status === 422 ? 'failure' : 'error', reason: reason.toLowerCase() });
   if (d) kit.deps.metrics.faceVerification.observe(ms / 1000);
