@@ -30,9 +30,10 @@ export interface Harness {
 
 /**
  * The whole server built in-process (embedded database unless TEST_DATABASE_URL is set, in-memory state), as the
- * API's callers reach it: bearer tokens come from the provider's own client_credentials grant.
+ * API's callers reach it: bearer tokens come from the provider's own client_credentials grant. `env` overrides the
+ * small test limits (e.g. the product's own upload limits for real photos).
  */
-export async function startHarness(): Promise<Harness> {
+export async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'fo-api-'));
   const app: TestApp = await startApp({
     DATA_DIR: dataDir,
@@ -43,6 +44,7 @@ export async function startHarness(): Promise<Harness> {
     API_RATE_LIMIT_PER_MINUTE: '1000',
     LOG_LEVEL: 'silent',
     DEMO_APP: 'false',
+    ...env,
   });
   const { services } = app;
   async function token(clientId: string, secret: string, scopes = ['face:match']) {
