@@ -39,16 +39,25 @@ describe.runIf(requireSharedFaces())('Face Match API on the deepface photo pairs
     const image = (file: string) => cache.get(file) ?? cache.set(file, readFile(file)).get(file)!;
     const outcomes: { pair: Pair; status: number; code?: string; faceVerified?: boolean }[] = [];
     let next = 0;
+    let retried = 0;
     // Two in flight, as in the benchmark: each request analyses its two images on the two workers.
     await Promise.all(
       [0, 1].map(async () => {
         while (next < pairs.length) {
           const pair = pairs[next++]!;
-          const res = await call(`${h.url}/api/v1/face/match`, {
-            method: 'POST',
-            token,
-            body: form({ selfie: await image(pair.selfie), reference: await image(pair.reference) }),
-          });
+          const send = async () =>
+            call(`${h.url}/api/v1/face/match`, {
+              method: 'POST',
+              token,
+              body: form({ selfie: await image(pair.selfie), reference: await image(pair.reference) }),
+            });
+          let res = await send();
+          // A busy engine sheds load with 503 + Retry-After (other test files share the two cores): a backend retries.
+          for (let retry = 0; retry < 3 && res.status === 503; retry++) {
+            retried++;
+            await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? 1)));
+            res = await send();
+          }
           const record = res.body?.result?.[0];
           outcomes.push({ pair, status: res.status, code: res.body?.errorCodes?.[0], faceVerified: record?.verification_summary?.face_verified });
         }
@@ -60,6 +69,7 @@ describe.runIf(requireSharedFaces())('Face Match API on the deepface photo pairs
     const right = answered.filter((o) => o.faceVerified === o.pair.same);
     const figures = {
       pairs: outcomes.length,
+      retriedAfter503: retried,
       answered: answered.length,
       answeredRate: answered.length / outcomes.length,
       refusedByCode: Object.fromEntries([...new Set(refused.map((o) => `${o.status} ${o.code}`))].map((k) => [k, refused.filter((o) => `${o.status} ${o.code}` === k).length])),
