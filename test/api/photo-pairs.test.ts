@@ -67,12 +67,14 @@ describe.runIf(requireSharedFaces())('Face Match API on the deepface photo pairs
     const answered = outcomes.filter((o) => o.status === 200);
     const refused = outcomes.filter((o) => o.status !== 200);
     const right = answered.filter((o) => o.faceVerified === o.pair.same);
+    const refusedByCode: Record<string, number> = {};
+    for (const { status, code } of refused) refusedByCode[`${status} ${code}`] = (refusedByCode[`${status} ${code}`] ?? 0) + 1;
     const figures = {
       pairs: outcomes.length,
       retriedAfter503: retried,
       answered: answered.length,
       answeredRate: answered.length / outcomes.length,
-      refusedByCode: Object.fromEntries([...new Set(refused.map((o) => `${o.status} ${o.code}`))].map((k) => [k, refused.filter((o) => `${o.status} ${o.code}` === k).length])),
+      refusedByCode,
       faceVerifiedAccuracy: right.length / answered.length,
       wrong: answered.filter((o) => o.faceVerified !== o.pair.same).map((o) => `${path.basename(o.pair.selfie)} ${path.basename(o.pair.reference)} same=${o.pair.same}`),
     };
