@@ -3,6 +3,7 @@ import type { User } from '../accounts/users.js';
 import type { AuditLog } from '../audit/index.js';
 import type { BiometricConsent, Enrollment, EnrollmentImages, TemplateStore } from '../biometrics/index.js';
 import type { AppApprovals } from '../oidc/approvals.js';
+import type { OidcSessions } from '../oidc/sessions.js';
 import type { Passkeys } from '../passkeys/index.js';
 import type { Settings } from '../settings/index.js';
 import type { FaceVerification } from '../verification/index.js';
@@ -21,8 +22,10 @@ export interface AccountDeps {
   rate: Pick<RateWindows, 'enforce'>;
   passkeys: Pick<Passkeys, 'list' | 'count' | 'registrationOptions' | 'register' | 'rename' | 'remove'>;
   audit: Pick<AuditLog, 'list'>;
-  apps: { name(clientId: string): Promise<string | null> };
-  approvals: Pick<AppApprovals, 'list'>;
+  apps: { name(clientId: string): Promise<string | null>; find(clientId: string): Promise<{ name: string; builtIn: boolean } | null> };
+  approvals: Pick<AppApprovals, 'list' | 'revoke'>;
+  /** The person's provider sessions; `endFaceSignIns` keeps the account page's own session (its `sid`). */
+  sessions: Pick<OidcSessions, 'list' | 'revokeApp'> & { endFaceSignIns(userId: string, keepSid: string | null): Promise<number> };
   settings: { get(): Promise<Settings> };
 }
 

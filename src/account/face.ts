@@ -27,7 +27,9 @@ export function faceRoutes(router: Router, deps: AccountDeps): void {
     requireFresh(ctx, session, { next: '/account/face/withdraw' });
     if (formField(ctx, 'confirm') !== 'yes') return renderWithdraw(ctx, 'Tick the box to confirm, or go back to keep your face sign-in.', 400);
     const erased = await deps.consent.withdraw(user.id);
-    await ctx.state.audit({ type: 'consent.biometric.withdraw', outcome: 'success', userId: user.id, actorId: user.id, details: { by: 'self', ...erased } });
+    // The sign-ins made with the face rest on the consent just withdrawn: their apps are signed out (this page stays).
+    const signedOut = await deps.sessions.endFaceSignIns(user.id, typeof session.claims.sid === 'string' ? session.claims.sid : null);
+    await ctx.state.audit({ type: 'consent.biometric.withdraw', outcome: 'success', userId: user.id, actorId: user.id, details: { by: 'self', ...erased, appsSignedOut: signedOut } });
     redirectDone(ctx, 'consent-withdrawn');
   });
 }

@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { exportData, signIns } from './activity.js';
+import { connectedApps } from './apps.js';
 import { faceVerified, freshFor } from './access.js';
 import { accountOf, type AccountDeps } from './deps.js';
 import { page } from './page.js';
@@ -23,7 +24,7 @@ async function faceSummary(deps: AccountDeps, userId: string) {
 /** Renders the account page; the change routes use it to answer a refused form with its message. */
 export async function renderHome(deps: AccountDeps, ctx: Context, message: string | null = null, status = 200): Promise<void> {
   const { user, session } = accountOf(ctx);
-  const [face, passkeys, recent, settings] = await Promise.all([faceSummary(deps, user.id), deps.passkeys.list(user.id), signIns(deps, user.id, RECENT_SIGN_INS), deps.settings.get()]);
+  const [face, passkeys, recent, settings, apps] = await Promise.all([faceSummary(deps, user.id), deps.passkeys.list(user.id), signIns(deps, user.id, RECENT_SIGN_INS), deps.settings.get(), connectedApps(deps, user.id)]);
   await page(
     ctx,
     'home',
@@ -32,6 +33,7 @@ export async function renderHome(deps: AccountDeps, ctx: Context, message: strin
       scripts: ['/static/passkey-register.js'],
       face,
       passkeys,
+      apps,
       signIns: recent,
       hasPassword: user.passwordHash !== null,
       freshFor: freshFor(session),

@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { type AccessDeps, accessRouter, requireAccount } from './access.js';
+import { appRoutes } from './apps.js';
 import type { AccountDeps } from './deps.js';
 import { faceRoutes } from './face.js';
 import { reenrollRoutes } from './reenroll.js';
@@ -16,6 +17,6 @@ export function accountRouters(deps: AccountDeps, access: Omit<AccessDeps, 'user
   const guard = { ...access, users: deps.users };
   const guarded = new Router({ prefix: '/account' });
   guarded.use(requireAccount(guard));
-  for (const register of [homeRoutes, passkeyRoutes, faceRoutes, reenrollRoutes]) register(guarded, deps);
+  for (const register of [homeRoutes, passkeyRoutes, faceRoutes, reenrollRoutes, appRoutes]) register(guarded, deps);
   return [accessRouter(guard), guarded];
 }

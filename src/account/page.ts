@@ -7,8 +7,9 @@ const DONE = {
   'passkey-added': 'Passkey added. Apps that ask for it can now sign you in with your passkey and your face.',
   'passkey-renamed': 'Passkey renamed.',
   'passkey-removed': 'Passkey removed: it can no longer be used to sign in.',
-  'consent-withdrawn': 'Consent withdrawn: your face templates and any kept photos were deleted.',
+  'consent-withdrawn': 'Consent withdrawn: your face templates and any kept photos were deleted, and the apps you signed in to with your face were signed out.',
   reenrolled: 'Your face was enrolled again; the earlier templates were replaced.',
+  'app-revoked': 'App revoked: it lost access and was signed out; it will ask for your approval again.',
 } as const;
 
 export type Done = keyof typeof DONE;

@@ -9,9 +9,9 @@ export interface ProfileInput {
   removePassword: boolean;
 }
 
-/** Ends what an account holds outside the database (provider sessions and grants, attempt counters). */
+/** Ends what an account holds outside the database (provider sessions and grants); the apps are told why. */
 export interface AccountSessions {
-  revokeAll(userId: string): Promise<{ sessions: number; grants: number }>;
+  revokeAll(userId: string, reason: 'account.disable' | 'account.delete'): Promise<{ sessions: number; grants: number }>;
 }
 
 export interface AccountServiceDeps {
@@ -45,10 +45,13 @@ export class AccountService {
     return this.deps.users.update(user.id, { email: input.email, name: input.name, roles, password: input.removePassword ? null : (input.password ?? undefined) });
   }
 
-  /** Disabling also ends the person's sessions and grants, so apps lose access at their next token refresh. */
+  /**
+   * Disabling also ends the person's sessions and grants, so apps lose access at their next token refresh — and the
+   * apps that listen for back-channel logout end their own sessions at once.
+   */
   async setStatus(user: User, status: 'ACTIVE' | 'DISABLED'): Promise<void> {
     await this.deps.users.setStatus(user.id, status);
-    if (status === 'DISABLED') await this.deps.sessions.revokeAll(user.id);
+    if (status === 'DISABLED') await this.deps.sessions.revokeAll(user.id, 'account.disable');
   }
 
   /**
@@ -57,7 +60,7 @@ export class AccountService {
    */
   async delete(user: User): Promise<{ templates: number; images: number; passkeys: number; sessions: number; grants: number }> {
     const [templates, images, passkeys] = await Promise.all([this.deps.biometrics.templateCount(user.id), this.deps.biometrics.imageCount(user.id), this.deps.passkeys.count(user.id)]);
-    const ended = await this.deps.sessions.revokeAll(user.id);
+    const ended = await this.deps.sessions.revokeAll(user.id, 'account.delete');
     await this.deps.users.delete(user.id);
     await this.deps.attempts.forget(user.id);
     return { templates, images, passkeys, ...ended };

@@ -35,6 +35,8 @@ interface AppValues {
   allowPasswordOnly: boolean;
   allowPassiveFace: boolean;
   matchEnrolledUsers: boolean;
+  backchannelLogoutUri: string;
+  backchannelLogoutSessionRequired: boolean;
   /** Face Match API decision rules; an empty minimum means the operator's settings decide. */
   match: { minSimilarity: string; livenessRequired: boolean; qualityRequired: boolean; documentRequired: boolean; otherFacesInSelfie: OtherFaces };
 }
@@ -84,6 +86,8 @@ function valuesOf(c: Client): AppValues {
     allowPasswordOnly: c.allowPasswordOnly,
     allowPassiveFace: c.allowPassiveFace,
     matchEnrolledUsers: c.matchEnrolledUsers,
+    backchannelLogoutUri: c.backchannelLogoutUri ?? '',
+    backchannelLogoutSessionRequired: c.backchannelLogoutSessionRequired,
     match: matchValuesOf(c.matchRules),
   };
 }
@@ -103,6 +107,8 @@ function valuesFrom(form: Form, existing?: Client): AppValues {
     allowPasswordOnly: checked(form, 'allow_password_only'),
     allowPassiveFace: checked(form, 'allow_passive_face'),
     matchEnrolledUsers: checked(form, 'match_enrolled_users'),
+    backchannelLogoutUri: field(form, 'backchannel_logout_uri'),
+    backchannelLogoutSessionRequired: checked(form, 'backchannel_logout_session_required'),
     match: {
       minSimilarity: field(form, 'match_min_similarity'),
       livenessRequired: checked(form, 'match_liveness_required'),
@@ -126,6 +132,8 @@ function inputOf(v: AppValues): ClientInput {
     allowPasswordOnly: v.allowPasswordOnly,
     allowPassiveFace: v.allowPassiveFace,
     matchEnrolledUsers: v.matchEnrolledUsers,
+    backchannelLogoutUri: v.backchannelLogoutUri || null,
+    backchannelLogoutSessionRequired: v.backchannelLogoutSessionRequired,
     matchRules: matchRulesOf(v.match),
   };
 }
@@ -162,6 +170,8 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       allowPasswordOnly: false,
       allowPassiveFace: false,
       matchEnrolledUsers: false,
+      backchannelLogoutUri: '',
+      backchannelLogoutSessionRequired: false,
       match: DEFAULT_MATCH,
     }, null),
   );
@@ -195,7 +205,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       if (err instanceof ClientError) return renderForm(ctx, values, client, sentence(err.message), 400);
       throw err;
     }
-    await recordAction(ctx, 'app.update', { clientId: client.clientId, details: { name: values.name, redirectUris: values.redirectUris, grantTypes: values.grantTypes, scopes: values.scopes, requiredAcr: values.requiredAcr || null, firstParty: values.firstParty, matchRules: values.match, matchEnrolledUsers: values.matchEnrolledUsers } });
+    await recordAction(ctx, 'app.update', { clientId: client.clientId, details: { name: values.name, redirectUris: values.redirectUris, grantTypes: values.grantTypes, scopes: values.scopes, requiredAcr: values.requiredAcr || null, firstParty: values.firstParty, matchRules: values.match, matchEnrolledUsers: values.matchEnrolledUsers, backchannelLogoutUri: values.backchannelLogoutUri || null } });
     redirectDone(ctx, `/admin/apps/${encodeURIComponent(client.clientId)}`, 'app-saved');
   });
 

@@ -93,7 +93,9 @@ export function enrollmentRoutes(router: Router, deps: AdminDeps): void {
   router.post('/users/:id/consent/withdraw', async (ctx) => {
     const user = await userParam(ctx, deps);
     const erased = await deps.consent.withdraw(user.id);
-    await recordAction(ctx, 'consent.withdraw', { userId: user.id, details: { ...erased } });
+    // The sign-ins made with the face rest on the consent just withdrawn: their sessions end and their apps are told.
+    const appsSignedOut = await deps.sessions.endFaceSignIns(user.id);
+    await recordAction(ctx, 'consent.withdraw', { userId: user.id, details: { ...erased, appsSignedOut } });
     redirectDone(ctx, `/admin/users/${user.id}/enroll`, 'consent-withdrawn');
   });
 

@@ -20,7 +20,7 @@ const DONE = {
   'user-deleted': 'User deleted with their face templates, images and sessions.',
   'face-unlocked': 'Face sign-in re-enabled and the failed-attempt counters cleared.',
   'consent-recorded': 'Consent recorded. You can enroll a face now.',
-  'consent-withdrawn': 'Consent withdrawn; the face templates and images were deleted.',
+  'consent-withdrawn': 'Consent withdrawn; the face templates and images were deleted, and the sessions signed in with the face ended.',
   'template-removed': 'Face template removed.',
   'outdated-removed': 'Templates of the previous face model removed.',
   enrolled: 'Face template added.',

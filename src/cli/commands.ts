@@ -246,6 +246,8 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
         matchEnrolledUsers: Boolean(args.values['match-enrolled-users']),
         requiredAcr: str(args, 'acr') ?? null,
         matchRules,
+        backchannelLogoutUri: str(args, 'backchannel-logout-uri') ?? null,
+        backchannelLogoutSessionRequired: Boolean(args.values['backchannel-logout-session-required']),
       });
       await s.audit.record({ type: 'admin.client.create', outcome: 'success', clientId: client.clientId, details: { via: 'cli' } });
       const out = { client_id: client.clientId, client_secret: clientSecret, name: client.name, redirect_uris: client.redirectUris, grant_types: client.grantTypes, scope: client.scopes.join(' '), resource_server: client.resourceServer, match_enrolled_users: client.matchEnrolledUsers };
@@ -257,6 +259,21 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
     await withServices(config, async (s) => {
       const rows = (await s.clients.list()).map((c) => ({ client_id: c.clientId, name: c.name, type: c.secret ? 'confidential' : 'public', grant_types: c.grantTypes.join(','), redirect_uris: c.redirectUris.join(' '), built_in: c.builtIn, resource_server: c.resourceServer }));
       print(args.json, rows, table(rows, ['client_id', 'name', 'type', 'grant_types', 'resource_server', 'redirect_uris']));
+    });
+  },
+
+  async 'client backchannel-logout'(config, args) {
+    const clientId = str(args, 'client-id') ?? args.positionals[0];
+    if (!clientId) throw new UsageError('--client-id is required');
+    const uri = str(args, 'backchannel-logout-uri');
+    if (!uri === !args.values.off) throw new UsageError('give either --backchannel-logout-uri URI or --off');
+    await withServices(config, async (s) => {
+      if ((await s.clients.require(clientId)).builtIn) throw new UsageError(`${clientId} is built in and managed by the server`);
+      const sessionRequired = Boolean(args.values['backchannel-logout-session-required']);
+      const client = await s.clients.update(clientId, { backchannelLogoutUri: uri ?? null, backchannelLogoutSessionRequired: uri ? sessionRequired : false });
+      const out = { client_id: client.clientId, backchannel_logout_uri: client.backchannelLogoutUri, backchannel_logout_session_required: client.backchannelLogoutSessionRequired };
+      await s.audit.record({ type: 'admin.client.update', outcome: 'success', clientId, details: { via: 'cli', ...out } });
+      print(args.json, out, out.backchannel_logout_uri ? `back-channel logout to ${out.backchannel_logout_uri}${sessionRequired ? ' (with sid)' : ''}` : 'back-channel logout off');
     });
   },
 

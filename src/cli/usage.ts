@@ -26,6 +26,10 @@ Apps (OIDC clients)
                                           enrolled accounts (user_id / email); off by default
   client list
   client delete --client-id ID
+  client backchannel-logout --client-id ID (--backchannel-logout-uri URI [--backchannel-logout-session-required] | --off)
+                                          where the provider POSTs logout tokens (Back-Channel Logout 1.0) when the
+                                          person's session ends; https (http only to localhost on an http ISSUER);
+                                          create takes the same two flags
 
 Keys
   keys rotate                             new signing key: running instances sign with it after 2 × KEY_REFRESH_SECONDS;

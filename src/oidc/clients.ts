@@ -38,6 +38,10 @@ export interface ClientInput {
   resourceServer?: boolean;
   /** Face Match API: may match selfies against enrolled accounts (off unless an administrator allows it). */
   matchEnrolledUsers?: boolean;
+  /** OpenID Connect Back-Channel Logout 1.0: where logout tokens are POSTed; null removes it. */
+  backchannelLogoutUri?: string | null;
+  /** The logout token must carry the session's `sid`. */
+  backchannelLogoutSessionRequired?: boolean;
 }
 
 export interface CreatedClient {
@@ -64,6 +68,34 @@ export function validateRedirectUri(uri: string): string {
   return uri;
 }
 
+const LOOPBACK_HOSTS = /^(localhost|.+\.localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
+/** Whether a URL names this machine (localhost or a loopback address). */
+export const isLoopback = (url: URL) => LOOPBACK_HOSTS.test(url.hostname);
+
+/**
+ * A back-channel logout URI (Back-Channel Logout 1.0 §2.2): absolute, no fragment, https — or http to this machine
+ * when `allowHttpLoopback` (a development provider, itself on http), where a test RP listens without TLS.
+ */
+export function validateBackchannelLogoutUri(uri: string, opts: { allowHttpLoopback: boolean }): string {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw new ClientError('INVALID_INPUT', `back-channel logout URI "${uri}" is not an absolute URL`);
+  }
+  if (url.hash || uri.includes('#')) throw new ClientError('INVALID_INPUT', `back-channel logout URI "${uri}" must not contain a fragment`);
+  if (url.username || url.password) throw new ClientError('INVALID_INPUT', `back-channel logout URI "${uri}" must not contain credentials`);
+  if (url.protocol === 'https:') return url.href;
+  if (url.protocol === 'http:' && opts.allowHttpLoopback && isLoopback(url)) return url.href;
+  throw new ClientError(
+    'INVALID_INPUT',
+    opts.allowHttpLoopback
+      ? `back-channel logout URI "${uri}" must use https (http only to localhost or a loopback address)`
+      : `back-channel logout URI "${uri}" must use https`,
+  );
+}
+
 /** The web origin of an http(s) redirect URI; null for native-app schemes, whose "origin" would be the opaque `null`. */
 export function webOrigin(uri: string): string | null {
   try {
@@ -74,7 +106,7 @@ export function webOrigin(uri: string): string | null {
   }
 }
 
-function normalize(input: ClientInput, existing?: Client) {
+function normalize(input: ClientInput, rules: ClientRules, existing?: Client) {
   const name = input.name?.trim();
   if (!name || name.length > 200) throw new ClientError('INVALID_INPUT', 'an app name of 1 to 200 characters is required');
   const grantTypes = [...new Set(input.grantTypes ?? (existing?.grantTypes as GrantType[] | undefined) ?? ['authorization_code'])];
@@ -104,6 +136,11 @@ function normalize(input: ClientInput, existing?: Client) {
   if (resourceServer && method === 'none') {
     throw new ClientError('INVALID_INPUT', 'a resource server must be a confidential client: it authenticates to introspect tokens');
   }
+  const backchannelRaw = input.backchannelLogoutUri === undefined ? (existing?.backchannelLogoutUri ?? null) : input.backchannelLogoutUri?.trim() || null;
+  const backchannelLogoutUri = backchannelRaw && validateBackchannelLogoutUri(backchannelRaw, rules);
+  if (backchannelLogoutUri && !interactive) throw new ClientError('INVALID_INPUT', 'back-channel logout needs an app that signs people in (authorization_code)');
+  const backchannelLogoutSessionRequired = input.backchannelLogoutSessionRequired ?? existing?.backchannelLogoutSessionRequired ?? false;
+  if (backchannelLogoutSessionRequired && !backchannelLogoutUri) throw new ClientError('INVALID_INPUT', 'requiring sid in logout tokens needs a back-channel logout URI');
   const requiredAcr = input.requiredAcr === undefined ? (existing?.requiredAcr ?? null) : input.requiredAcr || null;
   if (requiredAcr && !isAcr(requiredAcr)) throw new ClientError('INVALID_INPUT', `unknown acr "${requiredAcr}"`);
   return {
@@ -119,18 +156,27 @@ function normalize(input: ClientInput, existing?: Client) {
     allowPassiveFace: input.allowPassiveFace ?? existing?.allowPassiveFace ?? false,
     resourceServer,
     matchEnrolledUsers: input.matchEnrolledUsers ?? existing?.matchEnrolledUsers ?? false,
+    backchannelLogoutUri,
+    backchannelLogoutSessionRequired,
     matchRules: (input.matchRules === undefined ? (existing?.matchRules ?? undefined) : (input.matchRules ?? undefined)) as P.InputJsonValue | undefined,
   };
+}
+
+/** Deployment facts the validation depends on. */
+export interface ClientRules {
+  /** http back-channel logout URIs to this machine are accepted (a development provider, itself on http). */
+  allowHttpLoopback: boolean;
 }
 
 export class ClientStore {
   constructor(
     private readonly prisma: Prisma,
     private readonly sealer: Sealer,
+    private readonly rules: ClientRules = { allowHttpLoopback: false },
   ) {}
 
   async create(input: ClientInput, opts: { clientId?: string; builtIn?: boolean } = {}): Promise<CreatedClient> {
-    const data = normalize(input);
+    const data = normalize(input, this.rules);
     const clientId = opts.clientId ?? randomBytes(16).toString('base64url');
     const clientSecret = data.tokenEndpointAuthMethod === 'none' ? null : randomBytes(32).toString('base64url');
     const client = await this.prisma.client.create({
@@ -146,7 +192,7 @@ export class ClientStore {
 
   async update(clientId: string, input: Partial<ClientInput>): Promise<Client> {
     const existing = await this.require(clientId);
-    const data = normalize({ name: existing.name, ...input } as ClientInput, existing);
+    const data = normalize({ name: existing.name, ...input } as ClientInput, this.rules, existing);
     if ((data.tokenEndpointAuthMethod === 'none') !== (existing.secret === null)) {
       throw new ClientError('INVALID_INPUT', 'an app cannot change between public and confidential; create a new one');
     }
@@ -216,6 +262,8 @@ export class ClientStore {
       'urn:face-oidc:allow_passive_face': c.allowPassiveFace,
       'urn:face-oidc:required_acr': c.requiredAcr ?? undefined,
       'urn:face-oidc:resource_server': c.resourceServer,
+      backchannel_logout_uri: c.backchannelLogoutUri ?? undefined,
+      backchannel_logout_session_required: c.backchannelLogoutUri ? c.backchannelLogoutSessionRequired : undefined,
     };
   }
 }

@@ -5,7 +5,7 @@ import type { UserStore } from '../accounts/users.js';
 import { renderView } from '../web/views.js';
 import { ACR_VALUES, acrRank } from './acr.js';
 import type { Adapter } from 'oidc-provider';
-import { webOrigin } from './clients.js';
+import { isLoopback, webOrigin } from './clients.js';
 import { acrTarget, type ClientPolicy } from './policy.js';
 
 export interface ProviderDeps {
@@ -36,6 +36,7 @@ function policy() {
 
 export function createProvider(deps: ProviderDeps): Provider {
   const { config, users } = deps;
+  const developmentLoopback = new URL(config.issuer).protocol === 'http:';
   const configuration: Configuration = {
     adapter: deps.adapter as unknown as Configuration['adapter'],
     jwks: { keys: deps.jwks as never },
@@ -79,6 +80,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
       revocation: { enabled: true },
       clientCredentials: { enabled: true },
+      // Logout tokens go out through the queue in src/oidc/backchannel.ts, which retries them.
+      backchannelLogout: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
@@ -134,6 +137,12 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     // Browsers may call the token, userinfo, introspection and revocation endpoints only from the origin of one of
     // the calling client's own redirect URIs; other origins are cut off before the provider (src/web/cors.ts).
+    // oidc-provider refuses connections to special-use addresses (SSRF). A development provider (on http) may reach an
+    // app on this machine: the http loopback back-channel logout URIs that client validation accepts only there.
+    fetch: (url, init) => {
+      if (developmentLoopback && isLoopback(new URL(url instanceof Request ? url.url : url))) delete (init as { dispatcher?: unknown } | undefined)?.dispatcher;
+      return globalThis.fetch(url, init);
+    },
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => webOrigin(uri) === origin) ?? false,
   };
   const provider = new Provider(config.issuer, configuration);

@@ -154,9 +154,20 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
         rate: s.rate,
         passkeys: s.passkeys,
         audit: s.audit,
-        apps: { name: async (id) => (await s.clients.get(id))?.name ?? null },
+        apps: {
+          name: async (id) => (await s.clients.get(id))?.name ?? null,
+          find: async (id) => {
+            const client = await s.clients.get(id);
+            return client && { name: client.name, builtIn: client.builtIn };
+          },
+        },
         approvals: s.approvals,
         settings: s.settings,
+        sessions: {
+          list: (id) => s.sessions.list(id),
+          revokeApp: (id, clientId) => s.sessions.revokeApp(id, clientId),
+          endFaceSignIns: (id, sid) => s.sessions.endFaceSignIns(id, sid ? { clientId: ACCOUNT_CLIENT_ID, sid } : undefined),
+        },
       },
       { rp: rp('account', ACCOUNT_CLIENT_ID, '/account', '/account/signed-out'), csrf: s.csrf, providerSession: (accountId, sid) => s.sessions.holds(accountId, ACCOUNT_CLIENT_ID, sid) },
     ),
@@ -234,6 +245,7 @@ export async function createApp(config: Config, overrides: ServiceOverrides = {}
     }
     const retention = services.retention.schedule();
     const signingKeys = services.followSigningKeys();
+    services.logouts.start();
     let closing: Promise<void> | null = null;
     const close = () =>
       (closing ??= (async () => {
@@ -246,6 +258,7 @@ export async function createApp(config: Config, overrides: ServiceOverrides = {}
         await metricsListener?.close();
         await retention.stop();
         await signingKeys.stop();
+        await services.logouts.stop();
         await services.close();
       })());
     return { url: `http://127.0.0.1:${port}`, port, services, close };

@@ -12,6 +12,7 @@ import { createFaceEngine, MATCH_PRESETS, type FaceEngine } from '../face/index.
 import { MatchRecords } from '../match-records/index.js';
 import { createAdapterFactory } from '../oidc/adapter.js';
 import { AppApprovals } from '../oidc/approvals.js';
+import { BackchannelLogouts } from '../oidc/backchannel.js';
 import { ClientStore } from '../oidc/clients.js';
 import { loadCookieKeys, signingKeyTimes, SigningKeys, type KeyWatch } from '../oidc/keys.js';
 import { replaceSigningKeys } from '../oidc/provider-keys.js';
@@ -67,6 +68,8 @@ export interface ServerServices extends Services {
   verification: FaceVerification;
   provider: Provider;
   sessions: OidcSessions;
+  /** The back-channel logout queue; `listen` starts draining it. */
+  logouts: BackchannelLogouts;
   accounts: AccountService;
   states: InteractionStateStore;
   rate: RateWindows;
@@ -121,7 +124,7 @@ export async function openServices(config: Config, holder: string, overrides: Se
       invites: new InviteStore(prisma),
       firstAdmin: new FirstAdmin(prisma),
       approvals: new AppApprovals(prisma),
-      clients: new ClientStore(prisma, sealer),
+      clients: new ClientStore(prisma, sealer, { allowHttpLoopback: new URL(config.issuer).protocol === 'http:' }),
       audit,
       settings,
       records,
@@ -174,7 +177,8 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
       hasConsent: (accountId, clientId, scopes) => base.approvals.covers(accountId, clientId, scopes),
     });
     const verification = new FaceVerification({ engine, templates: base.templates, users: base.users, settings: base.settings, kv: base.kv, deviceKey: base.deviceKey, drawChallenge: overrides.drawChallenge });
-    const sessions = new OidcSessions(provider);
+    const logouts = new BackchannelLogouts({ prisma: base.db.prisma, provider, audit: base.audit, logger: base.logger });
+    const sessions = new OidcSessions(provider, logouts);
     const closeBase = base.close;
     return {
       ...base,
@@ -183,6 +187,7 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
       verification,
       provider,
       sessions,
+      logouts,
       accounts: new AccountService({
         users: base.users,
         sessions,
