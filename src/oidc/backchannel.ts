@@ -37,7 +37,7 @@ interface Claimed {
 
 /** oidc-provider 9's Client#backchannelLogout (lib/models/client.js): issues the logout token and POSTs it. */
 type SendLogout = (this: WithBackchannel, sub: string, sid: string | undefined) => Promise<void>;
-type WithBackchannel = { clientId: string; backchannelLogoutUri?: string; backchannelLogout: SendLogout };
+type WithBackchannel = { clientId: string; backchannelLogoutUri?: string; backchannelLogoutSessionRequired?: boolean; backchannelLogout: SendLogout };
 
 export interface BackchannelDeps {
   prisma: Prisma;
@@ -137,8 +137,9 @@ export class BackchannelLogouts implements LogoutNotifier {
     const { prisma, audit } = this.deps;
     const done = () => prisma.backchannelLogout.deleteMany({ where: { id: notice.id } });
     const record = { type: 'oidc.backchannel_logout', userId: notice.accountId, clientId: notice.clientId };
-    const details = { reason: notice.reason, attempt: notice.attempts, sid: notice.sid !== null };
     const client = (await this.deps.provider.Client.find(notice.clientId)) as unknown as WithBackchannel | undefined;
+    // `sid`: whether the token carries one (the library adds it for the clients that require it).
+    const details = { reason: notice.reason, attempt: notice.attempts, sid: notice.sid !== null && client?.backchannelLogoutSessionRequired === true };
     if (!client?.backchannelLogoutUri) {
       // The app was deleted or stopped listening since: nothing left to tell.
       await done();
