@@ -9,13 +9,16 @@ import { Agent } from '../helpers/browserless.js';
 import { ForcedChallenges, newSitting, RECORDING_FACE, recordingFrames } from '../helpers/challenge.js';
 import { createTestDatabase, freePort, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY, uniqueRedisPrefix } from '../helpers/env.js';
 import { authorizationUrl, discover, exchange, passwordSignIn, signIn, type RpClient } from '../helpers/flow.js';
-import { readFileSync } from 'node:fs';
+import { ROOT, runCli } from '../helpers/server.js';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 
 const ADMIN = 'ada@example.com';
 const PERSON = 'pat@example.com';
 const PASSWORD = 'correct horse battery staple';
 const REDIRECT = 'http://127.0.0.1:9/cb';
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
+const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'backchannel-logout');
 
 interface Received {
   /** Which of the test RP's endpoints it reached (one per registered app). */
@@ -107,6 +110,7 @@ class TestRp {
  */
 describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis))('back-channel logout across two instances', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let env: Record<string, string>;
   let first: TestApp;
   let second: TestApp;
   let rp: TestRp;
@@ -152,7 +156,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    const env = { DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/8`, REDIS_KEY_PREFIX: uniqueRedisPrefix(), SECRET_KEY: TEST_SECRET_KEY };
+    env = { DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/8`, REDIS_KEY_PREFIX: uniqueRedisPrefix(), SECRET_KEY: TEST_SECRET_KEY };
     first = await startApp(env, { drawChallenge: forced.draw });
     second = await startApp({ ...env, ISSUER: first.url }, { drawChallenge: forced.draw });
     rp = new TestRp(await freePort(), first.url, ids);
@@ -222,6 +226,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(toWiki.claims).toMatchObject({ aud: ids.wiki, sub: atWiki.sub, events: { [EVENT]: {} } });
     expect(toWiki.claims).not.toHaveProperty('sid');
     expect(decodeProtectedHeader(toWiki.token).kid).toBe(toLedger.header.kid);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    writeFileSync(path.join(ARTIFACTS, 'logout-tokens.json'), `${JSON.stringify([toLedger, toWiki].map(({ app, at, header, claims, token }) => ({ app, msAfterDisable: at - started, header, claims, token })), null, 2)}\n`);
 
     await expect.poll(() => audits('oidc.backchannel_logout'), { timeout: 5000 }).toHaveLength(2);
     expect((await audits('oidc.backchannel_logout')).map((e) => [e.clientId, e.outcome, e.details])).toEqual(
@@ -318,5 +324,44 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     await expect.poll(async () => (await audits('oidc.backchannel_logout')).at(-1), { timeout: 5000 }).toMatchObject({ outcome: 'success', details: { reason: 'consent.withdraw' } });
     expect((await browser.request(`${second.url}/account`)).status).toBe(200);
     expect(await first.services.db.prisma.faceTemplate.count({ where: { userId: personId } })).toBe(0);
+  });
+
+  it('registers the URI in the console and from the CLI, refusing one that is not https with a clear message', async () => {
+    const form = (fields: Record<string, string>) =>
+      post(admin, '/admin/apps/new', '/admin/apps', { name: 'Console app', redirect_uris: REDIRECT, grant_types: 'authorization_code', scopes: 'openid', client_type: 'confidential', ...fields });
+    const refused = await form({ backchannel_logout_uri: 'http://rp.example/bcl', backchannel_logout_session_required: 'on' });
+    expect(refused.status).toBe(400);
+    expect(refused.html).toContain('Back-channel logout URI &#34;http://rp.example/bcl&#34; must use https (http only to localhost or a loopback address).');
+    expect(refused.html).toContain('value="http://rp.example/bcl"');
+    const saved = await form({ backchannel_logout_uri: 'https://rp.example/bcl', backchannel_logout_session_required: 'on' });
+    expect(saved.status).toBe(200);
+    const stored = await first.services.db.prisma.client.findFirst({ where: { name: 'Console app' } });
+    expect(stored).toMatchObject({ backchannelLogoutUri: 'https://rp.example/bcl', backchannelLogoutSessionRequired: true });
+    const shown = await (await admin.request(`${second.url}/admin/apps/${encodeURIComponent(stored!.clientId)}`)).text();
+    expect(shown).toContain('value="https://rp.example/bcl"');
+
+    const cliEnv = { ...env, ISSUER: first.url };
+    const bad = await runCli(['client', 'backchannel-logout', '--client-id', stored!.clientId, '--backchannel-logout-uri', 'https://rp.example/bcl#frag'], cliEnv);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim().split('\n').at(-1)).toBe('face-oidc client backchannel-logout: back-channel logout URI "https://rp.example/bcl#frag" must not contain a fragment');
+    const on = await runCli(['client', 'backchannel-logout', '--client-id', stored!.clientId, '--backchannel-logout-uri', rp.uri('console'), '--backchannel-logout-session-required', '--json'], cliEnv);
+    expect(on.code, on.stderr).toBe(0);
+    expect(JSON.parse(on.stdout)).toMatchObject({ backchannel_logout_uri: rp.uri('console'), backchannel_logout_session_required: true });
+    const created = await runCli(['client', 'create', '--name', 'CLI app', '--redirect-uri', REDIRECT, '--backchannel-logout-uri', 'https://cli.example/bcl', '--json'], cliEnv);
+    expect(created.code, created.stderr).toBe(0);
+    expect(await first.services.db.prisma.client.findUnique({ where: { clientId: JSON.parse(created.stdout).client_id } })).toMatchObject({ backchannelLogoutUri: 'https://cli.example/bcl', backchannelLogoutSessionRequired: false });
+  });
+
+  it('delivers a notice whose instance died mid-delivery from another instance once its claim runs out', async () => {
+    // The first instance stops draining (as if it had crashed); a notice it had claimed is left with its lease.
+    await first.services.logouts.stop();
+    const from = rp.received.length;
+    await first.services.db.prisma.backchannelLogout.create({
+      data: { clientId: ids.ledger, accountId: personId, sid: 'sid-of-a-lost-session', reason: 'account.disable', attempts: 1, dueAt: new Date(Date.now() + 1500) },
+    });
+    const received = await rp.next('ledger', from, 8000);
+    expect(received.claims).toMatchObject({ sub: personId, sid: 'sid-of-a-lost-session' });
+    await expect.poll(async () => (await audits('oidc.backchannel_logout')).at(-1), { timeout: 5000 }).toMatchObject({ outcome: 'success', details: { reason: 'account.disable', attempt: 2 } });
+    expect(await queued()).toBe(0);
   });
 });
