@@ -137,15 +137,13 @@ export class BackchannelLogouts implements LogoutNotifier {
     const { prisma, audit } = this.deps;
     const done = () => prisma.backchannelLogout.deleteMany({ where: { id: notice.id } });
     const record = { type: 'oidc.backchannel_logout', userId: notice.accountId, clientId: notice.clientId };
-    const client = (await this.deps.provider.Client.find(notice.clientId)) as unknown as WithBackchannel | undefined;
-    // `sid`: whether the token carries one (the library adds it for the clients that require it).
-    const details = { reason: notice.reason, attempt: notice.attempts, sid: notice.sid !== null && client?.backchannelLogoutSessionRequired === true };
-    if (!client?.backchannelLogoutUri) {
-      // The app was deleted or stopped listening since: nothing left to tell.
-      await done();
-      return;
-    }
+    const details = { reason: notice.reason, attempt: notice.attempts, sid: false };
     try {
+      const client = (await this.deps.provider.Client.find(notice.clientId)) as unknown as WithBackchannel | undefined;
+      // The app was deleted or stopped listening since: nothing left to tell.
+      if (!client?.backchannelLogoutUri) return void (await done());
+      // Whether the token carries `sid`: the library adds it for the clients that require it.
+      details.sid = notice.sid !== null && client.backchannelLogoutSessionRequired === true;
       await this.send.call(client, notice.accountId, notice.sid ?? undefined);
     } catch (err) {
       const error = (err instanceof Error ? err.message : String(err)).slice(0, 300);

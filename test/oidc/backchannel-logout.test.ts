@@ -350,7 +350,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const created = await runCli(['client', 'create', '--name', 'CLI app', '--redirect-uri', REDIRECT, '--backchannel-logout-uri', 'https://cli.example/bcl', '--json'], cliEnv);
     expect(created.code, created.stderr).toBe(0);
     expect(await first.services.db.prisma.client.findUnique({ where: { clientId: JSON.parse(created.stdout).client_id } })).toMatchObject({ backchannelLogoutUri: 'https://cli.example/bcl', backchannelLogoutSessionRequired: false });
-  });
+    // Three CLI processes, each opening the database: slow on a loaded machine.
+  }, 180_000);
 
   it('delivers a notice whose instance died mid-delivery from another instance once its claim runs out', async () => {
     // The first instance stops draining (as if it had crashed); a notice it had claimed is left with its lease.
@@ -363,5 +364,18 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(received.claims).toMatchObject({ sub: personId, sid: 'sid-of-a-lost-session' });
     await expect.poll(async () => (await audits('oidc.backchannel_logout')).at(-1), { timeout: 5000 }).toMatchObject({ outcome: 'success', details: { reason: 'account.disable', attempt: 2 } });
     expect(await queued()).toBe(0);
+  });
+
+  it('gives up after the fifth attempt, recording the final failure, and drops notices of apps that stopped listening', async () => {
+    const { client } = await first.services.clients.create({ name: 'Gone', redirectUris: [REDIRECT], backchannelLogoutUri: `http://127.0.0.1:${await freePort()}/bcl` });
+    const queue = first.services.db.prisma.backchannelLogout;
+    // A notice on its last attempt (four failed before), and one for an app that no longer listens.
+    await queue.create({ data: { clientId: client.clientId, accountId: personId, sid: null, reason: 'account.delete', attempts: RETRY_DELAYS.length, dueAt: new Date() } });
+    await first.services.clients.update(ids.wiki, { backchannelLogoutUri: null });
+    await queue.create({ data: { clientId: ids.wiki, accountId: personId, sid: null, reason: 'account.delete', dueAt: new Date() } });
+    await expect.poll(() => queue.count(), { timeout: 8000 }).toBe(0);
+    const [last] = await first.services.audit.list({ userId: personId, clientId: client.clientId, type: 'oidc.backchannel_logout' }, 1);
+    expect(last).toMatchObject({ outcome: 'failure', reason: 'gave_up', details: { reason: 'account.delete', attempt: RETRY_DELAYS.length + 1, retryInSeconds: null, error: expect.any(String) } });
+    expect(await first.services.audit.count({ userId: personId, clientId: ids.wiki, type: 'oidc.backchannel_logout', outcome: 'failure' })).toBe(0);
   });
 });
