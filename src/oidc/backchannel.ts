@@ -1,6 +1,7 @@
 import type Provider from 'oidc-provider';
 import type { AuditLog } from '../audit/index.js';
 import type { Logger } from '../ops/logger.js';
+import type { Metrics } from '../ops/metrics.js';
 import type { Prisma } from '../store/database.js';
 
 /** One app to tell that a person's session ended (OpenID Connect Back-Channel Logout 1.0). */
@@ -44,6 +45,7 @@ export interface BackchannelDeps {
   provider: Provider;
   audit: Pick<AuditLog, 'record'>;
   logger: Logger;
+  metrics: Pick<Metrics, 'backchannelLogouts'>;
 }
 
 /**
@@ -134,25 +136,30 @@ export class BackchannelLogouts implements LogoutNotifier {
   }
 
   private async deliver(notice: Claimed): Promise<void> {
-    const { prisma, audit } = this.deps;
+    const { prisma, audit, metrics } = this.deps;
     const done = () => prisma.backchannelLogout.deleteMany({ where: { id: notice.id } });
     const record = { type: 'oidc.backchannel_logout', userId: notice.accountId, clientId: notice.clientId };
     const details = { reason: notice.reason, attempt: notice.attempts, sid: false };
     try {
       const client = (await this.deps.provider.Client.find(notice.clientId)) as unknown as WithBackchannel | undefined;
       // The app was deleted or stopped listening since: nothing left to tell.
-      if (!client?.backchannelLogoutUri) return void (await done());
+      if (!client?.backchannelLogoutUri) {
+        metrics.backchannelLogouts.inc({ outcome: 'dropped' });
+        return void (await done());
+      }
       // Whether the token carries `sid`: the library adds it for the clients that require it.
       details.sid = notice.sid !== null && client.backchannelLogoutSessionRequired === true;
       await this.send.call(client, notice.accountId, notice.sid ?? undefined);
     } catch (err) {
       const error = (err instanceof Error ? err.message : String(err)).slice(0, 300);
       const retryIn = RETRY_DELAYS[notice.attempts - 1];
+      metrics.backchannelLogouts.inc({ outcome: retryIn === undefined ? 'gave_up' : 'retry' });
       if (retryIn === undefined) await done();
       else await prisma.backchannelLogout.update({ where: { id: notice.id }, data: { dueAt: new Date(Date.now() + retryIn * 1000), lastError: error } });
       await audit.record({ ...record, outcome: 'failure', reason: retryIn === undefined ? 'gave_up' : 'will_retry', details: { ...details, error, retryInSeconds: retryIn ?? null } });
       return;
     }
+    metrics.backchannelLogouts.inc({ outcome: 'delivered' });
     await done();
     await audit.record({ ...record, outcome: 'success', details });
   }

@@ -31,6 +31,12 @@ export function createMetrics() {
       labelNames: ['result'] as const,
       registers: [registry],
     }),
+    backchannelLogouts: new Counter({
+      name: 'backchannel_logout_attempts_total',
+      help: 'Back-channel logout deliveries by outcome: delivered, retry (will be retried), gave_up, dropped (app no longer listens)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
   };
 }
 

@@ -177,7 +177,7 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
       hasConsent: (accountId, clientId, scopes) => base.approvals.covers(accountId, clientId, scopes),
     });
     const verification = new FaceVerification({ engine, templates: base.templates, users: base.users, settings: base.settings, kv: base.kv, deviceKey: base.deviceKey, drawChallenge: overrides.drawChallenge });
-    const logouts = new BackchannelLogouts({ prisma: base.db.prisma, provider, audit: base.audit, logger: base.logger });
+    const logouts = new BackchannelLogouts({ prisma: base.db.prisma, provider, audit: base.audit, logger: base.logger, metrics: base.metrics });
     const sessions = new OidcSessions(provider, logouts);
     const closeBase = base.close;
     return {

@@ -237,6 +237,9 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
       ]),
     );
     expect(await queued()).toBe(0);
+    // Operators see deliveries per instance in /metrics; the two instances together delivered both.
+    const delivered = async (url: string) => Number(/backchannel_logout_attempts_total\{outcome="delivered"\} (\d+)/.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ?? 0);
+    expect((await delivered(first.url)) + (await delivered(second.url))).toBe(2);
     expect((await post(admin, `/admin/users/${personId}`, `/admin/users/${personId}/status`, { status: 'active' })).status).toBe(200);
   });
 
@@ -342,7 +345,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
 
     const cliEnv = { ...env, ISSUER: first.url };
     const bad = await runCli(['client', 'backchannel-logout', '--client-id', stored!.clientId, '--backchannel-logout-uri', 'https://rp.example/bcl#frag'], cliEnv);
-    expect(bad.code).toBe(1);
+    expect(bad.code, bad.stderr).toBe(1);
     expect(bad.stderr.trim().split('\n').at(-1)).toBe('face-oidc client backchannel-logout: back-channel logout URI "https://rp.example/bcl#frag" must not contain a fragment');
     const on = await runCli(['client', 'backchannel-logout', '--client-id', stored!.clientId, '--backchannel-logout-uri', rp.uri('console'), '--backchannel-logout-session-required', '--json'], cliEnv);
     expect(on.code, on.stderr).toBe(0);
@@ -377,5 +380,6 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const [last] = await first.services.audit.list({ userId: personId, clientId: client.clientId, type: 'oidc.backchannel_logout' }, 1);
     expect(last).toMatchObject({ outcome: 'failure', reason: 'gave_up', details: { reason: 'account.delete', attempt: RETRY_DELAYS.length + 1, retryInSeconds: null, error: expect.any(String) } });
     expect(await first.services.audit.count({ userId: personId, clientId: ids.wiki, type: 'oidc.backchannel_logout', outcome: 'failure' })).toBe(0);
+    expect(await (await fetch(`${second.url}/metrics`)).text()).toMatch(/backchannel_logout_attempts_total\{outcome="gave_up"\} 1/);
   });
 });
