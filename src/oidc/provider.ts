@@ -135,14 +135,14 @@ export function createProvider(deps: ProviderDeps): Provider {
         description: String(out.error_description ?? 'The request could not be completed.'),
       });
     },
-    // Browsers may call the token, userinfo, introspection and revocation endpoints only from the origin of one of
-    // the calling client's own redirect URIs; other origins are cut off before the provider (src/web/cors.ts).
     // oidc-provider refuses connections to special-use addresses (SSRF). A development provider (on http) may reach an
     // app on this machine: the http loopback back-channel logout URIs that client validation accepts only there.
     fetch: (url, init) => {
       if (developmentLoopback && isLoopback(new URL(url instanceof Request ? url.url : url))) delete (init as { dispatcher?: unknown } | undefined)?.dispatcher;
       return globalThis.fetch(url, init);
     },
+    // Browsers may call the token, userinfo, introspection and revocation endpoints only from the origin of one of
+    // the calling client's own redirect URIs; other origins are cut off before the provider (src/web/cors.ts).
     clientBasedCORS: (_ctx, origin, client) => client.redirectUris?.some((uri) => webOrigin(uri) === origin) ?? false,
   };
   const provider = new Provider(config.issuer, configuration);

@@ -127,12 +127,12 @@ export class OidcSessions {
   }
 
   /** Ends the grants of one app (its tokens with them) and signs it out of every session, as when the person's approval of the app is withdrawn. */
-  async revokeApp(accountId: string, clientId: string, reason: LogoutReason = 'app.revoke'): Promise<number> {
+  async revokeApp(accountId: string, clientId: string): Promise<number> {
     const grants = (await this.grants(accountId)).filter((g) => g.payload.clientId === clientId);
     const notices: LogoutNotice[] = [];
     for (const s of await this.sessions(accountId)) notices.push(...(await this.dropApps(accountId, s.id, s.payload, (c) => c === clientId)));
     notices.push(...(await this.endGrants(accountId, grants, notices)));
-    await this.logouts.notify(notices, reason);
+    await this.logouts.notify(notices, 'app.revoke');
     return grants.length;
   }
 
