@@ -75,8 +75,64 @@ export async function exportData(deps: AccountDeps, user: User) {
     passkeys: passkeys.map((p) => ({ id: p.id, name: p.name, kind: p.kind, backedUp: p.backedUp, transports: p.transports, aaguid: p.aaguid, createdAt: p.createdAt, lastUsedAt: p.lastUsedAt })),
     appApprovals: approvals.map((a) => ({ app: a.clientId, scopes: a.scopes, grantedAt: a.grantedAt })),
     signIns: attempts,
-    activity: events
-      .filter((e) => !e.type.startsWith('signin.'))
-      .map((e) => ({ at: e.at, type: e.type, outcome: e.outcome, reason: e.reason, app: e.clientId, ip: e.ip, device: device(e.userAgent) })),
+    activity: events.filter((e) => !e.type.startsWith('signin.')).map((e) => activityRow(e, user.id)),
   };
+}
+
+type Event = Awaited<ReturnType<AccountDeps['audit']['list']>>[number];
+
+/**
+ * Whether an event's address and browser are the person's own: events someone else caused about them (an
+ * administrator's action, a Face Match API call, a change by another account) carry that other person's or
+ * service's, which are not the person's data to download.
+ */
+const ownRequest = (e: Event, userId: string) => (e.actorId === null || e.actorId === userId) && !/^(admin|api)\./.test(e.type);
+
+/** One activity entry: time, type, outcome and app always; the address and device only when the request was the person's. */
+export function activityRow(e: Event, userId: string) {
+  const row = { at: e.at, type: e.type, outcome: e.outcome, reason: e.reason, app: e.clientId };
+  return ownRequest(e, userId) ? { ...row, ip: e.ip, device: device(e.userAgent) } : { ...row, by: e.actorId === null ? 'a service' : 'an administrator' };
+}
+
+/** Changes to how the account signs in, shown on the account page for this long (README "Adding a sign-in factor"). */
+const CHANGES_SHOWN_DAYS = 30;
+const CHANGE_TYPES: Record<string, string> = {
+  'passkey.register': 'passkey-added',
+  'passkey.remove': 'passkey-removed',
+  'passkey.approve': 'passkey-approved',
+  'enroll.face': 'face-enrolled',
+  'consent.biometric.withdraw': 'face-erased',
+  'admin.consent.withdraw': 'face-erased',
+};
+
+export interface FactorChange {
+  at: Date;
+  kind: string;
+  /** The passkey's name and id, for passkey changes; `present` while the key is still registered (it can be removed). */
+  passkey: { id: string; name: string; present: boolean } | null;
+  by: 'you' | 'an administrator' | 'an operator';
+  device: string | null;
+}
+
+/**
+ * Every factor added or removed recently, newest first, from the audit trail: a key added by someone else is seen
+ * at the next visit, with a way to remove it ("New passkey added on …, not you? Remove it").
+ */
+export async function factorChanges(deps: Pick<AccountDeps, 'audit'>, userId: string, present: { id: string }[]): Promise<FactorChange[]> {
+  const from = new Date(Date.now() - CHANGES_SHOWN_DAYS * 86_400_000);
+  const lists = await Promise.all(Object.keys(CHANGE_TYPES).map((type) => deps.audit.list({ userId, type, outcome: 'success', from }, 10)));
+  const keys = new Set(present.map((p) => p.id));
+  return lists
+    .flat()
+    .filter((e) => CHANGE_TYPES[e.type])
+    .sort((a, b) => b.at.getTime() - a.at.getTime())
+    .slice(0, 10)
+    .map((e) => {
+      const details = (e.details ?? {}) as Record<string, unknown>;
+      const id = typeof details.passkeyId === 'string' ? details.passkeyId : null;
+      const name = typeof details.name === 'string' ? details.name : 'Passkey';
+      // Without an actor account it was the person (an invitation) or an operator (the command line).
+      const by = e.actorId === userId ? 'you' : e.actorId ? 'an administrator' : details.source === 'cli' ? 'an operator' : 'you';
+      return { at: e.at, kind: CHANGE_TYPES[e.type], passkey: id ? { id, name, present: keys.has(id) } : null, by, device: ownRequest(e, userId) ? device(e.userAgent) : null };
+    });
 }

@@ -20,7 +20,7 @@ export interface AccountDeps {
   enrollment: Pick<Enrollment, 'replace'>;
   verification: Pick<FaceVerification, 'hasFace' | 'attempts' | 'challenges' | 'devices' | 'enrolledTemplates'>;
   rate: Pick<RateWindows, 'enforce'>;
-  passkeys: Pick<Passkeys, 'list' | 'count' | 'registrationOptions' | 'register' | 'rename' | 'remove'>;
+  passkeys: Pick<Passkeys, 'list' | 'count' | 'registrationOptions' | 'register' | 'rename' | 'remove' | 'authenticationOptions' | 'confirm' | 'proveFace' | 'faceProven' | 'takeFaceProof'>;
   audit: Pick<AuditLog, 'list'>;
   apps: { name(clientId: string): Promise<string | null>; find(clientId: string): Promise<{ name: string; builtIn: boolean } | null> };
   approvals: Pick<AppApprovals, 'list' | 'revoke'>;

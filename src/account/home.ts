@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { exportData, signIns } from './activity.js';
+import { exportData, factorChanges, signIns } from './activity.js';
 import { connectedApps } from './apps.js';
 import { faceVerified, freshFor } from './access.js';
 import { accountOf, type AccountDeps } from './deps.js';
@@ -25,6 +25,7 @@ async function faceSummary(deps: AccountDeps, userId: string) {
 export async function renderHome(deps: AccountDeps, ctx: Context, message: string | null = null, status = 200): Promise<void> {
   const { user, session } = accountOf(ctx);
   const [face, passkeys, recent, settings, apps] = await Promise.all([faceSummary(deps, user.id), deps.passkeys.list(user.id), signIns(deps, user.id, RECENT_SIGN_INS), deps.settings.get(), connectedApps(deps, user.id)]);
+  const changes = await factorChanges(deps, user.id, passkeys);
   await page(
     ctx,
     'home',
@@ -35,6 +36,7 @@ export async function renderHome(deps: AccountDeps, ctx: Context, message: strin
       passkeys,
       apps,
       signIns: recent,
+      changes,
       hasPassword: user.passwordHash !== null,
       freshFor: freshFor(session),
       faceVerified: faceVerified(session),

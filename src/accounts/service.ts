@@ -17,8 +17,8 @@ export interface AccountSessions {
 export interface AccountServiceDeps {
   users: UserStore;
   sessions: AccountSessions;
-  /** Counts of what deleting the account erases, for the audit record. */
-  biometrics: { templateCount(userId: string): Promise<number>; imageCount(userId: string): Promise<number> };
+  /** Erases the account's biometric data and its traces (BiometricConsent.withdraw); counts for the audit record. */
+  biometrics: { erase(userId: string): Promise<{ templates: number; images: number; matchRecords: number; replayHashes: number }> };
   passkeys: { count(userId: string): Promise<number> };
   attempts: { forget(userId: string): Promise<void> };
 }
@@ -55,14 +55,17 @@ export class AccountService {
   }
 
   /**
-   * Ends sessions first (they live outside the database), then deletes the row: templates, consents, stored images,
-   * passkeys and one-time links go with it by cascade. Returns what was erased, for the audit record.
+   * Ends sessions first (they live outside the database), then erases the biometric data as a withdrawal does (under
+   * the same lock, so an enrollment in flight writes nothing; with the Face Match records that named the person and
+   * the face traces in the shared store), then deletes the row: consents, passkeys and one-time links go with it by
+   * cascade. Returns what was erased, for the audit record.
    */
-  async delete(user: User): Promise<{ templates: number; images: number; passkeys: number; sessions: number; grants: number }> {
-    const [templates, images, passkeys] = await Promise.all([this.deps.biometrics.templateCount(user.id), this.deps.biometrics.imageCount(user.id), this.deps.passkeys.count(user.id)]);
+  async delete(user: User): Promise<{ templates: number; images: number; matchRecords: number; replayHashes: number; passkeys: number; sessions: number; grants: number }> {
+    const passkeys = await this.deps.passkeys.count(user.id);
     const ended = await this.deps.sessions.revokeAll(user.id, 'account.delete');
+    const { templates, images, matchRecords, replayHashes } = await this.deps.biometrics.erase(user.id);
     await this.deps.users.delete(user.id);
     await this.deps.attempts.forget(user.id);
-    return { templates, images, passkeys, ...ended };
+    return { templates, images, matchRecords, replayHashes, passkeys, ...ended };
   }
 }

@@ -30,7 +30,7 @@ export interface AdminDeps {
   settings: SettingsStore;
   retention: Pick<Retention, 'run' | 'lastRun'>;
   engine: Pick<FaceEngine, 'modelId'>;
-  passkeys: Pick<Passkeys, 'list' | 'count' | 'remove'>;
+  passkeys: Pick<Passkeys, 'list' | 'count' | 'remove' | 'approve'>;
 }
 
 /** The user named by the `:id` route parameter, or a 404 page. */

@@ -30,6 +30,7 @@ const DONE = {
   'sessions-revoked': 'All sessions and grants ended.',
   'settings-saved': 'Settings saved.',
   'passkey-revoked': 'Passkey revoked: it can no longer be used to sign in.',
+  'passkey-approved': 'Passkey approved: it now opens the admin console together with the face.',
 } as const;
 
 export type Done = keyof typeof DONE;

@@ -69,8 +69,10 @@ export function settingsRoutes(router: Router, deps: AdminDeps): void {
     const before = await deps.settings.get();
     const patch = patchFrom(formOf(ctx));
     // Requiring passkeys before having one would shut the administrator who asks out of the console.
-    if (patch.adminPasskeyRequired && !before.adminPasskeyRequired && (await deps.passkeys.count(adminOf(ctx).id)) === 0) {
-      const message = 'Add a passkey to your own account first (on your account page): once this is on, the console asks administrators for one.';
+    // A key bound by a face check alone does not open the console until approved (README "Adding a sign-in factor").
+    if (patch.adminPasskeyRequired && !before.adminPasskeyRequired && !(await deps.passkeys.list(adminOf(ctx).id)).some((k) => k.adminReady)) {
+      const message =
+        'Add a passkey to your own account first (on your account page) and approve it on your user page here: once this is on, the console asks administrators for an approved one.';
       return renderSettings(ctx, { ...before, ...patch }, { message }, 400);
     }
     let after: Settings;

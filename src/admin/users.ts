@@ -120,6 +120,13 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     redirectDone(ctx, `/admin/users/${user.id}`, 'passkey-revoked');
   });
 
+  /** Approves a key bound by a face check alone for the console's "passkey + face" rule (README "Adding a sign-in factor"). */
+  router.post('/users/:id/passkeys/:passkey/approve', async (ctx) => {
+    const user = await userParam(ctx, deps);
+    await withPasskeyErrors(() => deps.passkeys.approve(user.id, String(ctx.params.passkey), adminOf(ctx).id, auditContext(ctx)));
+    redirectDone(ctx, `/admin/users/${user.id}`, 'passkey-approved');
+  });
+
   router.get('/users/:id/delete', async (ctx) => {
     const user = await userParam(ctx, deps);
     const templates = (await deps.templates.summary(user.id)).length;

@@ -25,7 +25,7 @@ function matchHandler(deps: ApiDeps) {
     try {
       const request = await parseMatchRequest(ctx, deps.config.face.maxUploadBytes);
       const { record, crops, userId, similarity, timings } = await runMatch(deps, client, request, requestId);
-      await deps.records.save(client.clientId, record, crops);
+      await deps.records.save(client.clientId, record, crops, userId);
       deps.metrics.apiMatches.inc({ result: record.decision });
       await audit(ctx, {
         outcome: AUDIT_OUTCOME[record.decision],

@@ -1,4 +1,4 @@
-import type { Prisma } from '../store/database.js';
+import type { Prisma, Tx } from '../store/database.js';
 import { CONSENT_TEXT, CONSENT_TEXT_VERSION } from './consent-text.js';
 
 /**
@@ -32,6 +32,18 @@ export interface Erased {
   consents: number;
   templates: number;
   images: number;
+  /** Face Match API records that named the person (their sealed face crops go with them). */
+  matchRecords: number;
+  /** Replay fingerprints (perceptual hashes of recent frames) in the shared store. */
+  replayHashes: number;
+}
+
+/**
+ * The lock every biometric write of an account takes, and withdrawal too: the account's row, for the rest of the
+ * transaction. A writer that gets it after a withdrawal sees the consent ended and writes nothing.
+ */
+async function lockAccount(tx: Tx, userId: string): Promise<void> {
+  await tx.$queryRaw`SELECT id FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
 }
 
 /**
@@ -42,7 +54,11 @@ export class BiometricConsent {
   readonly text = CONSENT_TEXT;
   readonly version = CONSENT_TEXT_VERSION;
 
-  constructor(private readonly prisma: Prisma) {}
+  constructor(
+    private readonly prisma: Prisma,
+    /** Erases the account's face traces outside the database (replay fingerprints, challenges in flight); their count. */
+    private readonly forgetTraces: (userId: string) => Promise<number> = async () => 0,
+  ) {}
 
   /** The consent in force (the latest not withdrawn), or null. */
   async current(userId: string): Promise<ConsentRecord | null> {
@@ -67,13 +83,35 @@ export class BiometricConsent {
     return true;
   }
 
-  /** Ends the consent and erases the templates and kept images it covered, in one transaction. */
+  /**
+   * Runs `write` (a template or kept photo of the account) in a transaction that holds the account's lock and only
+   * while a consent is in force; null, having written nothing, when none is. Enrollment checks the consent early too,
+   * but only this check, under the lock, decides: a withdrawal between the two wins.
+   */
+  async whileInForce<T>(userId: string, write: (tx: Tx) => Promise<T>): Promise<T | null> {
+    return this.prisma.$transaction(async (tx) => {
+      await lockAccount(tx, userId);
+      if ((await tx.biometricConsent.count({ where: { userId, revokedAt: null } })) === 0) return null;
+      return write(tx);
+    });
+  }
+
+  /**
+   * Ends the consent and erases everything the notice says it covers, in one transaction under the account's lock:
+   * templates, kept enrollment photos, and Face Match API records that named the person with their sealed crops. An
+   * enrollment or re-enrollment in flight then finds no consent and writes nothing (whileInForce). The face traces
+   * in the shared store (replay fingerprints, challenges in flight) go right after the commit. Audit events stay:
+   * they hold no biometric data (README "What withdrawal erases").
+   */
   async withdraw(userId: string): Promise<Erased> {
-    const [consents, templates, images] = await this.prisma.$transaction([
-      this.prisma.biometricConsent.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } }),
-      this.prisma.faceTemplate.deleteMany({ where: { userId } }),
-      this.prisma.storedImage.deleteMany({ where: { userId } }),
-    ]);
-    return { consents: consents.count, templates: templates.count, images: images.count };
+    const erased = await this.prisma.$transaction(async (tx) => {
+      await lockAccount(tx, userId);
+      const consents = await tx.biometricConsent.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } });
+      const templates = await tx.faceTemplate.deleteMany({ where: { userId } });
+      const images = await tx.storedImage.deleteMany({ where: { userId } });
+      const matchRecords = await tx.matchRecord.deleteMany({ where: { subjectUserId: userId } });
+      return { consents: consents.count, templates: templates.count, images: images.count, matchRecords: matchRecords.count };
+    });
+    return { ...erased, replayHashes: await this.forgetTraces(userId) };
   }
 }

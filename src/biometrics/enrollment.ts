@@ -38,6 +38,8 @@ export interface EnrollInput {
   context?: Pick<AuditInput, 'requestId' | 'ip' | 'userAgent'>;
 }
 
+const WITHDRAWN = 'The biometric consent was withdrawn while this photo was being checked: nothing was stored.';
+
 /** Quality score stored with a template: the detector's confidence, lowered by each quality warning. */
 function templateQuality(analysis: Analysis): number {
   return Math.max(0, (analysis.face?.score ?? 0) - 0.1 * analysis.quality.issues.length);
@@ -84,8 +86,13 @@ export class Enrollment {
       throw new EnrollmentError('CONSENT_REQUIRED', 'Record the biometric consent before enrolling a face.');
     }
     const analysis = await this.check(input);
-    const template = await this.deps.templates.add(input.userId, { embedding: analysis.embedding!, modelId: analysis.modelId, quality: templateQuality(analysis), source: input.source });
-    if ((await this.deps.settings.get()).keepImages) await this.deps.images.keep(input.userId, input.image);
+    const keep = (await this.deps.settings.get()).keepImages;
+    const template = await this.deps.consent.whileInForce(input.userId, async (tx) => {
+      const added = await this.deps.templates.add(input.userId, { embedding: analysis.embedding!, modelId: analysis.modelId, quality: templateQuality(analysis), source: input.source }, tx);
+      if (keep) await this.deps.images.keep(input.userId, input.image, tx);
+      return added;
+    });
+    if (!template) throw new EnrollmentError('CONSENT_REQUIRED', WITHDRAWN);
     await this.audit(input, 'success', null, { templateId: template.id, source: input.source, modelId: analysis.modelId });
     return { template, analysis };
   }
@@ -99,9 +106,16 @@ export class Enrollment {
       throw new EnrollmentError('CONSENT_REQUIRED', 'Your biometric consent is not in force. Ask an administrator to enroll you again.');
     }
     const analysis = await this.check(input);
-    const { template, removed } = await this.deps.templates.replace(input.userId, { embedding: analysis.embedding!, modelId: analysis.modelId, quality: templateQuality(analysis), source: input.source });
-    const images = await this.deps.images.removeEnrollment(input.userId);
-    if ((await this.deps.settings.get()).keepImages) await this.deps.images.keep(input.userId, input.image);
+    const keep = (await this.deps.settings.get()).keepImages;
+    // Templates and photos are replaced together, under the consent's lock: a withdrawal in between leaves nothing.
+    const written = await this.deps.consent.whileInForce(input.userId, async (tx) => {
+      const replaced = await this.deps.templates.replace(input.userId, { embedding: analysis.embedding!, modelId: analysis.modelId, quality: templateQuality(analysis), source: input.source }, tx);
+      const images = await this.deps.images.removeEnrollment(input.userId, tx);
+      if (keep) await this.deps.images.keep(input.userId, input.image, tx);
+      return { ...replaced, images };
+    });
+    if (!written) throw new EnrollmentError('CONSENT_REQUIRED', WITHDRAWN);
+    const { template, removed, images } = written;
     await this.audit(input, 'success', null, { templateId: template.id, source: input.source, modelId: analysis.modelId, replaced: { templates: removed, images } });
     return { template, analysis, removed };
   }

@@ -1,6 +1,6 @@
 import type { Sealer } from '../store/crypto.js';
 import { randomToken } from '../store/crypto.js';
-import type { Prisma } from '../store/database.js';
+import type { Prisma, Tx } from '../store/database.js';
 
 /** Enrollment photos kept (sealed) when the operator turns that on; templates alone are enough to verify. */
 export class EnrollmentImages {
@@ -9,15 +9,16 @@ export class EnrollmentImages {
     private readonly sealer: Sealer,
   ) {}
 
-  async keep(userId: string, image: Uint8Array): Promise<void> {
-    await this.prisma.storedImage.create({
+  /** `db`: the transaction of the write's consent check (BiometricConsent.whileInForce). */
+  async keep(userId: string, image: Uint8Array, db: Tx | Prisma = this.prisma): Promise<void> {
+    await db.storedImage.create({
       data: { key: randomToken(18), kind: 'enrollment', userId, data: this.sealer.seal(image, `image:${userId}`) },
     });
   }
 
   /** Deletes the account's kept enrollment photos (a re-enrollment makes them obsolete). */
-  async removeEnrollment(userId: string): Promise<number> {
-    const { count } = await this.prisma.storedImage.deleteMany({ where: { userId, kind: 'enrollment' } });
+  async removeEnrollment(userId: string, db: Tx | Prisma = this.prisma): Promise<number> {
+    const { count } = await db.storedImage.deleteMany({ where: { userId, kind: 'enrollment' } });
     return count;
   }
 

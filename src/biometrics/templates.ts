@@ -1,8 +1,17 @@
 import { embeddingFromBytes, embeddingToBytes } from '../face/index.js';
 import type { Sealer } from '../store/crypto.js';
-import type { Prisma } from '../store/database.js';
+import type { Prisma, Tx } from '../store/database.js';
 
 const PURPOSE = 'face-template';
+
+export interface NewTemplate {
+  embedding: Float32Array;
+  modelId: string;
+  quality: number;
+  source: string;
+}
+
+const SUMMARY = { id: true, modelId: true, quality: true, source: true, createdAt: true } as const;
 
 export interface StoredTemplate {
   id: string;
@@ -20,29 +29,20 @@ export class TemplateStore {
     private readonly sealer: Sealer,
   ) {}
 
-  async add(userId: string, t: { embedding: Float32Array; modelId: string; quality: number; source: string }) {
-    return this.prisma.faceTemplate.create({
-      data: {
-        userId,
-        embedding: this.sealer.seal(embeddingToBytes(t.embedding), `${PURPOSE}:${userId}`),
-        modelId: t.modelId,
-        quality: t.quality,
-        source: t.source,
-      },
-      select: { id: true, modelId: true, quality: true, source: true, createdAt: true },
-    });
+  /** Stores one more template; `db` is the transaction of the write's consent check (BiometricConsent.whileInForce). */
+  async add(userId: string, t: NewTemplate, db: Tx | Prisma = this.prisma) {
+    return db.faceTemplate.create({ data: this.row(userId, t), select: SUMMARY });
   }
 
-  /** Replaces every template of the account with one new template, in one transaction; returns it and how many went. */
-  async replace(userId: string, t: { embedding: Float32Array; modelId: string; quality: number; source: string }) {
-    const [removed, template] = await this.prisma.$transaction([
-      this.prisma.faceTemplate.deleteMany({ where: { userId } }),
-      this.prisma.faceTemplate.create({
-        data: { userId, embedding: this.sealer.seal(embeddingToBytes(t.embedding), `${PURPOSE}:${userId}`), modelId: t.modelId, quality: t.quality, source: t.source },
-        select: { id: true, modelId: true, quality: true, source: true, createdAt: true },
-      }),
-    ]);
+  /** Replaces every template of the account with one new template, in `db`'s transaction; returns it and how many went. */
+  async replace(userId: string, t: NewTemplate, db: Tx) {
+    const removed = await db.faceTemplate.deleteMany({ where: { userId } });
+    const template = await db.faceTemplate.create({ data: this.row(userId, t), select: SUMMARY });
     return { template, removed: removed.count };
+  }
+
+  private row(userId: string, t: NewTemplate) {
+    return { userId, embedding: this.sealer.seal(embeddingToBytes(t.embedding), `${PURPOSE}:${userId}`), modelId: t.modelId, quality: t.quality, source: t.source };
   }
 
   /** Templates usable with `modelId`; templates of another model need re-enrollment and are left out. */

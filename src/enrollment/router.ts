@@ -18,7 +18,7 @@ export interface SelfEnrollmentDeps {
   invites: Pick<InviteStore, 'open' | 'claim' | 'release' | 'usedBy'>;
   consent: Pick<BiometricConsent, 'inForce' | 'record' | 'text' | 'version'>;
   enrollment: Pick<Enrollment, 'enroll'>;
-  passkeys: Pick<Passkeys, 'grant' | 'granted' | 'endGrant' | 'registrationOptions' | 'register'>;
+  passkeys: Pick<Passkeys, 'grant' | 'granted' | 'claimGrant' | 'registrationOptions' | 'register'>;
   csrf: Csrf;
   maxUploadBytes: number;
 }
@@ -130,7 +130,7 @@ export function selfEnrollmentRouter(deps: SelfEnrollmentDeps): Router {
     if (!grant) throw new HttpError(403, 'PASSKEY_GRANT_INVALID', NO_GRANT);
     deps.csrf.verify(ctx, grantBinding(grant));
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = { options: await deps.passkeys.registrationOptions(user, grantBinding(grant)) };
+    ctx.body = { options: await deps.passkeys.registrationOptions(user, grantBinding(grant), { with: 'invite' }) };
   });
 
   router.post('/:token/passkey', async (ctx) => {
@@ -139,8 +139,9 @@ export function selfEnrollmentRouter(deps: SelfEnrollmentDeps): Router {
     deps.csrf.verify(ctx, grantBinding(grant));
     const body = (ctx.request.body as Record<string, unknown> | undefined) ?? {};
     const name = typeof body.name === 'string' && body.name.trim() ? body.name : 'Passkey';
-    const passkey = await withPasskeyErrors(() => deps.passkeys.register(user, grantBinding(grant), body.response, name, { kind: 'self' }, auditContext(ctx)));
-    await deps.passkeys.endGrant(grant);
+    // The grant is claimed only once the answer verified, and atomically: concurrent answers store one key.
+    const claim = () => deps.passkeys.claimGrant(grant, user.id);
+    const passkey = await withPasskeyErrors(() => deps.passkeys.register(user, grantBinding(grant), body.response, name, { kind: 'self' }, auditContext(ctx), claim));
     ctx.cookies.set(GRANT_COOKIE, null, { signed: true, path: '/enroll/' });
     ctx.set('Cache-Control', 'no-store');
     ctx.body = { redirect: `/enroll/${encodeURIComponent(String(ctx.params.token))}/done?passkey=added`, passkey: { id: passkey.id, name: passkey.name, kind: passkey.kind } };

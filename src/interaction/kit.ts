@@ -27,6 +27,8 @@ export interface InteractionDeps {
   csrf: Csrf;
   rate: RateWindows;
   metrics: Metrics;
+  /** Apps whose passkey + face sign-in accepts only keys an administrator approved or an invitation bound (the admin console). */
+  approvedPasskeysOnly(clientId: string): boolean;
 }
 
 export type Details = Awaited<ReturnType<Provider['interactionDetails']>>;

@@ -9,6 +9,8 @@ import type { InteractionKit, Loaded } from './kit.js';
 import { respondNext, type Step } from './step.js';
 
 const NOT_EXPECTED = 'A passkey is not expected now. Reload the page.';
+const NOT_APPROVED =
+  'This passkey was added with a face check alone. The admin console accepts it once another administrator approves it; a passkey added right after an enrollment link, or confirmed with an approved passkey, needs no approval.';
 /** "45 seconds", "15 minutes": waits grow for unknown devices. */
 const waitText = (seconds: number) => (seconds < 120 ? `${seconds} seconds` : `${Math.ceil(seconds / 60)} minutes`);
 
@@ -97,6 +99,11 @@ export const passkeyStep: Step = {
       }
       metrics.signIns.inc({ factor: 'passkey', outcome: 'success', reason: 'verified' });
       await start.attempt.succeeded();
+      if (!result.passkey.adminReady && kit.deps.approvedPasskeysOnly(loaded.client.clientId)) {
+        // A key bound by a face check alone would let one pass of the face reach "passkey + face" (README).
+        await ctx.state.audit({ type: 'signin.passkey', outcome: 'failure', reason: 'PASSKEY_NOT_APPROVED', userId: result.user.id, clientId: loaded.client.clientId, details: { passkeyId: result.passkey.id } });
+        throw new HttpError(403, 'PASSKEY_NOT_APPROVED', NOT_APPROVED);
+      }
       if (mode === 'identified') return respondNext(ctx, await kit.advance(ctx, loaded, { passkey: result.amr }));
       // The key named the account: a sign-in that account's own limits hold back does not go on.
       const owner = await attempts.attribute('passkey', result.user.id, kit.originFor(ctx, result.user.id), 'succeeded');

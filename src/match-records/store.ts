@@ -25,14 +25,18 @@ export class MatchRecords {
     private readonly sealer: Sealer,
   ) {}
 
-  /** Stores the record and its crops in one write. */
-  async save(clientId: string, record: MatchRecordBody, crops: FaceCrop[]): Promise<void> {
+  /**
+   * Stores the record and its crops in one write. `subjectUserId`: the enrolled account the request named, even where
+   * the answer withholds it, so that the person's withdrawal or deletion erases the record (BiometricConsent.withdraw).
+   */
+  async save(clientId: string, record: MatchRecordBody, crops: FaceCrop[], subjectUserId: string | null = null): Promise<void> {
     const at = new Date(record.createdAt);
     await this.prisma.matchRecord.create({
       data: {
         requestId: record.requestId,
         clientId,
         recordIdentifier: record.record_identifier,
+        subjectUserId,
         decision: record.decision,
         result: record as unknown as P.InputJsonValue,
         createdAt: at,

@@ -9,7 +9,14 @@ const TTL_SECONDS = CEREMONY_TIMEOUT_MS / 1000 + 30;
  * What a challenge was issued for: registering a key for an account, or signing in. `binding` names the session
  * or interaction that asked, so a challenge issued to one cannot be answered in another.
  */
-export type Ceremony = { kind: 'register'; userId: string; binding: string } | { kind: 'authenticate'; binding: string };
+export type Ceremony = { kind: 'register'; userId: string; binding: string; bound: Bound } | { kind: 'authenticate'; binding: string };
+
+/**
+ * How a registration was authorised, fixed when its options are issued (README "Adding a sign-in factor"): after a
+ * face challenge (and the password), after an assertion of another key of the account (which passes on whether that
+ * key meets the admin console's rule), or under an invitation's grant.
+ */
+export type Bound = { with: 'face' } | { with: 'passkey'; approved: boolean } | { with: 'invite' };
 
 /** Single-use, short-lived ceremony challenges in the shared store (Redis in production), keyed by the challenge. */
 export class Challenges {

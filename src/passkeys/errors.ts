@@ -11,7 +11,8 @@ export type PasskeyErrorCode =
   | 'PASSKEY_ALREADY_REGISTERED'
   | 'PASSKEY_ACCOUNT_DISABLED'
   | 'PASSKEY_NOT_FOUND'
-  | 'PASSKEY_NAME_INVALID';
+  | 'PASSKEY_NAME_INVALID'
+  | 'PASSKEY_GRANT_INVALID';
 
 const DEFAULTS: Record<PasskeyErrorCode, { status: number; message: string }> = {
   PASSKEY_RESPONSE_INVALID: { status: 400, message: 'The answer from your passkey could not be read. Try again.' },
@@ -32,6 +33,7 @@ const DEFAULTS: Record<PasskeyErrorCode, { status: number; message: string }> = 
   PASSKEY_ACCOUNT_DISABLED: { status: 403, message: 'This account is disabled. Ask an administrator.' },
   PASSKEY_NOT_FOUND: { status: 404, message: 'This passkey does not exist (any more).' },
   PASSKEY_NAME_INVALID: { status: 400, message: 'A passkey name has 1 to 60 characters.' },
+  PASSKEY_GRANT_INVALID: { status: 403, message: 'The right to add a passkey here was already used or has expired.' },
 };
 
 export class PasskeyError extends Error {

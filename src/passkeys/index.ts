@@ -3,4 +3,4 @@ export { Passkeys, keyAmr, passkeyName, MAX_NAME_LENGTH, type KeyAmr, type Passk
 export { PasskeyStore, type NewPasskey } from './store.js';
 export { PasskeyError, type PasskeyErrorCode } from './errors.js';
 export { checkCounter, inspectAuthentication, inspectRegistration, relyingPartyOf, type Inspected, type RelyingPartyId } from './checks.js';
-export { CEREMONY_TIMEOUT_MS } from './challenges.js';
+export { CEREMONY_TIMEOUT_MS, type Bound } from './challenges.js';

@@ -10,7 +10,7 @@ import {
 import type { User } from '../accounts/users.js';
 import type { AuditInput } from '../audit/index.js';
 import type { KeyValueStore } from '../store/kv.js';
-import { type Ceremony, CEREMONY_TIMEOUT_MS, Challenges } from './challenges.js';
+import { type Bound, type Ceremony, CEREMONY_TIMEOUT_MS, Challenges } from './challenges.js';
 import { checkCounter, inspectAuthentication, inspectRegistration, relyingPartyOf, type RelyingPartyId } from './checks.js';
 import { PasskeyError } from './errors.js';
 import type { Passkey, PasskeyStore } from './store.js';
@@ -34,7 +34,14 @@ export interface PasskeySummary {
   aaguid: string;
   createdAt: Date;
   lastUsedAt: Date | null;
+  /** How it was bound to the account (see Bound). */
+  boundWith: string;
+  /** Meets the admin console's "passkey + face" rule: from an invitation, or approved by an administrator. */
+  adminReady: boolean;
 }
+
+/** A key bound after a face challenge alone waits for an administrator before it opens the admin console. */
+const adminReady = (p: Pick<Passkey, 'boundWith' | 'approvedAt'>) => p.boundWith === 'invite' || p.approvedAt !== null;
 
 export const summarize = (p: Passkey): PasskeySummary => ({
   id: p.id,
@@ -45,6 +52,8 @@ export const summarize = (p: Passkey): PasskeySummary => ({
   aaguid: p.aaguid,
   createdAt: p.createdAt,
   lastUsedAt: p.lastUsedAt,
+  boundWith: p.boundWith,
+  adminReady: adminReady(p),
 });
 
 /** Who changes a passkey, for the audit trail: the person themselves or an administrator. */
@@ -57,7 +66,7 @@ export interface PasskeyDeps {
   issuer: string;
   /** Shown by authenticators next to the key. */
   rpName: string;
-  store: Pick<PasskeyStore, 'add' | 'byCredentialId' | 'forUser' | 'count' | 'recordUse' | 'rename' | 'remove'>;
+  store: Pick<PasskeyStore, 'add' | 'byCredentialId' | 'forUser' | 'count' | 'recordUse' | 'rename' | 'remove' | 'approve'>;
   kv: KeyValueStore;
   users: { byId(id: string): Promise<User | null> };
   audit: { record(event: AuditInput): Promise<void> };
@@ -65,6 +74,8 @@ export interface PasskeyDeps {
 
 export const MAX_NAME_LENGTH = 60;
 const GRANT_TTL_SECONDS = 600;
+/** Time to type the password and answer the authenticator's prompt after the face challenge passed. */
+const FACE_PROOF_TTL_SECONDS = 300;
 
 /** Trims a friendly name and drops control characters; PasskeyError when nothing usable is left or it is too long. */
 export function passkeyName(input: string): string {
@@ -99,9 +110,10 @@ export class Passkeys {
   /**
    * Options for navigator.credentials.create: a discoverable credential (so sign-in needs no email), user
    * verification required, no attestation (nothing about the person's device is collected), and the account's
-   * existing keys excluded so one authenticator is not registered twice.
+   * existing keys excluded so one authenticator is not registered twice. `bound` says what authorised it (the
+   * surface checked that before asking); the key is stored with it.
    */
-  async registrationOptions(user: Pick<User, 'id' | 'email' | 'name'>, binding: string): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  async registrationOptions(user: Pick<User, 'id' | 'email' | 'name'>, binding: string, bound: Bound): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const existing = await this.deps.store.forUser(user.id);
     return generateRegistrationOptions({
       rpName: this.deps.rpName,
@@ -109,7 +121,7 @@ export class Passkeys {
       userName: user.email,
       userDisplayName: user.name,
       userID: new TextEncoder().encode(user.id),
-      challenge: await this.challenge({ kind: 'register', userId: user.id, binding }),
+      challenge: await this.challenge({ kind: 'register', userId: user.id, binding, bound }),
       timeout: CEREMONY_TIMEOUT_MS,
       attestationType: 'none',
       excludeCredentials: existing.map((p) => ({ id: p.credentialId, transports: p.transports })),
@@ -117,12 +129,17 @@ export class Passkeys {
     });
   }
 
-  /** Verifies a registration answer and stores the key; audited either way. */
-  async register(user: Pick<User, 'id'>, binding: string, input: unknown, rawName: string, actor: PasskeyActor, context: PasskeyContext): Promise<PasskeySummary> {
+  /**
+   * Verifies a registration answer and stores the key; audited either way. `claim`, when given, is the single-use
+   * right the key is added under (an invitation's grant): it is taken after the answer verified and before the key is
+   * stored, so of concurrent answers under one right exactly one is stored.
+   */
+  async register(user: Pick<User, 'id'>, binding: string, input: unknown, rawName: string, actor: PasskeyActor, context: PasskeyContext, claim?: () => Promise<boolean>): Promise<PasskeySummary> {
     try {
       const name = passkeyName(rawName);
       const { response, inspected } = inspectRegistration(input, this.rp);
-      await this.ceremony(inspected.challenge, (c) => c.kind === 'register' && c.userId === user.id && c.binding === binding);
+      const ceremony = await this.ceremony(inspected.challenge, (c) => c.kind === 'register' && c.userId === user.id && c.binding === binding);
+      const bound: Bound = ceremony.kind === 'register' ? ceremony.bound : { with: 'face' };
       let verified;
       try {
         verified = await verifyRegistrationResponse({
@@ -137,6 +154,7 @@ export class Passkeys {
       }
       if (!verified.verified) throw new PasskeyError('PASSKEY_SIGNATURE_INVALID');
       const info = verified.registrationInfo;
+      if (claim && !(await claim())) throw new PasskeyError('PASSKEY_GRANT_INVALID');
       const stored = await this.deps.store.add(user.id, {
         credentialId: info.credential.id,
         publicKey: new Uint8Array(info.credential.publicKey),
@@ -146,10 +164,12 @@ export class Passkeys {
         backupEligible: info.credentialDeviceType === 'multiDevice',
         backedUp: info.credentialBackedUp,
         name,
+        boundWith: bound.with,
+        approvedAt: bound.with === 'passkey' && bound.approved ? new Date() : null,
       });
       if (!stored) throw new PasskeyError('PASSKEY_ALREADY_REGISTERED');
       const summary = summarize(stored);
-      await this.audit('passkey.register', 'success', null, user.id, actor, context, { passkeyId: summary.id, name, kind: summary.kind, backedUp: summary.backedUp });
+      await this.audit('passkey.register', 'success', null, user.id, actor, context, { passkeyId: summary.id, name, kind: summary.kind, backedUp: summary.backedUp, boundWith: bound.with, adminReady: summary.adminReady });
       return summary;
     } catch (err) {
       if (err instanceof PasskeyError) await this.audit('passkey.register', 'failure', err.code, user.id, actor, context, {});
@@ -157,14 +177,34 @@ export class Passkeys {
     }
   }
 
-  /** Options for navigator.credentials.get: no credential list (no account is named), user verification required. */
-  async authenticationOptions(binding: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  /**
+   * Options for navigator.credentials.get, user verification required: no credential list for a sign-in (no account
+   * is named), the account's own keys when `userId` is given (confirming a change with one of them).
+   */
+  async authenticationOptions(binding: string, userId?: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const keys = userId ? await this.deps.store.forUser(userId) : [];
     return generateAuthenticationOptions({
       rpID: this.rp.rpId,
       challenge: await this.challenge({ kind: 'authenticate', binding }),
       timeout: CEREMONY_TIMEOUT_MS,
       userVerification: 'required',
+      ...(userId ? { allowCredentials: keys.map((k) => ({ id: k.credentialId, transports: k.transports })) } : {}),
     });
+  }
+
+  /**
+   * An assertion of one of the account's own keys, made now, that authorises binding another key (NIST SP 800-63B:
+   * authenticate at the level the new authenticator will serve). Checked like a sign-in answer, audited as
+   * `passkey.confirm`; returns the key that answered.
+   */
+  async confirm(binding: string, input: unknown, userId: string, context: PasskeyContext): Promise<PasskeySummary> {
+    return (await this.assert(binding, input, { userId }, context, 'passkey.confirm')).passkey;
+  }
+
+  /** An administrator's approval of a key for the admin console's "passkey + face" rule; audited. */
+  async approve(userId: string, id: string, adminId: string, context: PasskeyContext): Promise<void> {
+    if (!(await this.deps.store.approve(userId, id, adminId))) throw new PasskeyError('PASSKEY_NOT_FOUND');
+    await this.audit('passkey.approve', 'success', null, userId, { kind: 'admin', adminId }, context, { passkeyId: id });
   }
 
   /**
@@ -173,7 +213,11 @@ export class Passkeys {
    * no key passes) — its account active, its signature valid and its counter growing. On success the counter and
    * last use are stored; on a refusal nothing is. Audited either way, as `signin.passkey`.
    */
-  async authenticate(binding: string, input: unknown, expected: 'any' | { userId: string | null }, context: PasskeyContext): Promise<{ user: User; passkey: PasskeySummary; amr: KeyAmr }> {
+  authenticate(binding: string, input: unknown, expected: 'any' | { userId: string | null }, context: PasskeyContext): Promise<{ user: User; passkey: PasskeySummary; amr: KeyAmr }> {
+    return this.assert(binding, input, expected, context, 'signin.passkey');
+  }
+
+  private async assert(binding: string, input: unknown, expected: 'any' | { userId: string | null }, context: PasskeyContext, event: string): Promise<{ user: User; passkey: PasskeySummary; amr: KeyAmr }> {
     let owner: string | null = expected === 'any' ? null : expected.userId;
     try {
       const { response, inspected } = inspectAuthentication(input, this.rp);
@@ -206,12 +250,12 @@ export class Passkeys {
       checkCounter(Number(key.counter), newCounter);
       if (!(await this.deps.store.recordUse(key.id, key.counter, newCounter, credentialBackedUp))) throw new PasskeyError('PASSKEY_COUNTER_REGRESSED');
       const passkey = summarize({ ...key, backedUp: credentialBackedUp, lastUsedAt: new Date() });
-      await this.audit('signin.passkey', 'success', null, user.id, null, context, { passkeyId: key.id, name: key.name, kind: passkey.kind });
+      await this.audit(event, 'success', null, user.id, null, context, { passkeyId: key.id, name: key.name, kind: passkey.kind });
       return { user, passkey, amr: passkey.kind };
     } catch (err) {
       if (err instanceof PasskeyError) {
         err.account = owner;
-        await this.audit('signin.passkey', 'failure', err.code, owner, null, context, {});
+        await this.audit(event, 'failure', err.code, owner, null, context, {});
       }
       throw err;
     }
@@ -245,8 +289,31 @@ export class Passkeys {
     return token ? this.deps.kv.get(this.grantKey(token)) : Promise.resolve(null);
   }
 
-  async endGrant(token: string): Promise<void> {
-    await this.deps.kv.del(this.grantKey(token));
+  /**
+   * Records that the account's face passed a head-movement challenge just now, in `binding` (an account session):
+   * the right to bind the account's first key, for a few minutes, once (NIST SP 800-63B: a new authenticator is
+   * bound after authenticating at the level it will serve).
+   */
+  async proveFace(userId: string, binding: string): Promise<void> {
+    await this.deps.kv.set(this.proofKey(userId, binding), '1', FACE_PROOF_TTL_SECONDS);
+  }
+
+  async faceProven(userId: string, binding: string): Promise<boolean> {
+    return (await this.deps.kv.get(this.proofKey(userId, binding))) !== null;
+  }
+
+  /** Uses up the face proof, atomically: of concurrent calls exactly one gets true. */
+  async takeFaceProof(userId: string, binding: string): Promise<boolean> {
+    return (await this.deps.kv.take(this.proofKey(userId, binding))) !== null;
+  }
+
+  private proofKey(userId: string, binding: string) {
+    return `passkey-face-proof:${userId}:${createHash('sha256').update(binding).digest('hex')}`;
+  }
+
+  /** Uses up the grant, atomically: of concurrent calls for one grant, exactly one gets true. */
+  claimGrant(token: string, userId: string): Promise<boolean> {
+    return this.deps.kv.takeIfEquals(this.grantKey(token), userId);
   }
 
   private grantKey(token: string) {
@@ -259,9 +326,10 @@ export class Passkeys {
   }
 
   /** Consumes the challenge the answer signed; it must have been issued for this ceremony. */
-  private async ceremony(challenge: string, expected: (c: Ceremony) => boolean): Promise<void> {
+  private async ceremony(challenge: string, expected: (c: Ceremony) => boolean): Promise<Ceremony> {
     const ceremony = await this.challenges.take(challenge);
     if (!ceremony || !expected(ceremony)) throw new PasskeyError('PASSKEY_CHALLENGE_INVALID');
+    return ceremony;
   }
 
   private audit(type: string, outcome: 'success' | 'failure', reason: string | null, userId: string | null, actor: PasskeyActor | null, context: PasskeyContext, details: Record<string, unknown>) {

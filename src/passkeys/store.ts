@@ -13,6 +13,9 @@ export interface NewPasskey {
   backupEligible: boolean;
   backedUp: boolean;
   name: string;
+  boundWith: 'face' | 'passkey' | 'invite';
+  /** Set for a key bound with another key that was approved (it inherits the approval). */
+  approvedAt: Date | null;
 }
 
 const isId = (id: string) => z.uuid().safeParse(id).success;
@@ -49,6 +52,13 @@ export class PasskeyStore {
    */
   async recordUse(id: string, from: bigint, counter: number, backedUp: boolean): Promise<boolean> {
     const { count } = await this.prisma.passkey.updateMany({ where: { id, counter: from }, data: { counter: BigInt(counter), backedUp, lastUsedAt: new Date() } });
+    return count === 1;
+  }
+
+  /** Records an administrator's approval; false when the account has no such key. */
+  async approve(userId: string, id: string, adminId: string): Promise<boolean> {
+    if (!isId(id)) return false;
+    const { count } = await this.prisma.passkey.updateMany({ where: { id, userId }, data: { approvedAt: new Date(), approvedBy: adminId } });
     return count === 1;
   }
 

@@ -103,6 +103,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
     csrf: s.csrf,
     rate: s.rate,
     metrics: s.metrics,
+    approvedPasskeysOnly: (clientId) => clientId === ADMIN_CLIENT_ID,
   });
 
   app.use(clientAddress(config.proxy));

@@ -27,7 +27,7 @@ import { InteractionStateStore } from '../sign-in/state.js';
 import { createSealer, type Sealer } from '../store/crypto.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { connectRedis, memoryKeyValueStore, redisKeyValueStore, type KeyValueStore } from '../store/kv.js';
-import { FaceVerification } from '../verification/index.js';
+import { FaceVerification, forgetFaceTraces } from '../verification/index.js';
 import { Csrf } from '../web/csrf.js';
 import { RateWindows } from '../web/rate-limit.js';
 import { ensureBuiltInClients } from './builtin-clients.js';
@@ -119,7 +119,7 @@ export async function openServices(config: Config, holder: string, overrides: Se
       deviceKey: createHash('sha256').update(key).update('device').digest(),
       users,
       templates: new TemplateStore(prisma, sealer),
-      consent: new BiometricConsent(prisma),
+      consent: new BiometricConsent(prisma, (userId) => forgetFaceTraces(kv, userId)),
       images: new EnrollmentImages(prisma, sealer),
       invites: new InviteStore(prisma),
       firstAdmin: new FirstAdmin(prisma),
@@ -191,7 +191,7 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
       accounts: new AccountService({
         users: base.users,
         sessions,
-        biometrics: { templateCount: async (id) => (await base.templates.summary(id)).length, imageCount: (id) => base.images.count(id) },
+        biometrics: { erase: (id) => base.consent.withdraw(id) },
         passkeys: base.passkeys,
         attempts: verification.attempts,
       }),

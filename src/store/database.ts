@@ -3,12 +3,14 @@ import { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { PrismaClient } from './generated/client.js';
+import { PrismaClient, type Prisma as P } from './generated/client.js';
 import { lockDataDir } from './embedded-lock.js';
 import { migrate, type MigrationReport } from './migrate.js';
 import { pgliteSession, pgSession } from './sql.js';
 
 export type Prisma = PrismaClient;
+/** The client inside an interactive transaction (`prisma.$transaction(async (tx) => …)`). */
+export type Tx = P.TransactionClient;
 
 export interface Database {
   prisma: PrismaClient;

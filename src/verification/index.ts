@@ -5,3 +5,4 @@ export type { CountedFactor, LimitPolicy, LimitVerdict, Origin } from './attempt
 export type { AttemptDecision, AttemptOutcome } from './frame-decision.js';
 export { CAPTURE_TOKEN_TTL_SECONDS } from './capture-tokens.js';
 export { ChallengeRefusal, LiveChallenges, type ChallengeAttempt, type FrameOutcome } from './live-challenge.js';
+export { forgetFaceTraces } from './traces.js';

@@ -64,7 +64,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
   /** Registers a key for an account the way the account page does (options, then the answer), under one binding. */
   async function enroll(userId: string, key = soft()) {
     const user = (await server.services.users.byId(userId))!;
-    const options = await server.services.passkeys.registrationOptions(user, 'test-setup');
+    const options = await server.services.passkeys.registrationOptions(user, 'test-setup', { with: 'face' });
     await server.services.passkeys.register(user, 'test-setup', key.register(options), 'Test key', { kind: 'self' }, {});
     return key;
   }
@@ -212,6 +212,13 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
 
     const adaId = (await server.services.users.byEmail('ada@example.com'))!.id;
     const adaKey = await enroll(adaId);
+    // A key bound by a face check alone opens the console only once an administrator approved it.
+    expect((await form({ adminPasskeyRequired: 'on' })).res.status).toBe(400);
+    const own = await (await admin.request(`${server.url}/admin/users/${adaId}`)).text();
+    const approve = /action="([^"]+\/approve)"/.exec(own)![1];
+    const approved = await admin.follow(`${server.url}${approve}`, { method: 'POST', body: new URLSearchParams({ _csrf: attr(own, 'name="_csrf" value') }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(approved.url).toMatch(/done=passkey-approved$/);
+    expect(await prisma().auditEvent.count({ where: { type: 'passkey.approve', userId: adaId, actorId: adaId } })).toBe(1);
     expect((await form({ adminPasskeyRequired: 'on' })).url).toMatch(/done=settings-saved/);
     // The face-only session is no longer enough; a new sign-in asks for the passkey, then the face.
     const stale = await admin.request(`${server.url}/admin/users`);

@@ -15,7 +15,7 @@ function memoryStore() {
     rows,
     async add(userId: string, key: NewPasskey) {
       if (rows.some((r) => r.credentialId === key.credentialId)) return null;
-      const row: Row = { id: randomUUID(), userId, ...key, publicKey: key.publicKey, counter: BigInt(key.counter), createdAt: new Date(), lastUsedAt: null };
+      const row: Row = { id: randomUUID(), userId, ...key, publicKey: key.publicKey, counter: BigInt(key.counter), createdAt: new Date(), lastUsedAt: null, approvedBy: null };
       rows.push(row);
       return row;
     },
@@ -31,6 +31,11 @@ function memoryStore() {
     async rename(userId: string, id: string, name: string) {
       const row = rows.find((r) => r.id === id && r.userId === userId);
       if (row) row.name = name;
+      return Boolean(row);
+    },
+    async approve(userId: string, id: string, adminId: string) {
+      const row = rows.find((r) => r.id === id && r.userId === userId);
+      if (row) Object.assign(row, { approvedAt: new Date(), approvedBy: adminId });
       return Boolean(row);
     },
     async remove(userId: string, id: string) {
@@ -63,7 +68,7 @@ describe('passkey ceremonies', () => {
   let key: SoftAuthenticator;
 
   async function registerKey(owner: User, authenticator: SoftAuthenticator, binding = 'session-1') {
-    const options = await passkeys.registrationOptions(owner, binding);
+    const options = await passkeys.registrationOptions(owner, binding, { with: 'face' });
     return passkeys.register(owner, binding, authenticator.register(options), 'Laptop', { kind: 'self' }, context);
   }
 
@@ -82,7 +87,7 @@ describe('passkey ceremonies', () => {
   });
 
   it('asks for a discoverable credential with user verification, and excludes keys already registered', async () => {
-    const options = await passkeys.registrationOptions(kim, 'session-1');
+    const options = await passkeys.registrationOptions(kim, 'session-1', { with: 'face' });
     expect(options.rp).toEqual({ name: 'test', id: 'id.example.com' });
     expect(options.authenticatorSelection).toMatchObject({ residentKey: 'required', userVerification: 'required' });
     expect(options.attestation).toBe('none');
@@ -167,10 +172,10 @@ describe('passkey ceremonies', () => {
     const other = user();
     users.set(other.id, other);
     expect(await refused(registerKey(other, key))).toBe('PASSKEY_ALREADY_REGISTERED');
-    const options = await passkeys.registrationOptions(kim, 'session-1');
+    const options = await passkeys.registrationOptions(kim, 'session-1', { with: 'face' });
     const fresh = new SoftAuthenticator('id.example.com', ISSUER);
     expect(await refused(passkeys.register(kim, 'session-2', fresh.register(options), 'x', { kind: 'self' }, context))).toBe('PASSKEY_CHALLENGE_INVALID');
-    const again = await passkeys.registrationOptions(kim, 'session-1');
+    const again = await passkeys.registrationOptions(kim, 'session-1', { with: 'face' });
     expect(await refused(passkeys.register(kim, 'session-1', fresh.register(again, { origin: 'https://evil.example.net' }), 'x', { kind: 'self' }, context))).toBe('PASSKEY_ORIGIN_MISMATCH');
     expect(await refused(passkeys.register(kim, 'session-1', fresh.register(again), ' \u0007 ', { kind: 'self' }, context))).toBe('PASSKEY_NAME_INVALID');
     expect(store.rows).toHaveLength(1);

@@ -53,10 +53,23 @@ export async function authenticate({ optionsUrl, verifyUrl, csrf }) {
   return reply.ok ? { ok: true, redirect: reply.body.redirect } : refusal(reply);
 }
 
-/** Registration: the same round trip with navigator.credentials.create and a friendly name. */
-export async function register({ optionsUrl, verifyUrl, csrf, name }) {
-  const options = await post(optionsUrl, {}, csrf);
+/**
+ * Registration: the same round trip with navigator.credentials.create and a friendly name. Where the server first
+ * asks for one of the account's keys (`confirm`), that key answers and the options are asked for again with it.
+ */
+export async function register({ optionsUrl, verifyUrl, csrf, name, password }) {
+  let options = await post(optionsUrl, password === undefined ? {} : { password }, csrf);
   if (!options.ok) return refusal(options);
+  if (options.body.confirm) {
+    let assertion;
+    try {
+      assertion = await startAuthentication({ optionsJSON: options.body.confirm });
+    } catch (err) {
+      return { ok: false, code: 'BROWSER', message: browserMessage(err) };
+    }
+    options = await post(optionsUrl, { assertion }, csrf);
+    if (!options.ok) return refusal(options);
+  }
   let response;
   try {
     response = await startRegistration({ optionsJSON: options.body.options });

@@ -4,6 +4,7 @@ import { register, supported } from './passkey-kit.js';
 const root = document.querySelector('[data-passkey-register]');
 const button = root.querySelector('[data-testid=passkey-register]');
 const name = root.querySelector('input[name=name]');
+const password = root.querySelector('input[name=password]');
 const status = root.querySelector('[role=status]');
 const say = (text, tone) => {
   status.textContent = text;
@@ -16,8 +17,8 @@ if (!supported()) {
   button.disabled = false;
   button.addEventListener('click', async () => {
     button.disabled = true;
-    say('Follow your device’s prompt to create the passkey…', 'info');
-    const result = await register({ ...root.dataset, name: name ? name.value : '' });
+    say(root.dataset.confirm === 'true' ? 'First confirm with one of your passkeys, then create the new one…' : 'Follow your device’s prompt to create the passkey…', 'info');
+    const result = await register({ ...root.dataset, name: name ? name.value : '', ...(password ? { password: password.value } : {}) });
     if (result.ok) {
       say('Passkey added.', 'ok');
       location.assign(result.redirect);
