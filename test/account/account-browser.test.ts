@@ -111,9 +111,18 @@ describe.runIf(ready)('account page and passkeys in the browser', () => {
     await expect(page.getByTestId('signin-row').first().textContent()).resolves.toMatch(/Your face-oidc account\s*Face\s*Signed in/);
     await shot('account-page');
 
+    // The first passkey: the face checked now (the challenge again, a new sitting) and the password, then the key.
+    await sitting();
+    await page.getByTestId('first-passkey-add').click();
+    await page.getByTestId('face-challenge').waitFor();
+    await shot('first-passkey-challenge');
+    await page.getByTestId('passkey-password').waitFor({ timeout: 30_000 });
+    await page.getByTestId('passkey-password').fill(PASSWORD);
     await page.getByTestId('passkey-name').fill('Work laptop');
+    await expect.poll(() => page.getByTestId('passkey-register').isEnabled()).toBe(true);
     await page.getByTestId('passkey-register').click();
     await page.waitForURL(/done=passkey-added/);
+    await expect(page.getByTestId('factor-change').first().textContent()).resolves.toMatch(/New passkey\s+Work laptop\s+added/);
     const rows = page.getByTestId('passkey-list').getByTestId('passkey-row');
     await expect(rows.count()).resolves.toBe(1);
     await expect(rows.first().textContent()).resolves.toMatch(/Work laptop\s*Device-bound/);
