@@ -222,8 +222,10 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
     const email = str(args, 'email', true)!;
     await withServices(config, async (s) => {
       const user = await s.users.require(email);
+      // As the console's deletion: the biometric traces outside the cascade (Face Match records, replay hashes) first.
+      const erased = await s.consent.withdraw(user.id);
       await s.users.delete(user.id);
-      await s.audit.record({ type: 'admin.user.delete', outcome: 'success', userId: user.id, details: { via: 'cli' } });
+      await s.audit.record({ type: 'admin.user.delete', outcome: 'success', userId: user.id, details: { via: 'cli', ...erased } });
       print(args.json, { deleted: user.id, email: user.email }, `deleted ${user.email} with its face templates and consents`);
     });
   },
