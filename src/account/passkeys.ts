@@ -124,7 +124,7 @@ export function passkeyRoutes(router: Router, deps: AccountDeps): void {
     const proven = hasFace && (await deps.passkeys.faceProven(user.id, binding(ctx)));
     await page(ctx, 'first-passkey', {
       title: 'Add your first passkey',
-      scripts: [proven ? '/static/passkey-register.js' : '/static/face-challenge.js'],
+      scripts: proven ? ['/static/passkey-register.js'] : hasFace ? ['/static/face-challenge.js'] : [],
       hasFace,
       proven,
       hasPassword: user.passwordHash !== null,
