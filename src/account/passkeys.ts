@@ -67,6 +67,7 @@ export function passkeyRoutes(router: Router, deps: AccountDeps): void {
     failure: { type: 'passkey.confirm', details: { factor: 'face' } },
     async passed(ctx, user, { progress, total }) {
       await deps.passkeys.proveFace(user.id, binding(ctx));
+      await ctx.state.audit({ type: 'passkey.confirm', outcome: 'success', userId: user.id, actorId: user.id, details: { factor: 'face', method: 'challenge' } });
       ctx.body = { progress: publicProgress(progress, total), redirect: FIRST_KEY_PAGE };
     },
   });
