@@ -73,6 +73,15 @@ export interface Config {
   keyRefreshSeconds: number;
   demo: boolean;
   shutdownGraceMs: number;
+  /** Node's HTTP server limits, set on purpose: a slow or stalled sender must not hold a socket for long. */
+  http: {
+    /** Whole request (headers and body) must arrive within this; then 408 and the socket closes. */
+    requestTimeoutMs: number;
+    /** Request headers must arrive within this. */
+    headersTimeoutMs: number;
+    /** An idle keep-alive socket closes after this; above a load balancer's idle timeout (AWS ALB: 60 s). */
+    keepAliveTimeoutMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -179,6 +188,14 @@ function metrics(env: Env, port: number): Config['metrics'] {
   return { token, port: metricsPort, host: env.METRICS_HOST || '127.0.0.1' };
 }
 
+function httpTimeouts(env: Env): Config['http'] {
+  // A 15 MB upload at 2 Mbit/s takes a minute: the default leaves room for it and no more.
+  const requestTimeoutMs = int(env, 'HTTP_REQUEST_TIMEOUT_MS', 120_000, 1000, 3_600_000);
+  const headersTimeoutMs = int(env, 'HTTP_HEADERS_TIMEOUT_MS', 15_000, 1000, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError('HTTP_HEADERS_TIMEOUT_MS', `must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  return { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs: int(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1000, 600_000) };
+}
+
 /** Reads the whole configuration from the environment; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Env = process.env): Config {
   const port = int(env, 'PORT', 3000, 0, 65535);
@@ -241,5 +258,6 @@ export function loadConfig(env: Env = process.env): Config {
     keyRefreshSeconds: int(env, 'KEY_REFRESH_SECONDS', 30, 1, 3600),
     demo: bool(env, 'DEMO_APP', true),
     shutdownGraceMs: int(env, 'SHUTDOWN_GRACE_MS', 10_000, 0, 120_000),
+    http: httpTimeouts(env),
   };
 }

@@ -2,7 +2,6 @@ import { createRequire } from 'node:module';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { bodyParser } from '@koa/bodyparser';
 import Koa, { type Context, type Next } from 'koa';
 import type Provider from 'oidc-provider';
 import serve from 'koa-static';
@@ -23,6 +22,7 @@ import { metricsAccess } from '../ops/metrics-access.js';
 import { listenForMetrics, type MetricsListener } from '../ops/metrics-server.js';
 import { observe } from '../ops/http.js';
 import { requestAudit } from '../web/audit.js';
+import { parseBodiesUnder } from '../web/body.js';
 import { errorHandler } from '../web/errors.js';
 import { clientAddress, koaProxyOptions } from '../web/client-ip.js';
 import { corsForRegisteredOrigins } from '../web/cors.js';
@@ -48,12 +48,6 @@ export interface RunningServer {
   services: ServerServices;
   /** Stops accepting connections, lets in-flight requests finish (up to the grace period), closes pools. */
   close(): Promise<void>;
-}
-
-/** Our own routes parse form and JSON bodies; oidc-provider's endpoints parse their own. */
-function parseBodiesUnder(prefixes: string[]) {
-  const parse = bodyParser({ enableTypes: ['form', 'json'], formLimit: '64kb', jsonLimit: '64kb' });
-  return (ctx: Context, next: Next) => (prefixes.some((p) => ctx.path.startsWith(p)) ? parse(ctx, next) : next());
 }
 
 /** Files of views/static at /static/…, where every page links them; anything else there is a 404. */
@@ -218,9 +212,13 @@ export async function createApp(config: Config, overrides: ServiceOverrides = {}
   const app = compose(services, () => internalBase, () => draining);
 
   async function listen(): Promise<RunningServer> {
-    const server = http.createServer(app.callback());
-    // Keep-alive sockets must not hold a draining instance open past the load balancer's idle timeout.
-    server.keepAliveTimeout = 65_000;
+    const { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs } = config.http;
+    // Slow senders are cut at these limits (checked every second rather than Node's 30 s); keep-alive sockets must
+    // not hold a draining instance open past the load balancer's idle timeout.
+    const server = http.createServer(
+      { requestTimeout: requestTimeoutMs, headersTimeout: headersTimeoutMs, keepAliveTimeout: keepAliveTimeoutMs, connectionsCheckingInterval: 1000 },
+      app.callback(),
+    );
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

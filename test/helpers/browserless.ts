@@ -21,6 +21,11 @@ export class Agent {
     }
   }
 
+  /** The Cookie header this agent sends, for requests written by hand. */
+  cookies(): string {
+    return this.cookieHeader();
+  }
+
   /** The value of a cookie this agent holds. */
   cookie(name: string): string | undefined {
     return this.jar.get(name);
