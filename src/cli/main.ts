@@ -77,7 +77,23 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => {
+/**
+ * Resolves once everything written to `stream` has left the process. A pipe takes stdout asynchronously: exiting
+ * before it drains cuts the output at the pipe's buffer (64 KiB on Linux).
+ */
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || stream.writableLength === 0) return resolve();
+    stream.write('', () => resolve());
+  });
+}
+
+// A reader that goes away (`| head`) is not an error of the command: stop writing and end quietly.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => process.exit(process.exitCode ?? 0));
+
+main(process.argv.slice(2)).then(async (code) => {
+  process.exitCode = code;
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   // `start` never resolves; every other command ends here, even if a pool or socket is still open.
   process.exit(code);
 });
