@@ -43,9 +43,18 @@ function requireUnambiguousSelfie(a: Analysis): void {
   }
 }
 
-/** Analyses the sent images in parallel; the first failure in field order (selfie, reference, document) wins. */
-export async function analyzeImages(engine: Pick<FaceEngine, 'analyze'>, images: { selfie: Buffer } & Partial<Record<ImageField, Buffer>>): Promise<Analyses> {
+/**
+ * Analyses the sent images in parallel; the first failure in field order (selfie, reference, document) wins. The
+ * request is admitted for all its analyses at once, before any starts: past the engine's maximum wait it is shed
+ * whole (503 + Retry-After) instead of queueing work for an answer that would come too late.
+ */
+export async function analyzeImages(engine: Pick<FaceEngine, 'analyze' | 'admitAll'>, images: { selfie: Buffer } & Partial<Record<ImageField, Buffer>>): Promise<Analyses> {
   const fields = IMAGE_FIELDS.filter((f) => images[f]);
+  try {
+    engine.admitAll(fields.length);
+  } catch (err) {
+    throw toApiError('selfie', err);
+  }
   const settled = await Promise.allSettled(fields.map((f) => engine.analyze(images[f]!, PURPOSE[f])));
   const out: Partial<Record<ImageField, Analysis>> = {};
   settled.forEach((s, i) => {

@@ -15,7 +15,7 @@ export interface ApiDeps {
     face: { maxUploadBytes: number };
     limits: { apiPerClientPerMinute: number; apiConcurrentPerClient: number };
   };
-  engine: Pick<FaceEngine, 'analyze' | 'compare' | 'modelId'>;
+  engine: Pick<FaceEngine, 'analyze' | 'admitAll' | 'compare' | 'modelId'>;
   verification: Pick<FaceVerification, 'enrolledTemplates'>;
   /** Failed matches against an account count against the client's budget for it and the account's sign-in limits. */
   attempts: Pick<AttemptAccounting, 'begin'>;

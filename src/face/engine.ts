@@ -67,6 +67,7 @@ export async function createFaceEngine(opts: FaceEngineOptions): Promise<FaceEng
         liveness: livenessScore === null ? null : { score: livenessScore, live: livenessScore >= thresholds.livenessThreshold },
       };
     },
+    admitAll: (count, lane) => pool.admitAll(count, lane),
     compare(embedding, templates) {
       return compareEmbeddings(embedding, templates, thresholds.matchThreshold);
     },

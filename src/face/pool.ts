@@ -116,20 +116,32 @@ export class FacePool {
     return { poolSize: this.size, queued: this.#inFlight - running, running };
   }
 
-  /** How long a task admitted now would wait for a worker: the tasks ahead of it times the mean service time. */
-  expectedWaitMs(): number {
-    return (Math.max(0, this.#inFlight + 1 - this.size) * this.#serviceMs) / this.size;
+  /**
+   * How long the last of `count` tasks admitted now would wait for a worker: the tasks ahead of it times the mean
+   * service time, shared by the workers.
+   */
+  expectedWaitMs(count = 1): number {
+    return (Math.max(0, this.#inFlight + count - this.size) * this.#serviceMs) / this.size;
+  }
+
+  /**
+   * Throws OVERLOADED unless all `count` analyses of one request could be admitted now. A request that queues
+   * several (the Face Match API's selfie and reference) waits for its last one: checking them one by one would admit
+   * the first and queue work for a request that is then refused, or accept one that waits past `maxWaitMs`.
+   */
+  admitAll(count: number, lane: Lane = 'trusted'): void {
+    this.#admit(lane, count);
   }
 
   /**
    * Admission sheds by expected wait, not only by queue length: a request that would wait longer than `maxWaitMs`
    * is refused at once with the wait as Retry-After, so the ones accepted keep their latency under any load.
    */
-  #admit(lane: Lane): void {
+  #admit(lane: Lane, count = 1): void {
     const busy = (retryAfter: number) => new FaceError('OVERLOADED', 'The face engine is busy; try again shortly', { retryAfter });
-    if (this.#inFlight >= this.size + this.#maxQueue) throw busy(RETRY_AFTER_S);
-    if (lane === 'anonymous' && this.#anonymous >= this.size + Math.floor(this.#maxQueue / 2)) throw busy(RETRY_AFTER_S);
-    const wait = this.expectedWaitMs();
+    if (this.#inFlight + count > this.size + this.#maxQueue) throw busy(RETRY_AFTER_S);
+    if (lane === 'anonymous' && this.#anonymous + count > this.size + Math.floor(this.#maxQueue / 2)) throw busy(RETRY_AFTER_S);
+    const wait = this.expectedWaitMs(count);
     if (wait > this.#maxWaitMs) throw busy(Math.max(RETRY_AFTER_S, Math.ceil(wait / 1000)));
   }
 

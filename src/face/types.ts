@@ -163,6 +163,11 @@ export interface Thresholds {
 export interface FaceEngine {
   /** Quality issues are in the result; only undecodable/oversized input, overload and a failed worker throw FaceError. */
   analyze(image: Buffer | Uint8Array, purpose: Purpose, opts?: AnalyzeOptions): Promise<Analysis>;
+  /**
+   * Throws FaceError OVERLOADED (with Retry-After) unless `count` analyses started right after this call, in the
+   * same tick, would all get a worker within the engine's maximum wait.
+   */
+  admitAll(count: number, lane?: Lane): void;
   compare(embedding: Float32Array, templates: Float32Array[]): CompareResult;
   readonly modelId: string;
   readonly ready: boolean;

@@ -116,6 +116,19 @@ describe('worker pool', () => {
     }
   });
 
+  it('admits the analyses of one request together: all of them within the bound, or none', async () => {
+    const pool = await FacePool.start(await poolOptions({ size: 1, maxQueue: 50, maxWaitMs: 1 }));
+    try {
+      await pool.run(image(), 'verify'); // a measured service time
+      // Idle: one analysis starts at once, but the second of a pair would wait one service time.
+      expect(() => pool.admitAll(1)).not.toThrow();
+      expect(() => pool.admitAll(2)).toThrow(expect.objectContaining({ code: 'OVERLOADED', status: 503 }));
+      expect(pool.stats()).toMatchObject({ running: 0, queued: 0 });
+    } finally {
+      await pool.close();
+    }
+  });
+
   it('fails the callers of a worker that dies, then replaces it', async () => {
     const pool = await FacePool.start(await poolOptions({ size: 1 }));
     try {
