@@ -1,5 +1,5 @@
 import type { JWK } from 'jose';
-import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.js';
 import type { UserStore } from '../accounts/users.js';
 import { renderView } from '../web/views.js';
@@ -32,6 +32,11 @@ function policy() {
     }),
   );
   return prompts;
+}
+
+/** Who may introspect or revoke a token: the client it was issued to, or a resource server. */
+function mayActOnToken(client: { clientId: string; [property: string]: unknown }, token: { clientId?: string }): boolean {
+  return token.clientId === client.clientId || client['urn:face-oidc:resource_server'] === true;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -76,9 +81,21 @@ export function createProvider(deps: ProviderDeps): Provider {
       introspection: {
         enabled: true,
         // A client learns about its own tokens; only resource servers learn about tokens issued to others.
-        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId || client['urn:face-oidc:resource_server'] === true,
+        allowedPolicy: async (_ctx, client, token) => mayActOnToken(client, token),
       },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        /**
+         * The same rule as introspection: a client revokes its own tokens, a resource server those it may introspect
+         * (e.g. a token it saw abused). A public client gets RFC 7009's 200 with nothing revoked, which tells it
+         * nothing about someone else's token; an authenticated client is told it may not.
+         */
+        allowedPolicy: async (_ctx, client, token) => {
+          if (mayActOnToken(client, token)) return true;
+          if (client.clientAuthMethod === 'none') return false;
+          throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+        },
+      },
       clientCredentials: { enabled: true },
       // Logout tokens go out through the queue in src/oidc/backchannel.ts, which retries them.
       backchannelLogout: { enabled: true },

@@ -106,6 +106,33 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(publicRs.stderr).toMatch(/resource server/i);
   });
 
+  it("lets a client revoke its own tokens and a resource server those it may introspect, and no one else", async () => {
+    const signIn = async () => {
+      const start = await authorizationUrl(rp, { acr_values: ACR.password });
+      return (await exchange(rp, start, await passwordSignIn(new Agent(), start, 'hard@example.com', PASSWORD))).access_token;
+    };
+    const revoke = (token: string, c: { client_id: string; client_secret?: string }) =>
+      raw(`${server.url}/token/revocation`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token, client_id: c.client_id, ...(c.client_secret ? { client_secret: c.client_secret } : {}) }).toString(),
+      });
+    const active = async (token: string) => (await oidc.tokenIntrospection((await discover(server.url, rs.client_id, rs.client_secret, REDIRECT)).config, token)).active;
+
+    // Another app, authenticated: told it may not; a public app: RFC 7009's 200, and in both cases nothing revoked.
+    const token = await signIn();
+    const other = await revoke(token, rpB);
+    expect([other.status, JSON.parse(other.body).error]).toEqual([400, 'invalid_request']);
+    expect((await revoke(token, web)).status).toBe(200);
+    expect(await active(token)).toBe(true);
+    // The app's own token, and a token a resource server revokes.
+    expect((await revoke(token, rpA)).status).toBe(200);
+    expect(await active(token)).toBe(false);
+    const second = await signIn();
+    expect((await revoke(second, rs)).status).toBe(200);
+    expect(await active(second)).toBe(false);
+  });
+
   it('allows CORS only for origins of registered redirect URIs', async () => {
     const tokenCall = (origin: string, clientId: string) =>
       raw(`${server.url}/token`, {
