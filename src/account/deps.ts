@@ -18,7 +18,7 @@ export interface AccountDeps {
   templates: Pick<TemplateStore, 'summary'>;
   images: Pick<EnrollmentImages, 'count'>;
   enrollment: Pick<Enrollment, 'replace'>;
-  verification: Pick<FaceVerification, 'hasFace' | 'attempts' | 'challenges' | 'devices' | 'enrolledTemplates'>;
+  verification: Pick<FaceVerification, 'hasFace' | 'attempts' | 'challenges' | 'devices' | 'enrolledTemplates' | 'verifyFrames'>;
   rate: Pick<RateWindows, 'enforce'>;
   passkeys: Pick<Passkeys, 'list' | 'count' | 'registrationOptions' | 'register' | 'rename' | 'remove' | 'authenticationOptions' | 'confirm' | 'proveFace' | 'faceProven' | 'takeFaceProof'>;
   audit: Pick<AuditLog, 'list'>;

@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { User } from '../accounts/users.js';
 import { challengeForPage, failureError, judgeFrame, publicProgress, replyRefused } from '../interaction/face-challenge.js';
-import { blockedMessage } from '../interaction/face-refusals.js';
+import { blockedMessage, delayed } from '../interaction/face-refusals.js';
 import { inspectFrame, readFrames } from '../interaction/frames.js';
 import type { ChallengeAttempt, FrameOutcome } from '../verification/index.js';
 import { deviceOrigin } from '../web/device-cookie.js';
@@ -11,8 +11,8 @@ import { requireFresh } from './access.js';
 import { accountOf, type AccountDeps } from './deps.js';
 
 const BUSY = 'This page is sending too many pictures. Wait a minute and try again.';
-/** As in a sign-in: the page streams 4 frames a second and a challenge lasts at most a minute. */
-const FRAMES_PER_MINUTE = 360;
+/** As in a sign-in: the page streams 6–8 frames a second and a challenge lasts at most a minute. */
+const FRAMES_PER_MINUTE = 600;
 const CHALLENGES_PER_MINUTE = 20;
 
 /** A passed challenge: its decisive (frontal, live, matching) frame and the progress to answer with. */
@@ -62,7 +62,12 @@ export function faceCheck(router: Router, deps: AccountDeps, check: FaceCheck) {
     const { user, session } = accountOf(ctx);
     requireFresh(ctx, session, { face: check.faceSession, next: check.page });
     await deps.rate.enforce(`${check.name}-challenge:${user.id}`, CHALLENGES_PER_MINUTE, BUSY);
-    ctx.body = { challenge: challengeForPage(await verification.challenges.start(key(user))) };
+    const { subject, origin } = attemptOf(ctx, user);
+    const verdict = await verification.attempts.check('face', subject, origin);
+    if (!verdict.allowed) throw delayed(verdict.locked, verdict.retryAfter);
+    // Every challenge is its own sitting for replay screening: frames of an earlier attempt are refused in a later one.
+    const surface = check.name === 'reenroll' ? 'reenroll' : 'account';
+    ctx.body = { challenge: challengeForPage(await verification.challenges.start(key(user), { subject, surface })) };
   });
 
   router.post(`${path}/challenge/frame`, async (ctx) => {
@@ -89,13 +94,15 @@ export function faceCheck(router: Router, deps: AccountDeps, check: FaceCheck) {
   });
 
   return {
-    /** Draws the challenge the page shows (nobody knows the movements before), unless the account's attempts wait. */
+    /**
+     * What the page shows: why no challenge can be taken now, if so. The page draws its challenge with a POST once
+     * its camera runs (nobody knows the movements before); a page view changes nothing.
+     */
     async page(ctx: Context, user: User): Promise<FaceCheckPage> {
       const { subject, origin } = attemptOf(ctx, user);
       const verdict = await verification.attempts.check('face', subject, origin);
       const status = blockedMessage(verdict);
-      const challenge = status ? null : challengeForPage(await verification.challenges.start(key(user)));
-      return { challenge, status, retryAfter: verdict.allowed ? 0 : verdict.retryAfter, locked: !verdict.allowed && verdict.locked };
+      return { challenge: null, status, retryAfter: verdict.allowed ? 0 : verdict.retryAfter, locked: !verdict.allowed && verdict.locked };
     },
   };
 }

@@ -10,6 +10,7 @@ import { faceCheck } from './face-check.js';
 import { page } from './page.js';
 
 const PAGE = '/account/face/reenroll';
+const FINAL_FRAME_MESSAGE = 'Your last picture could not be used. Look straight at the camera, hold still, and start again.';
 
 /**
  * Re-enrollment by the person, through the same head-movement challenge as a sign-in (face-check.ts): the live
@@ -23,8 +24,16 @@ export function reenrollRoutes(router: Router, deps: AccountDeps): void {
     faceSession: true,
     failure: { type: 'enroll.face', details: { source: 'account' } },
     async passed(ctx, user, { frame, progress, total }) {
+      // The picture that becomes the template must itself be live and match the templates in force (the challenge's
+      // decision may rest on another of its final frames): otherwise the person looks at the camera once more.
+      const verified = await withFaceErrors(() => deps.verification.verifyFrames([frame], deps.verification.enrolledTemplates(user.id)));
+      if (verified.outcome !== 'verified') {
+        await ctx.state.audit({ type: 'enroll.face', outcome: 'failure', reason: 'FINAL_FRAME_NOT_VERIFIED', userId: user.id, actorId: user.id, details: { source: 'account', method: 'challenge', outcome: verified.outcome } });
+        replyRefused(ctx, new HttpError(422, 'FINAL_FRAME_NOT_VERIFIED', FINAL_FRAME_MESSAGE), { ...progress, status: 'failed' }, total);
+        return;
+      }
       try {
-        // The frame that decided is frontal and was judged live and a match; it must also be good enough to enroll.
+        // The frame verified against the templates in force; it must also be good enough to enroll.
         await withFaceErrors(() => deps.enrollment.replace({ userId: user.id, image: frame, source: 'account', actor: { kind: 'self' }, requireLiveness: false, context: contextOf(ctx) }));
       } catch (err) {
         if (!(err instanceof EnrollmentError)) throw err;

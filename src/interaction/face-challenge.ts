@@ -10,8 +10,8 @@ import { countedFailure, delayed, recordedReason, SIGN_IN_BUSY } from './face-re
 import { inspectFrame, readFrames } from './frames.js';
 import type { InteractionKit, Loaded } from './kit.js';
 
-/** The page streams 4 frames a second; a sign-in may send a minute of that with room to spare. */
-const FRAMES_PER_SIGN_IN = 360;
+/** The page streams 6–8 frames a second; a sign-in may send a minute of that with room to spare. */
+const FRAMES_PER_SIGN_IN = 600;
 /** Per address: a few people signing in at once behind one NAT. */
 const FRAME_RATE_FACTOR = 10;
 const CHALLENGES_PER_SIGN_IN = 20;
@@ -52,11 +52,14 @@ export function replyRefused(ctx: Context, refusal: HttpError, progress: Progres
   ctx.body = { ...errorBody(refusal, ctx.state.requestId), progress: publicProgress(progress, total) };
 }
 
-/** One audit event and one sign-in metric per decided challenge (frames and codes; scores stay in the details). */
+/**
+ * One audit event and one sign-in metric per decided challenge (frames and codes; scores stay in the details), for
+ * the account the challenge was drawn for (its owner), which is the one its frames were matched against.
+ */
 async function record(ctx: Context, kit: InteractionKit, loaded: Loaded, outcome: Exclude<FrameOutcome, { status: 'in_progress' }>): Promise<void> {
   const success = outcome.status === 'passed';
   const code = success ? 'VERIFIED' : outcome.code;
-  const reason = recordedReason(Boolean(loaded.user), code);
+  const reason = recordedReason(Boolean(outcome.owner.userId), code);
   kit.deps.metrics.signIns.inc({ factor: 'face', outcome: success ? 'success' : 'failure', reason: reason.toLowerCase() });
   const d = outcome.decision;
   const score = (key: string) => (typeof d?.details[key] === 'number' ? (d.details[key] as number) : null);
@@ -73,11 +76,11 @@ async function record(ctx: Context, kit: InteractionKit, loaded: Loaded, outcome
       analysedAgain: d?.analysed.verify ?? 0,
       cpuMs: d ? Math.round(d.cpuMs) : null,
       // The final frontal frame's scores, as for a passive capture (never shown to the page or the app).
-      similarity: loaded.user ? score('similarity') : null,
+      similarity: outcome.owner.userId ? score('similarity') : null,
       liveness: score('liveness'),
       agent: summarizeAgent(ctx.get('user-agent')),
     },
-  });
+  }, outcome.owner);
 }
 
 /**
@@ -94,7 +97,14 @@ export function challengeRoutes(router: Router, kit: InteractionKit, expectChall
     await kit.deps.rate.enforce(`face-challenge-ix:${loaded.uid}`, CHALLENGES_PER_SIGN_IN, SIGN_IN_BUSY);
     kit.verifyCsrf(ctx, loaded.uid);
     expectChallenge(loaded);
-    ctx.body = { challenge: challengeForPage(await kit.deps.verification.challenges.start(loaded.uid)) };
+    const { verification } = kit.deps;
+    const subject = kit.subject(loaded);
+    // Nothing is drawn while the limits make the person wait: the page shows the wait instead.
+    const verdict = await verification.attempts.check('face', subject, kit.origin(ctx, loaded));
+    if (!verdict.allowed) throw delayed(verdict.locked, verdict.retryAfter);
+    // Drawn for the identifier of this sign-in, and only for it: frames after a new `/identify` end it.
+    const challenge = await verification.challenges.start(loaded.uid, { subject, surface: 'signin', sitting: loaded.uid });
+    ctx.body = { challenge: challengeForPage(challenge) };
   });
 
   router.post('/interaction/:uid/face/challenge/frame', async (ctx) => {

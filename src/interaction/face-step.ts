@@ -8,7 +8,7 @@ import { errorBody, HttpError } from '../web/errors.js';
 import { rateKeyForIp } from '../web/rate-limit.js';
 import { withFaceErrors } from '../web/upload-errors.js';
 import { render } from '../web/views.js';
-import { challengeForPage, challengeRoutes } from './face-challenge.js';
+import { challengeRoutes } from './face-challenge.js';
 import { blockedMessage, countedFailure, delayed, recordedReason, SIGN_IN_BUSY } from './face-refusals.js';
 import { inspectFrame, readFrames } from './frames.js';
 import { guidance } from './guidance.js';
@@ -135,11 +135,10 @@ async function renderFace(ctx: Context, kit: InteractionKit, loaded: Loaded, mes
   const verdict = await verification.attempts.check('face', kit.subject(loaded), kit.origin(ctx, loaded));
   const mode = faceMode(loaded.target, loaded.client);
   const blocked = blockedMessage(verdict);
-  // Drawn when the page is shown, so nobody knows the movements before the face step starts.
-  const challenge = mode === 'challenge' && !blocked ? challengeForPage(await verification.challenges.start(loaded.uid)) : null;
   await render(ctx, 'interaction/face', {
     mode,
-    challenge,
+    // The page draws its challenge with a POST once the camera runs: a page view changes nothing.
+    challenge: null,
     title: 'Look at the camera',
     scripts: [mode === 'passive' ? '/static/face-capture.js' : '/static/face-challenge.js'],
     uid: loaded.uid,

@@ -91,12 +91,13 @@ export class InteractionKit {
     return deviceOrigin(ctx, this.deps.verification.devices, userId);
   }
 
-  async audit(ctx: Context, loaded: Loaded, event: Omit<AuditInput, 'ip' | 'userAgent' | 'clientId' | 'userId' | 'requestId'>) {
+  /** Audits an event of this sign-in for `subject` (by default whoever it is for now: the account or the typed identifier). */
+  async audit(ctx: Context, loaded: Loaded, event: Omit<AuditInput, 'ip' | 'userAgent' | 'clientId' | 'userId' | 'requestId'>, subject: AttemptSubject = this.subject(loaded)) {
     await ctx.state.audit({
       ...event,
-      userId: loaded.user?.id ?? null,
+      userId: subject.userId,
       clientId: loaded.client.clientId,
-      details: { ...event.details, ...(loaded.user ? {} : { identifier: loaded.state.email }) },
+      details: { ...event.details, ...(subject.userId ? {} : { identifier: subject.identifier }) },
     });
   }
 

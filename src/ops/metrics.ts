@@ -25,6 +25,32 @@ export function createMetrics() {
       buckets: [0.02, 0.04, 0.06, 0.09, 0.12, 0.2, 0.35, 0.5, 1, 2],
       registers: [registry],
     }),
+    // The head-movement challenge in the field (aggregates only; the console's challenge page reads the same counts).
+    challengesStarted: new Counter({
+      name: 'face_challenges_started_total',
+      help: 'Head-movement challenges that received their first frame, by surface (signin, reenroll)',
+      labelNames: ['surface'] as const,
+      registers: [registry],
+    }),
+    challengeOutcomes: new Counter({
+      name: 'face_challenge_outcomes_total',
+      help: 'Decided head-movement challenges by surface, outcome (passed, refused) and refusal reason',
+      labelNames: ['surface', 'outcome', 'reason'] as const,
+      registers: [registry],
+    }),
+    challengeDuration: new Histogram({
+      name: 'face_challenge_duration_seconds',
+      help: 'Time from the first frame to a passed decision of a head-movement challenge',
+      labelNames: ['surface'] as const,
+      buckets: [3, 5, 8, 12, 20, 30, 60],
+      registers: [registry],
+    }),
+    challengeRetries: new Counter({
+      name: 'face_challenge_retries_total',
+      help: 'Sittings with a first refused challenge (event="first_refusal") and passes after a refusal (event="passed_after_refusal")',
+      labelNames: ['surface', 'event'] as const,
+      registers: [registry],
+    }),
     apiMatches: new Counter({
       name: 'face_match_api_requests_total',
       help: 'Face Match API requests by decision or error code',

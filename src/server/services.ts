@@ -27,7 +27,7 @@ import { InteractionStateStore } from '../sign-in/state.js';
 import { createSealer, type Sealer } from '../store/crypto.js';
 import { openDatabase, type Database } from '../store/database.js';
 import { connectRedis, memoryKeyValueStore, redisKeyValueStore, type KeyValueStore } from '../store/kv.js';
-import { FaceVerification, forgetFaceTraces } from '../verification/index.js';
+import { type ChallengeEvent, ChallengeStats, FaceVerification, forgetFaceTraces } from '../verification/index.js';
 import { Csrf } from '../web/csrf.js';
 import { RateWindows } from '../web/rate-limit.js';
 import { ensureBuiltInClients } from './builtin-clients.js';
@@ -66,6 +66,8 @@ export interface ServerServices extends Services {
   engine: FaceEngine;
   enrollment: Enrollment;
   verification: FaceVerification;
+  /** The challenge's daily field statistics (console). */
+  challengeStats: ChallengeStats;
   provider: Provider;
   sessions: OidcSessions;
   /** The back-channel logout queue; `listen` starts draining it. */
@@ -138,6 +140,16 @@ export async function openServices(config: Config, holder: string, overrides: Se
   }
 }
 
+/** The challenge's field statistics as Prometheus metrics (the same events the console's daily counters get). */
+function countChallenge(metrics: Metrics, event: ChallengeEvent): void {
+  const { surface } = event;
+  if (event.kind === 'started') return void metrics.challengesStarted.inc({ surface });
+  metrics.challengeOutcomes.inc({ surface, outcome: event.kind, reason: event.kind === 'refused' ? event.reason.toLowerCase() : 'verified' });
+  if (event.kind === 'passed') metrics.challengeDuration.observe({ surface }, event.durationMs / 1000);
+  if (event.kind === 'passed' && event.afterRefusal) metrics.challengeRetries.inc({ surface, event: 'passed_after_refusal' });
+  if (event.kind === 'refused' && event.firstRefusal) metrics.challengeRetries.inc({ surface, event: 'first_refusal' });
+}
+
 /** The face engine with the operator's thresholds, following settings changes at run time. */
 export async function openFaceEngine(config: Config, settings: SettingsStore, poolSize = config.face.poolSize): Promise<FaceEngine> {
   const current = await settings.get();
@@ -176,7 +188,20 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
       cookieKeys: await loadCookieKeys(base.db.prisma, base.sealer),
       hasConsent: (accountId, clientId, scopes) => base.approvals.covers(accountId, clientId, scopes),
     });
-    const verification = new FaceVerification({ engine, templates: base.templates, users: base.users, settings: base.settings, kv: base.kv, deviceKey: base.deviceKey, drawChallenge: overrides.drawChallenge });
+    const challengeStats = new ChallengeStats(base.db.prisma);
+    const verification = new FaceVerification({
+      engine,
+      templates: base.templates,
+      users: base.users,
+      settings: base.settings,
+      kv: base.kv,
+      deviceKey: base.deviceKey,
+      drawChallenge: overrides.drawChallenge,
+      recordChallenge: async (event) => {
+        countChallenge(base.metrics, event);
+        await challengeStats.record(event);
+      },
+    });
     const logouts = new BackchannelLogouts({ prisma: base.db.prisma, provider, audit: base.audit, logger: base.logger, metrics: base.metrics });
     const sessions = new OidcSessions(provider, logouts);
     const closeBase = base.close;
@@ -185,6 +210,7 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
       engine,
       enrollment: enrollmentService(base, engine),
       verification,
+      challengeStats,
       provider,
       sessions,
       logouts,

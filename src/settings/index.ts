@@ -71,6 +71,15 @@ export class SettingsStore {
     return value;
   }
 
+  /**
+   * The stored settings as they are now, past the cache: for decisions an administrator's change must reach at once
+   * on every instance (one read per call; e.g. once per drawn challenge).
+   */
+  async current(): Promise<Settings> {
+    this.cached = null;
+    return this.get();
+  }
+
   /** Validates and stores a change; throws a ZodError describing the bad fields. */
   async update(patch: Partial<Settings>, by: string): Promise<Settings> {
     const next = settingsSchema.parse({ ...(await this.get()), ...patch });

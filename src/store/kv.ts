@@ -19,6 +19,11 @@ export interface KeyValueStore {
   /** Deletes `key` only while it holds `value`; true when this call deleted it (a single-use token that was the live one). */
   takeIfEquals(key: string, value: string): Promise<boolean>;
   /**
+   * Compare-and-set: writes `value` only while `key` holds `expected` (null: only while absent); true when written.
+   * A writer that read a state keeps it from being overwritten by a writer that read an older one.
+   */
+  replaceIfEquals(key: string, expected: string | null, value: string, ttlSeconds: number): Promise<boolean>;
+  /**
    * One failure counter per `field` of the hash `key`, reserved before the attempt it counts is checked, in one atomic
    * step: a burst of concurrent attempts cannot overtake the count (see AttemptRule).
    */
@@ -109,6 +114,11 @@ return 1`;
 const TAKE_IF_EQUALS = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
+const REPLACE_IF_EQUALS = `local cur = redis.call('GET', KEYS[1])
+if (ARGV[1] == '0' and cur) or (ARGV[1] == '1' and cur ~= ARGV[2]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[3], 'EX', ARGV[4])
+return 1`;
+
 const INCR_WITH_TTL = `local v = redis.call('INCR', KEYS[1])
 if v == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return v`;
@@ -133,6 +143,9 @@ export function redisKeyValueStore(redis: Redis, prefix = 'fo:'): KeyValueStore 
     ttl: (key) => redis.ttl(prefix + key),
     async takeIfEquals(key, value) {
       return Number(await redis.eval(TAKE_IF_EQUALS, 1, prefix + key, value)) === 1;
+    },
+    async replaceIfEquals(key, expected, value, ttl) {
+      return Number(await redis.eval(REPLACE_IF_EQUALS, 1, prefix + key, expected === null ? '0' : '1', expected ?? '', value, ttl)) === 1;
     },
     async reserveAttempt(key, field, rule) {
       const [allowed, count, at] = (await redis.eval(RESERVE_ATTEMPT, 1, prefix + key, field, Date.now(), rule.delayAfter, rule.delayMs, rule.maxDelayMs, rule.lockAfter, rule.lockMs, rule.ttlMs)) as number[];
@@ -211,6 +224,11 @@ export function memoryKeyValueStore(): KeyValueStore {
     async takeIfEquals(key, value) {
       if (live(key)?.value !== value) return false;
       data.delete(key);
+      return true;
+    },
+    async replaceIfEquals(key, expected, value, ttl) {
+      if ((live(key)?.value ?? null) !== expected) return false;
+      data.set(key, { value, expires: Date.now() + ttl * 1000 });
       return true;
     },
     // Hashes are kept as JSON objects; each operation reads and writes without awaiting, so it is atomic here too.

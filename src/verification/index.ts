@@ -4,5 +4,6 @@ export { AttemptAccounting, IP_POLICY, type AttemptStart, type AttemptSubject, t
 export type { CountedFactor, LimitPolicy, LimitVerdict, Origin } from './attempts.js';
 export type { AttemptDecision, AttemptOutcome } from './frame-decision.js';
 export { CAPTURE_TOKEN_TTL_SECONDS } from './capture-tokens.js';
-export { ChallengeRefusal, LiveChallenges, type ChallengeAttempt, type FrameOutcome } from './live-challenge.js';
+export { ChallengeRefusal, LiveChallenges, type ChallengeAttempt, type ChallengeEvent, type ChallengeOwner, type ChallengeSurface, type FrameOutcome } from './live-challenge.js';
+export { ChallengeStats, DURATION_BUCKETS, type ChallengeDay } from './challenge-stats.js';
 export { forgetFaceTraces } from './traces.js';

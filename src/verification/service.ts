@@ -9,19 +9,21 @@ import { CaptureTokens } from './capture-tokens.js';
 import { DeviceTokens } from './devices.js';
 import { fingerprint } from './fingerprint.js';
 import { type AttemptDecision, decideAttempt } from './frame-decision.js';
-import { LiveChallenges } from './live-challenge.js';
+import { type ChallengeEvent, LiveChallenges } from './live-challenge.js';
 import { ReplayGuard } from './replay.js';
 
 export interface VerificationDeps {
   engine: Pick<FaceEngine, 'analyze' | 'compare' | 'modelId' | 'stats' | 'thresholds'>;
   templates: Pick<TemplateStore, 'forUser' | 'count'>;
   users: Pick<UserStore, 'lockFace' | 'unlockFace'>;
-  settings: { get(): Promise<Settings> };
+  settings: { get(): Promise<Settings>; current(): Promise<Settings> };
   kv: KeyValueStore;
   /** Signs device cookies. */
   deviceKey: Buffer;
   /** Draws sign-in challenges (default: at random); tests inject a fixed one. */
   drawChallenge?: () => Challenge;
+  /** Field statistics of the challenge (console page, metrics). */
+  recordChallenge?: (event: ChallengeEvent) => Promise<void>;
 }
 
 /**
@@ -46,9 +48,11 @@ export class FaceVerification {
       attempts: this.attempts,
       // Sign-in frames come from anyone: the engine's anonymous lane.
       analyze: engineAnalyzer(deps.engine, 'anonymous'),
-      livenessThreshold: deps.engine.thresholds.livenessThreshold,
+      // Read when each challenge is drawn: an administrator's change reaches the next challenge on every instance.
+      livenessThreshold: async () => (await deps.settings.current()).livenessThreshold,
       compare: (embedding, templates) => this.compare(embedding, templates),
-      screenReplay: (subject, uid, frames) => this.screenReplay(subject, uid, frames),
+      screenReplay: (subject, sitting, frames) => this.screenReplay(subject, sitting, frames),
+      record: deps.recordChallenge,
       draw: deps.drawChallenge,
     });
     this.captureTokens = new CaptureTokens(deps.kv);
