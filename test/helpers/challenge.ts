@@ -47,18 +47,39 @@ export interface FrameReply {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** A challenge drawn the way the face page draws it once its camera runs: a POST to its start URL. */
+export interface StartedChallenge {
+  id: string;
+  total: number;
+  csrf: string;
+  /** Absolute URLs of the page's frame and start endpoints. */
+  frameUrl: string;
+  startUrl: string;
+}
+
+/** Draws a challenge for a face page (its HTML) as face-challenge.js does: the page itself never carries one. */
+export async function startChallenge(agent: Agent, pageUrl: string, html: string): Promise<StartedChallenge> {
+  const csrf = /data-csrf="([^"]+)"/.exec(html)?.[1];
+  const startPath = /data-start-url="([^"]+)"/.exec(html)?.[1];
+  const framePath = /data-frame-url="([^"]+)"/.exec(html)?.[1];
+  if (!csrf || !startPath || !framePath) throw new Error(`not a challenge page (${pageUrl}): ${html.slice(0, 300)}`);
+  const startUrl = new URL(startPath, pageUrl).href;
+  const res = await agent.request(startUrl, { method: 'POST', headers: { accept: 'application/json', 'x-csrf-token': csrf } });
+  const body = (await res.json()) as { challenge?: { id: string; total: number }; error?: { code: string } };
+  if (!body.challenge) throw new Error(`no challenge drawn (${res.status}): ${JSON.stringify(body)}`);
+  return { ...body.challenge, csrf, startUrl, frameUrl: new URL(framePath, pageUrl).href };
+}
+
 /**
- * Answers the challenge of a face page (its HTML) without a browser: posts `frames` one at a time at the recording's
- * pace, as the page streams them, until the server decides. Returns the deciding reply (or the last one).
+ * Answers the challenge of a face page (its HTML) without a browser: draws a challenge, then posts `frames` one at a
+ * time at the recording's pace, as the page streams them, until the server decides. Returns the deciding reply (or
+ * the last one).
  */
 export async function answerChallenge(agent: Agent, pageUrl: string, html: string, frames: Buffer[], gapMs = 170): Promise<FrameReply> {
-  const csrf = /data-csrf="([^"]+)"/.exec(html)?.[1];
-  const challenge = /data-challenge="([^"]+)"/.exec(html)?.[1];
-  const frameUrl = /data-frame-url="([^"]+)"/.exec(html)?.[1];
-  if (!csrf || !challenge || !frameUrl) throw new Error(`not a challenge page (${pageUrl}): ${html.slice(0, 300)}`);
+  const challenge = await startChallenge(agent, pageUrl, html);
   let last: FrameReply = { status: 0, body: {} };
   for (const frame of frames) {
-    last = await postFrame(agent, new URL(frameUrl, pageUrl).href, csrf, challenge, frame);
+    last = await postFrame(agent, challenge.frameUrl, challenge.csrf, challenge.id, frame);
     if (last.body.redirect || (last.status >= 400 && last.body.error?.code !== 'FRAME_TOO_FAST')) return last;
     await sleep(gapMs);
   }

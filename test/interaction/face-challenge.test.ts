@@ -8,7 +8,7 @@ import { ACR } from '../../src/oidc/acr.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { Agent } from '../helpers/browserless.js';
 import { cameraFrames } from '../helpers/camera.js';
-import { answerChallenge, ForcedChallenges, type FrameReply, postFrame, RECORDING_FACE, RECORDING_HOLDS, RECORDING_MOVEMENTS, recordingFrames, SteerableCamera } from '../helpers/challenge.js';
+import { ForcedChallenges, type FrameReply, postFrame, startChallenge, RECORDING_FACE, RECORDING_HOLDS, RECORDING_MOVEMENTS, recordingFrames, SteerableCamera } from '../helpers/challenge.js';
 import { CHROMIUM, createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
 import { authorizationUrl, discover, exchange, signIn, type RpClient } from '../helpers/flow.js';
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
@@ -205,7 +205,9 @@ describe('face sign-in with the head-movement challenge', () => {
     const agent = new Agent();
     const page = await FacePage.open(await authorizationUrl(strict), 'bea@example.com');
     const csrf = page.csrf;
-    const challenge = /data-challenge="([^"]+)"/.exec(page.html)![1];
+    // The page view drew nothing: the page draws its challenge with a POST.
+    expect(page.html).toContain('data-challenge=""');
+    const { id: challenge } = await startChallenge(page.agent, page.url, page.html);
     const url = `${page.url}/face/challenge/frame`;
     const post = (frame: Buffer | string, id = challenge) => postFrame(page.agent, url, csrf, id, frame);
     expect(await post('not a picture')).toMatchObject({ status: 415, body: { error: { code: 'UNSUPPORTED_IMAGE' } } });
@@ -235,8 +237,9 @@ describe('face sign-in with the head-movement challenge', () => {
   it('refuses frames of an expired challenge without counting an attempt', async () => {
     forced.lifetimeMs = 300;
     const page = await FacePage.open(await authorizationUrl(strict), 'kim@example.com');
+    const challenge = await startChallenge(page.agent, page.url, page.html);
     await new Promise((r) => setTimeout(r, 600));
-    const reply = await answerChallenge(page.agent, page.url, page.html, [recording[0]]);
+    const reply = await postFrame(page.agent, challenge.frameUrl, challenge.csrf, challenge.id, recording[0]);
     expect(reply).toMatchObject({ status: 410, body: { error: { code: 'CHALLENGE_EXPIRED' } } });
     const kim = (await server.services.users.byEmail('kim@example.com'))!;
     expect(await server.services.verification.attempts.faceFailures(kim.id)).toBe(0);
@@ -269,7 +272,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const start = await authorizationUrl(rp);
     const page = await FacePage.open(start, 'nora@example.com');
     const csrf = page.csrf;
-    const challenge = /data-challenge="([^"]+)"/.exec(page.html)![1];
+    const { id: challenge } = await startChallenge(page.agent, page.url, page.html);
     const framePath = `${new URL(page.url).pathname}/face/challenge/frame`;
     let reply: FrameReply = { status: 0, body: {} };
     const served: string[] = [];

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACR } from '../../src/oidc/acr.js';
 import { IP_POLICY } from '../../src/verification/index.js';
@@ -313,6 +314,11 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
       { outcome: 'failure', reason: 'WRONG_MOVEMENT' },
       { outcome: 'success', reason: null },
     ]);
+    // The same answer re-encoded (other bytes, the same picture) in the next attempt, without sitting down anew: every
+    // re-enrollment challenge is its own sitting, so the near-duplicate screening refuses it.
+    const reencoded = await Promise.all(recordingFrames().map((f) => sharp(f).jpeg({ quality: 80 }).toBuffer()));
+    const { res: again, url: againUrl } = await agent.follow(`${server.url}/account/face/reenroll`);
+    expect(await answerChallenge(agent, againUrl, await again.text(), reencoded)).toMatchObject({ status: 401, body: { error: { code: 'FRAME_REPLAYED' } } });
 
     // Without a fresh sign-in, changes are refused with the way back.
     const key = `rpsess:account:${decodeURIComponent(agent.cookie('fo_account')!)}`;

@@ -1,10 +1,12 @@
-// The head-movement challenge of the sign-in's face step and of re-enrollment: the server drew a few movements; this
-// page streams camera frames (4 a second, JPEG, not mirrored) and shows one instruction at a time from the server's
-// answers. The server judges every frame on its own clock and decides. The page configures it with data-*.
+// The head-movement challenge of the sign-in's face step and of re-enrollment: once the camera runs, the page asks
+// the server to draw a few movements, streams camera frames (about 7 a second, JPEG, not mirrored; only new camera
+// frames, never the same picture twice) and shows one instruction at a time from the server's answers. The server
+// judges every frame on its own clock and decides. The page configures it with data-*.
 
 import { explainCameraProblem, faceView, grabJpeg, openCamera, postForm } from './camera-kit.js';
 
-const FRAME_EVERY_MS = 250;
+/** About 7 frames a second: the verifier's pace (6–8/s), never closer than its 100 ms floor even with network jitter. */
+const FRAME_EVERY_MS = 150;
 const MAX_SIDE = 480;
 
 const INSTRUCTIONS = {
@@ -15,6 +17,15 @@ const INSTRUCTIONS = {
   down: 'Tip your head down',
   done: 'Done',
 };
+/** After the last movement the server asks for the rest pose again. */
+const RETURN = 'Now look straight at the camera';
+
+/** True when two JPEGs are the same bytes: a stalled camera hands out the same picture again. */
+function samePicture(a, b) {
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** Answers after which the page cannot go on by itself. */
 const TERMINAL = new Set(['INTERACTION_EXPIRED', 'INTERACTION_MISMATCH', 'UNKNOWN_CLIENT', 'CSRF_TOKEN_INVALID', 'STEP_NOT_EXPECTED', 'FACE_LOCKED']);
@@ -31,17 +42,21 @@ function setup(root) {
   let challenge = root.dataset.challenge;
   let total = Number(root.dataset.total || 0);
   let deadline = 0;
-  let streamer = null;
   let clock = null;
   let inFlight = false;
   let stepIndex = 0;
+  /** Each begin() starts one stream; an older stream's callbacks see another generation and stop. */
+  let generation = 0;
+  let lastSentAt = 0;
+  let lastFrameId = null;
+  let lastBytes = null;
 
   const { state, say, outline } = faceView(root);
 
   function showStep(step, index) {
     stepIndex = index;
     root.dataset.step = step;
-    const text = INSTRUCTIONS[step] || INSTRUCTIONS.frontal;
+    const text = step === 'frontal' && total > 0 && index >= total ? RETURN : INSTRUCTIONS[step] || INSTRUCTIONS.frontal;
     if (instruction.textContent !== text) instruction.textContent = text;
     steps.replaceChildren(
       ...Array.from({ length: total }, (_, i) => {
@@ -59,9 +74,8 @@ function setup(root) {
   }
 
   function stopStreaming() {
-    clearInterval(streamer);
+    generation++;
     clearInterval(clock);
-    streamer = null;
   }
 
   const grab = () => grabJpeg(video, MAX_SIDE, 0.85);
@@ -105,14 +119,23 @@ function setup(root) {
     }
   }
 
-  async function sendFrame() {
+  /** Sends the camera's current picture when it is new and the pace allows; `frameId` names the camera frame if known. */
+  async function sendFrame(frameId) {
     if (inFlight || document.hidden || !video.videoWidth || root.dataset.state !== 'streaming') return;
+    if (Date.now() - lastSentAt < FRAME_EVERY_MS || (frameId !== null && frameId === lastFrameId)) return;
     inFlight = true;
     try {
+      const blob = await grab();
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      // The same picture again (a camera that stalls, or no new frame yet): wait for a new one.
+      if (samePicture(lastBytes, bytes)) return;
+      lastBytes = bytes;
+      lastFrameId = frameId;
+      lastSentAt = Date.now();
       const form = new FormData();
       form.append('_csrf', csrf);
       form.append('challenge', challenge);
-      form.append('frame', await grab(), 'frame.jpg');
+      form.append('frame', blob, 'frame.jpg');
       const { res, body } = await post(root.dataset.frameUrl, form);
       if (root.dataset.state !== 'streaming') return;
       if (body.progress) {
@@ -129,16 +152,35 @@ function setup(root) {
         return;
       }
       if (res.ok) {
-        say(body.progress.hint, 'info');
+        // The instruction says what to do; the status line only adds a correction ("Turn further to your left").
+        say(body.progress.hint && body.progress.hint !== instruction.textContent ? body.progress.hint : ' ', 'info');
         return;
       }
       if (SKIPPED.has(body.code)) return;
       ended(body, 'error');
     } catch {
-      // A lost frame is followed by the next one; the server fails the challenge on a long gap.
+      // A lost frame is followed by the next one; the server restarts a movement after a long gap.
     } finally {
       inFlight = false;
     }
+  }
+
+  /**
+   * Streams at the page's pace from new camera frames only: `requestVideoFrameCallback` fires once per frame the
+   * camera delivers, so a camera that stalls sends nothing; elsewhere a timer polls and identical pictures are skipped.
+   */
+  function stream() {
+    const mine = ++generation;
+    if ('requestVideoFrameCallback' in video) {
+      const onFrame = (_now, meta) => {
+        if (mine !== generation) return;
+        void sendFrame(meta.presentedFrames ?? meta.mediaTime);
+        video.requestVideoFrameCallback(onFrame);
+      };
+      video.requestVideoFrameCallback(onFrame);
+      return;
+    }
+    const timer = setInterval(() => (mine === generation ? void sendFrame(null) : clearInterval(timer)), FRAME_EVERY_MS / 3);
   }
 
   function begin() {
@@ -149,7 +191,9 @@ function setup(root) {
     showTime();
     say('Look straight at the camera, with your whole face in the oval.', 'info');
     state('streaming');
-    streamer = setInterval(() => void sendFrame(), FRAME_EVERY_MS);
+    lastBytes = null;
+    lastFrameId = null;
+    stream();
     clock = setInterval(showTime, 250);
   }
 
@@ -176,13 +220,14 @@ function setup(root) {
       return state('no-camera');
     }
     const wait = Number(root.dataset.retryAfter || 0);
-    if (!challenge || wait > 0) {
+    if (wait > 0) {
       // The page opened during the wait after failed attempts: a challenge is drawn once it is over.
       state('failed');
       offerRestart('Start again', wait);
       return;
     }
-    begin();
+    // Drawn now, by an explicit request, so nobody knows the movements before the camera runs.
+    await newChallenge();
   }
 
   restart.addEventListener('click', () => void newChallenge());
