@@ -10,7 +10,7 @@ import type { OidcSessions } from '../oidc/sessions.js';
 import type { Passkeys } from '../passkeys/index.js';
 import type { Retention } from '../retention/index.js';
 import type { SettingsStore } from '../settings/index.js';
-import type { AttemptAccounting } from '../verification/index.js';
+import type { AttemptAccounting, ChallengeStats } from '../verification/index.js';
 import { HttpError } from '../web/errors.js';
 
 /** What the console's route modules work with; the server composes it from the domain services. */
@@ -31,6 +31,7 @@ export interface AdminDeps {
   retention: Pick<Retention, 'run' | 'lastRun'>;
   engine: Pick<FaceEngine, 'modelId'>;
   passkeys: Pick<Passkeys, 'list' | 'count' | 'remove' | 'approve'>;
+  challengeStats: Pick<ChallengeStats, 'daily'>;
 }
 
 /** The user named by the `:id` route parameter, or a 404 page. */

@@ -2,7 +2,7 @@ import type { Context } from 'koa';
 import type { User } from '../accounts/users.js';
 import { render } from '../web/views.js';
 
-export type Section = 'users' | 'apps' | 'audit' | 'settings';
+export type Section = 'users' | 'apps' | 'audit' | 'challenges' | 'settings';
 
 /** The signed-in administrator; the access check (access.ts) sets it before any console handler runs. */
 export function adminOf(ctx: Context): User {

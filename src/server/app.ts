@@ -134,6 +134,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
         retention: s.retention,
         engine: s.engine,
         passkeys: s.passkeys,
+        challengeStats: s.challengeStats,
       },
       { rp: rp('admin', ADMIN_CLIENT_ID, '/admin', '/admin/signed-out'), csrf: s.csrf, providerSession: (accountId, sid) => s.sessions.holds(accountId, ADMIN_CLIENT_ID, sid) },
     ),
