@@ -107,6 +107,7 @@ export class SteerableCamera {
   private fps = 6;
   private holds: Partial<Record<Movement, number>> = {};
   private held = false;
+  private stalled = false;
 
   private constructor() {}
 
@@ -114,10 +115,11 @@ export class SteerableCamera {
     const camera = new SteerableCamera();
     await context.exposeFunction('__cameraFeed', () => ({ frames: camera.frames, fps: camera.fps, holds: camera.holds }));
     await context.exposeFunction('__cameraHeld', () => camera.held);
+    await context.exposeFunction('__cameraStalled', () => camera.stalled);
     await context.addInitScript(() => {
       const devices = navigator.mediaDevices;
       if (!devices) return;
-      const expose = window as unknown as { __cameraFeed(): Promise<{ frames: string[]; fps: number; holds: Record<string, number> }>; __cameraHeld(): Promise<boolean> };
+      const expose = window as unknown as { __cameraFeed(): Promise<{ frames: string[]; fps: number; holds: Record<string, number> }>; __cameraHeld(): Promise<boolean>; __cameraStalled(): Promise<boolean> };
       devices.getUserMedia = async () => {
         const feed = await expose.__cameraFeed();
         // Decoded by hand: fetch() of a data: URL would need connect-src data:, which the pages' CSP refuses.
@@ -130,8 +132,19 @@ export class SteerableCamera {
         let played = 0;
         let last = performance.now();
         let held = false;
+        let stalled = false;
+        let still: ImageData | null = null;
         setInterval(() => void expose.__cameraHeld().then((h) => (held = h)), 30);
+        setInterval(() => void expose.__cameraStalled().then((s) => (stalled = s)), 30);
         const paint = () => {
+          // A stalled camera keeps delivering frames, every one the same picture.
+          if (stalled) {
+            still ??= g.getImageData(0, 0, 640, 480);
+            g.putImageData(still, 0, 0);
+            last = performance.now();
+            return;
+          }
+          still = null;
           const step = document.querySelector<HTMLElement>('[data-testid="face-challenge"]')?.dataset.step;
           const now = performance.now();
           // Each new challenge (the page shows its first step again) starts the recording over.
@@ -167,6 +180,11 @@ export class SteerableCamera {
   /** Holds the current picture (camera noise goes on) until released, e.g. while a screenshot is taken. */
   hold(held: boolean): void {
     this.held = held;
+  }
+
+  /** Stalls the camera: it goes on delivering frames, each the same picture (no noise), until released. */
+  stall(stalled: boolean): void {
+    this.stalled = stalled;
   }
 
   /**

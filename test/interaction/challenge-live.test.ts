@@ -1,0 +1,271 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { accessibilityViolations } from '../helpers/a11y.js';
+import { seedUser, startApp, type TestApp } from '../helpers/app.js';
+import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
+import { cameraFrames } from '../helpers/camera.js';
+import {
+  answerChallenge,
+  ForcedChallenges,
+  type FrameReply,
+  newSitting,
+  postFrame,
+  RECORDING_DIR,
+  RECORDING_FACE,
+  RECORDING_HOLDS,
+  recordingFrames,
+  startChallenge,
+  SteerableCamera,
+} from '../helpers/challenge.js';
+import { CHROMIUM, createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
+import { APP_ORIGIN, FacePage, identify, interceptApp } from '../helpers/face-capture.js';
+import { authorizationUrl, discover, exchange, type RpClient } from '../helpers/flow.js';
+import { ROOT } from '../helpers/server.js';
+
+const REDIRECT = `${APP_ORIGIN}/cb`;
+/** Screenshots for the people reviewing the page (outside the repository when COORD_SCREENS is set). */
+const SCREENS = process.env.COORD_SCREENS ?? path.join(ROOT, 'test-artifacts', 'challenge-live');
+const face = (name: string) => path.join(ROOT, 'test', 'fixtures', 'faces', name);
+const still = (index: number) => path.join(RECORDING_DIR, `frame_${String(index + 1).padStart(4, '0')}.jpg`);
+const SKIPPED = ['FRAME_IN_PROGRESS', 'FRAME_TOO_FAST', 'FRAME_OUT_OF_ORDER'];
+const LONG = 240_000;
+
+const ready = requireService('PostgreSQL', hasPostgres) && requireService('Redis', hasRedis) && requireService('Chromium', CHROMIUM !== null);
+
+/**
+ * The live path of the head-movement challenge on PostgreSQL + Redis with two instances, through a relying party:
+ * who a challenge belongs to, what the page streams, an administrator's threshold on the other instance, and the
+ * console's view of the challenge in the field. The person of the bench recording ("up, right") is enrolled under
+ * several accounts, one per scenario, so that attempt counters and replay memories stay apart.
+ */
+describe.runIf(ready)('the live challenge (PostgreSQL + Redis, two instances, Chromium)', () => {
+  const forced = new ForcedChallenges();
+  const recording = recordingFrames();
+  let db: Awaited<ReturnType<typeof createTestDatabase>>;
+  let first: TestApp;
+  let second: TestApp;
+  let rp: RpClient;
+  let browser: TestBrowser | null = null;
+
+  const ids: Record<string, string> = {};
+  const failures = (name: string) => first.services.verification.attempts.faceFailures(ids[name]);
+
+  /** A Chromium whose steerable camera plays the recording once a step shows; every frame reply and posted picture is kept. */
+  async function browserPlaying(opts: { fps?: number; holds?: boolean } = {}) {
+    browser = await launchBrowser();
+    const camera = await SteerableCamera.install(browser.context);
+    camera.show(recording, opts.fps ?? 6, opts.holds === false ? {} : RECORDING_HOLDS);
+    await browser.context.grantPermissions(['camera']);
+    const { page } = browser;
+    await page.setViewportSize({ width: 480, height: 900 });
+    await interceptApp(page);
+    const replies: FrameReply[] = [];
+    const posted: { at: number; sha256: string }[] = [];
+    page.on('request', (req) => {
+      if (!req.url().endsWith('/face/challenge/frame')) return;
+      // The JPEG inside the multipart body (the boundary differs per request).
+      const body = req.postDataBuffer() ?? Buffer.alloc(0);
+      const jpeg = body.subarray(body.indexOf(Buffer.from([0xff, 0xd8, 0xff])), body.lastIndexOf(Buffer.from([0xff, 0xd9])) + 2);
+      posted.push({ at: Date.now(), sha256: createHash('sha256').update(jpeg).digest('hex') });
+    });
+    page.on('response', async (res) => {
+      if (!res.url().endsWith('/face/challenge/frame')) return;
+      replies.push({ status: res.status(), body: (await res.json().catch(() => ({}))) as FrameReply['body'] });
+    });
+    return { page, camera, replies, posted };
+  }
+
+  const refusedCode = (replies: FrameReply[]) => replies.find((r) => r.status >= 400 && !SKIPPED.includes(r.body.error?.code ?? ''))?.body.error?.code;
+  const failedState = (page: Page) => page.locator('[data-testid="face-challenge"][data-state="failed"]').waitFor({ timeout: 120_000 });
+
+  /** Back at the app (approving consent if asked); a refusal instead fails with the server's code. */
+  async function signedIn(page: Page, replies: FrameReply[]): Promise<URL> {
+    try {
+      await page.waitForFunction((origin) => location.href.startsWith(origin) || document.querySelector('[data-testid="consent-approve"]') !== null, APP_ORIGIN, { timeout: 150_000 });
+      if (!page.url().startsWith(APP_ORIGIN)) {
+        await page.getByTestId('consent-approve').click();
+        await page.waitForURL((u) => u.href.startsWith(APP_ORIGIN));
+      }
+      return new URL(page.url());
+    } catch (err) {
+      throw new Error(`not signed in: ${refusedCode(replies) ?? 'no refusal'}, ${replies.length} frames, last ${JSON.stringify(replies.at(-1))}`, { cause: err });
+    }
+  }
+
+  async function screenshot(page: Page, camera: SteerableCamera | null, name: string, fullPage = false) {
+    camera?.hold(true);
+    await page.screenshot({ path: path.join(SCREENS, `${name}.png`), fullPage });
+    camera?.hold(false);
+  }
+
+  beforeAll(async () => {
+    mkdirSync(SCREENS, { recursive: true });
+    db = await createTestDatabase();
+    first = await startApp({ DATABASE_URL: db.url, REDIS_URL: `${REDIS_URL}/6`, SECRET_KEY: TEST_SECRET_KEY }, { drawChallenge: forced.draw });
+    // The same issuer, database, Redis keys and secret: a second instance behind the same load balancer.
+    second = await startApp({ DATABASE_URL: db.url, REDIS_URL: first.env.REDIS_URL, REDIS_KEY_PREFIX: first.env.REDIS_KEY_PREFIX, SECRET_KEY: TEST_SECRET_KEY, ISSUER: first.url }, { drawChallenge: forced.draw });
+    for (const name of ['vera', 'posy', 'stan', 'tess', 'swen']) ids[name] = (await seedUser(first.services, { email: `${name}@example.com`, name, photos: [RECORDING_FACE] })).id;
+    ids.xan = (await seedUser(first.services, { email: 'xan@example.com', name: 'xan', photos: [face('deepface-img2.jpg')] })).id;
+    ids.ada = (await seedUser(first.services, { email: 'ada@example.com', name: 'Ada Admin', admin: true, photos: [RECORDING_FACE] })).id;
+    const { client, clientSecret } = await first.services.clients.create({ name: 'Live app', redirectUris: [REDIRECT] });
+    rp = await discover(first.url, client.clientId, clientSecret!, REDIRECT);
+  });
+
+  afterEach(async () => {
+    forced.movements = ['up', 'right'];
+    forced.lifetimeMs = 45_000;
+    await browser?.close();
+    browser = null;
+  });
+
+  afterAll(async () => {
+    await Promise.all([first?.stop(), second?.stop()]);
+    await db?.drop();
+  });
+
+  it(
+    'signs in a genuine answer that sweeps from one movement through frontal to the next, played in real time',
+    async () => {
+      // No holds: the person tips the head up and sweeps on through frontal to the right without resting.
+      const { page, replies } = await browserPlaying({ holds: false });
+      const start = await authorizationUrl(rp);
+      await identify(page, start.url, 'swen@example.com');
+      const claims = (await exchange(rp, start, await signedIn(page, replies))).claims()!;
+      expect(claims).toMatchObject({ amr: ['face', 'liveness'] });
+    },
+    LONG,
+  );
+
+  it(
+    'refuses posed photos of the person that a script posts in the order the server asks for',
+    async () => {
+      const page = await FacePage.open(await authorizationUrl(rp), 'posy@example.com');
+      const challenge = await startChallenge(page.agent, page.url, page.html);
+      // Five-ish stills of the person: frontal, tipped up, turned right (the recording's clearest frames), each sent
+      // as a camera would, with noise and a shift of a few pixels.
+      const poses = { frontal: await cameraFrames(still(0), 60, { seed: 1, maxShift: 3 }), up: await cameraFrames(still(RECORDING_HOLDS.up!), 60, { seed: 2, maxShift: 3 }), right: await cameraFrames(still(RECORDING_HOLDS.right!), 60, { seed: 3, maxShift: 3 }) };
+      let step = 'frontal';
+      let reply: FrameReply = { status: 0, body: {} };
+      for (let i = 0; i < 60; i++) {
+        const frames = poses[step as keyof typeof poses] ?? poses.frontal;
+        reply = await postFrame(page.agent, challenge.frameUrl, challenge.csrf, challenge.id, frames[i]);
+        step = reply.body.progress?.step ?? step;
+        if (reply.body.redirect || (reply.status >= 400 && !SKIPPED.includes(reply.body.error?.code ?? ''))) break;
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      expect(reply.body.redirect, JSON.stringify(reply.body)).toBeUndefined();
+      expect(reply.status).toBeGreaterThanOrEqual(400);
+    },
+    LONG,
+  );
+
+  it(
+    'ends a challenge when the sign-in switches to another identifier, charged to the account whose templates it used',
+    async () => {
+      const { page, camera, replies } = await browserPlaying();
+      const start = await authorizationUrl(rp);
+      await identify(page, start.url, 'vera@example.com');
+      await page.locator('[data-testid="face-challenge"][data-step="up"]').waitFor({ timeout: 120_000 });
+      // Mid-challenge, the same browser tells the sign-in it is someone else (what a script would post).
+      const uid = new URL(page.url()).pathname.split('/')[2];
+      const csrf = (await page.getByTestId('face-challenge').getAttribute('data-csrf'))!;
+      const switched = await page.request.post(`${first.url}/interaction/${uid}/identify`, { form: { _csrf: csrf, email: 'xan@example.com' }, maxRedirects: 0 });
+      expect(switched.status()).toBe(302);
+      await failedState(page);
+      expect(refusedCode(replies)).toBe('IDENTIFIER_CHANGED');
+      await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(/another account/);
+      await screenshot(page, camera, 'refused-identifier-changed');
+      expect([await failures('vera'), await failures('xan')]).toEqual([1, 0]);
+      const [event] = await first.services.audit.list({ userId: ids.vera, type: 'signin.face' }, 1);
+      expect(event).toMatchObject({ outcome: 'failure', reason: 'IDENTIFIER_CHANGED', details: { method: 'challenge' } });
+      expect(await first.services.audit.list({ userId: ids.xan, type: 'signin.face' }, 1)).toEqual([]);
+      // Both instances export the count; this one judged the frame.
+      const metrics = await (await fetch(`${first.url}/metrics`)).text();
+      expect(metrics).toMatch(/face_challenge_outcomes_total\{surface="signin",outcome="refused",reason="identifier_changed"\} 1/);
+    },
+    LONG,
+  );
+
+  it(
+    'is not refused for a camera that delivers the same picture twice: the page sends only new pictures',
+    async () => {
+      const { page, camera, replies, posted } = await browserPlaying();
+      const start = await authorizationUrl(rp);
+      await identify(page, start.url, 'stan@example.com');
+      await page.locator('[data-testid="face-challenge"][data-step="frontal"]').waitFor({ timeout: 120_000 });
+      await screenshot(page, camera, 'step-1-frontal');
+      expect(await accessibilityViolations(page)).toEqual([]);
+      // The camera stalls for a moment: it goes on delivering frames, each the same picture.
+      camera.stall(true);
+      await new Promise((r) => setTimeout(r, 800));
+      camera.stall(false);
+      await page.locator('[data-testid="face-challenge"][data-step="up"]').waitFor({ timeout: 120_000 });
+      await screenshot(page, camera, 'step-2-up');
+      await page.locator('[data-testid="face-challenge"][data-step="right"]').waitFor({ timeout: 120_000 });
+      await screenshot(page, camera, 'step-3-right');
+      await page.getByTestId('face-instruction').getByText('Now look straight at the camera').waitFor({ timeout: 120_000 }).catch(() => undefined);
+      await screenshot(page, camera, 'step-4-return');
+      await signedIn(page, replies);
+      expect(replies.map((r) => r.body.error?.code)).not.toContain('REPEATED_FRAME');
+      expect(new Set(posted.map((p) => p.sha256)).size).toBe(posted.length);
+      // The page's pace: never two frames within the verifier's 100 ms floor.
+      const gaps = posted.slice(1).map((p, i) => p.at - posted[i].at);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(100);
+    },
+    LONG,
+  );
+
+  it(
+    "applies an administrator's new liveness threshold to the next challenge on the other instance",
+    async () => {
+      // The other instance judges a challenge with the threshold in force (0.7): it passes.
+      const warm = await FacePage.open(await authorizationUrl(rp), 'tess@example.com');
+      const onSecond = new URL(new URL(warm.url).pathname, second.url).href;
+      const passed = await answerChallenge(warm.agent, onSecond, warm.html.replaceAll(first.url, second.url), recording);
+      expect(passed, JSON.stringify(passed.body)).toMatchObject({ status: 200, body: { redirect: expect.any(String) } });
+
+      // An administrator raises it on the first instance: no face reads as live with certainty.
+      await first.services.settings.update({ livenessThreshold: 1 }, ids.ada);
+      try {
+        await newSitting(first.services.kv, ids.tess);
+        forced.lifetimeMs = 25_000;
+        const { page, camera, replies } = await browserPlaying();
+        const start = await authorizationUrl(rp);
+        await identify(page, start.url, 'tess@example.com');
+        // The sign-in goes on on the other instance (same interaction, shared store), as behind a load balancer.
+        await page.goto(new URL(new URL(page.url()).pathname, second.url).href);
+        await failedState(page);
+        expect(refusedCode(replies)).toMatch(/^(LIVENESS_FAILED|NO_RETURN|CHALLENGE_EXPIRED)$/);
+        await screenshot(page, camera, 'refused-liveness');
+        const [event] = await first.services.audit.list({ userId: ids.tess, type: 'signin.face' }, 1);
+        expect(event).toMatchObject({ outcome: 'failure', details: { method: 'challenge' } });
+      } finally {
+        await first.services.settings.update({ livenessThreshold: 0.7 }, ids.ada);
+      }
+    },
+    LONG,
+  );
+
+  it(
+    "shows the console's challenge page with a refusal by its reason after it happened",
+    async () => {
+      const { page } = await browserPlaying();
+      await page.setViewportSize({ width: 1280, height: 900 });
+      await page.goto(`${first.url}/admin/challenges`);
+      await page.getByTestId('login-identifier').fill('ada@example.com');
+      await page.getByTestId('login-submit').click();
+      await page.waitForURL((u) => u.pathname === '/admin/challenges', { timeout: 150_000 });
+      const row = page.getByTestId('reason-IDENTIFIER_CHANGED');
+      await expect(row.textContent()).resolves.toMatch(/Sign-in switched to another account[\s\S]*IDENTIFIER_CHANGED[\s\S]*1/);
+      expect(Number(await page.getByTestId('total-refused').textContent())).toBeGreaterThanOrEqual(2);
+      expect(Number(await page.getByTestId('total-passed').textContent())).toBeGreaterThanOrEqual(2);
+      expect(await page.getByTestId('chart-outcomes').count()).toBe(1);
+      expect(await accessibilityViolations(page)).toEqual([]);
+      await screenshot(page, null, 'console-challenges', true);
+    },
+    LONG,
+  );
+});
