@@ -22,6 +22,7 @@ const REASONS: Record<string, string> = {
   MULTIPLE_FACES: 'More than one face',
   WRONG_MOVEMENT: 'Wrong movement',
   TARGET_NOT_REACHED: 'Movement not far enough',
+  MOTION_NOT_SEEN: 'Movement not seen travelling',
   NOT_THREE_DIMENSIONAL: 'Flat picture (no head rotation)',
   NO_RETURN: 'Did not look back at the camera',
   LIVENESS_FAILED: 'Passive liveness failed',

@@ -73,6 +73,7 @@ export type ChallengeRefusalCode =
   | 'FRAME_IN_PROGRESS'
   | 'FRAME_TOO_FAST'
   | 'FRAME_OUT_OF_ORDER'
+  | 'FRAME_STALLED'
   | 'IDENTIFIER_CHANGED'
   | 'FACE_DELAYED';
 
@@ -85,6 +86,7 @@ const REFUSALS: Record<ChallengeRefusalCode, { status: number; message: string }
   FRAME_IN_PROGRESS: { status: 409, message: 'The previous frame is still being checked; send the next one.' },
   FRAME_TOO_FAST: { status: 429, message: 'Frames are arriving too fast; send at most about eight a second.' },
   FRAME_OUT_OF_ORDER: { status: 409, message: 'This frame arrived out of order.' },
+  FRAME_STALLED: { status: 409, message: 'The camera sent the same picture again; send the next one.' },
   IDENTIFIER_CHANGED: { status: 409, message: IDENTIFIER_CHANGED_MESSAGE },
   FACE_DELAYED: { status: 429, message: 'Too many failed attempts.' },
 };
@@ -137,6 +139,9 @@ export interface LiveChallengeDeps {
   /** Draws a challenge; tests inject a fixed one. */
   draw?: () => Challenge;
 }
+
+/** The verifier's refusals of a single frame (not analysed, the challenge goes on) as the live path answers them. */
+const FRAME_REFUSALS: Record<string, ChallengeRefusalCode> = { TOO_FAST: 'FRAME_TOO_FAST', OUT_OF_ORDER: 'FRAME_OUT_OF_ORDER', STALLED: 'FRAME_STALLED' };
 
 const REPLAY_MESSAGE = 'These pictures were already used to sign in. Look at the camera yourself and start again.';
 
@@ -295,7 +300,7 @@ export class LiveChallenges {
     }
     if (!result.accepted && result.refusal !== 'CHALLENGE_FINISHED') {
       if (fresh) await attempt.voided();
-      throw new ChallengeRefusal(result.refusal === 'TOO_FAST' ? 'FRAME_TOO_FAST' : 'FRAME_OUT_OF_ORDER');
+      throw new ChallengeRefusal(FRAME_REFUSALS[result.refusal ?? ''] ?? 'FRAME_OUT_OF_ORDER');
     }
     const base = { ...stored, version: stored.version + 1, state: session.toJSON(), ticket, firstFrameAt: stored.firstFrameAt ?? now };
     const started = async () => {

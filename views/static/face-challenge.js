@@ -30,7 +30,7 @@ function samePicture(a, b) {
 /** Answers after which the page cannot go on by itself. */
 const TERMINAL = new Set(['INTERACTION_EXPIRED', 'INTERACTION_MISMATCH', 'UNKNOWN_CLIENT', 'CSRF_TOKEN_INVALID', 'STEP_NOT_EXPECTED', 'FACE_LOCKED']);
 /** Frames the server skipped: the next one simply follows. */
-const SKIPPED = new Set(['FRAME_IN_PROGRESS', 'FRAME_TOO_FAST', 'FRAME_OUT_OF_ORDER', 'RATE_LIMITED', 'OVERLOADED']);
+const SKIPPED = new Set(['FRAME_IN_PROGRESS', 'FRAME_TOO_FAST', 'FRAME_OUT_OF_ORDER', 'FRAME_STALLED', 'RATE_LIMITED', 'OVERLOADED']);
 
 function setup(root) {
   const video = root.querySelector('video');
@@ -208,7 +208,8 @@ function setup(root) {
       begin();
     } catch {
       say('Could not reach the server. Check your connection and try again.', 'error');
-      restart.disabled = false;
+      state('failed');
+      offerRestart('Start again', 0);
     }
   }
 
