@@ -114,12 +114,11 @@ export class SteerableCamera {
   static async install(context: BrowserContext): Promise<SteerableCamera> {
     const camera = new SteerableCamera();
     await context.exposeFunction('__cameraFeed', () => ({ frames: camera.frames, fps: camera.fps, holds: camera.holds }));
-    await context.exposeFunction('__cameraHeld', () => camera.held);
-    await context.exposeFunction('__cameraStalled', () => camera.stalled);
+    await context.exposeFunction('__cameraHeld', () => ({ held: camera.held, stalled: camera.stalled }));
     await context.addInitScript(() => {
       const devices = navigator.mediaDevices;
       if (!devices) return;
-      const expose = window as unknown as { __cameraFeed(): Promise<{ frames: string[]; fps: number; holds: Record<string, number> }>; __cameraHeld(): Promise<boolean>; __cameraStalled(): Promise<boolean> };
+      const expose = window as unknown as { __cameraFeed(): Promise<{ frames: string[]; fps: number; holds: Record<string, number> }>; __cameraHeld(): Promise<{ held: boolean; stalled: boolean }> };
       devices.getUserMedia = async () => {
         const feed = await expose.__cameraFeed();
         // Decoded by hand: fetch() of a data: URL would need connect-src data:, which the pages' CSP refuses.
@@ -134,8 +133,7 @@ export class SteerableCamera {
         let held = false;
         let stalled = false;
         let still: ImageData | null = null;
-        setInterval(() => void expose.__cameraHeld().then((h) => (held = h)), 30);
-        setInterval(() => void expose.__cameraStalled().then((s) => (stalled = s)), 30);
+        setInterval(() => void expose.__cameraHeld().then((h) => ({ held, stalled } = h)), 30);
         const paint = () => {
           // A stalled camera keeps delivering frames, every one the same picture.
           if (stalled) {

@@ -168,8 +168,9 @@ describe.runIf(ready)('the live challenge (PostgreSQL + Redis, two instances, Ch
       const { page, camera, replies } = await browserPlaying();
       const start = await authorizationUrl(rp);
       await identify(page, start.url, 'vera@example.com');
-      await page.locator('[data-testid="face-challenge"][data-step="up"]').waitFor({ timeout: 120_000 });
-      // Mid-challenge, the same browser tells the sign-in it is someone else (what a script would post).
+      // Once a frame was judged (the attempt is reserved for vera, her templates in use)…
+      await expect.poll(() => replies.some((r) => r.status === 200), { timeout: 120_000 }).toBe(true);
+      // …the same browser tells the sign-in it is someone else (what a script would post). the same browser tells the sign-in it is someone else (what a script would post).
       const uid = new URL(page.url()).pathname.split('/')[2];
       const csrf = (await page.getByTestId('face-challenge').getAttribute('data-csrf'))!;
       const switched = await page.request.post(`${first.url}/interaction/${uid}/identify`, { form: { _csrf: csrf, email: 'xan@example.com' }, maxRedirects: 0 });
@@ -214,6 +215,38 @@ describe.runIf(ready)('the live challenge (PostgreSQL + Redis, two instances, Ch
       // The page's pace: never two frames within the verifier's 100 ms floor.
       const gaps = posted.slice(1).map((p, i) => p.at - posted[i].at);
       expect(Math.min(...gaps)).toBeGreaterThanOrEqual(100);
+    },
+    LONG,
+  );
+
+  it(
+    'paces the stream at 6–8 new pictures a second and sends none of a stalled camera\'s repeats',
+    async () => {
+      const { page, camera, posted } = await browserPlaying();
+      // The server's judgement is stubbed (instant, always "look straight"): this measures the page alone.
+      await page.route('**/face/challenge/frame', (route) =>
+        route.fulfill({ contentType: 'application/json', body: JSON.stringify({ progress: { status: 'in_progress', step: 'frontal', stepIndex: 0, total: 2, hint: 'Look straight at the camera', remainingMs: 40_000 } }) }),
+      );
+      const start = await authorizationUrl(rp);
+      await identify(page, start.url, 'posy@example.com');
+      await page.locator('[data-testid="face-challenge"][data-state="streaming"]').waitFor({ timeout: 120_000 });
+      await new Promise((r) => setTimeout(r, 3000));
+      const stalledAt = Date.now();
+      camera.stall(true);
+      await new Promise((r) => setTimeout(r, 1500));
+      camera.stall(false);
+      const resumedAt = Date.now();
+      await new Promise((r) => setTimeout(r, 1500));
+      const before = posted.filter((p) => p.at < stalledAt);
+      const rate = (before.length - 1) / ((before.at(-1)!.at - before[0].at) / 1000);
+      // Never above the page's pace; below it only when the browser itself is starved (a loaded machine).
+      console.info(`page pace: ${rate.toFixed(2)} frames/s over ${before.length} frames`);
+      expect(rate).toBeGreaterThanOrEqual(1);
+      expect(rate).toBeLessThanOrEqual(8.5);
+      // Stalled (after the camera's 30 ms poll): at most the one picture it froze on, then nothing.
+      expect(posted.filter((p) => p.at > stalledAt + 100 && p.at < resumedAt).length).toBeLessThanOrEqual(1);
+      expect(posted.filter((p) => p.at > resumedAt + 300).length).toBeGreaterThan(2);
+      expect(new Set(posted.map((p) => p.sha256)).size).toBe(posted.length);
     },
     LONG,
   );
