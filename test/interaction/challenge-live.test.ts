@@ -170,7 +170,7 @@ describe.runIf(ready)('the live challenge (PostgreSQL + Redis, two instances, Ch
       await identify(page, start.url, 'vera@example.com');
       // Once a frame was judged (the attempt is reserved for vera, her templates in use)…
       await expect.poll(() => replies.some((r) => r.status === 200), { timeout: 120_000 }).toBe(true);
-      // …the same browser tells the sign-in it is someone else (what a script would post). the same browser tells the sign-in it is someone else (what a script would post).
+      // …the same browser tells the sign-in it is someone else (what a script would post).
       const uid = new URL(page.url()).pathname.split('/')[2];
       const csrf = (await page.getByTestId('face-challenge').getAttribute('data-csrf'))!;
       const switched = await page.request.post(`${first.url}/interaction/${uid}/identify`, { form: { _csrf: csrf, email: 'xan@example.com' }, maxRedirects: 0 });
