@@ -49,7 +49,7 @@ export class ChallengeStats {
   async record(event: ChallengeEvent): Promise<void> {
     const day = dayOf(this.now());
     for (const name of countersOf(event)) {
-      await this.prisma.$executeRaw`INSERT INTO "challenge_daily_counts" ("day", "surface", "name", "count") VALUES (${day}::date, ${event.surface}, ${name}, 1)
+      await this.prisma.$executeRaw`INSERT INTO "challenge_daily_counts" ("day", "surface", "name", "count") VALUES (${day}::timestamp, ${event.surface}, ${name}, 1)
         ON CONFLICT ("day", "surface", "name") DO UPDATE SET "count" = "challenge_daily_counts"."count" + 1`;
     }
   }
