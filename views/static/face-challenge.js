@@ -13,8 +13,8 @@ const INSTRUCTIONS = {
   frontal: 'Look straight at the camera',
   left: 'Turn your head to your left',
   right: 'Turn your head to your right',
-  up: 'Tip your head up',
-  down: 'Tip your head down',
+  up: 'Tilt your head up',
+  down: 'Tilt your head down',
   done: 'Done',
 };
 /** After the last movement the server asks for the rest pose again. */
@@ -153,7 +153,7 @@ function setup(root) {
       }
       if (res.ok) {
         // The instruction says what to do; the status line only adds a correction ("Turn further to your left").
-        say(body.progress.hint && body.progress.hint !== instruction.textContent ? body.progress.hint : ' ', 'info');
+        say(body.progress.hint && body.progress.hint !== instruction.textContent ? body.progress.hint : '', 'info');
         return;
       }
       if (SKIPPED.has(body.code)) return;
