@@ -243,8 +243,8 @@ describe.runIf(ready)('the live challenge (PostgreSQL + Redis, two instances, Ch
       console.info(`page pace: ${rate.toFixed(2)} frames/s over ${before.length} frames`);
       expect(rate).toBeGreaterThanOrEqual(1);
       expect(rate).toBeLessThanOrEqual(8.5);
-      // Stalled (after the camera's 30 ms poll): at most the one picture it froze on, then nothing.
-      expect(posted.filter((p) => p.at > stalledAt + 100 && p.at < resumedAt).length).toBeLessThanOrEqual(1);
+      // Stalled (past the camera's poll and a frame already being encoded): at most the one picture it froze on.
+      expect(posted.filter((p) => p.at > stalledAt + 400 && p.at < resumedAt).length).toBeLessThanOrEqual(1);
       expect(posted.filter((p) => p.at > resumedAt + 300).length).toBeGreaterThan(2);
       expect(new Set(posted.map((p) => p.sha256)).size).toBe(posted.length);
     },
