@@ -10,6 +10,7 @@ const SURFACES: { value: '' | ChallengeSurface; label: string }[] = [
   { value: '', label: 'Sign-in and re-enrollment' },
   { value: 'signin', label: 'Sign-in' },
   { value: 'reenroll', label: 'Re-enrollment' },
+  { value: 'account', label: 'Other account checks' },
 ];
 
 /** What each refusal code means to an operator (the verifier's codes; see src/challenge/README.md). */
