@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
+# Node.js 24 is the active LTS (package.json engines also accepts 20.19+, which reached end of life in April 2026).
 # Build: compile TypeScript and generate the Prisma client, then keep production dependencies only.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # onnxruntime-node's install script only fetches CUDA files; the CPU runtime ships inside the package.
 ENV ONNXRUNTIME_NODE_INSTALL=skip
@@ -10,7 +11,7 @@ COPY src ./src
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 # Run: non-root, models and views included, data outside the image.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production PORT=3000 DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
