@@ -28,8 +28,13 @@ export interface ApiDeps {
   rate: RateWindows;
   metrics: Metrics;
   logger: Logger;
-  /** Resolves a Bearer access token from the client_credentials grant; null when unknown, expired or revoked. */
-  authenticate(token: string): Promise<{ clientId: string; scopes: string[]; issuedAt: Date } | null>;
+  /**
+   * Resolves an access token from the client_credentials grant; null when unknown, expired or revoked. `jkt` is the
+   * DPoP key thumbprint a DPoP-bound token is bound to (cnf.jkt).
+   */
+  authenticate(token: string): Promise<{ clientId: string; scopes: string[]; issuedAt: Date; jkt?: string } | null>;
+  /** DPoP proofs (src/api/dpop.ts): the algorithms the provider advertises, and a shared memory of used proof ids. */
+  dpop: { algorithms: readonly string[]; firstUse(key: string, ttlSeconds: number): Promise<boolean> };
   appVersion: string;
 }
 

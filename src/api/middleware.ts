@@ -1,5 +1,6 @@
 import type { Context, Middleware, Next } from 'koa';
 import type { ApiClient, ApiDeps } from './deps.js';
+import { DpopError, verifyDpopProof } from './dpop.js';
 import { sendEnvelope } from './envelope.js';
 import { ApiError } from './errors.js';
 
@@ -35,17 +36,52 @@ export function apiErrors(deps: Pick<ApiDeps, 'logger' | 'appVersion'>): Middlew
   };
 }
 
-/** RFC 6750 Bearer authentication; the token must carry the face:match scope, name a client that still exists and be newer than its secret. */
+/** The two ways to present a token: RFC 6750 Bearer, or RFC 9449 DPoP with a proof of the key it is bound to. */
+function presented(header: string): { scheme: 'Bearer' | 'DPoP'; token: string } | null {
+  const m = /^(Bearer|DPoP) +([\w\-.~+/]+=*)$/i.exec(header);
+  if (!m) return null;
+  return { scheme: m[1].toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: m[2] };
+}
+
+/**
+ * Bearer or DPoP authentication; the token must carry the face:match scope, name a client that still exists and be
+ * newer than its secret. A DPoP-bound token is accepted only with the DPoP scheme and a valid proof (a stolen token
+ * alone is useless), and an unbound one only as Bearer.
+ */
 export function requireClient(deps: ApiDeps): Middleware {
-  const challenge = (extra = '') => ({ 'WWW-Authenticate': `Bearer realm="face-oidc", scope="${MATCH_SCOPE}"${extra}` });
+  const algs = deps.dpop.algorithms.join(' ');
+  const challenge = (scheme?: 'Bearer' | 'DPoP', extra = '') => {
+    const bearer = `Bearer realm="face-oidc", scope="${MATCH_SCOPE}"`;
+    const dpop = `DPoP realm="face-oidc", scope="${MATCH_SCOPE}", algs="${algs}"`;
+    return { 'WWW-Authenticate': scheme === 'DPoP' ? dpop + extra : scheme === 'Bearer' ? bearer + extra : `${bearer}, ${dpop}` };
+  };
   return async (ctx: Context, next: Next) => {
-    const token = /^Bearer +([\w\-.~+/]+=*)$/i.exec(ctx.get('authorization'))?.[1];
-    if (!token) throw new ApiError('UNAUTHORIZED', 'send an access token: Authorization: Bearer <token>', challenge());
+    const sent = presented(ctx.get('authorization'));
+    if (!sent) throw new ApiError('UNAUTHORIZED', 'send an access token: Authorization: Bearer <token>, or DPoP <token> with a DPoP proof', challenge());
+    const { scheme, token } = sent;
+    const invalid = (message = 'the access token is unknown, expired or revoked', as = scheme) => new ApiError('UNAUTHORIZED', message, challenge(as, ', error="invalid_token"'));
     const grant = await deps.authenticate(token);
-    const invalid = () => new ApiError('UNAUTHORIZED', 'the access token is unknown, expired or revoked', challenge(', error="invalid_token"'));
     if (!grant) throw invalid();
+    if (grant.jkt && scheme !== 'DPoP') throw invalid('this access token is DPoP-bound: send it as Authorization: DPoP <token> with a DPoP proof', 'DPoP');
+    if (!grant.jkt && scheme === 'DPoP') throw invalid('this access token is not DPoP-bound: send it as Authorization: Bearer <token>');
+    if (grant.jkt) {
+      try {
+        await verifyDpopProof({
+          proof: ctx.get('dpop'),
+          method: ctx.method,
+          url: new URL(ctx.path, deps.config.issuer).href,
+          accessToken: token,
+          jkt: grant.jkt,
+          algorithms: deps.dpop.algorithms,
+          firstUse: deps.dpop.firstUse,
+        });
+      } catch (err) {
+        if (!(err instanceof DpopError)) throw err;
+        throw new ApiError('INVALID_DPOP_PROOF', err.message, challenge('DPoP', ', error="invalid_dpop_proof"'));
+      }
+    }
     if (!grant.scopes.includes(MATCH_SCOPE)) {
-      throw new ApiError('INSUFFICIENT_SCOPE', `the access token lacks the ${MATCH_SCOPE} scope`, challenge(', error="insufficient_scope"'));
+      throw new ApiError('INSUFFICIENT_SCOPE', `the access token lacks the ${MATCH_SCOPE} scope`, challenge(scheme, ', error="insufficient_scope"'));
     }
     const client = await deps.clients.apiCaller(grant.clientId);
     // A deleted client, or a token obtained with a secret that has since been rotated (it may have leaked). Token

@@ -2,14 +2,19 @@ import { randomBytes } from 'node:crypto';
 import type { AdapterPayload, ClientAuthMethod } from 'oidc-provider';
 import type { Sealer } from '../store/crypto.js';
 import type { Prisma } from '../store/database.js';
-import type { Client, Prisma as P } from '../store/generated/client.js';
+import { Prisma as P, type Client } from '../store/generated/client.js';
 import { isAcr } from './acr.js';
+import { resolveSecurity, SecurityError, type PublicJwks, type SecurityInput } from './client-security.js';
 
 export type { Client };
 
 export const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'offline_access', 'face:match'] as const;
 export type GrantType = 'authorization_code' | 'client_credentials';
-export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type AuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+const AUTH_METHODS: readonly AuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
+
+/** How an app proves who it is: a shared secret, its private key (private_key_jwt), or nothing (public app, PKCE). */
+export const credentialKind = (method: string): 'secret' | 'keys' | 'public' => (method === 'none' ? 'public' : method === 'private_key_jwt' ? 'keys' : 'secret');
 
 export class ClientError extends Error {
   constructor(
@@ -20,13 +25,16 @@ export class ClientError extends Error {
   }
 }
 
-export interface ClientInput {
+export interface ClientInput extends SecurityInput {
   name: string;
   redirectUris?: string[];
   postLogoutRedirectUris?: string[];
   grantTypes?: GrantType[];
   scopes?: string[];
-  /** Defaults to a confidential client (client_secret_basic); `none` makes a public client that must use PKCE. */
+  /**
+   * Defaults to a confidential client (client_secret_basic); `private_key_jwt` authenticates with the app's keys
+   * (jwks or jwksUri) and has no secret; `none` makes a public client that must use PKCE.
+   */
   tokenEndpointAuthMethod?: AuthMethod;
   requiredAcr?: string | null;
   firstParty?: boolean;
@@ -125,12 +133,12 @@ function normalize(input: ClientInput, rules: ClientRules, existing?: Client) {
   for (const s of scopes) {
     if (!(SUPPORTED_SCOPES as readonly string[]).includes(s)) throw new ClientError('INVALID_INPUT', `unsupported scope "${s}"`);
   }
-  const method = input.tokenEndpointAuthMethod ?? (existing?.tokenEndpointAuthMethod as AuthMethod | undefined) ?? 'client_secret_basic';
-  if (!['client_secret_basic', 'client_secret_post', 'none'].includes(method)) {
+  const method = input.fapi2 ? 'private_key_jwt' : (input.tokenEndpointAuthMethod ?? (existing?.tokenEndpointAuthMethod as AuthMethod | undefined) ?? 'client_secret_basic');
+  if (!AUTH_METHODS.includes(method)) {
     throw new ClientError('INVALID_INPUT', `unsupported token endpoint auth method "${method}"`);
   }
   if (method === 'none' && grantTypes.includes('client_credentials')) {
-    throw new ClientError('INVALID_INPUT', 'client_credentials needs a confidential client (with a secret)');
+    throw new ClientError('INVALID_INPUT', 'client_credentials needs a confidential client (with a secret or private_key_jwt)');
   }
   const resourceServer = input.resourceServer ?? existing?.resourceServer ?? false;
   if (resourceServer && method === 'none') {
@@ -143,6 +151,14 @@ function normalize(input: ClientInput, rules: ClientRules, existing?: Client) {
   if (backchannelLogoutSessionRequired && !backchannelLogoutUri) throw new ClientError('INVALID_INPUT', 'requiring sid in logout tokens needs a back-channel logout URI');
   const requiredAcr = input.requiredAcr === undefined ? (existing?.requiredAcr ?? null) : input.requiredAcr || null;
   if (requiredAcr && !isAcr(requiredAcr)) throw new ClientError('INVALID_INPUT', `unknown acr "${requiredAcr}"`);
+  let security;
+  try {
+    const stored = existing && { parRequired: existing.parRequired, dpopRequired: existing.dpopRequired, jwks: existing.jwks as PublicJwks | null, jwksUri: existing.jwksUri };
+    security = resolveSecurity(input, stored ?? null, { method, interactive });
+  } catch (err) {
+    if (err instanceof SecurityError) throw new ClientError('INVALID_INPUT', err.message);
+    throw err;
+  }
   return {
     name,
     redirectUris,
@@ -159,6 +175,10 @@ function normalize(input: ClientInput, rules: ClientRules, existing?: Client) {
     backchannelLogoutUri,
     backchannelLogoutSessionRequired,
     matchRules: (input.matchRules === undefined ? (existing?.matchRules ?? undefined) : (input.matchRules ?? undefined)) as P.InputJsonValue | undefined,
+    parRequired: security.parRequired,
+    dpopRequired: security.dpopRequired,
+    jwks: security.jwks ? (security.jwks as unknown as P.InputJsonValue) : P.DbNull,
+    jwksUri: security.jwksUri,
   };
 }
 
@@ -178,7 +198,7 @@ export class ClientStore {
   async create(input: ClientInput, opts: { clientId?: string; builtIn?: boolean } = {}): Promise<CreatedClient> {
     const data = normalize(input, this.rules);
     const clientId = opts.clientId ?? randomBytes(16).toString('base64url');
-    const clientSecret = data.tokenEndpointAuthMethod === 'none' ? null : randomBytes(32).toString('base64url');
+    const clientSecret = credentialKind(data.tokenEndpointAuthMethod) === 'secret' ? randomBytes(32).toString('base64url') : null;
     const client = await this.prisma.client.create({
       data: {
         ...data,
@@ -193,10 +213,15 @@ export class ClientStore {
   async update(clientId: string, input: Partial<ClientInput>): Promise<Client> {
     const existing = await this.require(clientId);
     const data = normalize({ name: existing.name, ...input } as ClientInput, this.rules, existing);
-    if ((data.tokenEndpointAuthMethod === 'none') !== (existing.secret === null)) {
+    const [before, after] = [credentialKind(existing.tokenEndpointAuthMethod), credentialKind(data.tokenEndpointAuthMethod)];
+    if ((before === 'public') !== (after === 'public')) {
       throw new ClientError('INVALID_INPUT', 'an app cannot change between public and confidential; create a new one');
     }
-    return this.prisma.client.update({ where: { clientId }, data });
+    if (before === 'keys' && after === 'secret') {
+      throw new ClientError('INVALID_INPUT', 'an app that authenticates with private_key_jwt cannot go back to a shared secret; create a new app');
+    }
+    // Moving from a secret to private_key_jwt drops the secret: from now on only the app's private key authenticates it.
+    return this.prisma.client.update({ where: { clientId }, data: before === 'secret' && after === 'keys' ? { ...data, secret: null, secretRotatedAt: new Date() } : data });
   }
 
   async rotateSecret(clientId: string): Promise<string> {
@@ -251,6 +276,10 @@ export class ClientStore {
       client_name: c.name,
       client_secret: c.secret ? this.sealer.open(c.secret, `${SECRET_PURPOSE}:${c.clientId}`).toString() : undefined,
       token_endpoint_auth_method: c.tokenEndpointAuthMethod as ClientAuthMethod,
+      jwks: (c.jwks as PublicJwks | null) ?? undefined,
+      jwks_uri: c.jwksUri ?? undefined,
+      require_pushed_authorization_requests: c.parRequired,
+      dpop_bound_access_tokens: c.dpopRequired,
       grant_types: interactive ? [...c.grantTypes, 'refresh_token'] : c.grantTypes,
       response_types: interactive ? ['code'] : [],
       redirect_uris: c.redirectUris,

@@ -7,6 +7,10 @@ import { ACR_VALUES, acrRank } from './acr.js';
 import type { Adapter } from 'oidc-provider';
 import { isLoopback, webOrigin } from './clients.js';
 import { acrTarget, type ClientPolicy } from './policy.js';
+import { CLIENT_ASSERTION_ALGS } from './client-security.js';
+
+/** DPoP proof algorithms, for the provider's endpoints and the Face Match API alike (src/api/dpop.ts). */
+export const DPOP_ALGS = ['ES256', 'Ed25519', 'EdDSA', 'PS256', 'RS256'] as const;
 
 export interface ProviderDeps {
   config: Config;
@@ -68,6 +72,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Authorization code only: no implicit or hybrid flows that put tokens in URLs.
     responseTypes: ['code'],
     acrValues: ACR_VALUES,
+    // What an app can register (src/oidc/clients.ts): a secret, its public keys (private_key_jwt) or none (public app).
+    // client_secret_jwt is not offered: a shared secret that signs gains nothing over one that is sent.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    enabledJWA: { clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS], dPoPSigningAlgValues: [...DPOP_ALGS] },
     extraClientMetadata: {
       properties: ['urn:face-oidc:first_party', 'urn:face-oidc:allow_password_only', 'urn:face-oidc:allow_passive_face', 'urn:face-oidc:required_acr', 'urn:face-oidc:resource_server'],
     },
@@ -99,6 +107,11 @@ export function createProvider(deps: ProviderDeps): Provider {
       clientCredentials: { enabled: true },
       // Logout tokens go out through the queue in src/oidc/backchannel.ts, which retries them.
       backchannelLogout: { enabled: true },
+      // FAPI 2.0 building blocks. PAR (RFC 9126) and DPoP (RFC 9449) are open to every app and required per app
+      // (require_pushed_authorization_requests, dpop_bound_access_tokens); `iss` in the authorization response
+      // (RFC 9207) is always sent.
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false, allowUnregisteredRedirectUris: false },
+      dPoP: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {

@@ -30,6 +30,7 @@ import { strictTransportSecurity } from '../web/hsts.js';
 import { providerSeesIssuer } from '../web/issuer-origin.js';
 import { RelyingParty } from '../web/relying-party.js';
 import { securityHeaders } from '../web/security.js';
+import { DPOP_ALGS } from '../oidc/provider.js';
 import { ACCOUNT_CLIENT_ID, ADMIN_CLIENT_ID, DEMO_CLIENT_ID } from './builtin-clients.js';
 import { openServerServices, type ServerServices, type ServiceOverrides } from './services.js';
 
@@ -65,11 +66,11 @@ function staticUnder(prefix: string, dir: string) {
 /** @simplewebauthn/browser's ES modules, served as they are installed: pages load them under script-src 'self'. */
 const webauthnBrowser = path.join(path.dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')), '..', 'esm');
 
-/** Resolves a Face Match API bearer token: client_credentials tokens only, unexpired (revoked ones are gone). */
+/** Resolves a Face Match API access token: client_credentials tokens only, unexpired (revoked ones are gone); jkt when DPoP-bound. */
 async function clientCredentials(provider: Provider, token: string) {
   const found = await provider.ClientCredentials.find(token);
   if (!found?.clientId || found.isExpired || typeof found.iat !== 'number') return null;
-  return { clientId: found.clientId, scopes: (found.scope ?? '').split(' ').filter(Boolean), issuedAt: new Date(found.iat * 1000) };
+  return { clientId: found.clientId, scopes: (found.scope ?? '').split(' ').filter(Boolean), issuedAt: new Date(found.iat * 1000), jkt: found.jkt };
 }
 
 /** What /readyz checks: the database, the shared store and the face models. */
@@ -183,6 +184,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
       logger: s.logger,
       appVersion: APP_VERSION,
       authenticate: (token) => clientCredentials(provider, token),
+      dpop: { algorithms: DPOP_ALGS, firstUse: (key, ttl) => s.kv.setIfAbsent(key, '1', ttl) },
     }),
   ];
   for (const router of routers) app.use(router.routes()).use(router.allowedMethods());
