@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import { matchRulesSchema } from '../api/index.js';
 import { ACR } from '../oidc/acr.js';
 import { ClientError, SUPPORTED_SCOPES, type AuthMethod, type Client, type ClientInput, type GrantType } from '../oidc/clients.js';
+import { isFapi2, type Requirement } from '../oidc/client-security.js';
 import { HttpError } from '../web/errors.js';
 import { recordAction } from './actions.js';
 import type { AdminDeps } from './deps.js';
@@ -37,9 +38,24 @@ interface AppValues {
   matchEnrolledUsers: boolean;
   backchannelLogoutUri: string;
   backchannelLogoutSessionRequired: boolean;
+  /** FAPI 2.0 building blocks: PAR, DPoP, the app's public keys (JWK Set text or jwks_uri), the preset. */
+  par: Requirement;
+  dpop: Requirement;
+  jwks: string;
+  jwksUri: string;
+  fapi2: boolean;
   /** Face Match API decision rules; an empty minimum means the operator's settings decide. */
   match: { minSimilarity: string; livenessRequired: boolean; qualityRequired: boolean; documentRequired: boolean; otherFacesInSelfie: OtherFaces };
 }
+
+/** How a confidential app authenticates to the token endpoint. */
+export const AUTH_CHOICES: { value: AuthMethod; label: string }[] = [
+  { value: 'client_secret_basic', label: 'Secret, HTTP Basic (client_secret_basic)' },
+  { value: 'client_secret_post', label: 'Secret, form body (client_secret_post)' },
+  { value: 'private_key_jwt', label: "The app's private key (private_key_jwt; no secret)" },
+];
+
+const requirementOf = (value: string): Requirement => (value === 'required' ? 'required' : 'optional');
 
 type OtherFaces = 'allow' | 'review' | 'decline';
 const OTHER_FACES: readonly OtherFaces[] = ['allow', 'review', 'decline'];
@@ -88,6 +104,11 @@ function valuesOf(c: Client): AppValues {
     matchEnrolledUsers: c.matchEnrolledUsers,
     backchannelLogoutUri: c.backchannelLogoutUri ?? '',
     backchannelLogoutSessionRequired: c.backchannelLogoutSessionRequired,
+    par: c.parRequired ? 'required' : 'optional',
+    dpop: c.dpopRequired ? 'required' : 'optional',
+    jwks: c.jwks ? JSON.stringify(c.jwks, null, 2) : '',
+    jwksUri: c.jwksUri ?? '',
+    fapi2: isFapi2(c),
     match: matchValuesOf(c.matchRules),
   };
 }
@@ -101,7 +122,7 @@ function valuesFrom(form: Form, existing?: Client): AppValues {
     grantTypes: fields(form, 'grant_types'),
     scopes: fields(form, 'scopes'),
     confidential,
-    authMethod: confidential ? (field(form, 'auth_method') === 'client_secret_post' ? 'client_secret_post' : 'client_secret_basic') : 'none',
+    authMethod: confidential ? (AUTH_CHOICES.find((c) => c.value === field(form, 'auth_method'))?.value ?? 'client_secret_basic') : 'none',
     requiredAcr: field(form, 'required_acr'),
     firstParty: checked(form, 'first_party'),
     allowPasswordOnly: checked(form, 'allow_password_only'),
@@ -109,6 +130,11 @@ function valuesFrom(form: Form, existing?: Client): AppValues {
     matchEnrolledUsers: checked(form, 'match_enrolled_users'),
     backchannelLogoutUri: field(form, 'backchannel_logout_uri'),
     backchannelLogoutSessionRequired: checked(form, 'backchannel_logout_session_required'),
+    par: requirementOf(field(form, 'par')),
+    dpop: requirementOf(field(form, 'dpop')),
+    jwks: field(form, 'jwks'),
+    jwksUri: field(form, 'jwks_uri'),
+    fapi2: checked(form, 'fapi2'),
     match: {
       minSimilarity: field(form, 'match_min_similarity'),
       livenessRequired: checked(form, 'match_liveness_required'),
@@ -135,12 +161,17 @@ function inputOf(v: AppValues): ClientInput {
     backchannelLogoutUri: v.backchannelLogoutUri || null,
     backchannelLogoutSessionRequired: v.backchannelLogoutSessionRequired,
     matchRules: matchRulesOf(v.match),
+    par: v.par,
+    dpop: v.dpop,
+    jwks: v.jwks.trim() || null,
+    jwksUri: v.jwksUri.trim() || null,
+    fapi2: v.fapi2,
   };
 }
 
 /** Apps (OIDC clients): list, register (secret shown once), edit, rotate the secret, delete. */
 export function appRoutes(router: Router, deps: AdminDeps): void {
-  const choices = { grantChoices: GRANT_TYPES, scopeChoices: SUPPORTED_SCOPES, acrChoices: ACR_CHOICES };
+  const choices = { grantChoices: GRANT_TYPES, scopeChoices: SUPPORTED_SCOPES, acrChoices: ACR_CHOICES, authChoices: AUTH_CHOICES };
 
   async function appParam(ctx: Context, editable = false): Promise<Client> {
     const client = await deps.clients.get(String(ctx.params.clientId));
@@ -150,7 +181,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
   }
 
   router.get('/apps', async (ctx) => {
-    await page(ctx, 'apps/list', { title: 'Apps', section: 'apps', apps: await deps.clients.list(), acrChoices: ACR_CHOICES });
+    await page(ctx, 'apps/list', { title: 'Apps', section: 'apps', apps: await deps.clients.list(), acrChoices: ACR_CHOICES, isFapi2 });
   });
 
   const renderForm = (ctx: Context, values: AppValues, client: Client | null, message: string | null = null, status = 200) =>
@@ -172,6 +203,11 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       matchEnrolledUsers: false,
       backchannelLogoutUri: '',
       backchannelLogoutSessionRequired: false,
+      par: 'optional',
+      dpop: 'optional',
+      jwks: '',
+      jwksUri: '',
+      fapi2: false,
       match: DEFAULT_MATCH,
     }, null),
   );
@@ -186,7 +222,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       throw err;
     }
     const { client, clientSecret } = created;
-    await recordAction(ctx, 'app.create', { clientId: client.clientId, details: { name: client.name, grantTypes: client.grantTypes } });
+    await recordAction(ctx, 'app.create', { clientId: client.clientId, details: { name: client.name, grantTypes: client.grantTypes, authMethod: client.tokenEndpointAuthMethod, parRequired: client.parRequired, dpopRequired: client.dpopRequired } });
     if (!clientSecret) return redirectDone(ctx, `/admin/apps/${encodeURIComponent(client.clientId)}`, 'app-saved');
     await page(ctx, 'apps/secret', { title: 'App registered', section: 'apps', client, clientSecret, issuer: deps.config.issuer, created: true });
   });
@@ -199,13 +235,15 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
   router.post('/apps/:clientId', async (ctx) => {
     const client = await appParam(ctx, true);
     const values = valuesFrom(formOf(ctx), client);
+    let saved: Client;
     try {
-      await deps.clients.update(client.clientId, inputOf(values));
+      saved = await deps.clients.update(client.clientId, inputOf(values));
     } catch (err) {
       if (err instanceof ClientError) return renderForm(ctx, values, client, sentence(err.message), 400);
       throw err;
     }
-    await recordAction(ctx, 'app.update', { clientId: client.clientId, details: { name: values.name, redirectUris: values.redirectUris, grantTypes: values.grantTypes, scopes: values.scopes, requiredAcr: values.requiredAcr || null, firstParty: values.firstParty, matchRules: values.match, matchEnrolledUsers: values.matchEnrolledUsers, backchannelLogoutUri: values.backchannelLogoutUri || null } });
+    const security = { authMethod: saved.tokenEndpointAuthMethod, parRequired: saved.parRequired, dpopRequired: saved.dpopRequired, jwksUri: saved.jwksUri, jwksKeys: (saved.jwks as { keys?: unknown[] } | null)?.keys?.length ?? 0 };
+    await recordAction(ctx, 'app.update', { clientId: client.clientId, details: { name: values.name, redirectUris: values.redirectUris, grantTypes: values.grantTypes, scopes: values.scopes, requiredAcr: values.requiredAcr || null, firstParty: values.firstParty, matchRules: values.match, matchEnrolledUsers: values.matchEnrolledUsers, backchannelLogoutUri: values.backchannelLogoutUri || null, ...security } });
     redirectDone(ctx, `/admin/apps/${encodeURIComponent(client.clientId)}`, 'app-saved');
   });
 

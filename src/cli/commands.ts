@@ -6,6 +6,7 @@ import { type Enrollment, EnrollmentError } from '../biometrics/index.js';
 import { FaceError, MATCH_PRESETS, runEval, type FaceEngine } from '../face/index.js';
 import { AttemptAccounting } from '../verification/index.js';
 import type { AuthMethod, GrantType } from '../oidc/clients.js';
+import { isFapi2, type Requirement } from '../oidc/client-security.js';
 import { listSigningKeys, rotateSigningKeys, signingKeyTimes } from '../oidc/keys.js';
 import { createLogger } from '../ops/logger.js';
 import { enrollmentService, openFaceEngine, openServices, type Services } from '../server/services.js';
@@ -133,6 +134,24 @@ function parseMatchRules(raw: string | undefined): Record<string, unknown> | nul
   return parsed.data;
 }
 
+/** --par / --dpop: optional or required. */
+function requirement(args: Args, name: string): Requirement | undefined {
+  const value = str(args, name);
+  if (value === undefined) return undefined;
+  if (value !== 'optional' && value !== 'required') throw new UsageError(`--${name} takes optional or required`);
+  return value;
+}
+
+/** --jwks takes the app's JWK Set as JSON or the path of a file holding it; the store checks the keys. */
+async function readJwks(value: string | undefined): Promise<string | undefined> {
+  if (value === undefined || value.trim().startsWith('{')) return value;
+  try {
+    return await readFile(value, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--jwks ${value}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
 export const commands: Record<string, (config: Config, args: Args) => Promise<void>> = {
   async start(config) {
     const server = await startServer(config);
@@ -233,6 +252,7 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
   async 'client create'(config, args) {
     const grants = list(args, 'grant') as GrantType[];
     const matchRules = parseMatchRules(str(args, 'match-rules'));
+    const security = { par: requirement(args, 'par'), dpop: requirement(args, 'dpop'), jwks: await readJwks(str(args, 'jwks')), jwksUri: str(args, 'jwks-uri'), fapi2: Boolean(args.values.fapi2) };
     await withServices(config, async (s) => {
       const { client, clientSecret } = await s.clients.create({
         name: str(args, 'name', true)!,
@@ -250,16 +270,19 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
         matchRules,
         backchannelLogoutUri: str(args, 'backchannel-logout-uri') ?? null,
         backchannelLogoutSessionRequired: Boolean(args.values['backchannel-logout-session-required']),
+        ...security,
       });
       await s.audit.record({ type: 'admin.client.create', outcome: 'success', clientId: client.clientId, details: { via: 'cli' } });
-      const out = { client_id: client.clientId, client_secret: clientSecret, name: client.name, redirect_uris: client.redirectUris, grant_types: client.grantTypes, scope: client.scopes.join(' '), resource_server: client.resourceServer, match_enrolled_users: client.matchEnrolledUsers };
-      print(args.json, out, `client_id:     ${out.client_id}\nclient_secret: ${out.client_secret ?? '(public client: none)'}\n(the secret is shown only now; store it safely)`);
+      const out = { client_id: client.clientId, client_secret: clientSecret, name: client.name, redirect_uris: client.redirectUris, grant_types: client.grantTypes, scope: client.scopes.join(' '), resource_server: client.resourceServer, match_enrolled_users: client.matchEnrolledUsers,
+        token_endpoint_auth_method: client.tokenEndpointAuthMethod, jwks_uri: client.jwksUri, require_pushed_authorization_requests: client.parRequired, dpop_bound_access_tokens: client.dpopRequired, fapi2: isFapi2(client) };
+      const none = client.tokenEndpointAuthMethod === 'private_key_jwt' ? '(none: the app authenticates with private_key_jwt)' : '(public client: none)';
+      print(args.json, out, `client_id:     ${out.client_id}\nclient_secret: ${out.client_secret ?? none}${out.client_secret ? '\n(the secret is shown only now; store it safely)' : ''}${out.fapi2 ? '\nFAPI 2.0: private_key_jwt, PAR and DPoP required' : ''}`);
     });
   },
 
   async 'client list'(config, args) {
     await withServices(config, async (s) => {
-      const rows = (await s.clients.list()).map((c) => ({ client_id: c.clientId, name: c.name, type: c.secret ? 'confidential' : 'public', grant_types: c.grantTypes.join(','), redirect_uris: c.redirectUris.join(' '), built_in: c.builtIn, resource_server: c.resourceServer }));
+      const rows = (await s.clients.list()).map((c) => ({ client_id: c.clientId, name: c.name, type: c.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential', grant_types: c.grantTypes.join(','), redirect_uris: c.redirectUris.join(' '), built_in: c.builtIn, resource_server: c.resourceServer, token_endpoint_auth_method: c.tokenEndpointAuthMethod, fapi2: isFapi2(c) }));
       print(args.json, rows, table(rows, ['client_id', 'name', 'type', 'grant_types', 'resource_server', 'redirect_uris']));
     });
   },

@@ -20,7 +20,13 @@ Apps (OIDC clients)
                 [--scope S]… [--public] [--first-party] [--allow-password] [--allow-passive-face] [--acr URI]
                 [--resource-server] [--match-enrolled-users]
                 [--match-rules '{"minSimilarity":75,"livenessRequired":true,"qualityRequired":false,"documentRequired":false}']
+                [--auth-method client_secret_basic|client_secret_post|private_key_jwt] [--jwks FILE|JSON] [--jwks-uri URI]
+                [--par optional|required] [--dpop optional|required] [--fapi2]
                                           prints client_id and client_secret (shown once);
+                                          --jwks/--jwks-uri: the app's public keys for private_key_jwt (no secret)
+                                          --par required: plain authorization requests are refused (RFC 9126)
+                                          --dpop required: tokens are DPoP-bound, requests without a proof refused
+                                          --fapi2: the FAPI 2.0 preset: private_key_jwt, PAR and DPoP required
                                           --resource-server: may introspect tokens issued to other apps
                                           --match-enrolled-users: the Face Match API may match against
                                           enrolled accounts (user_id / email); off by default

@@ -196,8 +196,29 @@ function httpTimeouts(env: Env): Config['http'] {
   return { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs: int(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 65_000, 1000, 600_000) };
 }
 
+/** Variables that may come from a file instead (Docker and Compose secrets): NAME_FILE holds the file's path. */
+export const FILE_VARIABLES = ['SECRET_KEY', 'DATABASE_URL', 'REDIS_URL', 'METRICS_TOKEN'] as const;
+
+/** The environment with every NAME_FILE replaced by the file's content (without its trailing newline) as NAME. */
+function withFileSecrets(env: Env): Env {
+  const named = FILE_VARIABLES.filter((name) => env[`${name}_FILE`]);
+  if (named.length === 0) return env;
+  const out: Env = { ...env };
+  for (const name of named) {
+    const file = env[`${name}_FILE`]!;
+    if (env[name]) throw new ConfigError(`${name}_FILE`, `set either ${name} or ${name}_FILE, not both`);
+    try {
+      out[name] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigError(`${name}_FILE`, `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    }
+  }
+  return out;
+}
+
 /** Reads the whole configuration from the environment; throws ConfigError naming the first bad variable. */
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(source: Env = process.env): Config {
+  const env = withFileSecrets(source);
   const port = int(env, 'PORT', 3000, 0, 65535);
   const issuerRaw = url(env, 'ISSUER', ['http:', 'https:']);
   const issuer = (issuerRaw ?? `http://localhost:${port}`).replace(/\/+$/, '');

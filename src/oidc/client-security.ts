@@ -1,5 +1,4 @@
 import { createPublicKey } from 'node:crypto';
-import { isIP } from 'node:net';
 
 /**
  * The FAPI 2.0 Security Profile's building blocks as per-app settings: pushed authorization requests (RFC 9126),
@@ -19,8 +18,8 @@ export interface PublicJwks {
 export interface SecurityInput {
   par?: Requirement;
   dpop?: Requirement;
-  /** The app's public keys; null removes them. */
-  jwks?: PublicJwks | null;
+  /** The app's public keys, parsed or as JSON text (console, CLI); null removes them. */
+  jwks?: PublicJwks | string | null;
   jwksUri?: string | null;
   /** Turns every building block on: PAR and DPoP required, private_key_jwt. */
   fapi2?: boolean;
@@ -78,9 +77,10 @@ function checkPublicKey(key: unknown, n: number, kids: Set<string>): void {
   }
 }
 
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-/** The keys' URL: https, or http on this machine's loopback for development. */
+/**
+ * The keys' URL: https. oidc-provider fetches it with SSRF protection, so it must also resolve to a public address
+ * (loopback and private networks are refused when the keys are fetched).
+ */
 export function validateJwksUri(uri: string): string {
   let url: URL;
   try {
@@ -90,10 +90,7 @@ export function validateJwksUri(uri: string): string {
   }
   if (url.hash) throw new SecurityError(`jwks_uri "${uri}" must not contain a fragment`);
   if (url.username || url.password) throw new SecurityError(`jwks_uri "${uri}" must not carry credentials`);
-  const loopback = LOOPBACK.has(url.hostname) || (isIP(url.hostname) === 4 && url.hostname.startsWith('127.'));
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new SecurityError(`jwks_uri "${uri}" must use https (http only for localhost during development)`);
-  }
+  if (url.protocol !== 'https:') throw new SecurityError(`jwks_uri "${uri}" must use https`);
   return url.href;
 }
 

@@ -338,6 +338,30 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     expect(await count('clients', "where client_id = 'face-oidc-admin'")).toBe(1);
   });
 
+  it('registers a FAPI 2.0 app: the preset without keys is refused clearly, with its JWK Set it has no secret and gets DPoP-bound tokens', async () => {
+    const { privateKey, publicKey } = await oidc.randomDPoPKeyPair('ES256', { extractable: true });
+    const jwk = { ...(await crypto.subtle.exportKey('jwk', publicKey)), kid: 'bank-1', alg: 'ES256', use: 'sig' };
+    const form = { name: 'Bank', redirect_uris: 'https://bank.acme.test/cb', grant_types: ['authorization_code', 'client_credentials'], scopes: ['openid', 'face:match'], client_type: 'confidential', auth_method: 'client_secret_basic', fapi2: 'on' };
+    const refused = await post(admin, '/admin/apps/new', '/admin/apps', form);
+    expect(refused.res.status).toBe(400);
+    expect(refused.html).toContain("The FAPI 2.0 preset needs the app&#39;s public keys for private_key_jwt: paste its JSON Web Key Set or give its jwks_uri.");
+    expect(await count('clients', "where name = 'Bank'")).toBe(0);
+
+    const created = await post(admin, '/admin/apps/new', '/admin/apps', { ...form, jwks: JSON.stringify({ keys: [jwk] }) });
+    expect(created.html).toContain('App saved.');
+    expect(created.html).not.toContain('data-testid="app-client-secret"');
+    expect(created.html).toContain('FAPI 2.0: private_key_jwt, PAR and DPoP required');
+    const clientId = /data-testid="app-client-id">([^<]+)</.exec(created.html)![1];
+    const [row] = await sql(`select secret, token_endpoint_auth_method, par_required, dpop_required, jwks from clients where client_id = '${clientId}'`);
+    expect(row).toMatchObject({ secret: null, token_endpoint_auth_method: 'private_key_jwt', par_required: true, dpop_required: true, jwks: { keys: [jwk] } });
+    expect((await page(admin, '/admin/apps')).html).toMatch(/Bank<\/a>.*FAPI 2\.0<\/span>/);
+
+    const config = await oidc.discovery(new URL(server.url), clientId, undefined, oidc.PrivateKeyJwt({ key: privateKey, kid: 'bank-1' }), { execute: [oidc.allowInsecureRequests] });
+    await expect(oidc.clientCredentialsGrant(config, { scope: 'face:match' })).rejects.toMatchObject({ error: 'invalid_grant' });
+    const tokens = await oidc.clientCredentialsGrant(config, { scope: 'face:match' }, { DPoP: oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair()) });
+    expect(tokens.token_type).toBe('dpop');
+  });
+
   it('ends console sessions with their provider session: "revoke all" signs another administrator out of the console', async () => {
     const ivan = await seedUser(server.services, { email: `ivan-${RUN}@example.com`, name: 'Ivan', admin: true, photos: [path.join(FIXTURES, 'admin-1.jpg'), RECORDING_FACE] });
     const browser = new Agent();

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
 
@@ -8,6 +11,22 @@ describe('configuration', () => {
     expect(c.metrics).toEqual({ token: null, port: null, host: '127.0.0.1' });
     expect(c.face.matchPreset).toBe('far-1e-4');
     expect(c.limits).toMatchObject({ faceFailuresBeforeDelay: 5, failureDelaySeconds: 30, faceFailuresBeforeLockout: 50 });
+  });
+
+  it('reads secrets from files named by NAME_FILE (Docker and Compose secrets), and names the variable when it cannot', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'fo-config-'));
+    try {
+      const key = 'ab'.repeat(32);
+      writeFileSync(path.join(dir, 'secret_key'), `${key}\n`);
+      writeFileSync(path.join(dir, 'database_url'), 'postgresql://face:pw@postgres:5432/face\n');
+      const c = loadConfig({ SECRET_KEY_FILE: path.join(dir, 'secret_key'), DATABASE_URL_FILE: path.join(dir, 'database_url') });
+      expect(c.secretKey?.toString('hex')).toBe(key);
+      expect(c.databaseUrl).toBe('postgresql://face:pw@postgres:5432/face');
+      expect(() => loadConfig({ SECRET_KEY_FILE: path.join(dir, 'missing') })).toThrow(/^Invalid SECRET_KEY_FILE: cannot read .*missing \(ENOENT\)$/);
+      expect(() => loadConfig({ SECRET_KEY: key, SECRET_KEY_FILE: path.join(dir, 'secret_key') })).toThrow('Invalid SECRET_KEY_FILE: set either SECRET_KEY or SECRET_KEY_FILE, not both');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('derives the issuer from the port and strips a trailing slash', () => {

@@ -67,9 +67,8 @@ describe('client security settings (FAPI 2.0 building blocks)', () => {
     expect(refusal(() => parseJwks({ keys: [] }))).toMatch(/non-empty "keys" array/);
   });
 
-  it('accepts a jwks_uri over https, or http on loopback only', () => {
+  it('accepts a jwks_uri over https only', () => {
     expect(validateJwksUri('https://rp.example/.well-known/jwks.json')).toBe('https://rp.example/.well-known/jwks.json');
-    expect(validateJwksUri('http://127.0.0.1:8080/jwks')).toBe('http://127.0.0.1:8080/jwks');
     expect(refusal(() => validateJwksUri('http://rp.example/jwks'))).toMatch(/must use https/);
     expect(refusal(() => validateJwksUri('https://rp.example/jwks#k'))).toMatch(/fragment/);
     expect(refusal(() => validateJwksUri('jwks.json'))).toMatch(/not an absolute URL/);
