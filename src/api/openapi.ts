@@ -297,7 +297,8 @@ export function buildOpenApi(opts: OpenApiOptions): Record<string, unknown> {
       securitySchemes: {
         clientCredentials: {
           type: 'oauth2',
-          description: 'Register a client with the client_credentials grant (CLI `face-oidc client create --grant client_credentials` or the admin UI).',
+          description:
+            'Register a client with the client_credentials grant (CLI `face-oidc client create --grant client_credentials` or the admin UI). Send the token as `Authorization: Bearer <token>`; a DPoP-bound token (RFC 9449, required for apps with DPoP required or the FAPI 2.0 preset) as `Authorization: DPoP <token>` with a fresh `DPoP` proof header for each request (htm, htu, iat, jti, ath).',
           flows: { clientCredentials: { tokenUrl: `${opts.issuer}/token`, scopes: { 'face:match': 'Call the Face Match API' } } },
         },
       },

@@ -103,10 +103,13 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     await identify(browser.page, url, EMAIL);
     // A busy shared machine analyses frames slowly: wait for the challenge's outcome, then for the way back.
     await browser.page
-      .waitForFunction((origin) => location.href.startsWith(origin) || document.querySelector('[data-testid="consent-approve"]') !== null, APP_ORIGIN, { timeout: 90_000 })
+      .waitForFunction((origin) => location.href.startsWith(origin) || document.querySelector('[data-testid="consent-approve"]') !== null, APP_ORIGIN, { timeout: 60_000 })
       .catch(() => undefined);
     const callback = await backAtApp(browser.page).catch(async (err: unknown) => {
-      throw new Error(`not back at the app: ${browser!.page.url()} ${(await browser!.page.textContent('body'))?.slice(0, 300)}; ${frames.length} frames, last ${frames.at(-1)}`, { cause: err });
+      const page = browser!.page;
+      const step = await page.getByTestId('face-challenge').getAttribute('data-step').catch(() => null);
+      const status = await page.getByTestId('face-status').textContent().catch(() => null);
+      throw new Error(`not back at the app: ${page.url()} step ${step}, status "${status?.trim()}"; ${frames.length} frames, last ${frames.at(-1)}`, { cause: err });
     });
     expect(callback.searchParams.get('iss')).toBe(server.url);
 
@@ -140,7 +143,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const refreshed = await oidc.refreshTokenGrant(rp, tokens.refresh_token!, undefined, { DPoP });
     expect(refreshed.token_type).toBe('dpop');
     expect(await oidc.tokenIntrospection(rp, refreshed.access_token)).toMatchObject({ active: true, cnf: { jkt } });
-  });
+  }, 150_000);
 
   it('the Face Match API accepts a DPoP-bound token with its proof and refuses it without one, as Bearer, or with a replayed proof', async () => {
     const tokens = await oidc.clientCredentialsGrant(rp, { scope: 'face:match' }, { DPoP });
