@@ -8,7 +8,8 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
  * indexed by account so an administrator can list and end a person's sessions and grants.
  */
 const GRANTABLE = new Set(['AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
-const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+// A pushed authorization request is single-use too: oidc-provider consumes it when the authorization completes.
+const CONSUMABLE = new Set(['AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest', 'PushedAuthorizationRequest']);
 
 export type ClientLoader = (clientId: string) => Promise<AdapterPayload | undefined>;
 

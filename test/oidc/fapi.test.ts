@@ -4,6 +4,8 @@ import { calculateJwkThumbprint, decodeProtectedHeader } from 'jose';
 import * as oidc from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACR } from '../../src/oidc/acr.js';
+import { Agent } from '../helpers/browserless.js';
+import { signIn } from '../helpers/flow.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { ForcedChallenges, RECORDING_FACE, RECORDING_HOLDS, recordingFrames, SteerableCamera } from '../helpers/challenge.js';
 import { CHROMIUM, createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
@@ -82,6 +84,24 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const stranger = await oidc.randomDPoPKeyPair('ES256');
     const impostor = await oidc.discovery(new URL(server.url), rp.clientMetadata().client_id, undefined, oidc.PrivateKeyJwt({ key: stranger.privateKey, kid: 'rp-2026' }), { execute: [oidc.allowInsecureRequests] });
     await expect(oidc.clientCredentialsGrant(impostor, { scope: 'face:match' }, { DPoP: oidc.getDPoPHandle(impostor, stranger) })).rejects.toMatchObject({ error: 'invalid_client' });
+  });
+
+  it('completes a PAR sign-in over plain HTTP against Redis, and the pushed request is single-use', async () => {
+    // A kiosk-style app with the same settings (passive face capture: one picture, no challenge timing).
+    const { privateKey, publicKey } = await oidc.randomDPoPKeyPair('ES256', { extractable: true });
+    const jwks = { keys: [{ ...(await crypto.subtle.exportKey('jwk', publicKey)), kid: 'kiosk', alg: 'ES256', use: 'sig' }] };
+    const { client } = await server.services.clients.create({ name: 'Branch kiosk', redirectUris: [REDIRECT], fapi2: true, jwks: JSON.stringify(jwks), allowPassiveFace: true });
+    const kiosk = await oidc.discovery(new URL(server.url), client.clientId, undefined, oidc.PrivateKeyJwt({ key: privateKey, kid: 'kiosk' }), { execute: [oidc.allowInsecureRequests] });
+    const handle = oidc.getDPoPHandle(kiosk, await oidc.randomDPoPKeyPair('ES256'));
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = await oidc.buildAuthorizationUrlWithPAR(kiosk, { redirect_uri: REDIRECT, scope: 'openid profile', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', state: 'k' }, { DPoP: handle });
+    const back = await signIn(new Agent(), { url }, { email: EMAIL, photo: readFileSync(RECORDING_FACE) });
+    const tokens = await oidc.authorizationCodeGrant(kiosk, back, { pkceCodeVerifier: verifier, expectedState: 'k' }, undefined, { DPoP: handle });
+    expect(tokens.token_type).toBe('dpop');
+    expect(tokens.claims()).toMatchObject({ acr: ACR.facePassive });
+    // The request_uri was consumed when the authorization completed.
+    const again = await fetch(url, { redirect: 'manual' });
+    expect(new URL(again.headers.get('location')!).searchParams.get('error')).toBe('invalid_request_uri');
   });
 
   it.runIf(hasChromium)('signs in with the face through PAR, gets DPoP-bound tokens, and userinfo refuses the access token without its proof', async () => {
