@@ -31,7 +31,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres))('face-oidc client crea
     expect(r.stderr).toContain("the FAPI 2.0 preset needs the app's public keys for private_key_jwt: paste its JSON Web Key Set or give its jwks_uri");
     expect(JSON.parse(r.stdout)).toMatchObject({ error: 'INVALID_INPUT' });
     expect(JSON.parse((await runCli(['client', 'list', '--json'], env)).stdout).filter((c: { name: string }) => c.name === 'Bank')).toEqual([]);
-  });
+  }, 180_000);
 
   it('creates a FAPI 2.0 app from a JWK Set file: no secret, private_key_jwt, PAR and DPoP required', async () => {
     const r = await runCli([...bank, '--fapi2', '--jwks', jwksFile], env);
@@ -45,7 +45,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres))('face-oidc client crea
     });
     const listed = JSON.parse((await runCli(['client', 'list', '--json'], env)).stdout).find((c: { name: string }) => c.name === 'Bank');
     expect(listed).toMatchObject({ type: 'confidential', token_endpoint_auth_method: 'private_key_jwt', fapi2: true });
-  });
+  }, 180_000);
 
   it('sets PAR and DPoP one by one, and answers a wrong value with the usage', async () => {
     const r = await runCli(['client', 'create', '--name', 'SPA', '--redirect-uri', 'https://spa.example/cb', '--public', '--dpop', 'required', '--json'], env);
@@ -54,5 +54,5 @@ describe.runIf(requireService('PostgreSQL', hasPostgres))('face-oidc client crea
     const wrong = await runCli([...bank, '--par', 'sometimes'], env);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('--par takes optional or required');
-  });
+  }, 180_000);
 });
