@@ -1,0 +1,128 @@
+import sharp from 'sharp';
+import { DocumentError } from './errors.js';
+import { documentFields, type DocumentFields, type FieldConfidence } from './fields.js';
+import { verifyMrzModel } from './models.js';
+import type { CheckResult, Correction } from './parse.js';
+import { decodeGrey, locateAndRead, uprightRegion, type Placement } from './reader.js';
+import { Recogniser } from './recognise.js';
+
+export interface DocumentReaderOptions {
+  /** Folder with manifest.json and mrz.traineddata. */
+  modelsDir: string;
+  /** Tesseract worker threads (default 1). */
+  workers?: number;
+  /** Jobs after which a Tesseract worker is replaced (default 50). */
+  recycleAfter?: number;
+  /** Largest photo accepted, in pixels (default 40 MP). */
+  maxPixels?: number;
+}
+
+/**
+ * `read`: an MRZ whose every check digit holds. `unreadable`: MRZ-shaped text whose check digits mostly fail
+ * (`mrz` shows what was recognised). `not_found`: no MRZ in the photo.
+ */
+export type ReadStatus = 'read' | 'unreadable' | 'not_found';
+
+export interface DocumentReading {
+  status: ReadStatus;
+  /** The record's fields; present for `read` and `unreadable`. */
+  fields: DocumentFields | null;
+  confidence: FieldConfidence | null;
+  /** Each check digit (document number, birth date, expiry date, personal number, composite) and whether it held. */
+  checks: CheckResult[];
+  corrections: Correction[];
+  /** Where the MRZ is and how far the photo is turned. */
+  placement: Placement | null;
+  /**
+   * With `crops`: the deskewed document (its extent estimated from the MRZ's size and place and the format's
+   * proportions) and the MRZ band, as greyscale JPEG.
+   */
+  crops: { front: Buffer; mrz: Buffer } | null;
+  timings: { decode: number; read: number; total: number };
+}
+
+/** Smallest side that can carry a legible MRZ: 30 characters need about 5 px each. */
+const MIN_SIDE = 200;
+
+/** Physical width of the document and of its MRZ lines (mm), and its height, per format (ICAO Doc 9303). */
+const GEOMETRY = { TD1: [85.6, 54, 30], TD2: [105, 74, 36], TD3: [125, 88, 44], MRVA: [120, 80, 44], MRVB: [105, 74, 36] } as const;
+
+function checkInput(image: Buffer): void {
+  if (image.subarray(0, 5).toString('latin1') === '%PDF-') throw new DocumentError('PDF_NOT_SUPPORTED', 'PDF files are not read: send a photo or scan of the document as JPEG, PNG or WebP');
+  const jpeg = image[0] === 0xff && image[1] === 0xd8 && image[2] === 0xff;
+  const png = image.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  const webp = image.subarray(0, 4).toString('latin1') === 'RIFF' && image.subarray(8, 12).toString('latin1') === 'WEBP';
+  if (!jpeg && !png && !webp) throw new DocumentError('UNSUPPORTED_IMAGE', 'the document is not a JPEG, PNG or WebP image');
+}
+
+/**
+ * Reads identity documents: finds the MRZ band (classical morphology on the photo, any quarter turn plus a tilt),
+ * recognises it with Tesseract's MRZ model, parses and checks it (ICAO Doc 9303), and says where the document is.
+ */
+export class DocumentReader {
+  private constructor(
+    private readonly recogniser: Recogniser,
+    private readonly maxPixels: number,
+  ) {}
+
+  static async create(opts: DocumentReaderOptions): Promise<DocumentReader> {
+    await verifyMrzModel(opts.modelsDir);
+    const recogniser = new Recogniser({ modelsDir: opts.modelsDir, workers: opts.workers ?? 1, recycleAfter: opts.recycleAfter ?? 50 });
+    await recogniser.ready();
+    return new DocumentReader(recogniser, opts.maxPixels ?? 40_000_000);
+  }
+
+  async read(image: Buffer, opts: { now?: Date; crops?: boolean } = {}): Promise<DocumentReading> {
+    const start = performance.now();
+    checkInput(image);
+    let decoded;
+    try {
+      const meta = await sharp(image).metadata();
+      if ((meta.width ?? 0) * (meta.height ?? 0) > this.maxPixels) throw new DocumentError('IMAGE_TOO_LARGE', `the document image exceeds ${this.maxPixels} pixels`);
+      if (Math.min(meta.width ?? 0, meta.height ?? 0) < MIN_SIDE) throw new DocumentError('IMAGE_TOO_SMALL', `the document image is smaller than ${MIN_SIDE} px on a side: an MRZ cannot be legible`);
+      decoded = await decodeGrey(image, this.maxPixels);
+    } catch (err) {
+      if (err instanceof DocumentError) throw err;
+      throw new DocumentError('UNSUPPORTED_IMAGE', 'the document image cannot be decoded', { cause: err });
+    }
+    const decodeMs = performance.now() - start;
+    const outcome = await locateAndRead(decoded.full, decoded.work, decoded.scale, this.recogniser);
+    const readMs = performance.now() - start - decodeMs;
+    if (outcome.kind === 'none') {
+      return { status: 'not_found', fields: null, confidence: null, checks: [], corrections: [], placement: null, crops: null, timings: { decode: decodeMs, read: readMs, total: performance.now() - start } };
+    }
+    const now = opts.now ?? new Date();
+    const { fields, confidence } = documentFields(outcome.mrz, now);
+    let crops: DocumentReading['crops'] = null;
+    if (opts.crops) {
+      const p = outcome.placement;
+      const [docW, docH, chars] = GEOMETRY[outcome.mrz.format];
+      // The MRZ lines span `chars` × 2.54 mm centred on the document, their band ends ~1 mm above its lower edge.
+      const mmPx = p.length / (chars * 2.54);
+      const w = docW * mmPx * 1.04;
+      const h = docH * mmPx * 1.04;
+      const rad = (-p.rotation * Math.PI) / 180;
+      // Centre of the document: from the band's centre, up (in the upright frame) by half the document less the band's offset.
+      const up = h / 2 - (p.height / 2 + 1.5 * mmPx);
+      const cx = p.cx + Math.sin(rad) * up;
+      const cy = p.cy - Math.cos(rad) * up;
+      const front = await (await uprightRegion(decoded.full, cx, cy, p.rotation, w, h)).resize({ width: 1024, height: 1024, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 88 }).toBuffer();
+      const mrz = await (await uprightRegion(decoded.full, p.cx, p.cy, p.rotation, p.length * 1.08, p.height * 1.5 + 8)).resize({ width: 1024, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 88 }).toBuffer();
+      crops = { front, mrz };
+    }
+    return {
+      status: outcome.kind,
+      fields,
+      confidence,
+      checks: outcome.mrz.checks,
+      corrections: outcome.mrz.corrections,
+      placement: outcome.placement,
+      crops,
+      timings: { decode: decodeMs, read: readMs, total: performance.now() - start },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.recogniser.close();
+  }
+}

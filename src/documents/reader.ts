@@ -1,0 +1,118 @@
+import sharp, { type Sharp } from 'sharp';
+import { locateBands, WORK_SIDE, type Band } from './locate.js';
+import type { Grey } from './morphology.js';
+import { parseMrz, type ParsedMrz } from './parse.js';
+import type { Recogniser } from './recognise.js';
+import { shapeMrz } from './shape.js';
+
+/** Where the MRZ was found and how the document stands, in pixels of the upright (EXIF-rotated) photo. */
+export interface Placement {
+  cx: number;
+  cy: number;
+  /** Degrees to turn the photo (clockwise) to make the MRZ read left to right. */
+  rotation: number;
+  length: number;
+  height: number;
+}
+
+export type LocateOutcome =
+  | { kind: 'read'; mrz: ParsedMrz; placement: Placement; candidates: number }
+  /** MRZ-shaped text whose check digits mostly fail. */
+  | { kind: 'unreadable'; mrz: ParsedMrz; placement: Placement; candidates: number }
+  /** Nothing that reads as MRZ lines. */
+  | { kind: 'none'; candidates: number };
+
+/** Bands tried per photo, each upright and upside down. */
+const MAX_BANDS = 4;
+
+/** A parse is an MRZ when most of its check digits hold: chance agreement of garbage is one in ten per digit. */
+function verdict(m: ParsedMrz): 'read' | 'unreadable' | 'none' {
+  const valid = m.checks.filter((c) => c.valid).length;
+  if (valid === m.checks.length) return 'read';
+  return valid >= 2 ? 'unreadable' : 'none';
+}
+
+const rank = (m: ParsedMrz) => m.checks.filter((c) => c.valid).length / m.checks.length + Object.values(m.confidence).reduce((s, c) => s + c, 0) / 1000;
+
+export interface Upright {
+  raw: Buffer;
+  width: number;
+  height: number;
+}
+
+/** The photo in grey, EXIF-rotated, as raw pixels; and a copy shrunk to WORK_SIDE for finding the band. */
+export async function decodeGrey(image: Buffer, maxPixels: number): Promise<{ full: Upright; work: Grey; scale: number }> {
+  const { data, info } = await sharp(image, { limitInputPixels: maxPixels, failOn: 'error' }).autoOrient().greyscale().raw().toBuffer({ resolveWithObject: true });
+  const full = { raw: data, width: info.width, height: info.height };
+  const scale = Math.min(1, WORK_SIDE / Math.max(info.width, info.height));
+  const w = Math.max(1, Math.round(info.width * scale));
+  const h = Math.max(1, Math.round(info.height * scale));
+  const small = await sharp(data, { raw: { width: info.width, height: info.height, channels: 1 } }).resize(w, h, { kernel: 'linear' }).toColourspace('b-w').raw().toBuffer();
+  return { full, work: { data: new Uint8Array(small.buffer, small.byteOffset, small.length), width: w, height: h }, scale };
+}
+
+/**
+ * The region of `full` centred on (cx, cy), `w`×`h` after turning it by `rotation` degrees clockwise, so that what
+ * was tilted by that much stands upright. Outside the photo is white.
+ */
+export async function uprightRegion(full: Upright, cx: number, cy: number, rotation: number, w: number, h: number): Promise<Sharp> {
+  const side = Math.ceil(Math.hypot(w, h)) + 4;
+  const left = Math.round(cx - side / 2);
+  const top = Math.round(cy - side / 2);
+  const x0 = Math.max(0, left);
+  const y0 = Math.max(0, top);
+  const x1 = Math.min(full.width, left + side);
+  const y1 = Math.min(full.height, top + side);
+  const white = { r: 255, g: 255, b: 255, alpha: 1 };
+  let region: Buffer;
+  if (x1 <= x0 || y1 <= y0) {
+    region = await sharp({ create: { width: side, height: side, channels: 3, background: white } }).toColourspace('b-w').raw().toBuffer();
+  } else {
+    region = await sharp(full.raw, { raw: { width: full.width, height: full.height, channels: 1 } })
+      .extract({ left: x0, top: y0, width: x1 - x0, height: y1 - y0 })
+      .extend({ left: x0 - left, top: y0 - top, right: left + side - x1, bottom: top + side - y1, background: white })
+      .toColourspace('b-w')
+      .raw()
+      .toBuffer();
+  }
+  const turned = await sharp(region, { raw: { width: side, height: side, channels: 1 } }).rotate(rotation, { background: white }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+  const ow = Math.max(1, Math.min(turned.info.width, Math.round(w)));
+  const oh = Math.max(1, Math.min(turned.info.height, Math.round(h)));
+  return sharp(turned.data, { raw: { width: turned.info.width, height: turned.info.height, channels: 1 } }).extract({
+    left: Math.floor((turned.info.width - ow) / 2),
+    top: Math.floor((turned.info.height - oh) / 2),
+    width: ow,
+    height: oh,
+  });
+}
+
+/** The band, straightened and scaled so that a line of text is about 48 px high, as a PNG for the recogniser. */
+async function bandCrop(full: Upright, band: Placement, lines: number): Promise<Buffer> {
+  const region = await uprightRegion(full, band.cx, band.cy, band.rotation, band.length * 1.08, band.height * 1.5 + 8);
+  const targetH = Math.round((lines >= 2 ? lines * 48 : 120) * 1.5);
+  return region.resize({ height: targetH }).normalise().png({ compressionLevel: 1 }).toBuffer();
+}
+
+function toPlacement(band: Band, scale: number, flip: boolean): Placement {
+  const deg = (band.angle * 180) / Math.PI;
+  return { cx: band.cx / scale, cy: band.cy / scale, rotation: -deg + (flip ? 180 : 0), length: band.length / scale, height: band.height / scale };
+}
+
+/** Finds the MRZ band, recognises it upright and upside down, and keeps the reading whose check digits hold best. */
+export async function locateAndRead(full: Upright, work: Grey, scale: number, recogniser: Recogniser): Promise<LocateOutcome> {
+  const bands = locateBands(work).slice(0, MAX_BANDS);
+  let best: { mrz: ParsedMrz; placement: Placement } | null = null;
+  for (const band of bands) {
+    for (const flip of [false, true]) {
+      const placement = toPlacement(band, scale, flip);
+      const text = await recogniser.recognise(await bandCrop(full, placement, band.lines));
+      const shaped = shapeMrz(text);
+      const mrz = shaped ? parseMrz(shaped.lines, shaped.confidence) : null;
+      if (!mrz) continue;
+      if (!best || rank(mrz) > rank(best.mrz)) best = { mrz, placement };
+      if (verdict(mrz) === 'read') return { kind: 'read', mrz, placement, candidates: bands.length };
+    }
+  }
+  if (!best || verdict(best.mrz) === 'none') return { kind: 'none', candidates: bands.length };
+  return { kind: 'unreadable', ...best, candidates: bands.length };
+}
