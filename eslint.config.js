@@ -31,6 +31,16 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [COMPOSITION_ROOT, STORES] }] },
   },
   {
+    // Reading a document is a capability of its own: no HTTP, no store (src/README.md).
+    files: ['src/documents/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        { patterns: [COMPOSITION_ROOT, STORES, { group: ['koa', '@koa/*', '**/web/*', '**/api/*'], message: 'src/documents reads documents; the HTTP surfaces use it, not the other way round.' }] },
+      ],
+    },
+  },
+  {
     // Browser modules served to the sign-in and admin pages.
     files: ['views/static/**/*.js'],
     languageOptions: { globals: { window: 'readonly', document: 'readonly', navigator: 'readonly', fetch: 'readonly', FormData: 'readonly', Blob: 'readonly', URLSearchParams: 'readonly', requestAnimationFrame: 'readonly', location: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', HTMLCanvasElement: 'readonly', HTMLVideoElement: 'readonly', MediaStream: 'readonly', FileReader: 'readonly' } },

@@ -1,16 +1,19 @@
 import { ACCEPTED_IMAGES, FaceError, type Analysis, type FaceEngine, type Purpose } from '../face/index.js';
-import { ApiError, IMAGE_FIELDS, upper, type ImageField } from './errors.js';
+import { ApiError, upper, type ImageField } from './errors.js';
 
-export type Analyses = { selfie: Analysis } & Partial<Record<Exclude<ImageField, 'selfie'>, Analysis>>;
+/** The selfie's, the reference's and (from src/api/documents.ts) the document portrait's analyses. */
+export type Analyses = { selfie: Analysis } & Partial<Record<'reference' | 'document', Analysis>>;
+
+type FaceField = 'selfie' | 'reference';
 
 /**
  * Every image is compared through its subject, the engine's one rule: the largest face, ties within the detector's
  * size jitter going to the face nearest the image centre. The selfie is a live capture ('verify': liveness, and a
  * second face of comparable size is MULTIPLE_FACES). The reference is a photo on file, in the role of an enrolment
  * photo ('enroll': no liveness, which means nothing for a photo of a photo). On a document the portrait is the
- * largest face ('match'), whatever else is printed on the card.
+ * largest face ('match'), whatever else is printed on the card (src/api/documents.ts).
  */
-const PURPOSE: Record<ImageField, Purpose> = { selfie: 'verify', reference: 'enroll', document: 'match' };
+const PURPOSE: Record<FaceField, Purpose> = { selfie: 'verify', reference: 'enroll' };
 
 function toApiError(field: ImageField, err: unknown): unknown {
   if (!(err instanceof FaceError)) return err;
@@ -44,19 +47,20 @@ function requireUnambiguousSelfie(a: Analysis): void {
 }
 
 /**
- * Analyses the sent images in parallel; the first failure in field order (selfie, reference, document) wins. The
- * request is admitted for all its analyses at once, before any starts: past the engine's maximum wait it is shed
- * whole (503 + Retry-After) instead of queueing work for an answer that would come too late.
+ * Analyses the selfie and the reference in parallel; the first failure in field order wins. The request is
+ * admitted for these analyses at once, before any starts: past the engine's maximum wait it is shed whole
+ * (503 + Retry-After) instead of queueing work for an answer that would come too late. (A document's portrait is
+ * analysed after its MRZ told how it stands: src/api/documents.ts.)
  */
-export async function analyzeImages(engine: Pick<FaceEngine, 'analyze' | 'admitAll'>, images: { selfie: Buffer } & Partial<Record<ImageField, Buffer>>): Promise<Analyses> {
-  const fields = IMAGE_FIELDS.filter((f) => images[f]);
+export async function analyzeImages(engine: Pick<FaceEngine, 'analyze' | 'admitAll'>, images: { selfie: Buffer; reference?: Buffer }): Promise<Analyses> {
+  const fields = (['selfie', 'reference'] as const).filter((f) => images[f]);
   try {
     engine.admitAll(fields.length);
   } catch (err) {
     throw toApiError('selfie', err);
   }
   const settled = await Promise.allSettled(fields.map((f) => engine.analyze(images[f]!, PURPOSE[f])));
-  const out: Partial<Record<ImageField, Analysis>> = {};
+  const out: Partial<Record<FaceField, Analysis>> = {};
   settled.forEach((s, i) => {
     if (s.status === 'rejected') throw toApiError(fields[i], s.reason);
     out[fields[i]] = s.value;

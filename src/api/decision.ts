@@ -15,6 +15,8 @@ export const matchRulesSchema = z.object({
   documentRequired: z.boolean().optional(),
   /** What smaller faces in the selfie besides the compared one do to the decision (default: nothing). */
   otherFacesInSelfie: z.enum(['allow', 'review', 'decline']).optional(),
+  /** What an expired document does to the decision (default: decline). */
+  expiredDocument: z.enum(['allow', 'review', 'decline']).optional(),
 });
 
 export interface MatchRules {
@@ -25,6 +27,7 @@ export interface MatchRules {
   qualityRequired: boolean;
   documentRequired: boolean;
   otherFacesInSelfie: 'allow' | 'review' | 'decline';
+  expiredDocument: 'allow' | 'review' | 'decline';
 }
 
 /**
@@ -43,6 +46,7 @@ export function resolveRules(stored: unknown, settings: Pick<Settings, 'apiAccep
     qualityRequired: own.qualityRequired ?? false,
     documentRequired: own.documentRequired ?? false,
     otherFacesInSelfie: own.otherFacesInSelfie ?? 'allow',
+    expiredDocument: own.expiredDocument ?? 'decline',
   };
 }
 
@@ -52,8 +56,11 @@ export interface DecisionInput {
   /** null when liveness was not measured. */
   livenessPass: boolean | null;
   qualityOk: boolean;
-  /** null when no document was sent; score is null when its portrait was not found. */
-  document: { score: number | null } | null;
+  /**
+   * null when no document was sent; score is null when its portrait was not found; mrz is what became of its
+   * machine-readable zone, expired null when no expiry date was read.
+   */
+  document: { score: number | null; mrz: 'read' | 'checks_failed' | 'unreadable' | 'not_found'; expired: boolean | null } | null;
   /** Faces in the selfie besides the compared one (all smaller: two comparable faces never reach a decision). */
   selfieOtherFaces: number;
 }
@@ -116,15 +123,21 @@ export function decide(input: DecisionInput, rules: MatchRules): DecisionOutcome
 
   let documentVerified: boolean | null = null;
   if (input.document) {
-    if (input.document.score === null) {
-      documentVerified = false;
+    const doc = input.document;
+    let portraitMatches = false;
+    if (doc.score === null) {
       raise('REVIEW');
       notes.push('No portrait was found on the document.');
     } else {
-      documentVerified = band('Document', input.document.score);
-      if (!documentVerified) codes.push('DOCUMENT_FACE_MISMATCH');
+      portraitMatches = band('Document', doc.score);
+      if (!portraitMatches) codes.push('DOCUMENT_FACE_MISMATCH');
     }
-    rulesPassed &&= documentVerified;
+    const mrz = documentMrzRules(doc, rules, raise);
+    codes.push(...mrz.codes);
+    notes.push(...mrz.notes);
+    // A verified document: its MRZ read with every check digit holding, not expired, and its portrait is the selfie's face.
+    documentVerified = portraitMatches && doc.mrz === 'read' && doc.expired === false;
+    rulesPassed &&= documentVerified || (portraitMatches && doc.mrz === 'read' && doc.expired === true && rules.expiredDocument === 'allow');
   } else if (rules.documentRequired) {
     codes.push('DOCUMENT_REQUIRED');
     raise('DECLINED');
@@ -133,4 +146,33 @@ export function decide(input: DecisionInput, rules: MatchRules): DecisionOutcome
   }
 
   return { decision, faceVerified, documentVerified, rulesPassed, codes, notes };
+}
+
+/** The MRZ's part of the decision: an MRZ that is missing, unreadable or fails a check goes to review; an expired document follows the rules. */
+function documentMrzRules(
+  doc: NonNullable<DecisionInput['document']>,
+  rules: MatchRules,
+  raise: (to: Decision) => void,
+): { codes: RecordCode[]; notes: string[] } {
+  const codes: RecordCode[] = [];
+  const notes: string[] = [];
+  if (doc.mrz === 'not_found') {
+    codes.push('DOCUMENT_MRZ_NOT_FOUND');
+    raise('REVIEW');
+    notes.push('No machine-readable zone was found on the document.');
+  } else if (doc.mrz === 'unreadable') {
+    codes.push('DOCUMENT_MRZ_UNREADABLE');
+    raise('REVIEW');
+    notes.push("The document's machine-readable zone could not be read.");
+  } else if (doc.mrz === 'checks_failed') {
+    codes.push('DOCUMENT_MRZ_CHECK_FAILED');
+    raise('REVIEW');
+    notes.push("A check digit of the document's machine-readable zone fails.");
+  }
+  if (doc.expired) {
+    codes.push('DOCUMENT_EXPIRED');
+    if (rules.expiredDocument !== 'allow') raise(rules.expiredDocument === 'decline' ? 'DECLINED' : 'REVIEW');
+    notes.push(`The document has expired; the client's rules ${rules.expiredDocument === 'allow' ? 'allow that' : rules.expiredDocument === 'decline' ? 'decline it' : 'send it to review'}.`);
+  }
+  return { codes, notes };
 }

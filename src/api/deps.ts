@@ -1,5 +1,6 @@
 import type { User } from '../accounts/users.js';
 import type { AuditInput } from '../audit/index.js';
+import type { DocumentReader } from '../documents/index.js';
 import type { FaceEngine } from '../face/index.js';
 import type { MatchRecords } from '../match-records/index.js';
 import type { Logger } from '../ops/logger.js';
@@ -16,6 +17,8 @@ export interface ApiDeps {
     limits: { apiPerClientPerMinute: number; apiConcurrentPerClient: number };
   };
   engine: Pick<FaceEngine, 'analyze' | 'admitAll' | 'compare' | 'modelId'>;
+  /** Reads identity documents' MRZ (src/documents). */
+  documents: Pick<DocumentReader, 'read'>;
   verification: Pick<FaceVerification, 'enrolledTemplates'>;
   /** Failed matches against an account count against the client's budget for it and the account's sign-in limits. */
   attempts: Pick<AttemptAccounting, 'begin'>;

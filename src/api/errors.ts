@@ -1,8 +1,8 @@
 import { DEFAULT_QUALITY, type QualityCode } from '../face/index.js';
 
-/** The three images a request can carry; codes about one image start with its name in capitals. */
-export type ImageField = 'selfie' | 'reference' | 'document';
-export const IMAGE_FIELDS: readonly ImageField[] = ['selfie', 'reference', 'document'];
+/** The images a request can carry; codes about one image start with its name in capitals. */
+export type ImageField = 'selfie' | 'reference' | 'document' | 'document_back';
+export const IMAGE_FIELDS: readonly ImageField[] = ['selfie', 'reference', 'document', 'document_back'];
 
 /**
  * What each face-engine quality code means for an API caller. Keyed by QualityCode, so a code added to the engine
@@ -38,13 +38,23 @@ export const REQUEST_ERRORS = {
   SELFIE_IMAGE_TOO_LARGE: { status: 413, about: 'The selfie exceeds the byte or pixel limit.' },
   REFERENCE_IMAGE_TOO_LARGE: { status: 413, about: 'The reference image exceeds the byte or pixel limit.' },
   DOCUMENT_IMAGE_TOO_LARGE: { status: 413, about: 'The document image exceeds the byte or pixel limit.' },
+  DOCUMENT_BACK_IMAGE_TOO_LARGE: { status: 413, about: "The document's back exceeds the byte or pixel limit." },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, about: 'The body is neither multipart/form-data nor application/json.' },
   SELFIE_UNSUPPORTED_IMAGE: { status: 415, about: 'The selfie is not a readable JPEG, PNG or WebP image.' },
   REFERENCE_UNSUPPORTED_IMAGE: { status: 415, about: 'The reference is not a readable JPEG, PNG or WebP image.' },
   DOCUMENT_UNSUPPORTED_IMAGE: { status: 415, about: 'The document is not a readable JPEG, PNG or WebP image.' },
+  DOCUMENT_BACK_UNSUPPORTED_IMAGE: { status: 415, about: "The document's back is not a readable JPEG, PNG or WebP image." },
+  DOCUMENT_PDF_NOT_SUPPORTED: { status: 415, about: 'The document is a PDF: send a photo or scan of it as JPEG, PNG or WebP.' },
+  DOCUMENT_BACK_PDF_NOT_SUPPORTED: { status: 415, about: "The document's back is a PDF: send a photo or scan of it as JPEG, PNG or WebP." },
   SELFIE_FACE_NOT_FOUND: { status: 422, about: 'No face was found in the selfie.' },
   SELFIE_MULTIPLE_FACES: { status: 422, about: 'The selfie shows two faces of comparable size, so whose face to compare is ambiguous.' },
   REFERENCE_FACE_NOT_FOUND: { status: 422, about: 'No face was found in the reference image.' },
+  DOCUMENT_IMAGE_REQUIRED: { status: 400, about: 'The document image is missing.' },
+  DOCUMENT_IMAGE_TOO_SMALL: { status: 422, about: 'The document image is too small (under 200 px on a side) for an MRZ to be legible.' },
+  DOCUMENT_BACK_IMAGE_TOO_SMALL: { status: 422, about: "The document's back is too small (under 200 px on a side) for an MRZ to be legible." },
+  DOCUMENT_NOT_FOUND: { status: 422, about: 'No identity document was found in the image: neither an MRZ nor a portrait.' },
+  MRZ_NOT_FOUND: { status: 422, about: 'The image shows a face but no machine-readable zone (send the side that carries it, e.g. as document_back).' },
+  MRZ_UNREADABLE: { status: 422, about: 'Lines shaped like an MRZ were found but could not be read: their check digits do not hold (blur, glare, too small).' },
   RATE_LIMITED: { status: 429, about: 'The client exceeded its per-minute request budget or has too many requests in flight; see Retry-After.' },
   INTERNAL_ERROR: { status: 500, about: 'An unexpected server error; the requestId header identifies it in the logs.' },
   OVERLOADED: { status: 503, about: 'The face engine queue is full; retry after Retry-After seconds.' },
@@ -59,6 +69,10 @@ export const RECORD_CODES = {
   SELFIE_LIVENESS_FAILED: 'The selfie did not pass the passive liveness check.',
   DOCUMENT_FACE_MISMATCH: "The selfie and the document portrait are below the minimum similarity.",
   DOCUMENT_REQUIRED: "The client's rules require a document image and none was sent.",
+  DOCUMENT_MRZ_NOT_FOUND: 'No machine-readable zone was found on the document images.',
+  DOCUMENT_MRZ_UNREADABLE: "The document's MRZ could not be read: its check digits do not hold.",
+  DOCUMENT_MRZ_CHECK_FAILED: "A check digit of the document's MRZ fails (misprinted, altered or misread); the failing one is in document_data[].mrz_checks.",
+  DOCUMENT_EXPIRED: 'The document is past its expiry date.',
   SELFIE_OTHER_FACES: 'The selfie shows other, smaller faces besides the compared one (listed in warnings).',
   REFERENCE_OTHER_FACES: 'The reference image shows other faces besides the compared one (listed in warnings).',
   USER_NOT_VERIFIED: 'Matched against an enrolled account: the selfie was not verified as that account. The answer is the same whether the account did not match, does not exist, is disabled, locked or not enrolled; no similarity is given.',
@@ -74,7 +88,8 @@ export function imageCode(field: ImageField, code: QualityCode): string {
 
 /** Every code a record's errorCodes may hold: the OpenAPI enum and the docs table are built from this. */
 export function recordCodeCatalogue(): { code: string; about: string }[] {
-  const image = IMAGE_FIELDS.flatMap((field) =>
+  // Quality codes come from the compared faces: the document's portrait is on its front.
+  const image = IMAGE_FIELDS.filter((f) => f !== 'document_back').flatMap((field) =>
     (Object.entries(QUALITY_CODE_DOCS) as [QualityCode, string][])
       // Images that fail these never produce a record: the request ends with the matching request error instead.
       .filter(([code]) => code !== 'IMAGE_TOO_LARGE' && code !== 'UNSUPPORTED_IMAGE')

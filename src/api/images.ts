@@ -11,7 +11,7 @@ const MAX_SIDE = 320;
 
 export interface CroppedFace extends FaceCrop {
   ref: ImageRef;
-  kind: ImageField;
+  kind: ImageRef['documentName'];
 }
 
 /** The face region of `image` as a small JPEG; the box is in EXIF-rotated pixels, like the analysis. */
@@ -29,14 +29,25 @@ async function cropFace(image: Buffer, a: Analysis): Promise<Buffer> {
     .toBuffer();
 }
 
-/** Crops the face of every analysed image that has one (only done when the operator keeps images; the store seals them). */
-export async function cropFaces(items: { field: ImageField; image: Buffer; analysis: Analysis }[]): Promise<CroppedFace[]> {
+/**
+ * Crops the face of every analysed image that has one (only done when the operator keeps images; the store seals
+ * them). The document's face is its portrait: `cropped_portrait`.
+ */
+export async function cropFaces(items: { field: Exclude<ImageField, 'document_back'>; image: Buffer; analysis: Analysis }[]): Promise<CroppedFace[]> {
   const withFace = items.filter((i) => i.analysis.face);
   return Promise.all(
-    withFace.map(async ({ field, image, analysis }) => ({
-      ref: { documentName: field, side: field === 'document' ? 'front' : null, key: randomUUID() },
-      kind: field,
-      jpeg: await cropFace(image, analysis),
-    })),
+    withFace.map(async ({ field, image, analysis }) => {
+      const documentName = field === 'document' ? 'cropped_portrait' : field;
+      return { ref: { documentName, side: field === 'document' ? 'front' : null, key: randomUUID() }, kind: documentName, jpeg: await cropFace(image, analysis) };
+    }),
   );
+}
+
+/** The deskewed document and its MRZ band, kept like the face crops. */
+export function documentCrops(crops: { front: Buffer; mrz: Buffer } | null | undefined, side: 'front' | 'back'): CroppedFace[] {
+  if (!crops) return [];
+  return [
+    { ref: { documentName: 'cropped_front', side, key: randomUUID() }, kind: 'cropped_front', jpeg: crops.front },
+    { ref: { documentName: 'cropped_mrz', side, key: randomUUID() }, kind: 'cropped_mrz', jpeg: crops.mrz },
+  ];
 }

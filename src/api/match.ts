@@ -4,7 +4,8 @@ import { decide, resolveRules } from './decision.js';
 import type { ApiClient, ApiDeps } from './deps.js';
 import { deviceDetails } from '../web/device.js';
 import { ApiError, QUALITY_CODE_DOCS, imageCode, type ImageField, type RecordCode } from './errors.js';
-import { cropFaces, type CroppedFace } from './images.js';
+import { cropFaces, documentCrops, type CroppedFace } from './images.js';
+import { documentRecordFields, documentWarnings, examineDocument, requireDocument, type DocumentEvidence } from './documents.js';
 import type { CountedAttempt } from '../verification/index.js';
 import type { MatchRequest } from './parse.js';
 import type { MatchRecordBody, Score } from './types.js';
@@ -21,7 +22,7 @@ export interface MatchOutcome {
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
-const LABEL: Record<ImageField, string> = { selfie: 'Selfie', reference: 'Reference', document: 'Document' };
+const LABEL: Record<ImageField, string> = { selfie: 'Selfie', reference: 'Reference', document: 'Document', document_back: "Document's back" };
 /** Each quality issue on a compared face lowers confidence by this factor. */
 const ISSUE_PENALTY = 0.85;
 
@@ -107,10 +108,22 @@ export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchReque
   const images = {
     selfie: req.selfie,
     ...('image' in req.reference ? { reference: req.reference.image } : {}),
-    ...(req.document ? { document: req.document } : {}),
   };
   const analyzeStart = performance.now();
-  const a = await analyzeImages(deps.engine, images);
+  // The faces and the document in parallel; a face's refusal is reported before the document's.
+  const documentSent = req.document || req.documentBack;
+  const [faces, doc] = await Promise.allSettled([
+    analyzeImages(deps.engine, images),
+    documentSent ? examineDocument(deps, { ...(req.document ? { document: req.document } : {}), ...(req.documentBack ? { document_back: req.documentBack } : {}) }) : Promise.resolve(null),
+  ]);
+  if (faces.status === 'rejected') throw faces.reason;
+  if (doc.status === 'rejected') throw doc.reason;
+  const a = faces.value;
+  const evidence: DocumentEvidence | null = doc.value;
+  if (evidence) {
+    requireDocument(evidence);
+    if (evidence.portrait) a.document = evidence.portrait;
+  }
   const analyzeMs = performance.now() - analyzeStart;
   // The account is looked up only once the images are known to be usable: nothing about it is answered before.
   const enrolled = 'image' in req.reference ? null : await matchableAccount(deps, client, req.reference);
@@ -133,7 +146,7 @@ export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchReque
       faceScore: faceMatch.similarity,
       livenessPass: liveness?.live ?? null,
       qualityOk,
-      document: a.document ? { score: documentMatch?.similarity ?? null } : null,
+      document: evidence ? { score: documentMatch?.similarity ?? null, mrz: evidence.status, expired: evidence.reading?.fields?.expired ?? null } : null,
       selfieOtherFaces: others.selfie,
     },
     rules,
@@ -155,19 +168,24 @@ export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchReque
     ...outcome.notes,
   ];
 
+  const cropSources = { ...images, ...(evidence?.portraitImage ? { document: evidence.portraitImage } : {}) };
   const crops = settings.keepImages
-    ? await cropFaces(
-        (['selfie', 'reference', 'document'] as const).flatMap((field) => (a[field] && images[field] ? [{ field, image: images[field], analysis: a[field] }] : [])),
-      )
+    ? [
+        ...(await cropFaces(
+          (['selfie', 'reference', 'document'] as const).flatMap((field) => (a[field] && cropSources[field] ? [{ field, image: cropSources[field], analysis: a[field] }] : [])),
+        )),
+        ...documentCrops(evidence?.reading?.crops, evidence?.mrzSide === 'document_back' ? 'back' : 'front'),
+      ]
     : [];
+  if (evidence) warnings.push(...documentWarnings(evidence));
   const now = new Date().toISOString();
   const record: MatchRecordBody = {
     requestId,
     record_identifier: req.recordIdentifier,
     reference: { source: byAccount ? 'enrolled' : 'image', user_id: withheld ? null : (enrolled?.userId ?? null) },
     face_match: withheld ? { similarity: null, confidence: null } : faceMatch,
-    document_data: a.document
-      ? [{ documentName: 'document', side: 'front', face_found: documentFound !== null, document_face_match: documentMatch, passed: outcome.documentVerified === true }]
+    document_data: evidence
+      ? [{ documentName: 'document', side: 'front', face_found: documentFound !== null, document_face_match: documentMatch, passed: outcome.documentVerified === true, ...documentRecordFields(evidence) }]
       : [],
     selfie_data: { liveness_pass: liveness?.live ?? null, liveness_score: liveness ? round1(liveness.score * 100) : null },
     warnings,

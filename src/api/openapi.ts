@@ -1,4 +1,5 @@
 import { DEFAULT_QUALITY, MATCH_PRESETS, SCORE_KNOTS, SIZE_TIE_RATIO } from '../face/index.js';
+import { DOCUMENT_FIELD_DOCS } from '../documents/index.js';
 import { REQUEST_ERRORS, recordCodeCatalogue, type RequestErrorCode } from './errors.js';
 
 export interface OpenApiOptions {
@@ -49,10 +50,11 @@ const DECISION =
   'livenessRequired (default true), qualityRequired (default false), documentRequired (default false), ' +
   'otherFacesInSelfie (allow, review or decline a selfie with other, smaller faces besides the compared one; default allow). The accept threshold is ' +
   "the operator's API accept score (default 80 = the FAR 1e-5 preset), at least minSimilarity. " +
+  'expiredDocument (decline, review or allow an expired document; default decline). ' +
   'DECLINED: the selfie or the document portrait below minSimilarity, failed liveness when required, a required document missing, ' +
-  'or other faces in the selfie when otherFacesInSelfie is decline. ' +
+  'an expired document (unless expiredDocument says otherwise), or other faces in the selfie when otherFacesInSelfie is decline. ' +
   'REVIEW: a similarity from minSimilarity up to the accept threshold, quality issues when quality is required, no portrait on the document, ' +
-  'or other faces in the selfie when otherFacesInSelfie is review. ' +
+  'a document whose MRZ is missing, unreadable or fails a check digit, or other faces in the selfie when otherFacesInSelfie is review. ' +
   'ACCEPTED: everything else.';
 
 function matchRequest(imageKeywords: Schema, imageNote: string): Schema {
@@ -71,9 +73,51 @@ function matchRequest(imageKeywords: Schema, imageNote: string): Schema {
           "Compare with this account's enrolled face templates: only for apps an administrator allowed to (403 ENROLLED_MATCH_NOT_ALLOWED otherwise). An account that does not exist, is disabled, face-locked or not enrolled, or against which this app's failed matches have reached the sign-in limits, gets the same answer as a selfie of someone else: DECLINED with USER_NOT_VERIFIED and no similarity. Every failed match counts against the account's face sign-in limits from unknown devices.",
       },
       email: { type: 'string', format: 'email', description: 'Like user_id, by email address.' },
-      document: image('An identity document: its largest face (the portrait) is compared with the selfie too.'),
+      document: image(
+        'An identity document (passport, ID card, residence permit, visa; any quarter turn, tilted, up to the pixel limit): its machine-readable zone is read and checked, and its largest face (the portrait) is compared with the selfie too. A PDF is refused (415 DOCUMENT_PDF_NOT_SUPPORTED); an image with neither an MRZ nor a face is 422 DOCUMENT_NOT_FOUND.',
+      ),
+      document_back: image("The back of a card whose MRZ is there (TD1): its MRZ is read; the portrait is taken from document."),
       record_identifier: { type: 'string', maxLength: 200, description: 'Your reference, echoed in the record.' },
       user_agent: { type: 'string', maxLength: 1024, description: "The capturing device's User-Agent (default: the caller's)." },
+    },
+  };
+}
+
+/** The MRZ part of a document entry, shared by the match record and the document read. */
+function documentFieldSchemas(): Record<string, Schema> {
+  const fields = Object.fromEntries(Object.entries(DOCUMENT_FIELD_DOCS).map(([name, { type, about }]) => [name, nullable(type, { description: `${about} null when no MRZ was read.` })]));
+  const confidence = Object.fromEntries(Object.keys(DOCUMENT_FIELD_DOCS).filter((k) => !['mrz_format', 'expired', 'issued_date'].includes(k)).map((k) => [k, { type: 'number', minimum: 0, maximum: 1 }]));
+  return {
+    mrz_status: {
+      enum: ['read', 'checks_failed', 'unreadable', 'not_found'],
+      description: 'read: every check digit holds. checks_failed: an MRZ with a check digit that fails (DOCUMENT_MRZ_CHECK_FAILED). unreadable: MRZ-shaped lines whose check digits do not hold. not_found: no MRZ on the images.',
+    },
+    mrz_side: nullable('string', { enum: ['front', 'back', null], description: 'Which image carried the MRZ (document or document_back).' }),
+    ...fields,
+    mrz_checks: {
+      type: 'object',
+      additionalProperties: { type: 'boolean' },
+      description: 'Each check digit of the MRZ and whether it holds: document_number, date_of_birth, expiry_date, personal_number (TD3), composite (TD1, TD2, TD3); not_expired.',
+    },
+    document_data_confidence: {
+      type: 'object',
+      additionalProperties: false,
+      properties: confidence,
+      description:
+        "0–1 per field: the recogniser's mean character confidence over the field, times 0.9 per corrected look-alike character; where a check digit covers the field and holds, the remaining doubt is divided by 10 (by 100 when the composite check holds too); where it fails, halved. Empty when no MRZ was read.",
+    },
+  };
+}
+
+function documentRequest(imageKeywords: Schema, imageNote: string): Schema {
+  const image = (description: string): Schema => ({ type: 'string', ...imageKeywords, description: `${description} ${imageNote}` });
+  return {
+    type: 'object',
+    required: ['document'],
+    properties: {
+      document: image('A photo or scan of the identity document (the side with the portrait, or the one with the MRZ).'),
+      document_back: image('The other side of a card whose MRZ is there (TD1).'),
+      record_identifier: { type: 'string', maxLength: 200, description: 'Your reference, echoed in the answer.' },
     },
   };
 }
@@ -92,9 +136,10 @@ function schemas(): Record<string, Schema> {
         side: { const: 'front' },
         face_found: { type: 'boolean', description: 'Whether a portrait was found on the document (its largest face).' },
         document_face_match: { oneOf: [ref('Score'), { type: 'null' }], description: 'Selfie against the document portrait; null when no portrait was found.' },
-        passed: { type: 'boolean', description: 'The portrait was found and matches the selfie at or above the minimum similarity.' },
+        passed: { type: 'boolean', description: 'document_verified: the MRZ was read with every check digit valid, the document is not expired, and the portrait matches the selfie.' },
+        ...documentFieldSchemas(),
       },
-      'The identity document sent with the request.',
+      'The identity document sent with the request: the portrait comparison and what its machine-readable zone says (ICAO Doc 9303).',
     ),
     SelfieData: obj({
       liveness_pass: nullable('boolean', { description: 'Passive liveness at or above the operator threshold; null when not measured.' }),
@@ -104,9 +149,9 @@ function schemas(): Record<string, Schema> {
       {
         face_verified: { type: 'boolean', description: 'Selfie and reference meet the minimum similarity.' },
         selfie_liveness_verified: nullable('boolean'),
-        document_verified: nullable('boolean', { description: 'null when no document was sent.' }),
+        document_verified: nullable('boolean', { description: 'The MRZ was read with every check digit valid, the document is not expired and its portrait matches the selfie; null when no document was sent.' }),
         verification_rules_passed: { type: 'boolean', description: "Every rule of the client's decision rules passed." },
-        document_liveness_verified: { type: 'null', description: 'Not measured: a printed portrait is not a live capture.' },
+        document_liveness_verified: { type: 'null', description: 'Not measured yet: nothing checks that the document photo shows a physical document rather than a screen, a print or an edited image.' },
         image_quality: { type: 'boolean', description: 'The selfie and the reference image have no quality issue.' },
       },
       'null marks what was not checked.',
@@ -132,11 +177,14 @@ function schemas(): Record<string, Schema> {
     ),
     ImageRef: obj(
       {
-        documentName: { enum: ['selfie', 'reference', 'document'] },
-        side: nullable('string', { enum: ['front', null] }),
+        documentName: {
+          enum: ['selfie', 'reference', 'cropped_portrait', 'cropped_front', 'cropped_mrz'],
+          description: 'cropped_portrait: the document portrait; cropped_front: the document turned upright and deskewed (its extent estimated from the MRZ); cropped_mrz: the MRZ band.',
+        },
+        side: nullable('string', { enum: ['front', 'back', null] }),
         key: { type: 'string', format: 'uuid', description: 'Fetch with GET /api/v1/images/{key}.' },
       },
-      'A stored face crop (only when the operator keeps images).',
+      'A stored crop, sealed at rest (only when the operator keeps images).',
     ),
     MatchRecord: obj({
       requestId: { type: 'string', format: 'uuid' },
@@ -175,6 +223,41 @@ function schemas(): Record<string, Schema> {
       result: { type: 'array', minItems: 1, maxItems: 1, items: ref('MatchRecord') },
       errorCodes: { type: 'array', maxItems: 0 },
     }),
+    DocumentRead: obj({
+      requestId: { type: 'string', format: 'uuid' },
+      record_identifier: nullable('string', { maxLength: 200 }),
+      document_data: {
+        type: 'array',
+        minItems: 1,
+        maxItems: 1,
+        items: obj(
+          {
+            documentName: { const: 'document' },
+            side: { const: 'front' },
+            face_found: { type: 'boolean', description: 'Whether a portrait was found on the document.' },
+            ...documentFieldSchemas(),
+          },
+          'What the document says.',
+        ),
+      },
+      warnings: { type: 'array', items: { type: 'string' } },
+      verification_summary: obj({
+        document_verified: { type: 'boolean', description: 'The MRZ was read with every check digit valid, the document is not expired and a portrait was found.' },
+        document_liveness_verified: { type: 'null', description: 'Not measured yet.' },
+      }),
+      errorCodes: { type: 'array', uniqueItems: true, items: { enum: ['DOCUMENT_MRZ_CHECK_FAILED', 'DOCUMENT_EXPIRED', 'DOCUMENT_FACE_NOT_FOUND'] } },
+      createdAt: { type: 'string', format: 'date-time' },
+    }),
+    DocumentEnvelope: obj({
+      status: { const: true },
+      code: { const: 200 },
+      message: { type: 'string' },
+      appVersion: { type: 'string' },
+      result: { type: 'array', minItems: 1, maxItems: 1, items: ref('DocumentRead') },
+      errorCodes: { type: 'array', maxItems: 0 },
+    }),
+    DocumentRequestMultipart: documentRequest({ contentMediaType: 'image/*' }, 'An image file part.'),
+    DocumentRequestJson: documentRequest({ contentEncoding: 'base64' }, 'base64 image bytes; a data: URL prefix is accepted.'),
     MatchRequestMultipart: matchRequest({ contentMediaType: 'image/*' }, 'An image file part.'),
     MatchRequestJson: matchRequest({ contentEncoding: 'base64' }, 'base64 image bytes; a data: URL prefix is accepted.'),
   };
@@ -213,7 +296,20 @@ function errorResponses(codes: RequestErrorCode[]): Record<string, unknown> {
 
 const AUTH_ERRORS: RequestErrorCode[] = ['UNAUTHORIZED', 'INSUFFICIENT_SCOPE', 'INTERNAL_ERROR'];
 const READ_ONLY: RequestErrorCode[] = ['RECORD_NOT_FOUND', 'IMAGE_NOT_FOUND'];
-const MATCH_ERRORS = (Object.keys(REQUEST_ERRORS) as RequestErrorCode[]).filter((c) => !READ_ONLY.includes(c));
+/** Codes only the document read answers with: the match reports a missing or unreadable MRZ in the record instead. */
+const DOCUMENT_ONLY: RequestErrorCode[] = ['DOCUMENT_IMAGE_REQUIRED', 'MRZ_NOT_FOUND', 'MRZ_UNREADABLE'];
+const MATCH_ERRORS = (Object.keys(REQUEST_ERRORS) as RequestErrorCode[]).filter((c) => !READ_ONLY.includes(c) && !DOCUMENT_ONLY.includes(c));
+const DOCUMENT_ERRORS: RequestErrorCode[] = [
+  ...DOCUMENT_ONLY,
+  ...(Object.keys(REQUEST_ERRORS) as RequestErrorCode[]).filter((c) => c.startsWith('DOCUMENT_') && c !== 'DOCUMENT_IMAGE_REQUIRED'),
+  'INVALID_REQUEST',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'RATE_LIMITED',
+  'OVERLOADED',
+  'ENGINE_UNAVAILABLE',
+  ...AUTH_ERRORS,
+];
 
 /** The OpenAPI 3.1 document served at /api/openapi.json; also the source of the /api/docs page. */
 export function buildOpenApi(opts: OpenApiOptions): Record<string, unknown> {
@@ -251,7 +347,7 @@ export function buildOpenApi(opts: OpenApiOptions): Record<string, unknown> {
             content: {
               'multipart/form-data': {
                 schema: ref('MatchRequestMultipart'),
-                encoding: { selfie: { contentType: 'image/*' }, reference: { contentType: 'image/*' }, document: { contentType: 'image/*' } },
+                encoding: { selfie: { contentType: 'image/*' }, reference: { contentType: 'image/*' }, document: { contentType: 'image/*' }, document_back: { contentType: 'image/*' } },
               },
               'application/json': { schema: ref('MatchRequestJson') },
             },
@@ -259,6 +355,27 @@ export function buildOpenApi(opts: OpenApiOptions): Record<string, unknown> {
           responses: {
             '200': { description: 'The match record, whatever the decision.', ...matchRecordOk },
             ...errorResponses(MATCH_ERRORS),
+          },
+        },
+      },
+      '/api/v1/documents/read': {
+        post: {
+          operationId: 'readDocument',
+          summary: 'Read an identity document: its MRZ, checked, and whether it shows a portrait',
+          description:
+            'Finds the machine-readable zone (any quarter turn plus a tilt), reads it, checks every check digit (ICAO Doc 9303), resolves the issuer and nationality codes, ' +
+            'and looks for the portrait. Not stored. 422 DOCUMENT_NOT_FOUND: neither an MRZ nor a face; MRZ_NOT_FOUND: a face but no MRZ (send document_back); ' +
+            'MRZ_UNREADABLE: MRZ-shaped lines whose check digits do not hold. A document whose MRZ fails one check digit is answered with DOCUMENT_MRZ_CHECK_FAILED.',
+          requestBody: {
+            required: true,
+            content: {
+              'multipart/form-data': { schema: ref('DocumentRequestMultipart'), encoding: { document: { contentType: 'image/*' }, document_back: { contentType: 'image/*' } } },
+              'application/json': { schema: ref('DocumentRequestJson') },
+            },
+          },
+          responses: {
+            '200': { description: 'What the document says.', headers: REQUEST_ID_HEADER, content: { 'application/json': { schema: ref('DocumentEnvelope') } } },
+            ...errorResponses(DOCUMENT_ERRORS),
           },
         },
       },

@@ -11,6 +11,8 @@ export interface MatchRequest {
   selfie: Buffer;
   reference: { image: Buffer } | { userId: string } | { email: string };
   document: Buffer | null;
+  /** The back of a card whose MRZ is there (TD1). */
+  documentBack: Buffer | null;
   recordIdentifier: string | null;
   /** The capturing device's user agent, when the caller forwards it; otherwise the caller's own. */
   userAgent: string | null;
@@ -136,42 +138,72 @@ function multipartLimit(maxImageBytes: number): number {
 
 const present = (s: string | undefined) => (s && s.trim() ? s.trim() : undefined);
 
-/** Reads and validates `POST /api/v1/face/match` (multipart/form-data or JSON with base64 images). */
-export async function parseMatchRequest(ctx: Context, maxImageBytes: number): Promise<MatchRequest> {
+/** By signature, before anything decodes the images or looks an account up; a PDF document gets its own code. */
+function checkSignatures(images: RawRequest['images']): void {
+  for (const field of IMAGE_FIELDS) {
+    const bytes = images[field];
+    if (!bytes?.length || sniffImageFormat(bytes)) continue;
+    if ((field === 'document' || field === 'document_back') && bytes.subarray(0, 5).toString('latin1') === '%PDF-') {
+      throw new ApiError(`${upper(field)}_PDF_NOT_SUPPORTED`, `${field} is a PDF: send a photo or scan of the document as ${ACCEPTED_IMAGES}`);
+    }
+    throw new ApiError(`${upper(field)}_UNSUPPORTED_IMAGE`, `${field} is not a ${ACCEPTED_IMAGES} image`);
+  }
+}
+
+/** Reads the shared body (multipart or JSON) with the given limits and validates its text fields. */
+async function readRequest(ctx: Context, maxImageBytes: number, missing: ApiError): Promise<{ raw: RawRequest; text: z.infer<typeof textFields> }> {
   const declared = Number(ctx.request.length);
   const empty = !ctx.get('content-type') && !(declared > 0) && !ctx.get('transfer-encoding');
-  if (empty) throw new ApiError('SELFIE_REQUIRED', 'the request has no body: send selfie and a reference');
+  if (empty) throw missing;
   const type = ctx.request.is('multipart/form-data', 'application/json');
   if (!type) throw new ApiError('UNSUPPORTED_MEDIA_TYPE', 'send multipart/form-data or application/json');
   const multipart = type === 'multipart/form-data';
   const limit = multipart ? multipartLimit(maxImageBytes) : jsonLimit(maxImageBytes);
   if (declared > limit) throw new ApiError('PAYLOAD_TOO_LARGE', `the body is larger than ${limit} bytes`);
-
   const raw = multipart ? await readMultipartRequest(ctx.req, maxImageBytes) : await readJsonRequest(ctx.req, maxImageBytes);
   const text = textFields.safeParse(raw.fields);
   if (!text.success) {
     const issue = text.error.issues[0];
     throw new ApiError('INVALID_REQUEST', `${issue.path.join('.')}: ${issue.message}`);
   }
-  const userId = present(text.data.user_id);
-  const email = present(text.data.email);
-  const { selfie, reference, document } = raw.images;
+  return { raw, text: text.data };
+}
+
+/** A validated document read: the document (front or the side with the MRZ) and optionally its back. */
+export interface DocumentReadRequest {
+  document: Buffer;
+  documentBack: Buffer | null;
+  recordIdentifier: string | null;
+}
+
+/** Reads and validates `POST /api/v1/documents/read` (multipart/form-data or JSON with base64 images). */
+export async function parseDocumentRequest(ctx: Context, maxImageBytes: number): Promise<DocumentReadRequest> {
+  const { raw, text } = await readRequest(ctx, maxImageBytes, new ApiError('DOCUMENT_IMAGE_REQUIRED', 'the request has no body: send document'));
+  const { document, document_back: documentBack } = raw.images;
+  if (!document?.length) throw new ApiError('DOCUMENT_IMAGE_REQUIRED', 'document (a photo or scan of the identity document) is required');
+  checkSignatures(raw.images);
+  return { document, documentBack: documentBack?.length ? documentBack : null, recordIdentifier: present(text.record_identifier) ?? null };
+}
+
+/** Reads and validates `POST /api/v1/face/match` (multipart/form-data or JSON with base64 images). */
+export async function parseMatchRequest(ctx: Context, maxImageBytes: number): Promise<MatchRequest> {
+  const { raw, text } = await readRequest(ctx, maxImageBytes, new ApiError('SELFIE_REQUIRED', 'the request has no body: send selfie and a reference'));
+  const userId = present(text.user_id);
+  const email = present(text.email);
+  const { selfie, reference, document, document_back: documentBack } = raw.images;
   // Browsers send an empty part for an empty file input: treat it as absent.
   if (!selfie?.length) throw new ApiError('SELFIE_REQUIRED', 'selfie (an image of the person) is required');
   const references = [reference?.length ? 'reference' : null, userId ? 'user_id' : null, email ? 'email' : null].filter(Boolean);
   if (references.length === 0) throw new ApiError('REFERENCE_REQUIRED', 'send one of reference (an image), user_id or email');
   if (references.length > 1) throw new ApiError('REFERENCE_CONFLICT', `send only one of reference, user_id or email (got ${references.join(', ')})`);
-  // By signature, before anything decodes them or looks the account up.
-  for (const field of IMAGE_FIELDS) {
-    const bytes = raw.images[field];
-    if (bytes?.length && !sniffImageFormat(bytes)) throw new ApiError(`${upper(field)}_UNSUPPORTED_IMAGE`, `${field} is not a ${ACCEPTED_IMAGES} image`);
-  }
+  checkSignatures(raw.images);
 
   return {
     selfie,
     reference: reference?.length ? { image: reference } : userId ? { userId } : { email: email! },
     document: document?.length ? document : null,
-    recordIdentifier: present(text.data.record_identifier) ?? null,
-    userAgent: present(text.data.user_agent) ?? (ctx.get('user-agent') || null),
+    documentBack: documentBack?.length ? documentBack : null,
+    recordIdentifier: present(text.record_identifier) ?? null,
+    userAgent: present(text.user_agent) ?? (ctx.get('user-agent') || null),
   };
 }

@@ -8,7 +8,8 @@ import { ApiError } from './errors.js';
 import { runMatch } from './match.js';
 import { apiClient, apiErrors, concurrencyCap, rateLimit, requireClient } from './middleware.js';
 import { buildOpenApi } from './openapi.js';
-import { parseMatchRequest } from './parse.js';
+import { parseDocumentRequest, parseMatchRequest } from './parse.js';
+import { readDocument } from './read-document.js';
 import type { Decision } from './types.js';
 
 const AUDIT_OUTCOME: Record<Decision, AuditInput['outcome']> = { ACCEPTED: 'success', REVIEW: 'info', DECLINED: 'failure' };
@@ -46,6 +47,23 @@ function matchHandler(deps: ApiDeps) {
       const code = err instanceof ApiError ? err.code : 'INTERNAL_ERROR';
       deps.metrics.apiMatches.inc({ result: code });
       await audit(ctx, { outcome: 'failure', reason: code, details: {} });
+      throw err;
+    }
+  };
+}
+
+/** `POST /api/v1/documents/read`: the document alone; the answer is not stored. */
+function documentReadHandler(deps: ApiDeps) {
+  return async (ctx: RouterContext) => {
+    const client = apiClient(ctx);
+    try {
+      const request = await parseDocumentRequest(ctx, deps.config.face.maxUploadBytes);
+      const body = await readDocument(deps, request, ctx.state.requestId);
+      const doc = body.document_data[0]!;
+      await ctx.state.audit({ type: 'api.document', clientId: client.clientId, outcome: body.verification_summary.document_verified ? 'success' : 'info', reason: doc.mrz_status, details: { format: doc.mrz_format ?? null } });
+      sendEnvelope(ctx, deps.appVersion, { status: 200, message: `Document read: MRZ ${doc.mrz_status}`, result: [body] });
+    } catch (err) {
+      await ctx.state.audit({ type: 'api.document', clientId: client.clientId, outcome: 'failure', reason: err instanceof ApiError ? err.code : 'INTERNAL_ERROR', details: {} });
       throw err;
     }
   };
@@ -89,6 +107,7 @@ export function createApiRouter(deps: ApiDeps): Router {
   });
   router.post('/api/v1/face/match', errors, auth, rateLimit(deps), concurrencyCap(deps), matchHandler(deps));
   router.get('/api/v1/face/match/:requestId', errors, auth, recordHandler(deps));
+  router.post('/api/v1/documents/read', errors, auth, rateLimit(deps), concurrencyCap(deps), documentReadHandler(deps));
   router.get('/api/v1/images/:key', errors, auth, imageHandler(deps));
   return router;
 }

@@ -14,7 +14,11 @@ export interface WithheldScore {
   confidence: null;
 }
 
-export interface DocumentData {
+/**
+ * The identity document: the portrait's comparison with the selfie and what its MRZ says (src/api/documents.ts:
+ * every field of src/documents' DocumentFields, `mrz_status`, `mrz_side`, `mrz_checks`, `document_data_confidence`).
+ */
+export interface DocumentData extends DocumentRecordFields {
   documentName: 'document';
   side: 'front';
   face_found: boolean;
@@ -23,11 +27,12 @@ export interface DocumentData {
 }
 
 export type { DeviceDetails } from '../web/device.js';
+import type { DocumentRecordFields } from './documents.js';
 import type { DeviceDetails } from '../web/device.js';
 
 export interface ImageRef {
-  documentName: 'selfie' | 'reference' | 'document';
-  side: 'front' | null;
+  documentName: 'selfie' | 'reference' | 'cropped_portrait' | 'cropped_front' | 'cropped_mrz';
+  side: 'front' | 'back' | null;
   key: string;
 }
 
@@ -66,4 +71,15 @@ export interface Envelope<T> {
   result: T[];
   /** Empty on success; on failure the stable code(s) of the error. */
   errorCodes: string[];
+}
+
+/** `POST /api/v1/documents/read`: one document read on its own (not stored). */
+export interface DocumentReadBody {
+  requestId: string;
+  record_identifier: string | null;
+  document_data: (DocumentRecordFields & { documentName: 'document'; side: 'front'; face_found: boolean })[];
+  warnings: string[];
+  verification_summary: { document_verified: boolean; document_liveness_verified: null };
+  errorCodes: string[];
+  createdAt: string;
 }

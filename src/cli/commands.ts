@@ -13,6 +13,7 @@ import { enrollmentService, openFaceEngine, openServices, type Services } from '
 import { startServer } from '../server/start.js';
 import { withTemporaryServer } from '../server/temporary.js';
 import { formatBenchmarks, runAllBenchmarks, TARGETS } from '../bench/index.js';
+import { documentCommands } from './documents.js';
 import { print, table } from './output.js';
 import { UsageError } from './usage.js';
 
@@ -364,5 +365,7 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
     const result = await runAllBenchmarks(config, { image: str(args, 'image'), seconds: seconds ? Number(seconds) : undefined }, withTemporaryServer);
     print(args.json, { ...result, targets: TARGETS }, formatBenchmarks(result));
   },
+
+  ...documentCommands,
 };
 

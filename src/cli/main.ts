@@ -38,9 +38,11 @@ const OPTIONS = {
   sequences: { type: 'string' },
   image: { type: 'string' },
   seconds: { type: 'string' },
+  documents: { type: 'string' },
+  lines: { type: 'string' },
 } as const;
 
-const GROUPS = new Set(['user', 'client', 'keys']);
+const GROUPS = new Set(['user', 'client', 'keys', 'document']);
 
 async function main(argv: string[]): Promise<number> {
   let parsed;

@@ -50,6 +50,14 @@ Face engine
   liveness-eval --sequences FILE          challenge liveness on labelled frame sequences
                                           (dir<TAB>challenge<TAB>label<TAB>fps): BPCER, APCER per species
 
+Identity documents
+  document read FILE                      find and read the MRZ of a passport, ID card or visa photo: fields,
+                                          check digits, confidence per field
+  document-eval --documents FILE [--lines DIR]
+                                          MRZ found, read exactly, per-field accuracy, false MRZs on images
+                                          without a document, time p50/p90 (path<TAB>MRZ lines joined by ^ |
+                                          empty | -); --lines: exact lines on MRZ line crops (*.tif + *.gt.txt)
+
 Options
   --json        machine-readable output
   -h, --help    this help

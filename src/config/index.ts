@@ -50,6 +50,10 @@ export interface Config {
     matchPreset: MatchPreset;
     livenessThreshold: number;
   };
+  documents: {
+    /** Tesseract worker threads reading MRZs (started on the first document read). */
+    workers: number;
+  };
   limits: {
     /** Consecutive failed face attempts before each further attempt waits `failureDelaySeconds`. */
     faceFailuresBeforeDelay: number;
@@ -266,6 +270,9 @@ export function loadConfig(source: Env = process.env): Config {
       maxPixels: int(env, 'FACE_MAX_PIXELS', 40_000_000, 10_000, 300_000_000),
       matchPreset: oneOf(env, 'FACE_MATCH_PRESET', Object.keys(MATCH_PRESETS) as MatchPreset[], 'far-1e-4'),
       livenessThreshold: num(env, 'FACE_LIVENESS_THRESHOLD', 0.7, 0, 1),
+    },
+    documents: {
+      workers: int(env, 'DOCUMENT_WORKERS', 1, 1, 16),
     },
     limits: {
       faceFailuresBeforeDelay: int(env, 'FACE_FAILURES_BEFORE_DELAY', 5, 1, 100),

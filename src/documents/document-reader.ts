@@ -5,6 +5,7 @@ import { verifyMrzModel } from './models.js';
 import type { CheckResult, Correction } from './parse.js';
 import { decodeGrey, locateAndRead, uprightRegion, type Placement } from './reader.js';
 import { Recogniser } from './recognise.js';
+import { runLineEval } from './eval.js';
 
 export interface DocumentReaderOptions {
   /** Folder with manifest.json and mrz.traineddata. */
@@ -18,14 +19,15 @@ export interface DocumentReaderOptions {
 }
 
 /**
- * `read`: an MRZ whose every check digit holds. `unreadable`: MRZ-shaped text whose check digits mostly fail
- * (`mrz` shows what was recognised). `not_found`: no MRZ in the photo.
+ * `read`: an MRZ whose every check digit holds. `checks_failed`: an MRZ (two or more check digits hold) with one that
+ * fails: misprinted, doctored or misread. `unreadable`: lines shaped like an MRZ whose check digits do not hold.
+ * `not_found`: no MRZ in the photo. The fields are given for all but `not_found`.
  */
-export type ReadStatus = 'read' | 'unreadable' | 'not_found';
+export type ReadStatus = 'read' | 'checks_failed' | 'unreadable' | 'not_found';
 
 export interface DocumentReading {
   status: ReadStatus;
-  /** The record's fields; present for `read` and `unreadable`. */
+  /** The record's fields; null for `not_found`. */
   fields: DocumentFields | null;
   confidence: FieldConfidence | null;
   /** Each check digit (document number, birth date, expiry date, personal number, composite) and whether it held. */
@@ -35,7 +37,7 @@ export interface DocumentReading {
   placement: Placement | null;
   /**
    * With `crops`: the deskewed document (its extent estimated from the MRZ's size and place and the format's
-   * proportions) and the MRZ band, as greyscale JPEG.
+   * proportions) in colour and the MRZ band in grey, as JPEG.
    */
   crops: { front: Buffer; mrz: Buffer } | null;
   timings: { decode: number; read: number; total: number };
@@ -65,11 +67,27 @@ export class DocumentReader {
     private readonly maxPixels: number,
   ) {}
 
+  /** Verifies the model, starts the Tesseract workers and resolves once they have loaded it. */
   static async create(opts: DocumentReaderOptions): Promise<DocumentReader> {
     await verifyMrzModel(opts.modelsDir);
     const recogniser = new Recogniser({ modelsDir: opts.modelsDir, workers: opts.workers ?? 1, recycleAfter: opts.recycleAfter ?? 50 });
     await recogniser.ready();
     return new DocumentReader(recogniser, opts.maxPixels ?? 40_000_000);
+  }
+
+  /**
+   * Verifies the model now and starts the workers on the first read: a server that never reads a document
+   * spends no memory on Tesseract.
+   */
+  static async lazy(opts: DocumentReaderOptions): Promise<Pick<DocumentReader, 'read' | 'close'>> {
+    await verifyMrzModel(opts.modelsDir);
+    let reader: Promise<DocumentReader> | null = null;
+    return {
+      read: async (image, readOpts) => (await (reader ??= DocumentReader.create(opts))).read(image, readOpts),
+      close: async () => {
+        await (await reader)?.close();
+      },
+    };
   }
 
   async read(image: Buffer, opts: { now?: Date; crops?: boolean } = {}): Promise<DocumentReading> {
@@ -106,7 +124,9 @@ export class DocumentReader {
       const up = h / 2 - (p.height / 2 + 1.5 * mmPx);
       const cx = p.cx + Math.sin(rad) * up;
       const cy = p.cy - Math.cos(rad) * up;
-      const front = await (await uprightRegion(decoded.full, cx, cy, p.rotation, w, h)).resize({ width: 1024, height: 1024, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 88 }).toBuffer();
+      const { data, info } = await sharp(image, { limitInputPixels: this.maxPixels }).autoOrient().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+      const colour = { raw: data, width: info.width, height: info.height, channels: 3 as const };
+      const front = await (await uprightRegion(colour, cx, cy, p.rotation, w, h)).resize({ width: 1024, height: 1024, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 88 }).toBuffer();
       const mrz = await (await uprightRegion(decoded.full, p.cx, p.cy, p.rotation, p.length * 1.08, p.height * 1.5 + 8)).resize({ width: 1024, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 88 }).toBuffer();
       crops = { front, mrz };
     }
@@ -120,6 +140,11 @@ export class DocumentReader {
       crops,
       timings: { decode: decodeMs, read: readMs, total: performance.now() - start },
     };
+  }
+
+  /** Exact lines on single-line MRZ crops (`*.tif`/`*.png` with `*.gt.txt`): the recogniser alone. */
+  evalLines(dir: string): ReturnType<typeof runLineEval> {
+    return runLineEval(this.recogniser, dir);
   }
 
   async close(): Promise<void> {

@@ -40,13 +40,16 @@ export interface DocumentEvalResult {
   read_exactly_pct: number | null;
   /** Of documents with ground truth: how often each field of the reading equals the truth's. */
   field_accuracy: Record<string, number | null>;
-  /** Images without a document on which an MRZ was claimed (read or unreadable). */
+  /** Images without a document on which an MRZ was claimed (read, checks failed or unreadable). */
   false_mrz: number;
   errors: { path: string; code: string }[];
   ms_p50: number | null;
   ms_p90: number | null;
   per_document: { path: string; status: string; exact: boolean | null; mrz: string | null; ms: number }[];
 }
+
+/** An MRZ was claimed: anything but not found (or an error). */
+const claimed = (status: string) => status === 'read' || status === 'checks_failed' || status === 'unreadable';
 
 const FIELDS = ['documentCode', 'issuingState', 'names', 'documentNumber', 'nationality', 'birthDate', 'sex', 'expiryDate'] as const;
 
@@ -74,10 +77,10 @@ export async function runDocumentEval(reader: DocumentReader, entries: DocumentE
     }
     const ms = performance.now() - start;
     if (e.expected === 'none') {
-      if (status === 'read' || status === 'unreadable') falseMrz++;
+      if (claimed(status)) falseMrz++;
     } else {
       times.push(ms);
-      if (status === 'read' || status === 'unreadable') found++;
+      if (claimed(status)) found++;
       if (Array.isArray(e.expected)) {
         ok = status === 'read' && mrz === e.expected.join('^');
         const truth = parseMrz(e.expected);

@@ -41,6 +41,40 @@ export interface DocumentFields {
 
 export type FieldConfidence = Record<keyof Omit<DocumentFields, 'mrz_format' | 'expired' | 'issued_date'>, number>;
 
+/** What each field holds, in the record's order (the API's OpenAPI document is built from it). */
+export const DOCUMENT_FIELD_DOCS: Record<keyof DocumentFields, { type: 'string' | 'integer' | 'boolean'; about: string }> = {
+  full_name: { type: 'string', about: 'Given names then surname, as in the MRZ (A–Z, spaces).' },
+  first_name: { type: 'string', about: 'The first given name.' },
+  middle_name: { type: 'string', about: 'Further given names; null when there are none.' },
+  last_name: { type: 'string', about: 'The primary identifier (surname).' },
+  gender: { type: 'string', about: 'M, F or X (unspecified).' },
+  nationality: { type: 'string', about: 'Nationality by name (ICAO code resolved; null for an unknown code).' },
+  nationality_iso: { type: 'string', about: 'ISO 3166-1 alpha-3 of the nationality; null for ICAO codes that are no state (XXA stateless, UNO, …).' },
+  nationality_iso2: { type: 'string', about: 'ISO 3166-1 alpha-2 of the nationality.' },
+  nationality_code: { type: 'string', about: 'The nationality code as printed (ICAO Doc 9303 part 3: ISO alpha-3, or D, GBD, UNO, XXA, …).' },
+  issuer: { type: 'string', about: 'Issuing state or organisation by name.' },
+  issuer_iso: { type: 'string', about: 'ISO 3166-1 alpha-3 of the issuing state.' },
+  issuer_iso2: { type: 'string', about: 'ISO 3166-1 alpha-2 of the issuing state.' },
+  issuer_code: { type: 'string', about: 'The issuing state code as printed.' },
+  dob: { type: 'string', about: 'Date of birth, YYYY-MM-DD (the century that puts it in the past).' },
+  date_of_birth_day: { type: 'integer', about: 'Day of birth.' },
+  date_of_birth_month: { type: 'integer', about: 'Month of birth.' },
+  date_of_birth_year: { type: 'integer', about: 'Year of birth.' },
+  age: { type: 'integer', about: 'Age in whole years today (UTC).' },
+  expiry_date: { type: 'string', about: 'Date of expiry, YYYY-MM-DD.' },
+  expiry_day: { type: 'integer', about: 'Day of expiry.' },
+  expiry_month: { type: 'integer', about: 'Month of expiry.' },
+  expiry_year: { type: 'integer', about: 'Year of expiry.' },
+  expired: { type: 'boolean', about: 'The expiry date is before today (UTC); a document is valid through its expiry date.' },
+  issued_date: { type: 'string', about: 'Date of issue: the MRZ does not carry it, so null.' },
+  document_number: { type: 'string', about: 'Document number (a TD1 number longer than nine characters continues in the optional data).' },
+  personal_number: { type: 'string', about: 'Personal number or optional data, where present.' },
+  document_type: { type: 'string', about: 'Document code as printed: P…, I…, A…, C…, V….' },
+  document_type_full: { type: 'string', about: 'Passport, Identity card, Residence permit, Visa, Crew member certificate or Travel document.' },
+  mrz_format: { type: 'string', about: 'TD1, TD2, TD3, MRVA or MRVB (ICAO Doc 9303 parts 4–7).' },
+  mrz: { type: 'string', about: 'The MRZ lines after look-alike corrections, joined by ^.' },
+};
+
 interface Ymd {
   year: number;
   month: number;

@@ -1,7 +1,7 @@
 // Public surface of identity-document reading: the MRZ, its checks, the record's document fields.
 export { DocumentReader, type DocumentReaderOptions, type DocumentReading, type ReadStatus } from './document-reader.js';
 export { DocumentError, type DocumentErrorCode } from './errors.js';
-export type { DocumentFields, FieldConfidence } from './fields.js';
+export { DOCUMENT_FIELD_DOCS, type DocumentFields, type FieldConfidence } from './fields.js';
 export type { CheckResult, Correction } from './parse.js';
 export type { Placement } from './reader.js';
 export { lookupCountry, type Country } from './countries.js';

@@ -16,8 +16,11 @@ export interface Placement {
 }
 
 export type LocateOutcome =
+  /** Every check digit holds. */
   | { kind: 'read'; mrz: ParsedMrz; placement: Placement; candidates: number }
-  /** MRZ-shaped text whose check digits mostly fail. */
+  /** An MRZ (at least two check digits hold) with a check digit that fails: misprinted, doctored or misread. */
+  | { kind: 'checks_failed'; mrz: ParsedMrz; placement: Placement; candidates: number }
+  /** Lines shaped like an MRZ whose check digits do not hold: too blurred, small or covered to read. */
   | { kind: 'unreadable'; mrz: ParsedMrz; placement: Placement; candidates: number }
   /** Nothing that reads as MRZ lines. */
   | { kind: 'none'; candidates: number };
@@ -26,10 +29,10 @@ export type LocateOutcome =
 const MAX_BANDS = 4;
 
 /** A parse is an MRZ when most of its check digits hold: chance agreement of garbage is one in ten per digit. */
-function verdict(m: ParsedMrz): 'read' | 'unreadable' | 'none' {
+function verdict(m: ParsedMrz): 'read' | 'checks_failed' | 'unreadable' {
   const valid = m.checks.filter((c) => c.valid).length;
   if (valid === m.checks.length) return 'read';
-  return valid >= 2 ? 'unreadable' : 'none';
+  return valid >= 2 ? 'checks_failed' : 'unreadable';
 }
 
 const rank = (m: ParsedMrz) => m.checks.filter((c) => c.valid).length / m.checks.length + Object.values(m.confidence).reduce((s, c) => s + c, 0) / 1000;
@@ -38,12 +41,14 @@ export interface Upright {
   raw: Buffer;
   width: number;
   height: number;
+  /** 1 (grey) or 3 (sRGB). */
+  channels: 1 | 3;
 }
 
 /** The photo in grey, EXIF-rotated, as raw pixels; and a copy shrunk to WORK_SIDE for finding the band. */
 export async function decodeGrey(image: Buffer, maxPixels: number): Promise<{ full: Upright; work: Grey; scale: number }> {
   const { data, info } = await sharp(image, { limitInputPixels: maxPixels, failOn: 'error' }).autoOrient().greyscale().raw().toBuffer({ resolveWithObject: true });
-  const full = { raw: data, width: info.width, height: info.height };
+  const full: Upright = { raw: data, width: info.width, height: info.height, channels: 1 };
   const scale = Math.min(1, WORK_SIDE / Math.max(info.width, info.height));
   const w = Math.max(1, Math.round(info.width * scale));
   const h = Math.max(1, Math.round(info.height * scale));
@@ -64,21 +69,23 @@ export async function uprightRegion(full: Upright, cx: number, cy: number, rotat
   const x1 = Math.min(full.width, left + side);
   const y1 = Math.min(full.height, top + side);
   const white = { r: 255, g: 255, b: 255, alpha: 1 };
+  const space = full.channels === 1 ? 'b-w' : 'srgb';
+  const channels = full.channels;
   let region: Buffer;
   if (x1 <= x0 || y1 <= y0) {
-    region = await sharp({ create: { width: side, height: side, channels: 3, background: white } }).toColourspace('b-w').raw().toBuffer();
+    region = await sharp({ create: { width: side, height: side, channels: 3, background: white } }).toColourspace(space).raw().toBuffer();
   } else {
-    region = await sharp(full.raw, { raw: { width: full.width, height: full.height, channels: 1 } })
+    region = await sharp(full.raw, { raw: { width: full.width, height: full.height, channels } })
       .extract({ left: x0, top: y0, width: x1 - x0, height: y1 - y0 })
       .extend({ left: x0 - left, top: y0 - top, right: left + side - x1, bottom: top + side - y1, background: white })
-      .toColourspace('b-w')
+      .toColourspace(space)
       .raw()
       .toBuffer();
   }
-  const turned = await sharp(region, { raw: { width: side, height: side, channels: 1 } }).rotate(rotation, { background: white }).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+  const turned = await sharp(region, { raw: { width: side, height: side, channels } }).rotate(rotation, { background: white }).toColourspace(space).raw().toBuffer({ resolveWithObject: true });
   const ow = Math.max(1, Math.min(turned.info.width, Math.round(w)));
   const oh = Math.max(1, Math.min(turned.info.height, Math.round(h)));
-  return sharp(turned.data, { raw: { width: turned.info.width, height: turned.info.height, channels: 1 } }).extract({
+  return sharp(turned.data, { raw: { width: turned.info.width, height: turned.info.height, channels } }).extract({
     left: Math.floor((turned.info.width - ow) / 2),
     top: Math.floor((turned.info.height - oh) / 2),
     width: ow,
@@ -88,7 +95,7 @@ export async function uprightRegion(full: Upright, cx: number, cy: number, rotat
 
 /** The band, straightened and scaled so that a line of text is about 48 px high, as a PNG for the recogniser. */
 async function bandCrop(full: Upright, band: Placement, lines: number): Promise<Buffer> {
-  const region = await uprightRegion(full, band.cx, band.cy, band.rotation, band.length * 1.08, band.height * 1.5 + 8);
+  const region = await uprightRegion(full, band.cx, band.cy, band.rotation, band.length * 1.12, band.height * 1.5 + 8);
   const targetH = Math.round((lines >= 2 ? lines * 48 : 120) * 1.5);
   return region.resize({ height: targetH }).normalise().png({ compressionLevel: 1 }).toBuffer();
 }
@@ -113,6 +120,6 @@ export async function locateAndRead(full: Upright, work: Grey, scale: number, re
       if (verdict(mrz) === 'read') return { kind: 'read', mrz, placement, candidates: bands.length };
     }
   }
-  if (!best || verdict(best.mrz) === 'none') return { kind: 'none', candidates: bands.length };
-  return { kind: 'unreadable', ...best, candidates: bands.length };
+  if (!best) return { kind: 'none', candidates: bands.length };
+  return { kind: verdict(best.mrz), ...best, candidates: bands.length };
 }

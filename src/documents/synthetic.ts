@@ -68,13 +68,15 @@ export function randomContent(rnd: () => number, format: MrzFormat, opts: { expi
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** The flat, upright document as PNG, with the MRZ lines it carries. */
-export async function renderDocument(format: MrzFormat, content: MrzContent, portrait: Buffer, rnd: () => number): Promise<{ png: Buffer; mrz: string[] }> {
+export async function renderDocument(format: MrzFormat, content: MrzContent, portrait: Buffer, rnd: () => number, opts: { mrz?: string[] } = {}): Promise<{ png: Buffer; mrz: string[] }> {
   const f = FORMAT[format];
   const W = Math.round(f.w * PX);
   const H = Math.round(f.h * PX);
-  const mrz = composeMrz(format, content);
+  // `opts.mrz` prints other lines than the content's own (a doctored check digit, for tests).
+  const mrz = opts.mrz ?? composeMrz(format, content);
   const lineGap = 4.2 * PX;
-  const mrzTop = H - 1.2 * PX - lineGap * mrz.length;
+  // ICAO puts the last MRZ line's baseline several millimetres above the lower edge.
+  const mrzTop = H - 3 * PX - lineGap * mrz.length;
   const left = (W - mrz[0]!.length * PITCH) / 2;
   const hue = Math.floor(rnd() * 360);
   const photo = { x: 0.05 * W, y: 0.2 * H, w: 0.26 * W, h: Math.min(0.34 * W, mrzTop - 0.24 * H) };

@@ -172,6 +172,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
     createApiRouter({
       config,
       engine: s.engine,
+      documents: s.documents,
       verification: s.verification,
       attempts: s.verification.attempts,
       users: s.users,

@@ -8,6 +8,7 @@ import { UserStore } from '../accounts/users.js';
 import { AuditLog } from '../audit/index.js';
 import type { Challenge } from '../challenge/index.js';
 import { BiometricConsent, Enrollment, EnrollmentImages, InviteStore, TemplateStore } from '../biometrics/index.js';
+import { DocumentReader } from '../documents/index.js';
 import { createFaceEngine, MATCH_PRESETS, type FaceEngine } from '../face/index.js';
 import { MatchRecords } from '../match-records/index.js';
 import { createAdapterFactory } from '../oidc/adapter.js';
@@ -64,6 +65,8 @@ export interface Services {
 /** Everything the HTTP server needs on top: the face engine and the services built on it, keys and the provider. */
 export interface ServerServices extends Services {
   engine: FaceEngine;
+  /** Identity-document reading (MRZ); its Tesseract workers start on the first read. */
+  documents: Pick<DocumentReader, 'read' | 'close'>;
   enrollment: Enrollment;
   verification: FaceVerification;
   /** The challenge's daily field statistics (console). */
@@ -188,6 +191,7 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
       cookieKeys: await loadCookieKeys(base.db.prisma, base.sealer),
       hasConsent: (accountId, clientId, scopes) => base.approvals.covers(accountId, clientId, scopes),
     });
+    const documents = await DocumentReader.lazy({ modelsDir: config.modelsDir, workers: config.documents.workers, maxPixels: config.face.maxPixels });
     const challengeStats = new ChallengeStats(base.db.prisma);
     const verification = new FaceVerification({
       engine,
@@ -208,6 +212,7 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
     return {
       ...base,
       engine,
+      documents,
       enrollment: enrollmentService(base, engine),
       verification,
       challengeStats,
@@ -226,6 +231,7 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
       followSigningKeys: () => signingKeys.watch((jwks) => replaceSigningKeys(provider, jwks), base.logger),
       async close() {
         await engine.close().catch(() => {});
+        await documents.close().catch(() => {});
         adapter.close();
         await closeBase();
       },

@@ -179,22 +179,22 @@ describe('matching', () => {
   });
 
   it('compares the portrait of an identity document with the selfie', async () => {
+    // A card without a machine-readable zone: its portrait matches, but nothing about it can be checked (issue 20).
     const genuine = await matchOk(form({ selfie: A1, reference: A2, document: await idCard(A3) }));
-    expect(genuine.decision).toBe('ACCEPTED');
+    expect(genuine.decision).toBe('REVIEW');
     expect(genuine.document_data).toHaveLength(1);
-    expect(genuine.document_data[0]).toMatchObject({ documentName: 'document', side: 'front', face_found: true, passed: true });
+    expect(genuine.document_data[0]).toMatchObject({ documentName: 'document', side: 'front', face_found: true, passed: false, mrz_status: 'not_found', mrz: null });
     expect(genuine.document_data[0].document_face_match.similarity).toBeGreaterThanOrEqual(80);
-    expect(genuine.verification_summary.document_verified).toBe(true);
+    expect(genuine.verification_summary.document_verified).toBe(false);
+    expect(genuine.errorCodes).toContain('DOCUMENT_MRZ_NOT_FOUND');
 
     const forged = await matchOk(form({ selfie: A1, reference: A2, document: await idCard(B) }));
     expect(forged.decision).toBe('DECLINED');
     expect(forged.document_data[0].passed).toBe(false);
     expect(forged.errorCodes).toContain('DOCUMENT_FACE_MISMATCH');
 
-    const blank = await matchOk(form({ selfie: A1, reference: A2, document: await solid(856, 540) }));
-    expect(blank.decision).toBe('REVIEW');
-    expect(blank.document_data[0]).toMatchObject({ face_found: false, document_face_match: null, passed: false });
-    expect(blank.errorCodes).toContain('DOCUMENT_FACE_NOT_FOUND');
+    // Neither a portrait nor an MRZ: no document at all.
+    await matchFails(form({ selfie: A1, reference: A2, document: await solid(856, 540) }), 422, 'DOCUMENT_NOT_FOUND');
   });
 
   it("applies the client's decision rules", async () => {
@@ -260,7 +260,7 @@ describe('matching', () => {
     await h.services.settings.update({ keepImages: true }, 'test');
     try {
       const record = await matchOk(form({ selfie: A1, reference: A2, document: await idCard(A3) }));
-      expect(record.images.map((i: { documentName: string }) => i.documentName).sort()).toEqual(['document', 'reference', 'selfie']);
+      expect(record.images.map((i: { documentName: string }) => i.documentName).sort()).toEqual(['cropped_portrait', 'reference', 'selfie']);
       const { key } = record.images.find((i: { documentName: string }) => i.documentName === 'selfie');
 
       const image = checked('GET', IMAGE, await call(`${h.url}/api/v1/images/${key}`, { token }));
@@ -308,7 +308,8 @@ describe('bad input', () => {
     await matchFails({ selfie: A1.toString('base64'), user_id: randomUUID(), email: 'x@example.com' }, 400, 'REFERENCE_CONFLICT');
 
     await matchFails(form({ selfie: Buffer.from('just some text, not a picture'), reference: A2 }), 415, 'SELFIE_UNSUPPORTED_IMAGE');
-    await matchFails(form({ selfie: A1, reference: A2, document: Buffer.from('%PDF-1.4 not an image') }), 415, 'DOCUMENT_UNSUPPORTED_IMAGE');
+    await matchFails(form({ selfie: A1, reference: A2, document: Buffer.from('%PDF-1.4 not an image') }), 415, 'DOCUMENT_PDF_NOT_SUPPORTED');
+    await matchFails(form({ selfie: A1, reference: A2, document: Buffer.from('GIF89a not accepted') }), 415, 'DOCUMENT_UNSUPPORTED_IMAGE');
     const text = await call(`${h.url}${MATCH}`, { method: 'POST', token, body: 'selfie=abc', headers: { 'content-type': 'text/plain' } });
     checked('POST', MATCH, text);
     expect(text.body.errorCodes).toEqual(['UNSUPPORTED_MEDIA_TYPE']);

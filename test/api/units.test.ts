@@ -12,7 +12,7 @@ const input = { faceScore: 90, livenessPass: true, qualityOk: true, document: nu
 
 describe('decision rules', () => {
   it("defaults to the operator's scores, which are the face engine's FAR 1e-4 and 1e-5 presets", () => {
-    expect(rules()).toEqual({ minSimilarity: 70, acceptSimilarity: 80, livenessRequired: true, qualityRequired: false, documentRequired: false, otherFacesInSelfie: 'allow' });
+    expect(rules()).toEqual({ minSimilarity: 70, acceptSimilarity: 80, livenessRequired: true, qualityRequired: false, documentRequired: false, otherFacesInSelfie: 'allow', expiredDocument: 'decline' });
     expect(similarityToScore(MATCH_PRESETS['far-1e-4'])).toBe(settings.apiReviewScore);
     expect(similarityToScore(MATCH_PRESETS['far-1e-5'])).toBe(settings.apiAcceptScore);
   });
@@ -34,10 +34,18 @@ describe('decision rules', () => {
     expect(decide({ ...input, qualityOk: false }, rules())).toMatchObject({ decision: 'ACCEPTED' });
     expect(decide({ ...input, qualityOk: false }, rules({ qualityRequired: true }))).toMatchObject({ decision: 'REVIEW', rulesPassed: false });
     expect(decide(input, rules({ documentRequired: true }))).toMatchObject({ decision: 'DECLINED', codes: ['DOCUMENT_REQUIRED'], documentVerified: null });
-    expect(decide({ ...input, document: { score: 85 } }, rules({ documentRequired: true }))).toMatchObject({ decision: 'ACCEPTED', documentVerified: true });
-    expect(decide({ ...input, document: { score: 75 } }, rules())).toMatchObject({ decision: 'REVIEW', documentVerified: true });
-    expect(decide({ ...input, document: { score: 20 } }, rules())).toMatchObject({ decision: 'DECLINED', documentVerified: false, codes: ['DOCUMENT_FACE_MISMATCH'] });
-    expect(decide({ ...input, document: { score: null } }, rules())).toMatchObject({ decision: 'REVIEW', documentVerified: false, rulesPassed: false });
+    expect(decide({ ...input, document: { score: 85, mrz: 'read', expired: false } }, rules({ documentRequired: true }))).toMatchObject({ decision: 'ACCEPTED', documentVerified: true });
+    expect(decide({ ...input, document: { score: 75, mrz: 'read', expired: false } }, rules())).toMatchObject({ decision: 'REVIEW', documentVerified: true });
+    expect(decide({ ...input, document: { score: 20, mrz: 'read', expired: false } }, rules())).toMatchObject({ decision: 'DECLINED', documentVerified: false, codes: ['DOCUMENT_FACE_MISMATCH'] });
+    expect(decide({ ...input, document: { score: null, mrz: 'read', expired: false } }, rules())).toMatchObject({ decision: 'REVIEW', documentVerified: false, rulesPassed: false });
+    // The MRZ (issue 20): verified only when read with every check digit, not expired, and the portrait matches.
+    const doc = (mrz: 'read' | 'checks_failed' | 'unreadable' | 'not_found', expired: boolean | null) => ({ ...input, document: { score: 85, mrz, expired } });
+    expect(decide(doc('checks_failed', false), rules())).toMatchObject({ decision: 'REVIEW', documentVerified: false, codes: ['DOCUMENT_MRZ_CHECK_FAILED'] });
+    expect(decide(doc('not_found', null), rules())).toMatchObject({ decision: 'REVIEW', documentVerified: false, codes: ['DOCUMENT_MRZ_NOT_FOUND'] });
+    expect(decide(doc('unreadable', null), rules())).toMatchObject({ decision: 'REVIEW', documentVerified: false, codes: ['DOCUMENT_MRZ_UNREADABLE'] });
+    expect(decide(doc('read', true), rules())).toMatchObject({ decision: 'DECLINED', documentVerified: false, codes: ['DOCUMENT_EXPIRED'] });
+    expect(decide(doc('read', true), rules({ expiredDocument: 'review' }))).toMatchObject({ decision: 'REVIEW', documentVerified: false });
+    expect(decide(doc('read', true), rules({ expiredDocument: 'allow' }))).toMatchObject({ decision: 'ACCEPTED', documentVerified: false, rulesPassed: true });
     // Other (smaller) faces in the selfie: allowed unless the client's rules say otherwise.
     expect(decide({ ...input, selfieOtherFaces: 2 }, rules())).toMatchObject({ decision: 'ACCEPTED', rulesPassed: true });
     expect(decide({ ...input, selfieOtherFaces: 1 }, rules({ otherFacesInSelfie: 'review' }))).toMatchObject({ decision: 'REVIEW', rulesPassed: false });
@@ -77,7 +85,13 @@ describe('OpenAPI document', () => {
     const match = codesOf(doc.paths['/api/v1/face/match'].post.responses);
     for (const { code, status } of match) expect(status, code).toBe(statusOf[code]);
     const readOnly = ['RECORD_NOT_FOUND', 'IMAGE_NOT_FOUND'];
-    expect(match.map((c) => c.code).sort()).toEqual(Object.keys(statusOf).filter((c) => !readOnly.includes(c)).sort());
+    // A match reports a missing or unreadable MRZ in its record; only the document read answers them as errors.
+    const documentOnly = ['DOCUMENT_IMAGE_REQUIRED', 'MRZ_NOT_FOUND', 'MRZ_UNREADABLE'];
+    expect(match.map((c) => c.code).sort()).toEqual(Object.keys(statusOf).filter((c) => !readOnly.includes(c) && !documentOnly.includes(c)).sort());
+    const read = codesOf(doc.paths['/api/v1/documents/read'].post.responses);
+    for (const { code, status } of read) expect(status, code).toBe(statusOf[code]);
+    expect(read.map((c) => c.code)).toEqual(expect.arrayContaining([...documentOnly, 'DOCUMENT_NOT_FOUND', 'DOCUMENT_PDF_NOT_SUPPORTED', 'DOCUMENT_IMAGE_TOO_SMALL', 'UNAUTHORIZED']));
+    expect(read.map((c) => c.code)).not.toContain('SELFIE_REQUIRED');
     expect(codesOf(doc.paths['/api/v1/face/match/{requestId}'].get.responses).map((c) => c.code).sort()).toEqual(['INSUFFICIENT_SCOPE', 'INTERNAL_ERROR', 'RECORD_NOT_FOUND', 'UNAUTHORIZED']);
   });
 });
