@@ -7,6 +7,7 @@ import { runApiBench, type ApiBenchResult } from './api.js';
 import { runCaptureBench, type CaptureBenchResult } from './capture.js';
 import { runChallengeBench, type ChallengeBenchResult } from './challenge.js';
 import { runOverloadBench, type OverloadBenchResult } from './overload.js';
+import { runDocumentBench, type DocumentBenchResult } from './documents.js';
 import { runFaceBench, type FaceBenchResult } from './face.js';
 import { frame640x480, SAMPLE } from './sample.js';
 
@@ -22,6 +23,7 @@ export interface AllBenchmarks {
   /** The Face Match API past capacity: 8 backends × 4 calls in flight. */
   overload: OverloadBenchResult;
   challenge: ChallengeBenchResult;
+  documents: DocumentBenchResult;
   /** Peak RSS of the whole bench process: the engine run, then two throw-away servers with their own engines. */
   processPeakRssMb: number;
 }
@@ -38,6 +40,8 @@ export const TARGETS = {
   'API matches/s (2 in flight)': 20,
   'challenge CPU p50 ms (completed)': 250,
   'API overload: accepted p99 ms': 3000,
+  'document read p50 ms': 800,
+  'document reader RSS growth MB': 50,
 };
 
 /** What the capture and API benchmarks need of a running server: its address and the services they set up data with. */
@@ -55,7 +59,7 @@ export interface BenchServer {
 export type WithServer = <T>(env: Record<string, string>, fn: (server: BenchServer) => Promise<T>) => Promise<T>;
 
 /** Face engine, sign-in capture and Face Match API benchmarks, the last two each on a throw-away embedded server. */
-export async function runAllBenchmarks(config: Config, opts: { image?: string; seconds?: number }, withServer: WithServer): Promise<AllBenchmarks> {
+export async function runAllBenchmarks(config: Config, opts: { image?: string; seconds?: number; documentReads?: number }, withServer: WithServer): Promise<AllBenchmarks> {
   const face = await runFaceBench({ modelsDir: config.modelsDir, poolSize: config.face.poolSize, image: opts.image, seconds: opts.seconds });
   const capture = await runCaptureBench(withServer, { poolSize: config.face.poolSize, image: opts.image });
   const api = await withServer({ FACE_WORKERS: String(config.face.poolSize) }, async (server) =>
@@ -68,6 +72,7 @@ export async function runAllBenchmarks(config: Config, opts: { image?: string; s
     runOverloadBench({ url: server.url, clients: server.services.clients }, { selfie: await frame640x480(SAMPLE.samePerson), reference: await frame640x480(SAMPLE.portrait) }),
   );
   const challenge = await runChallengeBench({ modelsDir: config.modelsDir, poolSize: config.face.poolSize });
+  const documents = await runDocumentBench({ modelsDir: config.modelsDir, reads: opts.documentReads });
   return {
     peerComparable: { image: `${face.image.width}×${face.image.height}, ${face.image.bytes} bytes`, p50Ms: face.latencyMs.p50 },
     face,
@@ -75,6 +80,7 @@ export async function runAllBenchmarks(config: Config, opts: { image?: string; s
     api,
     overload,
     challenge,
+    documents,
     processPeakRssMb: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
   };
 }
@@ -91,6 +97,8 @@ export function formatBenchmarks(r: AllBenchmarks): string {
     ['API matches/s (2 in flight)', r.api.matchesPerSecond2, TARGETS['API matches/s (2 in flight)'], 'min'],
     ['challenge CPU p50 ms (completed)', r.challenge.cpuMs.p50, TARGETS['challenge CPU p50 ms (completed)'], 'max'],
     ['API overload: accepted p99 ms', r.overload.acceptedP99Ms, TARGETS['API overload: accepted p99 ms'], 'max'],
+    ['document read p50 ms', r.documents.latencyMs.p50, TARGETS['document read p50 ms'], 'max'],
+    ['document reader RSS growth MB', r.documents.rssMb.growth, TARGETS['document reader RSS growth MB'], 'max'],
   ];
   const lines = rows.map(([name, value, target, kind]) => {
     const ok = kind === 'max' ? value <= target : value >= target;
@@ -106,6 +114,7 @@ export function formatBenchmarks(r: AllBenchmarks): string {
     `face latency p99 ms: ${r.face.latencyMs.p99}; capture p90 ms: ${r.capture.p90Ms}; API p90 ms: ${r.api.p90Ms}`,
     `challenge: ${r.challenge.framesAnalysed} frames analysed (${r.challenge.verifyFrames} again with 'verify'), CPU p90 ${r.challenge.cpuMs.p90} ms, ${r.challenge.challengesPerSecond2} completed challenges/s with 2 in flight (${r.challenge.recording.movements} recorded at ${r.challenge.recording.fps} fps, ${r.challenge.recording.frameSize}, replayed at ${r.challenge.replayFps} fps)`,
     `API overload (8 clients × 4 in flight): ${r.overload.answered} answers, accepted p50 ${r.overload.acceptedP50Ms} ms, p99 ${r.overload.acceptedP99Ms} ms; shed ${Math.round(r.overload.shedShare * 1000) / 10} % (503 + Retry-After, slowest refusal ${r.overload.shedMaxMs} ms); other answers ${r.overload.other}`,
-    `peak RSS of the whole bench process (engine, then two servers): ${r.processPeakRssMb} MB`,
+    `documents: ${r.documents.reads} reads of ${r.documents.documents} synthetic documents, ${r.documents.readExactly} exact, p90 ${r.documents.latencyMs.p90} ms; RSS warm ${r.documents.rssMb.warm} MB, end ${r.documents.rssMb.end} MB, peak ${r.documents.rssMb.peak} MB`,
+    `peak RSS of the whole bench process (engine, then two servers, then the document reader): ${r.processPeakRssMb} MB`,
   ].join('\n');
 }

@@ -362,7 +362,9 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
   async bench(config, args) {
     const seconds = str(args, 'seconds');
     if (seconds !== undefined && !(Number(seconds) > 0)) throw new UsageError('--seconds takes a positive number');
-    const result = await runAllBenchmarks(config, { image: str(args, 'image'), seconds: seconds ? Number(seconds) : undefined }, withTemporaryServer);
+    const reads = str(args, 'document-reads');
+    if (reads !== undefined && !(Number(reads) >= 1)) throw new UsageError('--document-reads takes a positive number');
+    const result = await runAllBenchmarks(config, { image: str(args, 'image'), seconds: seconds ? Number(seconds) : undefined, documentReads: reads ? Number(reads) : undefined }, withTemporaryServer);
     print(args.json, { ...result, targets: TARGETS }, formatBenchmarks(result));
   },
 

@@ -40,6 +40,7 @@ const OPTIONS = {
   seconds: { type: 'string' },
   documents: { type: 'string' },
   lines: { type: 'string' },
+  'document-reads': { type: 'string' },
 } as const;
 
 const GROUPS = new Set(['user', 'client', 'keys', 'document']);

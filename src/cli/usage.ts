@@ -46,7 +46,9 @@ Face engine
   eval --pairs FILE [--scores OUT.tsv]    accuracy on labelled pairs (path_a<TAB>path_b<TAB>1|0), failure to
                                           enroll by code, subjects that are not the largest face; --scores
                                           writes each pair's cosine
-  bench [--image FILE] [--seconds N]      verification latency, throughput, event-loop delay, memory
+  bench [--image FILE] [--seconds N] [--document-reads N]
+                                          verification latency, throughput, event-loop delay, memory;
+                                          document reading p50 and the reader's memory over N reads (40)
   liveness-eval --sequences FILE          challenge liveness on labelled frame sequences
                                           (dir<TAB>challenge<TAB>label<TAB>fps): BPCER, APCER per species
 

@@ -1,4 +1,4 @@
-import { binarise, blackhat, close, components, dropLarge, otsu, type Component, type Grey } from './morphology.js';
+import { binarise, blackhat, close, components, keepCharacterSized, otsu, type Component, type Grey } from './morphology.js';
 
 /**
  * Where an MRZ may be: a band of two or three long, parallel, equally long text lines (or one dense block where the
@@ -34,22 +34,26 @@ function groupLines(lines: Component[]): Band[] {
     const nx = -Math.sin(a.angle);
     const ny = Math.cos(a.angle);
     const mates = sorted.filter((b) => {
-      if (b === a || angleDiff(a.angle, b.angle) > 0.08 || b.length < 0.8 * a.length || b.length > 1.25 * a.length) return false;
+      // A line may break where glare or wear takes its filler away: a part of at least half the longest line counts.
+      if (b === a || angleDiff(a.angle, b.angle) > 0.08 || b.length < 0.5 * a.length || b.length > a.length) return false;
       const dx = b.cx - a.cx;
       const dy = b.cy - a.cy;
       const across = Math.abs(dx * nx + dy * ny);
       const along = Math.abs(dx * Math.cos(a.angle) + dy * Math.sin(a.angle));
-      const t = Math.max(a.thickness, b.thickness);
-      return across > 1.1 * t && across < 6 * t && along < 0.12 * a.length;
+      // The thinner line's height: a neighbouring print or noise can thicken the other.
+      const t = Math.min(a.thickness, b.thickness);
+      return across > 1.2 * t && across < 6 * t && along < 0.5 * (a.length - b.length) + 0.12 * a.length;
     });
     if (mates.length === 0) continue;
     const group = [a, ...mates].slice(0, 3);
     const proj = (c: Component) => c.cx * nx + c.cy * ny;
     const ps = group.map(proj).sort((x, y) => x - y);
     const t = Math.max(...group.map((c) => c.thickness));
-    const cx = group.reduce((s, c) => s + c.cx, 0) / group.length;
-    const cy = group.reduce((s, c) => s + c.cy, 0) / group.length;
-    const length = Math.max(...group.map((c) => c.length));
+    // Along the lines the longest one (the others may be broken); across them, the middle of all.
+    const mid = (ps[0]! + ps[ps.length - 1]!) / 2 - proj(a);
+    const cx = a.cx + nx * mid;
+    const cy = a.cy + ny * mid;
+    const length = a.length;
     bands.push({ cx, cy, angle: a.angle, length, height: ps[ps.length - 1]! - ps[0]! + t, lines: group.length, score: group.length * length });
   }
   return bands;
@@ -63,8 +67,9 @@ export function locateBands(img: Grey): Band[] {
   const long = Math.max(img.width, img.height);
   const k = Math.max(7, Math.round(long / 60));
   const bh = blackhat(img, k, k);
-  // Characters only: an MRZ character is at most a 25th of the photo's long side (a card filling the frame).
-  const bin = dropLarge(binarise(bh, Math.max(25, otsu(bh))), long / 25);
+  // Characters only: an MRZ character is at most a 25th of the photo's long side (a card filling the frame), and
+  // a chevron of a passport filling half of it still covers more than (long/350)² pixels.
+  const bin = keepCharacterSized(binarise(bh, Math.max(25, otsu(bh))), Math.max(3, (long / 350) ** 2), long / 25);
   const candidates: Band[] = [];
   // Joined along the rows or along the columns only, so the characters of a line merge and the lines stay apart.
   for (const join of [long / 90, long / 55, long / 35]) {

@@ -171,10 +171,12 @@ export function components(img: Grey, minArea: number): Component[] {
 }
 
 /**
- * Clears every 8-connected set region whose bounding box is longer than `maxExtent` on either side: edges of the
- * document and of the portrait, ruled lines and guilloches, which would otherwise join the characters.
+ * Keeps the 8-connected set regions the size of a printed character: clears those whose bounding box is longer
+ * than `maxExtent` on either side (edges of the document and of the portrait, ruled lines, guilloches, which would
+ * otherwise join the characters) and those of fewer than `minArea` pixels (sensor noise and JPEG specks, which
+ * would bridge the gaps between lines).
  */
-export function dropLarge(img: Grey, maxExtent: number): Grey {
+export function keepCharacterSized(img: Grey, minArea: number, maxExtent: number): Grey {
   const { width: w, height: h } = img;
   const data = new Uint8Array(img.data);
   const stack = new Int32Array(w * h);
@@ -213,7 +215,7 @@ export function dropLarge(img: Grey, maxExtent: number): Grey {
         }
       }
     }
-    if (x1 - x0 > maxExtent || y1 - y0 > maxExtent) for (const p of members) data[p] = 0;
+    if (x1 - x0 > maxExtent || y1 - y0 > maxExtent || members.length < minArea) for (const p of members) data[p] = 0;
   }
   return { data, width: w, height: h };
 }
