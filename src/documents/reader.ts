@@ -100,6 +100,24 @@ async function bandCrop(full: Upright, band: Placement, lines: number): Promise<
   return region.resize({ height: targetH }).normalise().png({ compressionLevel: 1 }).toBuffer();
 }
 
+/**
+ * Whether the band more likely reads upside down, from where its filler is: an MRZ's first line mostly ends in `<`
+ * (short names) and its last line starts with the document number, and `<` carries less ink than a letter or digit.
+ * Upright, the top line's right end is lighter than the bottom line's left end; upside down, the reverse. Only the
+ * order of the two readings depends on it.
+ */
+async function looksUpsideDown(png: Buffer): Promise<boolean> {
+  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
+  const ink = (x0: number, x1: number, y0: number, y1: number) => {
+    let dark = 0;
+    for (let y = Math.floor(y0); y < y1; y++) for (let x = Math.floor(x0); x < x1; x++) if (data[(y * info.width + x) * info.channels]! < 100) dark++;
+    return dark;
+  };
+  const w = info.width;
+  const h = info.height;
+  return ink(0.8 * w, w, 0, h / 2) > ink(0, 0.2 * w, h / 2, h);
+}
+
 function toPlacement(band: Band, scale: number, flip: boolean): Placement {
   const deg = (band.angle * 180) / Math.PI;
   return { cx: band.cx / scale, cy: band.cy / scale, rotation: -deg + (flip ? 180 : 0), length: band.length / scale, height: band.height / scale };
@@ -110,9 +128,11 @@ export async function locateAndRead(full: Upright, work: Grey, scale: number, re
   const bands = locateBands(work).slice(0, MAX_BANDS);
   let best: { mrz: ParsedMrz; placement: Placement } | null = null;
   for (const band of bands) {
-    for (const flip of [false, true]) {
+    const upright = await bandCrop(full, toPlacement(band, scale, false), band.lines);
+    const order = (await looksUpsideDown(upright)) ? [true, false] : [false, true];
+    for (const flip of order) {
       const placement = toPlacement(band, scale, flip);
-      const text = await recogniser.recognise(await bandCrop(full, placement, band.lines));
+      const text = await recogniser.recognise(flip ? await bandCrop(full, placement, band.lines) : upright);
       const shaped = shapeMrz(text);
       const mrz = shaped ? parseMrz(shaped.lines, shaped.confidence) : null;
       if (!mrz) continue;
