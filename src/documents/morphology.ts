@@ -96,30 +96,26 @@ export interface Component {
   thickness: number;
 }
 
-/** 8-connected components of the set (255) pixels with at least `minArea` pixels. */
-export function components(img: Grey, minArea: number): Component[] {
+/**
+ * Each 8-connected region of set (non-zero) pixels, as the row-major indices of its pixels. The array is reused:
+ * use it before asking for the next region.
+ */
+function* regions(img: Grey): Generator<number[]> {
   const { width: w, height: h, data } = img;
-  const label = new Int32Array(w * h);
+  const seen = new Uint8Array(w * h);
   const stack = new Int32Array(w * h);
-  const out: Component[] = [];
-  let next = 0;
   const members: number[] = [];
   for (let start = 0; start < data.length; start++) {
-    if (data[start] === 0 || label[start] !== 0) continue;
-    next++;
+    if (data[start] === 0 || seen[start]) continue;
     let sp = 0;
     stack[sp++] = start;
-    label[start] = next;
+    seen[start] = 1;
     members.length = 0;
-    let sx = 0;
-    let sy = 0;
     while (sp > 0) {
       const p = stack[--sp]!;
       members.push(p);
       const x = p % w;
       const y = (p - x) / w;
-      sx += x;
-      sy += y;
       for (let dy = -1; dy <= 1; dy++) {
         const yy = y + dy;
         if (yy < 0 || yy >= h) continue;
@@ -127,15 +123,30 @@ export function components(img: Grey, minArea: number): Component[] {
           const xx = x + dx;
           if (xx < 0 || xx >= w) continue;
           const q = yy * w + xx;
-          if (data[q] !== 0 && label[q] === 0) {
-            label[q] = next;
+          if (data[q] !== 0 && !seen[q]) {
+            seen[q] = 1;
             stack[sp++] = q;
           }
         }
       }
     }
+    yield members;
+  }
+}
+
+/** 8-connected components of the set (255) pixels with at least `minArea` pixels. */
+export function components(img: Grey, minArea: number): Component[] {
+  const w = img.width;
+  const out: Component[] = [];
+  for (const members of regions(img)) {
     const area = members.length;
     if (area < minArea) continue;
+    let sx = 0;
+    let sy = 0;
+    for (const p of members) {
+      sx += p % w;
+      sy += Math.floor(p / w);
+    }
     const cx = sx / area;
     const cy = sy / area;
     let xx = 0;
@@ -179,41 +190,18 @@ export function components(img: Grey, minArea: number): Component[] {
 export function keepCharacterSized(img: Grey, minArea: number, maxExtent: number): Grey {
   const { width: w, height: h } = img;
   const data = new Uint8Array(img.data);
-  const stack = new Int32Array(w * h);
-  const seen = new Uint8Array(w * h);
-  const members: number[] = [];
-  for (let start = 0; start < data.length; start++) {
-    if (data[start] === 0 || seen[start]) continue;
-    let sp = 0;
-    stack[sp++] = start;
-    seen[start] = 1;
-    members.length = 0;
+  for (const members of regions(img)) {
     let x0 = w;
     let x1 = 0;
     let y0 = h;
     let y1 = 0;
-    while (sp > 0) {
-      const p = stack[--sp]!;
-      members.push(p);
+    for (const p of members) {
       const x = p % w;
       const y = (p - x) / w;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
       if (y > y1) y1 = y;
-      for (let dy = -1; dy <= 1; dy++) {
-        const yy = y + dy;
-        if (yy < 0 || yy >= h) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const xx = x + dx;
-          if (xx < 0 || xx >= w) continue;
-          const q = yy * w + xx;
-          if (data[q] !== 0 && !seen[q]) {
-            seen[q] = 1;
-            stack[sp++] = q;
-          }
-        }
-      }
     }
     if (x1 - x0 > maxExtent || y1 - y0 > maxExtent || members.length < minArea) for (const p of members) data[p] = 0;
   }
