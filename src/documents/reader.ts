@@ -3,7 +3,8 @@ import { locateBands, WORK_SIDE, type Band } from './locate.js';
 import type { Grey } from './morphology.js';
 import { parseMrz, type ParsedMrz } from './parse.js';
 import type { Recogniser } from './recognise.js';
-import { shapeMrz } from './shape.js';
+import { shapeMrzVariants } from './shape.js';
+import { lookupCountry } from './countries.js';
 
 /** Where the MRZ was found and how the document stands, in pixels of the upright (EXIF-rotated) photo. */
 export interface Placement {
@@ -35,7 +36,26 @@ function verdict(m: ParsedMrz): 'read' | 'checks_failed' | 'unreadable' {
   return valid >= 2 ? 'checks_failed' : 'unreadable';
 }
 
-const rank = (m: ParsedMrz) => m.checks.filter((c) => c.valid).length / m.checks.length + Object.values(m.confidence).reduce((s, c) => s + c, 0) / 1000;
+/**
+ * How well a reading holds together: its check digits first, then whether its document code and state codes are
+ * real ones (a mark beside the zone read as a character shifts a line, which only these notice on lines without a
+ * check digit), then the recogniser's confidence.
+ */
+function rank(m: ParsedMrz): number {
+  const checks = m.checks.filter((c) => c.valid).length / m.checks.length;
+  const codes = (/^[PIACV]/.test(m.fields.documentCode ?? '') ? 1 : 0) + (lookupCountry(m.fields.issuingState ?? '') ? 1 : 0) + (lookupCountry(m.fields.nationality ?? '') ? 1 : 0);
+  return 10 * checks + codes + Object.values(m.confidence).reduce((s, c) => s + c, 0) / 1000;
+}
+
+/** The best-ranked parse of every way the recognised lines can form an MRZ. */
+function bestParse(text: Parameters<typeof shapeMrzVariants>[0]): ParsedMrz | null {
+  let best: ParsedMrz | null = null;
+  for (const shaped of shapeMrzVariants(text)) {
+    const m = parseMrz(shaped.lines, shaped.confidence);
+    if (m && (!best || rank(m) > rank(best))) best = m;
+  }
+  return best;
+}
 
 export interface Upright {
   raw: Buffer;
@@ -133,8 +153,7 @@ export async function locateAndRead(full: Upright, work: Grey, scale: number, re
     for (const flip of order) {
       const placement = toPlacement(band, scale, flip);
       const text = await recogniser.recognise(flip ? await bandCrop(full, placement, band.lines) : upright);
-      const shaped = shapeMrz(text);
-      const mrz = shaped ? parseMrz(shaped.lines, shaped.confidence) : null;
+      const mrz = bestParse(text);
       if (!mrz) continue;
       if (!best || rank(mrz) > rank(best.mrz)) best = { mrz, placement };
       if (verdict(mrz) === 'read') return { kind: 'read', mrz, placement, candidates: bands.length };

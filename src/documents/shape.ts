@@ -25,10 +25,44 @@ function fitLine(line: TextLine, length: number): TextLine {
 }
 
 /**
+ * The ways a line may have come out too long: a mark beside the zone read as characters at either end (the edge of
+ * the document, a fold), or a filler run read one `<` too long. Each variant cut to `length`.
+ */
+function lineVariants(line: TextLine, length: number): TextLine[] {
+  const extra = line.text.length - length;
+  const variants = [fitLine(line, length)];
+  if (extra > 0) {
+    variants.push(fitLine({ text: line.text.slice(extra), confidence: line.confidence.slice(extra) }, length));
+    variants.push(fitLine({ text: line.text.slice(0, length), confidence: line.confidence.slice(0, length) }, length));
+  }
+  return variants.filter((v, i) => variants.findIndex((w) => w.text === v.text) === i);
+}
+
+export interface ShapedMrz {
+  lines: string[];
+  confidence: number[][];
+}
+
+/**
+ * Every way the recognised lines can form an MRZ: two or three lines of about one of the MRZ lengths (within three
+ * characters), each line cut to that length in the ways `lineVariants` allows. The caller keeps the one whose check
+ * digits and codes hold best. Empty when no set of lines has an MRZ's shape.
+ */
+export function shapeMrzVariants(lines: TextLine[]): ShapedMrz[] {
+  const first = shapeMrz(lines);
+  if (!first) return [];
+  const length = first.lines[0]!.length;
+  const source = first.source;
+  let out: TextLine[][] = [[]];
+  for (const line of source) out = out.flatMap((prefix) => lineVariants(line, length).map((v) => [...prefix, v]));
+  return out.map((group) => ({ lines: group.map((l) => l.text), confidence: group.map((l) => l.confidence) }));
+}
+
+/**
  * The recognised lines that form an MRZ (two or three lines of about one of the MRZ lengths, within three
  * characters, the longest such set), cut to that length; null when none do.
  */
-export function shapeMrz(lines: TextLine[]): { lines: string[]; confidence: number[][] } | null {
+export function shapeMrz(lines: TextLine[]): (ShapedMrz & { source: TextLine[] }) | null {
   const candidates = lines.map((l) => ({ text: l.text.replace(/[^A-Z0-9<]/g, ''), confidence: l.confidence })).filter((l) => l.text.length >= 26);
   for (const count of [3, 2]) {
     for (let i = 0; i + count <= candidates.length; i++) {
@@ -38,7 +72,7 @@ export function shapeMrz(lines: TextLine[]): { lines: string[]; confidence: numb
       if ((count === 3) !== (length === 30)) continue;
       if (group.some((l) => Math.abs(l.text.length - length) > 3)) continue;
       const fitted = group.map((l) => fitLine(l, length));
-      return { lines: fitted.map((l) => l.text), confidence: fitted.map((l) => l.confidence) };
+      return { lines: fitted.map((l) => l.text), confidence: fitted.map((l) => l.confidence), source: group };
     }
   }
   return null;
