@@ -60,6 +60,9 @@ describe.runIf(requireMrzLines())('document-eval on MRZ line crops', () => {
   });
 });
 
-/** What the held-out synthetic set reaches today (the targets are 95 and 90: see src/documents/README.md). */
-const MIN_FOUND_PCT = 75;
-const MIN_EXACT_PCT = 65;
+/**
+ * Below what the held-out synthetic set reached when this was written (92.5 % found, 85 % read exactly, fields
+ * 87.5–90 %); the issue's targets are 95 and 90 (src/documents/README.md).
+ */
+const MIN_FOUND_PCT = 85;
+const MIN_EXACT_PCT = 75;
