@@ -113,9 +113,13 @@ export async function uprightRegion(full: Upright, cx: number, cy: number, rotat
   });
 }
 
-/** The band, straightened and scaled so that a line of text is about 48 px high, as a PNG for the recogniser. */
+/**
+ * The band, straightened and scaled so that a line of text is about 48 px high, as a PNG for the recogniser. A tenth
+ * of its length is added at each end: the last character of a line (a check digit) can stand apart from the
+ * component the band was measured on, and a cut one is read as `<`.
+ */
 async function bandCrop(full: Upright, band: Placement, lines: number): Promise<Buffer> {
-  const region = await uprightRegion(full, band.cx, band.cy, band.rotation, band.length * 1.12, band.height * 1.5 + 8);
+  const region = await uprightRegion(full, band.cx, band.cy, band.rotation, band.length * 1.2, band.height * 1.5 + 8);
   const targetH = Math.round((lines >= 2 ? lines * 48 : 120) * 1.5);
   return region.resize({ height: targetH }).normalise().png({ compressionLevel: 1 }).toBuffer();
 }
