@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type { User } from '../accounts/users.js';
 import { type Collector, EnrollmentError, INVITE_TTL_HOURS } from '../biometrics/index.js';
 import { readPhotos } from '../enrollment/http.js';
+import { sameEmbeddingSpace } from '../face/index.js';
 import { photoVerdict, type PhotoVerdict } from '../enrollment/verdict.js';
 import { HttpError, wantsJson } from '../web/errors.js';
 import { auditContext } from '../web/audit.js';
@@ -52,7 +53,7 @@ export function enrollmentRoutes(router: Router, deps: AdminDeps): void {
         title: `Face enrollment · ${user.name}`,
         section: 'users',
         account: user,
-        templates: templates.map((t) => ({ ...t, current: t.modelId === deps.engine.modelId })),
+        templates: templates.map((t) => ({ ...t, current: sameEmbeddingSpace(t.modelId, deps.engine.modelId) })),
         modelId: deps.engine.modelId,
         consent,
         consentText: deps.consent.text,

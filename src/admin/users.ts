@@ -1,6 +1,7 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { AccountError, MIN_PASSWORD_LENGTH, USERS_PAGE_SIZE, type User } from '../accounts/users.js';
+import { sameEmbeddingSpace } from '../face/index.js';
 import { auditContext } from '../web/audit.js';
 import { withPasskeyErrors } from '../web/passkey-errors.js';
 import { recordAction } from './actions.js';
@@ -56,8 +57,8 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
         account: user,
         values: values ?? { email: user.email, name: user.name, admin: user.roles.includes('admin') },
         self: user.id === adminOf(ctx).id,
-        templates: templates.filter((t) => t.modelId === deps.engine.modelId).length,
-        outdated: templates.filter((t) => t.modelId !== deps.engine.modelId).length,
+        templates: templates.filter((t) => sameEmbeddingSpace(t.modelId, deps.engine.modelId)).length,
+        outdated: templates.filter((t) => !sameEmbeddingSpace(t.modelId, deps.engine.modelId)).length,
         consent,
         failures: throttling.filter((t) => t.factor === 'face').reduce((n, t) => n + t.failures, 0),
         throttling,

@@ -1,4 +1,4 @@
-import { embeddingFromBytes, embeddingToBytes } from '../face/index.js';
+import { embeddingFromBytes, embeddingToBytes, sameEmbeddingSpace } from '../face/index.js';
 import type { Sealer } from '../store/crypto.js';
 import type { Prisma, Tx } from '../store/database.js';
 
@@ -45,9 +45,13 @@ export class TemplateStore {
     return { userId, embedding: this.sealer.seal(embeddingToBytes(t.embedding), `${PURPOSE}:${userId}`), modelId: t.modelId, quality: t.quality, source: t.source };
   }
 
-  /** Templates usable with `modelId`; templates of another model need re-enrollment and are left out. */
+  /**
+   * Templates usable with `modelId`: those whose stored model/recipe id names that model, whatever the recipe
+   * (`fr_feature@…` before mirror averaging, `fr_feature@…+flip` after); templates of another model need
+   * re-enrollment and are left out. An account holds a handful of templates, so the model is matched here.
+   */
   async forUser(userId: string, modelId: string): Promise<StoredTemplate[]> {
-    const rows = await this.prisma.faceTemplate.findMany({ where: { userId, modelId }, orderBy: { createdAt: 'asc' } });
+    const rows = (await this.prisma.faceTemplate.findMany({ where: { userId }, orderBy: { createdAt: 'asc' } })).filter((r) => sameEmbeddingSpace(r.modelId, modelId));
     return rows.map((r) => ({
       id: r.id,
       embedding: embeddingFromBytes(this.sealer.open(r.embedding, `${PURPOSE}:${userId}`)),
@@ -67,7 +71,8 @@ export class TemplateStore {
   }
 
   async count(userId: string, modelId: string): Promise<number> {
-    return this.prisma.faceTemplate.count({ where: { userId, modelId } });
+    const rows = await this.prisma.faceTemplate.findMany({ where: { userId }, select: { modelId: true } });
+    return rows.filter((r) => sameEmbeddingSpace(r.modelId, modelId)).length;
   }
 
   async remove(userId: string, templateId: string): Promise<boolean> {
@@ -77,7 +82,10 @@ export class TemplateStore {
 
   /** After a face model change: templates of another model no longer match anything. */
   async removeOutdated(userId: string, modelId: string): Promise<number> {
-    const { count } = await this.prisma.faceTemplate.deleteMany({ where: { userId, modelId: { not: modelId } } });
+    const rows = await this.prisma.faceTemplate.findMany({ where: { userId }, select: { id: true, modelId: true } });
+    const outdated = rows.filter((r) => !sameEmbeddingSpace(r.modelId, modelId)).map((r) => r.id);
+    if (outdated.length === 0) return 0;
+    const { count } = await this.prisma.faceTemplate.deleteMany({ where: { userId, id: { in: outdated } } });
     return count;
   }
 
@@ -87,7 +95,7 @@ export class TemplateStore {
     const counts = new Map(userIds.map((id) => [id, { current: 0, outdated: 0 }]));
     for (const g of groups) {
       const c = counts.get(g.userId)!;
-      if (g.modelId === modelId) c.current += g._count._all;
+      if (sameEmbeddingSpace(g.modelId, modelId)) c.current += g._count._all;
       else c.outdated += g._count._all;
     }
     return counts;

@@ -3,11 +3,13 @@
 import type { DecodeLimits } from './decode.js';
 import type { Point } from './landmarks.js';
 import { assessFace, type Framing } from './quality.js';
+import { flipAveraged } from './recipe.js';
 import type { Analysis, DetectedFace, Purpose, QualityThresholds } from './types.js';
 
 export interface PipelineConfig {
   limits: DecodeLimits;
   quality: QualityThresholds;
+  /** The model/recipe id of the embeddings (`recipeId` of the fr_feature model id). */
   modelId: string;
 }
 
@@ -20,16 +22,22 @@ export type PipelineResult = Omit<Analysis, 'liveness'> & { livenessScore: numbe
  */
 export const SHARED_PURPOSES: readonly Purpose[] = ['verify', 'enroll', 'match'];
 
-/** The prepared input of each model the purpose runs (the aligned face is fr_feature's, before its normalisation). */
+/**
+ * The prepared input of each model the purpose runs. fr_feature runs twice, on the aligned face and on its mirror
+ * (both before its normalisation): its graph takes a batch of one, and the two runs may go to two workers.
+ */
 export interface ModelInputs {
   feature?: Float32Array;
+  mirror?: Float32Array;
   liveness?: Float32Array;
   pose?: Float32Array;
   eyes?: [Float32Array | null, Float32Array | null];
 }
 
 export interface ModelOutputs {
+  /** The normalised embeddings of the aligned face and of its mirror; the result holds their flipAveraged mean. */
   embedding?: Float32Array;
+  mirrorEmbedding?: Float32Array;
   liveness?: number;
   angles?: { yaw: number; pitch: number };
   eyes?: [number, number];
@@ -62,7 +70,14 @@ export function eyeLineRoll(landmarks5: Point[]): number {
 
 /** The inputs' buffers, transferred between threads rather than copied (each tensor has a buffer of its own). */
 export function tensorBuffers(inputs: ModelInputs): ArrayBuffer[] {
-  return [inputs.feature, inputs.liveness, inputs.pose, ...(inputs.eyes ?? [])].filter((t): t is Float32Array => !!t).map((t) => t.buffer as ArrayBuffer);
+  return [inputs.feature, inputs.mirror, inputs.liveness, inputs.pose, ...(inputs.eyes ?? [])].filter((t): t is Float32Array => !!t).map((t) => t.buffer as ArrayBuffer);
+}
+
+/** The embedding the engine matches with, once both fr_feature runs are in; none for a purpose without them. */
+function matchingEmbedding(out: Omit<ModelOutputs, 'timings'>): Float32Array | null {
+  if (!out.embedding && !out.mirrorEmbedding) return null;
+  if (!out.embedding || !out.mirrorEmbedding) throw new Error('An analysis has one of its two fr_feature outputs only');
+  return flipAveraged(out.embedding, out.mirrorEmbedding);
 }
 
 /** The quality verdict and the result, from the preparation and the outputs of every model it asked for. */
@@ -97,7 +112,7 @@ export function assemble(p: Prepared, outputs: ModelOutputs[], cfg: PipelineConf
     timings,
     face: { ...p.chosen, landmarks68: p.landmarks68, landmarks5: p.landmarks5, pose, ...(eyes !== undefined && { eyesOpen: eyes }) },
     quality: { ok: issues.length === 0, issues, metrics },
-    embedding: out.embedding ?? null,
+    embedding: matchingEmbedding(out),
     livenessScore: out.liveness ?? null,
   };
 }

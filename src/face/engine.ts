@@ -11,6 +11,7 @@ import { FaceError } from './errors.js';
 import { ACCEPTED_IMAGES, sniffImageFormat } from './format.js';
 import { verifyModels } from './manifest.js';
 import { FacePool } from './pool.js';
+import { recipeId } from './recipe.js';
 import { compareEmbeddings, DEFAULT_MATCH_THRESHOLD } from './similarity.js';
 import type { Analysis, FaceEngine, FaceEngineOptions, Purpose, Thresholds } from './types.js';
 
@@ -37,12 +38,13 @@ export async function createFaceEngine(opts: FaceEngineOptions): Promise<FaceEng
     taskTimeoutMs: opts.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
     init: {
       files: info.files,
-      config: { limits: { maxBytes, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS }, quality: resolveQuality(opts.quality), modelId: info.modelId },
+      config: { limits: { maxBytes, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS }, quality: resolveQuality(opts.quality), modelId: recipeId(info.modelId) },
     },
   });
 
   return {
     modelId: info.modelId,
+    recipeId: recipeId(info.modelId),
     get ready() {
       return pool.ready;
     },

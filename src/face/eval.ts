@@ -3,7 +3,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { createFaceEngine } from './engine.js';
 import { FaceError } from './errors.js';
-import { accuracyAt, bestThreshold, rocAuc, tarAtFar } from './metrics.js';
+import { accuracyAt, bestThreshold, kFoldAccuracy, rocAuc, tarAtFar, type TenFold } from './metrics.js';
 import { cosine } from './similarity.js';
 import { boxSize } from './subject.js';
 import type { Analysis, FaceEngineOptions } from './types.js';
@@ -29,6 +29,11 @@ export interface EvalResult {
   bestThreshold: number;
   bestAccuracy: number;
   auc: number;
+  /**
+   * Held-out accuracy by LFW's 10-fold protocol (threshold chosen on nine folds, accuracy on the tenth; folds are
+   * consecutive blocks of the genuine and of the impostor pairs in file order); null with fewer than 10 of either.
+   */
+  tenFold: TenFold | null;
   /** True-accept rate keyed by FAR ("1e-2", "1e-3", "1e-4"), only where impostors ≥ 1/FAR. */
   tar: Record<string, number>;
   /** The cosine threshold that reaches each FAR on these impostors. */
@@ -167,6 +172,7 @@ export async function runEval(pairsFile: string, opts: FaceEngineOptions & { pro
     bestThreshold: best.threshold,
     bestAccuracy: best.accuracy,
     auc: rocAuc(genuine, impostor),
+    tenFold: kFoldAccuracy(genuine, impostor),
     tar,
     tarThresholds,
     subjectNotLargest: notLargest.length,

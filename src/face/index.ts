@@ -34,6 +34,7 @@ export { DEFAULT_QUALITY, DEFAULT_LIVENESS_THRESHOLD, DEFAULT_MAX_BYTES, DEFAULT
 export { QUALITY_MESSAGES } from './quality.js';
 export { ACCEPTED_IMAGES, sniffImageFormat, type ImageFormat } from './format.js';
 export { otherFaces, SIZE_TIE_RATIO } from './subject.js';
+export { embeddingModel, recipeId, sameEmbeddingSpace } from './recipe.js';
 export { runEval, readPairs, type EvalResult, type Pair } from './eval.js';
 /** Nearest-rank percentile, shared by every benchmark. */
 export { percentile } from './metrics.js';

@@ -35,6 +35,45 @@ export function bestThreshold(genuine: number[], impostor: number[]): { threshol
   return best;
 }
 
+export interface TenFold {
+  folds: number;
+  /** Mean and standard deviation (over the folds, population form) of the held-out accuracy. */
+  mean: number;
+  std: number;
+  /** Each fold's held-out accuracy and the threshold chosen on the other nine. */
+  accuracies: number[];
+  thresholds: number[];
+}
+
+/** The k-th of `n` consecutive blocks of `items` (sizes differ by at most one). */
+function block<T>(items: T[], k: number, n: number): T[] {
+  return items.slice(Math.floor((k * items.length) / n), Math.floor(((k + 1) * items.length) / n));
+}
+
+/**
+ * LFW's View-2 protocol: the threshold is chosen on nine folds (bestThreshold) and the accuracy measured on the
+ * tenth, for each fold in turn. Folds are deterministic: genuine and impostor scores, each in input order, are cut
+ * into `folds` consecutive blocks, and fold k is the k-th block of both — for LFW's pairs.txt (ten sets of 300
+ * genuine then 300 impostor pairs) exactly its ten sets. Null with fewer than `folds` pairs of either kind.
+ */
+export function kFoldAccuracy(genuine: number[], impostor: number[], folds = 10): TenFold | null {
+  if (genuine.length < folds || impostor.length < folds) return null;
+  const accuracies: number[] = [];
+  const thresholds: number[] = [];
+  for (let k = 0; k < folds; k++) {
+    const others = Array.from({ length: folds }, (_, j) => j).filter((j) => j !== k);
+    const fit = bestThreshold(
+      others.flatMap((j) => block(genuine, j, folds)),
+      others.flatMap((j) => block(impostor, j, folds)),
+    );
+    thresholds.push(fit.threshold);
+    accuracies.push(accuracyAt(block(genuine, k, folds), block(impostor, k, folds), fit.threshold));
+  }
+  const mean = accuracies.reduce((s, a) => s + a, 0) / folds;
+  const std = Math.sqrt(accuracies.reduce((s, a) => s + (a - mean) ** 2, 0) / folds);
+  return { folds, mean, std, accuracies, thresholds };
+}
+
 /**
  * True-accept rate at a false-accept rate: the threshold lets at most floor(far · impostors) impostor pairs
  * score above it. Only meaningful when there are at least 1/far impostor pairs.

@@ -2,7 +2,7 @@ import { alignFace } from './align.js';
 import { assemble, SHARED_PURPOSES, type ModelInputs, type ModelOutputs, type PipelineConfig, type PipelineResult, type Prepared } from './assemble.js';
 import { decodeImage } from './decode.js';
 import { detectFaces } from './detect.js';
-import { embedFace } from './embed.js';
+import { embedFace, mirrorFace } from './embed.js';
 import { eyeInputs, eyesOpen } from './eyes.js';
 import { detectLandmarks, fivePoints, type Point } from './landmarks.js';
 import { livenessInput, livenessScore } from './liveness.js';
@@ -37,8 +37,9 @@ function framing(img: { faces: DetectedFace[]; width: number; height: number }, 
  * decode → detect → landmarks → align, and the inputs of the models the purpose runs. An analysis is complete here
  * when no face was found and for 'locate', which stops after the landmarks with the framing checks only (the pose
  * model alone is a third of a tracked frame's cost; the challenge asks for it only where it decides).
- * `handOff` receives the inputs that need only the subject's box (liveness, then pose) one by one as soon as each is
- * made, so that another worker runs those models while this one finds the landmarks; they are then not in the result.
+ * `handOff` receives fr_liveness's input (it needs only the subject's box) as soon as it is made and the mirrored
+ * aligned face as soon as it is made, so that another worker runs those models while this one finds the landmarks
+ * and embeds the face itself; they are then not in the result.
  * Throws FaceError for undecodable or oversized input.
  */
 export async function prepare(
@@ -63,8 +64,6 @@ export async function prepare(
 
   const chosen = chooseSubject(faces, img.width, img.height);
   const inputs: ModelInputs = {};
-  // Each box-only input is handed off as soon as it is made, so the other worker starts on liveness while this one
-  // still crops for the pose.
   const share = handOff && SHARED_PURPOSES.includes(purpose) ? handOff : null;
   // Liveness answers whether a live person is in front of the camera: only a sign-in or API selfie ('verify') asks.
   if (purpose === 'verify') {
@@ -73,11 +72,11 @@ export async function prepare(
     if (share) share({ liveness });
     else inputs.liveness = liveness;
   }
+  // The pose stays with this worker: a shared analysis hands the mirror's embedding over instead (below), which
+  // balances the two halves better than the pose would.
   if (purpose !== 'locate') {
-    const pose = poseInput(img, chosen.box);
+    inputs.pose = poseInput(img, chosen.box);
     lap('quality');
-    if (share) share({ pose });
-    else inputs.pose = pose;
   }
   const landmarks68 = await detectLandmarks(s.landmark, img, chosen.box);
   const landmarks5 = fivePoints(landmarks68);
@@ -92,6 +91,9 @@ export async function prepare(
   const aligned = alignFace(img, landmarks5);
   lap('align');
   if (purpose !== 'track') {
+    const mirror = mirrorFace(aligned);
+    if (share) share({ mirror });
+    else inputs.mirror = mirror;
     inputs.feature = aligned;
     inputs.eyes = eyeInputs(img, landmarks68);
   }
@@ -109,6 +111,10 @@ export async function infer(s: Sessions, inputs: ModelInputs): Promise<ModelOutp
   const out: ModelOutputs = { timings };
   if (inputs.feature) {
     out.embedding = await embedFace(s.feature, inputs.feature);
+    lap('embed');
+  }
+  if (inputs.mirror) {
+    out.mirrorEmbedding = await embedFace(s.feature, inputs.mirror);
     lap('embed');
   }
   if (inputs.liveness) {

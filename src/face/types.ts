@@ -86,10 +86,14 @@ export interface Analysis {
    */
   face: ChosenFace | null;
   quality: { ok: boolean; issues: QualityIssue[]; metrics: Record<string, number> };
-  /** 512-d, L2-normalised; null when no face was found and for 'track'. */
+  /**
+   * 512-d, L2-normalised: the mean of the aligned face's fr_feature embedding and its mirror's (src/face/recipe.ts);
+   * null when no face was found and for 'track' and 'locate'.
+   */
   embedding: Float32Array | null;
   /** p(live); computed for 'verify' when a face was found. */
   liveness: { score: number; live: boolean } | null;
+  /** What the embedding is, to store with a template: the engine's `recipeId` (`<modelId>+flip`). */
   modelId: string;
   /**
    * Milliseconds: decode, detect, landmarks, align, embed, liveness, quality (pose, eyes, metrics), total time on the
@@ -169,7 +173,13 @@ export interface FaceEngine {
    */
   admitAll(count: number, lane?: Lane): void;
   compare(embedding: Float32Array, templates: Float32Array[]): CompareResult;
+  /**
+   * fr_feature's identity, `fr_feature@<12 hex of its SHA-256>`: the embedding space. A template matches when its
+   * stored id names this model, whatever its recipe (`sameEmbeddingSpace`).
+   */
   readonly modelId: string;
+  /** The model/recipe id of the embeddings this engine makes (`<modelId>+flip`), stored with new templates. */
+  readonly recipeId: string;
   readonly ready: boolean;
   setThresholds(t: Partial<Thresholds>): void;
   readonly thresholds: Thresholds;
