@@ -7,7 +7,7 @@ import { decodeDetections, iou, nms } from '../../src/face/detect.js';
 import { landmarkCrop } from '../../src/face/landmarks.js';
 import { livenessCrop } from '../../src/face/liveness.js';
 import { MATCH_PRESETS, readPairs, SCORE_KNOTS, scoreToSimilarity, similarityToScore } from '../../src/face/index.js';
-import { accuracyAt, bestThreshold, percentile, rocAuc, tarAtFar } from '../../src/face/metrics.js';
+import { accuracyAt, bestThreshold, kFoldAccuracy, percentile, rocAuc, tarAtFar } from '../../src/face/metrics.js';
 
 describe('similarity score', () => {
   it('maps the FAR presets to 60, 70 and 80', () => {
@@ -49,6 +49,19 @@ describe('verification metrics', () => {
     expect(tarAtFar(genuine, impostor, 1e-2)).toEqual({ tar: 0.75, threshold: 0.98 });
     expect(percentile([5, 1, 4, 2, 3], 50)).toBe(3);
     expect(percentile([5, 1, 4, 2, 3], 99)).toBe(5);
+  });
+
+  it('holds out each of ten folds (consecutive blocks of genuine and of impostor pairs) with a threshold fitted on the other nine', () => {
+    // Two genuine and two impostor pairs a fold. Fold 3 (the 7th and 8th of each) has impostors at 0.7: the other
+    // folds' threshold (0.5) accepts them, while a threshold fitted on fold 3 itself (0.75) would not.
+    const genuine = Array.from({ length: 20 }, () => 0.8);
+    const impostor = Array.from({ length: 20 }, (_, i) => (i === 6 || i === 7 ? 0.7 : 0.2));
+    const r = kFoldAccuracy(genuine, impostor)!;
+    expect(r.accuracies).toEqual([1, 1, 1, 0.5, 1, 1, 1, 1, 1, 1]);
+    expect(r.thresholds.map((t) => Math.round(t * 100) / 100)).toEqual([0.75, 0.75, 0.75, 0.5, 0.75, 0.75, 0.75, 0.75, 0.75, 0.75]);
+    expect(r.mean).toBeCloseTo(0.95, 12);
+    expect(r.std).toBeCloseTo(0.15, 12);
+    expect(kFoldAccuracy(genuine.slice(0, 9), impostor)).toBeNull();
   });
 });
 
