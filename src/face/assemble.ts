@@ -17,8 +17,8 @@ export interface PipelineConfig {
 export type PipelineResult = Omit<Analysis, 'liveness'> & { livenessScore: number | null };
 
 /**
- * The purposes whose models split into a box-only half (liveness, pose) and a landmark half (feature, eyes) of
- * similar cost; 'track' runs one model after the landmarks and 'locate' none, so they gain nothing from a second worker.
+ * The purposes whose models split into two halves of similar cost: liveness and the mirror's embedding on one
+ * worker, the face's own embedding, pose and eyes on the other; 'track' runs one model after the landmarks and 'locate' none, so they gain nothing from a second worker.
  */
 export const SHARED_PURPOSES: readonly Purpose[] = ['verify', 'enroll', 'match'];
 
