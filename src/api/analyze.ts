@@ -11,7 +11,8 @@ type FaceField = 'selfie' | 'reference';
  * size jitter going to the face nearest the image centre. The selfie is a live capture ('verify': liveness, and a
  * second face of comparable size is MULTIPLE_FACES). The reference is a photo on file, in the role of an enrolment
  * photo ('enroll': no liveness, which means nothing for a photo of a photo). On a document the portrait is the
- * largest face ('match'), whatever else is printed on the card (src/api/documents.ts).
+ * largest face ('match'), whatever else is printed on the card (src/api/documents.ts). The reference and the
+ * portrait are embedded with their mirror, the selfie once, as at sign-in (src/face/README.md, Mirror averaging).
  */
 const PURPOSE: Record<FaceField, Purpose> = { selfie: 'verify', reference: 'enroll' };
 

@@ -3,13 +3,13 @@
 import type { DecodeLimits } from './decode.js';
 import type { Point } from './landmarks.js';
 import { assessFace, type Framing } from './quality.js';
-import { flipAveraged } from './recipe.js';
+import { flipAveraged, mirrorsEmbedding } from './recipe.js';
 import type { Analysis, DetectedFace, Purpose, QualityThresholds } from './types.js';
 
 export interface PipelineConfig {
   limits: DecodeLimits;
   quality: QualityThresholds;
-  /** The model/recipe id of the embeddings (`recipeId` of the fr_feature model id). */
+  /** fr_feature's model id; a reference's analysis carries its `recipeId` (src/face/recipe.ts). */
   modelId: string;
 }
 
@@ -17,14 +17,16 @@ export interface PipelineConfig {
 export type PipelineResult = Omit<Analysis, 'liveness'> & { livenessScore: number | null };
 
 /**
- * The purposes whose models split into two halves of similar cost: liveness and the mirror's embedding on one
- * worker, the face's own embedding, pose and eyes on the other; 'track' runs one model after the landmarks and 'locate' none, so they gain nothing from a second worker.
+ * The purposes whose models split into a box-only half (liveness, pose; for a reference also the mirror's embedding)
+ * and a landmark half (feature, eyes) of similar cost; 'track' runs one model after the landmarks and 'locate' none,
+ * so they gain nothing from a second worker.
  */
 export const SHARED_PURPOSES: readonly Purpose[] = ['verify', 'enroll', 'match'];
 
 /**
- * The prepared input of each model the purpose runs. fr_feature runs twice, on the aligned face and on its mirror
- * (both before its normalisation): its graph takes a batch of one, and the two runs may go to two workers.
+ * The prepared input of each model the purpose runs (the aligned face is fr_feature's, before its normalisation).
+ * For a reference fr_feature runs twice, on the aligned face and on its mirror: its graph takes a batch of one, and
+ * the two runs may go to two workers.
  */
 export interface ModelInputs {
   feature?: Float32Array;
@@ -35,7 +37,7 @@ export interface ModelInputs {
 }
 
 export interface ModelOutputs {
-  /** The normalised embeddings of the aligned face and of its mirror; the result holds their flipAveraged mean. */
+  /** The normalised embeddings of the aligned face and (a reference) of its mirror; a reference's result holds their flipAveraged mean. */
   embedding?: Float32Array;
   mirrorEmbedding?: Float32Array;
   liveness?: number;
@@ -73,10 +75,10 @@ export function tensorBuffers(inputs: ModelInputs): ArrayBuffer[] {
   return [inputs.feature, inputs.mirror, inputs.liveness, inputs.pose, ...(inputs.eyes ?? [])].filter((t): t is Float32Array => !!t).map((t) => t.buffer as ArrayBuffer);
 }
 
-/** The embedding the engine matches with, once both fr_feature runs are in; none for a purpose without them. */
-function matchingEmbedding(out: Omit<ModelOutputs, 'timings'>): Float32Array | null {
-  if (!out.embedding && !out.mirrorEmbedding) return null;
-  if (!out.embedding || !out.mirrorEmbedding) throw new Error('An analysis has one of its two fr_feature outputs only');
+/** The embedding the engine matches with: a reference's mean with its mirror's, a probe's own; none for 'track'. */
+function matchingEmbedding(purpose: Purpose, out: Omit<ModelOutputs, 'timings'>): Float32Array | null {
+  if (!mirrorsEmbedding(purpose)) return out.embedding ?? null;
+  if (!out.embedding || !out.mirrorEmbedding) throw new Error('A reference analysis has one of its two fr_feature outputs only');
   return flipAveraged(out.embedding, out.mirrorEmbedding);
 }
 
@@ -112,7 +114,7 @@ export function assemble(p: Prepared, outputs: ModelOutputs[], cfg: PipelineConf
     timings,
     face: { ...p.chosen, landmarks68: p.landmarks68, landmarks5: p.landmarks5, pose, ...(eyes !== undefined && { eyesOpen: eyes }) },
     quality: { ok: issues.length === 0, issues, metrics },
-    embedding: matchingEmbedding(out),
+    embedding: matchingEmbedding(p.purpose, out),
     livenessScore: out.liveness ?? null,
   };
 }

@@ -38,7 +38,7 @@ export async function createFaceEngine(opts: FaceEngineOptions): Promise<FaceEng
     taskTimeoutMs: opts.taskTimeoutMs ?? DEFAULT_TASK_TIMEOUT_MS,
     init: {
       files: info.files,
-      config: { limits: { maxBytes, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS }, quality: resolveQuality(opts.quality), modelId: recipeId(info.modelId) },
+      config: { limits: { maxBytes, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS }, quality: resolveQuality(opts.quality), modelId: info.modelId },
     },
   });
 

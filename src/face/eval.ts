@@ -18,8 +18,13 @@ export interface EvalResult {
   pairs: number;
   genuine: number;
   impostor: number;
-  /** Distinct images, each analysed once. */
+  /** Distinct images. */
   images: number;
+  /**
+   * What each side of a pair is embedded as, by model/recipe id: path_a is the probe (a sign-in frame's single
+   * embedding, `fr_feature@…`), path_b the reference (an enrolment photo's mirror-averaged one, `fr_feature@…+flip`).
+   */
+  embeddings: { probe: string; reference: string };
   /** Images without a detected face (or undecodable); their pairs count as non-matches. */
   failedToDetect: number;
   failedImages: string[];
@@ -51,9 +56,12 @@ export interface EvalResult {
   seconds: number;
 }
 
-/** What the evaluation keeps of each image's 'enroll' analysis. */
+/** What the evaluation keeps of each image's analyses. */
 interface ImageResult {
+  /** The 'enroll' analysis's embedding (mirror-averaged), for an image in the reference position. */
   embedding: Float32Array | null;
+  /** The 'verify' analysis's embedding (single), for an image in the probe position; undefined if it is never one. */
+  probe?: Float32Array | null;
   /** Quality codes, or the FaceError code of an image that could not be analysed. */
   codes: string[];
   subjectIsLargest: boolean;
@@ -99,17 +107,20 @@ async function mapLimit<T>(items: T[], limit: number, fn: (item: T) => Promise<v
 /** One line per pair in input order: the cosine, or −1 where an image has no usable face (as the metrics count it). */
 async function writeScores(file: string, pairs: Pair[], scores: number[]): Promise<void> {
   const lines = pairs.map((p, i) => `${p.a}\t${p.b}\t${p.same ? 1 : 0}\t${scores[i].toFixed(6)}`);
-  await writeFile(file, `# path_a\tpath_b\tsame\tcosine (-1: no usable face in an image)\n${lines.join('\n')}\n`);
+  await writeFile(file, `# path_a (probe, single)\tpath_b (reference, mirror-averaged)\tsame\tcosine (-1: no usable face in an image)\n${lines.join('\n')}\n`);
 }
 
 /**
- * Verification accuracy of the engine on labelled pairs; every distinct image is analysed once, as an enrolment
- * photo, which also gives the failure-to-enroll figures.
+ * Verification accuracy of the engine on labelled pairs, compared as the product compares them: a pair's second image
+ * is the reference (analysed as an enrolment photo, 'enroll': mirror-averaged, which also gives the failure-to-enroll
+ * figures), its first the probe (analysed as a sign-in frame, 'verify': embedded once). An image in both positions
+ * is analysed both ways.
  */
 export async function runEval(pairsFile: string, opts: FaceEngineOptions & { progress?: boolean; scoresFile?: string }): Promise<EvalResult> {
   const started = performance.now();
   const pairs = await readPairs(pairsFile);
   const images = [...new Set(pairs.flatMap((p) => [p.a, p.b]))];
+  const probes = new Set(pairs.map((p) => p.a));
   const engine = await createFaceEngine(opts);
   const bar =
     opts.progress && process.stderr.isTTY
@@ -122,11 +133,12 @@ export async function runEval(pairsFile: string, opts: FaceEngineOptions & { pro
     await mapLimit(images, engine.stats().poolSize * 2, async (file) => {
       const bytes = await readFile(file);
       try {
-        // 'enroll' skips liveness, which the evaluation does not use.
-        results.set(file, imageResult(await engine.analyze(bytes, 'enroll')));
+        const result = imageResult(await engine.analyze(bytes, 'enroll'));
+        if (probes.has(file)) result.probe = (await engine.analyze(bytes, 'verify')).embedding;
+        results.set(file, result);
       } catch (err) {
         if (!(err instanceof FaceError) || (err.code !== 'UNSUPPORTED_IMAGE' && err.code !== 'IMAGE_TOO_LARGE')) throw err;
-        results.set(file, { embedding: null, codes: [err.code], subjectIsLargest: true });
+        results.set(file, { embedding: null, probe: null, codes: [err.code], subjectIsLargest: true });
       }
       bar?.increment();
     });
@@ -138,7 +150,7 @@ export async function runEval(pairsFile: string, opts: FaceEngineOptions & { pro
   const genuine: number[] = [];
   const impostor: number[] = [];
   const scores = pairs.map((p) => {
-    const ea = results.get(p.a)!.embedding;
+    const ea = results.get(p.a)!.probe!;
     const eb = results.get(p.b)!.embedding;
     const score = ea && eb ? cosine(ea, eb) : -1;
     (p.same ? genuine : impostor).push(score);
@@ -165,6 +177,7 @@ export async function runEval(pairsFile: string, opts: FaceEngineOptions & { pro
     genuine: genuine.length,
     impostor: impostor.length,
     images: images.length,
+    embeddings: { probe: engine.modelId, reference: engine.recipeId },
     failedToDetect: failedImages.length,
     failedImages,
     threshold,

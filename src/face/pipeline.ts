@@ -8,6 +8,7 @@ import { detectLandmarks, fivePoints, type Point } from './landmarks.js';
 import { livenessInput, livenessScore } from './liveness.js';
 import type { Sessions } from './models.js';
 import { headAngles, poseInput } from './pose.js';
+import { embeddingId, mirrorsEmbedding } from './recipe.js';
 import { alignedFaceMetrics, assessFraming, edgeMargin, type Framing, issue } from './quality.js';
 import { chooseSubject, comparableFaces } from './subject.js';
 import type { DetectedFace, Purpose } from './types.js';
@@ -37,9 +38,9 @@ function framing(img: { faces: DetectedFace[]; width: number; height: number }, 
  * decode → detect → landmarks → align, and the inputs of the models the purpose runs. An analysis is complete here
  * when no face was found and for 'locate', which stops after the landmarks with the framing checks only (the pose
  * model alone is a third of a tracked frame's cost; the challenge asks for it only where it decides).
- * `handOff` receives fr_liveness's input (it needs only the subject's box) as soon as it is made and the mirrored
- * aligned face as soon as it is made, so that another worker runs those models while this one finds the landmarks
- * and embeds the face itself; they are then not in the result.
+ * `handOff` receives the inputs that need only the subject's box (liveness, then pose) one by one as soon as each is
+ * made, and for a reference purpose the mirrored aligned face, so that another worker runs those models while this
+ * one finds the landmarks and embeds the face itself; they are then not in the result.
  * Throws FaceError for undecodable or oversized input.
  */
 export async function prepare(
@@ -56,7 +57,7 @@ export async function prepare(
   lap('decode');
   const faces = await detectFaces(s.detect, img);
   lap('detect');
-  const base = { width: img.width, height: img.height, faces, modelId: cfg.modelId, timings };
+  const base = { width: img.width, height: img.height, faces, modelId: embeddingId(cfg.modelId, purpose), timings };
   if (faces.length === 0) {
     timings.total = performance.now() - start;
     return { done: { ...base, face: null, embedding: null, livenessScore: null, quality: { ok: false, issues: [issue('FACE_NOT_FOUND')], metrics: { faces: 0 } } } };
@@ -64,6 +65,8 @@ export async function prepare(
 
   const chosen = chooseSubject(faces, img.width, img.height);
   const inputs: ModelInputs = {};
+  // Each box-only input is handed off as soon as it is made, so the other worker starts on liveness while this one
+  // still crops for the pose.
   const share = handOff && SHARED_PURPOSES.includes(purpose) ? handOff : null;
   // Liveness answers whether a live person is in front of the camera: only a sign-in or API selfie ('verify') asks.
   if (purpose === 'verify') {
@@ -72,11 +75,11 @@ export async function prepare(
     if (share) share({ liveness });
     else inputs.liveness = liveness;
   }
-  // The pose stays with this worker: a shared analysis hands the mirror's embedding over instead (below), which
-  // balances the two halves better than the pose would.
   if (purpose !== 'locate') {
-    inputs.pose = poseInput(img, chosen.box);
+    const pose = poseInput(img, chosen.box);
     lap('quality');
+    if (share) share({ pose });
+    else inputs.pose = pose;
   }
   const landmarks68 = await detectLandmarks(s.landmark, img, chosen.box);
   const landmarks5 = fivePoints(landmarks68);
@@ -90,10 +93,13 @@ export async function prepare(
   }
   const aligned = alignFace(img, landmarks5);
   lap('align');
-  if (purpose !== 'track') {
+  if (mirrorsEmbedding(purpose)) {
+    // A reference is embedded with its mirror (src/face/recipe.ts); the probes of sign-in are not.
     const mirror = mirrorFace(aligned);
     if (share) share({ mirror });
     else inputs.mirror = mirror;
+  }
+  if (purpose !== 'track') {
     inputs.feature = aligned;
     inputs.eyes = eyeInputs(img, landmarks68);
   }

@@ -170,9 +170,10 @@ export class FacePool {
   }
 
   /**
-   * One worker decodes and detects, hands fr_liveness's crop and then the mirrored aligned face over, and goes on
-   * with the landmarks, alignment, pose and the face's own embedding while another worker runs liveness and the
-   * mirror's embedding; the result is assembled here. One analysis in flight on two cores then takes the decode and detection plus the longer half
+   * One worker decodes and detects, hands the inputs that need only the subject's box (liveness, pose) and, for a
+   * reference, the mirrored aligned face over, and goes on with the landmarks, alignment and the face's own
+   * embedding while another worker runs those models; the result is assembled here. One analysis in flight on two
+   * cores then takes the decode and detection plus the longer half
    * instead of the sum of every stage (src/face/README.md). An analysis admitted in between may take the second
    * worker first; the hand-off then waits in the queue like any task.
    */

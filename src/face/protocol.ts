@@ -14,7 +14,7 @@ export interface WorkerTask {
   purpose: Purpose;
 }
 
-/** An analysis that hands some model inputs (liveness, the mirrored face; one ModelInputs a message) to the pool through `port`. */
+/** An analysis that hands its box-only model inputs and a reference's mirrored face (one ModelInputs a message) to the pool through `port`. */
 export interface SharedTask extends WorkerTask {
   port: MessagePort;
 }

@@ -1,5 +1,6 @@
 // The embedding recipe: how the engine turns fr_feature's outputs into the vector it matches and stores. Free of
 // onnxruntime, so the pool assembles on the main thread and the template store checks ids without loading models.
+import type { Purpose } from './types.js';
 
 /**
  * What a template's embedding is, stored beside the model id (`<model id>+flip`): the mean of the aligned face's
@@ -11,6 +12,23 @@ export const FLIP_RECIPE = 'flip';
 /** The recipe id stored with templates made by this engine. */
 export function recipeId(modelId: string): string {
   return `${modelId}+${FLIP_RECIPE}`;
+}
+
+/**
+ * The purposes that embed a reference — an enrolment photo, the Face Match API's reference, a document portrait —
+ * with its mirror. A probe ('verify': a sign-in frame, the API's selfie) is embedded once: averaging one side keeps
+ * the gain (src/face/README.md, Mirror averaging), and a reference is embedded once per enrolment or request while
+ * a probe is embedded on every sign-in.
+ */
+const MIRRORED_PURPOSES: readonly Purpose[] = ['enroll', 'match'];
+
+export function mirrorsEmbedding(purpose: Purpose): boolean {
+  return MIRRORED_PURPOSES.includes(purpose);
+}
+
+/** What an analysis for `purpose` embeds: the recipe id for a reference, the bare model id for a probe. */
+export function embeddingId(modelId: string, purpose: Purpose): string {
+  return mirrorsEmbedding(purpose) ? recipeId(modelId) : modelId;
 }
 
 /** The model part of a stored model/recipe id: `fr_feature@87aacdfe5751+flip` → `fr_feature@87aacdfe5751`. */

@@ -1,8 +1,9 @@
 /**
  * What an analysis is for; each purpose runs only the models it needs:
- * - `verify` (a sign-in or Face Match selfie): embedding, liveness, quality with pose and eyes;
- * - `enroll` (an enrolment or reference photo): embedding and the stricter quality limits, no liveness;
- * - `match` (an identity document: its portrait): embedding and quality, no liveness (a print is no live capture);
+ * - `verify` (a sign-in or Face Match selfie, the probe): embedding, liveness, quality with pose and eyes;
+ * - `enroll` (an enrolment or reference photo): mirror-averaged embedding and the stricter quality limits, no liveness;
+ * - `match` (an identity document: its portrait): mirror-averaged embedding and quality, no liveness (a print is no
+ *   live capture);
  * - `track` (a frame of a moving face): detection, 68 landmarks, five points and pose, no embedding, liveness or eye model;
  * - `locate` (a frame of a moving face between decisions): detection and landmarks only, no pose (`pose` is null)
  *   and only the framing checks of the quality (faces, size, margin).
@@ -87,13 +88,13 @@ export interface Analysis {
   face: ChosenFace | null;
   quality: { ok: boolean; issues: QualityIssue[]; metrics: Record<string, number> };
   /**
-   * 512-d, L2-normalised: the mean of the aligned face's fr_feature embedding and its mirror's (src/face/recipe.ts);
-   * null when no face was found and for 'track' and 'locate'.
+   * 512-d, L2-normalised: fr_feature's embedding of the aligned face; for a reference ('enroll', 'match') the mean
+   * of it and its mirror's (src/face/recipe.ts). Null when no face was found and for 'track' and 'locate'.
    */
   embedding: Float32Array | null;
   /** p(live); computed for 'verify' when a face was found. */
   liveness: { score: number; live: boolean } | null;
-  /** What the embedding is, to store with a template: the engine's `recipeId` (`<modelId>+flip`). */
+  /** What the embedding is, stored with a template: the engine's `recipeId` (`<modelId>+flip`) for a reference, its `modelId` for a probe. */
   modelId: string;
   /**
    * Milliseconds: decode, detect, landmarks, align, embed, liveness, quality (pose, eyes, metrics), total time on the
@@ -178,7 +179,7 @@ export interface FaceEngine {
    * stored id names this model, whatever its recipe (`sameEmbeddingSpace`).
    */
   readonly modelId: string;
-  /** The model/recipe id of the embeddings this engine makes (`<modelId>+flip`), stored with new templates. */
+  /** The model/recipe id of the reference embeddings this engine makes (`<modelId>+flip`), stored with new templates. */
   readonly recipeId: string;
   readonly ready: boolean;
   setThresholds(t: Partial<Thresholds>): void;

@@ -29,9 +29,9 @@ export default async function run(task: WorkerTask): Promise<PipelineResult | Se
 }
 
 /**
- * The analysis with fr_liveness's crop and the mirrored aligned face handed over through `task.port` one by one as
- * soon as each is made; the pool runs them on another worker while this one goes on with the landmarks, the
- * alignment, the pose and the face's own embedding.
+ * The analysis with its box-only model inputs (liveness, pose) and, for a reference, the mirrored aligned face handed
+ * over through `task.port` one by one as soon as each is made; the pool runs them on another worker while this one
+ * goes on with the landmarks, the alignment and the face's own embedding.
  */
 export async function share(task: SharedTask): Promise<SharedResult | SerializedFaceError> {
   return serialized(async () => {

@@ -1,5 +1,5 @@
-// The engine embeds each face together with its mirror image (src/face/recipe.ts). These tests recompute both
-// single embeddings through fr_feature on the main thread and hold the engine's result to their normalised mean.
+// The engine embeds a reference face together with its mirror image, a probe once (src/face/recipe.ts). These tests
+// recompute both single embeddings through fr_feature on the main thread and hold the engine's results to them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveQuality } from '../../src/face/config.js';
 import { ALIGNED_SIZE } from '../../src/face/align.js';
@@ -17,7 +17,7 @@ beforeAll(async () => {
   const info = await verifyModels(MODELS_DIR);
   modelId = info.modelId;
   sessions = await loadSessions(info.files);
-  // One worker analyses whole; two share a lone analysis, the mirror's embedding running on the second worker.
+  // One worker analyses whole; two share a lone analysis, a reference's mirror embedding running on the second worker.
   engines = await Promise.all([1, 2].map((poolSize) => createFaceEngine({ modelsDir: MODELS_DIR, poolSize })));
 });
 afterAll(async () => {
@@ -77,7 +77,7 @@ describe('mirror averaging', () => {
     expect(cosine(own, mirrored)).toBeLessThan(0.95);
   });
 
-  it('stores the normalised mean of the aligned face’s embedding and its mirror’s, on one worker and shared by two', async () => {
+  it('stores the normalised mean of a reference’s embedding and its mirror’s, embeds a probe once, on one worker and shared by two', async () => {
     for (const name of ['deepface-img1.jpg', 'deepface-img17.jpg']) {
       const aligned = await alignedFace(new Uint8Array(fixture(name)));
       const single = await embedFace(sessions.feature, aligned);
@@ -86,17 +86,29 @@ describe('mirror averaging', () => {
       expect(cosine(single, ofMirror), name).toBeGreaterThan(0.8);
       expect(cosine(single, ofMirror), name).toBeLessThan(0.9999);
       const expected = normalisedMean(single, ofMirror);
-      const results = await Promise.all(engines.map((e) => e.analyze(fixture(name), 'enroll')));
-      for (const r of results) {
-        expect(r.modelId).toBe(`${modelId}+flip`);
-        // float32 rounding of the sum and the division only.
-        expect(maxAbsDiff(r.embedding!, expected), name).toBeLessThan(1e-6);
-        // Far from either single embedding: the mean is really taken.
-        expect(maxAbsDiff(r.embedding!, single), name).toBeGreaterThan(1e-3);
-        expect(maxAbsDiff(r.embedding!, ofMirror), name).toBeGreaterThan(1e-3);
+      const analyses = (purpose: 'enroll' | 'match' | 'verify') => Promise.all(engines.map((e) => e.analyze(fixture(name), purpose)));
+      // References: an enrolment photo, a document portrait.
+      for (const purpose of ['enroll', 'match'] as const) {
+        const results = await analyses(purpose);
+        for (const r of results) {
+          expect(r.modelId, purpose).toBe(`${modelId}+flip`);
+          // float32 rounding of the sum and the division only.
+          expect(maxAbsDiff(r.embedding!, expected), `${name} ${purpose}`).toBeLessThan(1e-6);
+          // Far from either single embedding: the mean is really taken.
+          expect(maxAbsDiff(r.embedding!, single), `${name} ${purpose}`).toBeGreaterThan(1e-3);
+          expect(maxAbsDiff(r.embedding!, ofMirror), `${name} ${purpose}`).toBeGreaterThan(1e-3);
+        }
+        // The same vector whichever path computed it, bit for bit.
+        expect(Array.from(results[1].embedding!), purpose).toEqual(Array.from(results[0].embedding!));
       }
-      // The same vector whichever path computed it, bit for bit.
-      expect(Array.from(results[1].embedding!)).toEqual(Array.from(results[0].embedding!));
+      // A probe (a sign-in frame, the API's selfie): the aligned face's own embedding, under the bare model id.
+      const probes = await analyses('verify');
+      for (const r of probes) {
+        expect(r.modelId).toBe(modelId);
+        expect(maxAbsDiff(r.embedding!, single), name).toBeLessThan(1e-6);
+        expect(maxAbsDiff(r.embedding!, expected), name).toBeGreaterThan(1e-3);
+      }
+      expect(Array.from(probes[1].embedding!)).toEqual(Array.from(probes[0].embedding!));
     }
   });
 });
