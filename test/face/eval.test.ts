@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 describe('eval', () => {
-  it('scores fixture pairs, analysing each image once and counting images without a face', async () => {
+  it('scores fixture pairs, analysing each image once per role and counting images without a face', async () => {
     await sharp({ create: { width: 200, height: 150, channels: 3, background: '#334455' } }).png().toFile(path.join(dir, 'blank.png'));
     const f = (name: string) => path.join(FIXTURES, name);
     const lines = [
