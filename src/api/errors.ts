@@ -59,6 +59,7 @@ export const REQUEST_ERRORS = {
   INTERNAL_ERROR: { status: 500, about: 'An unexpected server error; the requestId header identifies it in the logs.' },
   OVERLOADED: { status: 503, about: 'The face engine queue is full; retry after Retry-After seconds.' },
   ENGINE_UNAVAILABLE: { status: 503, about: 'The face engine is not ready or failed; retry after Retry-After seconds.' },
+  STORE_UNAVAILABLE: { status: 503, about: 'The database or the shared store is briefly unreachable; retry after Retry-After seconds.' },
 } as const satisfies Record<string, { status: number; about: string }>;
 
 export type RequestErrorCode = keyof typeof REQUEST_ERRORS;

@@ -2,6 +2,7 @@ import type { Context, Middleware, Next } from 'koa';
 import type { ApiClient, ApiDeps } from './deps.js';
 import { DpopError, verifyDpopProof } from './dpop.js';
 import { sendEnvelope } from './envelope.js';
+import { storeUnavailable } from '../web/errors.js';
 import { ApiError } from './errors.js';
 
 export const MATCH_SCOPE = 'face:match';
@@ -16,6 +17,12 @@ export function apiClient(ctx: Context): ApiClient {
   return client;
 }
 
+/** PostgreSQL or Redis unreachable: 503 with the same Retry-After as every other surface. */
+function storeOutage(err: unknown): ApiError | null {
+  const outage = storeUnavailable(err);
+  return outage && new ApiError('STORE_UNAVAILABLE', 'the database or the shared store is briefly unreachable; retry later', outage.headers);
+}
+
 /**
  * First in every API route: turns every failure into the envelope, so no error ever leaves as Koa's plain-text
  * 500. Unexpected errors are logged with the request's id (ops/http.ts) and answered without details.
@@ -27,8 +34,9 @@ export function apiErrors(deps: Pick<ApiDeps, 'logger' | 'appVersion'>): Middlew
     try {
       await next();
     } catch (err) {
-      const known = err instanceof ApiError ? err : null;
+      const known = err instanceof ApiError ? err : storeOutage(err);
       if (!known) deps.logger.error({ err, requestId, path: ctx.path }, 'api request failed');
+      else if (known.code === 'STORE_UNAVAILABLE') deps.logger.warn({ err, requestId, path: ctx.path }, 'api request failed: store unreachable');
       const failure = known ?? new ApiError('INTERNAL_ERROR', `unexpected error; quote request ${requestId}`);
       ctx.set(failure.headers);
       sendEnvelope(ctx, deps.appVersion, { status: failure.status, message: failure.message, errorCodes: [failure.code] });

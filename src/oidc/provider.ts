@@ -2,6 +2,7 @@ import type { JWK } from 'jose';
 import Provider, { errors, interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/index.js';
 import type { UserStore } from '../accounts/users.js';
+import { STORE_RETRY_AFTER_SECONDS, unavailableStore } from '../store/unavailable.js';
 import { renderView } from '../web/views.js';
 import { ACR_VALUES, acrRank } from './acr.js';
 import type { Adapter } from 'oidc-provider';
@@ -41,6 +42,20 @@ function policy() {
 /** Who may introspect or revoke a token: the client it was issued to, or a resource server. */
 function mayActOnToken(client: { clientId: string; [property: string]: unknown }, token: { clientId?: string }): boolean {
   return token.clientId === client.clientId || client['urn:face-oidc:resource_server'] === true;
+}
+
+const STORE_OUTAGE_MESSAGE = 'The service is briefly unavailable; please try again in a moment.';
+
+/**
+ * The provider answers its own unexpected errors with 500 server_error; one caused by an unreachable PostgreSQL or
+ * Redis becomes 503 temporarily_unavailable with Retry-After, like every other surface (src/web/errors.ts). The event
+ * fires after the error body is set and before the response is sent; redirects back to the app keep their status.
+ */
+function storeOutageAnswer(ctx: KoaContextWithOIDC, err: Error): void {
+  if (ctx.status !== 500 || !unavailableStore(err)) return;
+  ctx.status = 503;
+  ctx.set('Retry-After', String(STORE_RETRY_AFTER_SECONDS));
+  if (ctx.body && typeof ctx.body === 'object') ctx.body = { error: 'temporarily_unavailable', error_description: STORE_OUTAGE_MESSAGE };
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -157,12 +172,13 @@ export function createProvider(deps: ProviderDeps): Provider {
       Session: config.ttl.session,
       Grant: config.ttl.grant,
     },
-    renderError: async (ctx, out) => {
+    renderError: async (ctx, out, err) => {
+      const outage = unavailableStore(err) !== null;
       ctx.type = 'html';
       ctx.body = await renderView('error', {
         title: 'Sign-in error',
-        error: String(out.error),
-        description: String(out.error_description ?? 'The request could not be completed.'),
+        error: outage ? 'temporarily_unavailable' : String(out.error),
+        description: outage ? STORE_OUTAGE_MESSAGE : String(out.error_description ?? 'The request could not be completed.'),
       });
     },
     // oidc-provider refuses connections to special-use addresses (SSRF). A development provider (on http) may reach an
@@ -178,5 +194,6 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(config.issuer, configuration);
   // Its requests arrive with Host and X-Forwarded-* fixed to ISSUER and the resolved client address (src/web/issuer-origin.ts).
   provider.proxy = true;
+  provider.on('server_error', storeOutageAnswer);
   return provider;
 }

@@ -8,6 +8,17 @@ export interface ReadinessChecks {
   models: () => boolean;
 }
 
+/** A store that does not answer its ping within this time counts as down: the load balancer's probe gets 503 at once. */
+const PING_DEADLINE_MS = 1000;
+
+function withinDeadline(ping: Promise<boolean>): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), PING_DEADLINE_MS);
+  });
+  return Promise.race([ping.catch(() => false), late]).finally(() => clearTimeout(timer));
+}
+
 /**
  * /healthz: the process answers. /readyz: it can serve sign-ins (database, shared store, face models); everyone
  * gets the status code, only the metrics audience the failing check. /metrics: Prometheus text for that audience.
@@ -18,7 +29,7 @@ export function healthRouter(checks: ReadinessChecks, metrics: Metrics, draining
     ctx.body = { status: 'ok' };
   });
   router.get('/readyz', async (ctx) => {
-    const [database, store] = await Promise.all([checks.database(), checks.store()]);
+    const [database, store] = await Promise.all([withinDeadline(checks.database()), withinDeadline(checks.store())]);
     const result = { database, store, models: checks.models(), draining: draining() };
     const ready = database && store && result.models && !result.draining;
     ctx.status = ready ? 200 : 503;

@@ -33,7 +33,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 }
 
 async function openPostgres(url: string, max: number): Promise<Database> {
-  const pool = new pg.Pool({ connectionString: url, max });
+  // A connection that cannot be made (or a pool slot that does not free up) within 2 s fails the request (503)
+  // instead of holding it while PostgreSQL is down; the pool reconnects by itself when it is back.
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 2000 });
   // An idle client that loses its connection emits 'error'; without a listener that would crash the process.
   pool.on('error', () => {});
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });

@@ -281,7 +281,22 @@ export function memoryKeyValueStore(): KeyValueStore {
 
 /** `keyPrefix` goes in front of every key of every command (the key-value store's and the provider's alike). */
 export function connectRedis(url: string, keyPrefix = ''): Redis {
-  const redis = new Redis(url, { maxRetriesPerRequest: 3, enableReadyCheck: true, lazyConnect: false, keyPrefix });
+  const redis = new Redis(url, {
+    keyPrefix,
+    enableReadyCheck: true,
+    lazyConnect: false,
+    // While Redis is down a request fails at once (503) instead of waiting in a queue for the reconnection: a command
+    // sent while disconnected is refused, one in flight when the connection drops is not retried, none waits past 1 s.
+    maxRetriesPerRequest: 0,
+    commandTimeout: 1000,
+    connectTimeout: 1000,
+    // Reconnects forever, quickly at first, then once a second: work resumes by itself when Redis is back.
+    retryStrategy: (attempt) => Math.min(attempt * 100, 1000),
+  });
+  // Commands sent during start-up wait for the first connection; after it, none wait for a reconnection.
+  redis.once('ready', () => {
+    redis.options.enableOfflineQueue = false;
+  });
   // Connection errors surface through failed commands and /readyz; an unhandled 'error' event would crash.
   redis.on('error', () => {});
   return redis;

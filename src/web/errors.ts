@@ -1,6 +1,7 @@
 import type { Context, Next } from 'koa';
 import { redactedUrl } from '../ops/http.js';
 import type { Logger } from '../ops/logger.js';
+import { STORE_RETRY_AFTER_SECONDS, unavailableStore } from '../store/unavailable.js';
 import { renderView } from './views.js';
 
 /** An error meant for the client: HTTP status, machine-readable code, human message (and headers, extra JSON fields). */
@@ -40,9 +41,17 @@ export function sendError(ctx: Context, err: HttpError): void {
   ctx.body = errorBody(err, ctx.state.requestId);
 }
 
+/** An error that says PostgreSQL or Redis is unreachable, as 503 STORE_UNAVAILABLE with Retry-After; null for others. */
+export function storeUnavailable(err: unknown): HttpError | null {
+  if (!unavailableStore(err)) return null;
+  return new HttpError(503, 'STORE_UNAVAILABLE', 'The service is briefly unavailable; please try again in a moment.', { 'Retry-After': String(STORE_RETRY_AFTER_SECONDS) });
+}
+
 /** Koa's own errors (e.g. a body over its limit) carry a status and an `expose` flag. */
 function asHttpError(err: unknown, requestId: string): HttpError {
   if (err instanceof HttpError) return err;
+  const unavailable = storeUnavailable(err);
+  if (unavailable) return unavailable;
   const e = err as { status?: unknown; expose?: boolean; message?: string };
   if (typeof e.status === 'number' && e.status < 500 && e.expose) return new HttpError(e.status, 'BAD_REQUEST', e.message ?? 'Bad request.');
   return new HttpError(500, 'INTERNAL_ERROR', `Something went wrong on our side (request ${requestId}).`);
