@@ -33,6 +33,8 @@ function redisError(err: { name?: unknown; message?: unknown }): boolean {
 export function unavailableStore(err: unknown, depth = 0): 'database' | 'redis' | null {
   if (!err || typeof err !== 'object' || depth > 5) return null;
   const e = err as { name?: unknown; code?: unknown; kind?: unknown; message?: unknown; cause?: unknown; meta?: { driverAdapterError?: unknown } };
+  // An outbound call (a relying party's logout URI, a JWKS) that failed says nothing about our stores.
+  if (e.message === 'fetch failed') return null;
   if (redisError(e)) return 'redis';
   const code = typeof e.code === 'string' ? e.code : '';
   if (PRISMA_CODES.has(code) || PG_STATES.test(code) || (typeof e.kind === 'string' && ADAPTER_KINDS.has(e.kind))) return 'database';

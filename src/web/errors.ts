@@ -68,7 +68,9 @@ export function errorHandler(logger: Logger) {
     } catch (err) {
       const requestId = ctx.state.requestId;
       const known = asHttpError(err, requestId);
-      if (known.status >= 500) logger.error({ err, requestId, path: redactedUrl(ctx.path, '').path }, 'request failed');
+      const path = redactedUrl(ctx.path, '').path;
+      if (known.code === 'STORE_UNAVAILABLE') logger.warn({ err, requestId, path }, 'request failed: store unreachable');
+      else if (known.status >= 500) logger.error({ err, requestId, path }, 'request failed');
       if (wantsJson(ctx)) return sendError(ctx, known);
       ctx.status = known.status;
       ctx.set(known.headers);

@@ -139,7 +139,8 @@ describe.skipIf(!available)('store outage', () => {
     postgres = new OwnPostgres(await freePort());
     await Promise.all([redis.start(), postgres.init().then(() => postgres.start())]);
     app = await startApp({ DATABASE_URL: postgres.url, REDIS_URL: `redis://127.0.0.1:${redis.port}`, SECRET_KEY: TEST_SECRET_KEY, DATA_DIR: postgres.dir, DEMO_APP: 'false', LOG_LEVEL: 'silent' });
-    ({ clientSecret } = await app.services.clients.create({ name: 'outage-app', grantTypes: ['client_credentials'], scopes: ['face:match'], matchRules: null, matchEnrolledUsers: false }, { clientId: 'outage-app' }));
+    const created = await app.services.clients.create({ name: 'outage-app', grantTypes: ['client_credentials'], scopes: ['face:match'], matchRules: null, matchEnrolledUsers: false }, { clientId: 'outage-app' });
+    clientSecret = created.clientSecret!;
   }, 90_000);
 
   afterAll(async () => {
