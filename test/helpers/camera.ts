@@ -1,5 +1,9 @@
 import { open } from 'node:fs/promises';
 import sharp from 'sharp';
+// A small deterministic PRNG (mulberry32), so a failing run can be reproduced from its seed: the synthetic documents' own.
+import { random } from '../../src/documents/synthetic.js';
+
+export { random };
 
 export interface CameraOptions {
   width?: number;
@@ -22,17 +26,6 @@ export interface FakeCameraOptions extends CameraOptions {
   fps?: number;
 }
 
-/** Small deterministic PRNG (mulberry32), so a failing run can be reproduced from its seed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Camera-like RGB frames of a still photo. A still photo would give byte-identical frames, which the replay check
