@@ -141,7 +141,7 @@ describe.runIf(ready)('account page and passkeys in the browser', () => {
     await sitting();
     await page.goto(`${server.url}/account/face/reenroll`);
     await page.getByTestId('face-challenge').waitFor();
-    await expect.poll(() => page.getByTestId('face-challenge').getAttribute('data-step')).toBe('up');
+    await expect.poll(() => page.getByTestId('face-challenge').getAttribute('data-step'), { timeout: 30_000 }).toBe('up');
     await shot('reenroll-challenge');
     await page.waitForURL(`${server.url}/account?done=reenrolled`, { timeout: 30_000 });
     await expect(page.getByText('Your face was enrolled again').isVisible()).resolves.toBe(true);
