@@ -4,6 +4,7 @@ import { createFaceEngine, percentile, type FaceEngineOptions } from '../face/in
 import { MAX_LIFETIME_MS, parseMovements } from './draw.js';
 import { ChallengeSession, engineAnalyzer } from './session.js';
 import { framesAnalysed, type Challenge, type Decision } from './types.js';
+import type { TraceLine } from './verifier.js';
 
 export const BONA_FIDE = 'bona_fide';
 
@@ -21,7 +22,11 @@ export interface SequenceResult extends Sequence {
   /** Failure code, null when accepted. */
   reason: string | null;
   completed: string[];
+  /** Index of the frame the decision was taken at (the last frame judged when the clip ended undecided). */
+  decidedAt: number;
   analysed: Decision['analysed'];
+  /** Per-frame measures and verdicts, with --explain. */
+  trace?: TraceLine[];
   /** Process CPU (every thread: engine workers, verifier, hashing) while the sequence was judged, ms. */
   cpuMs: number;
 }
@@ -80,22 +85,26 @@ async function frameFiles(dir: string): Promise<string[]> {
 }
 
 /** Plays one sequence through a challenge session, frame i arriving at i / fps seconds. */
-async function runSequence(seq: Sequence, opts: { analyze: ReturnType<typeof engineAnalyzer>; livenessThreshold: number }): Promise<SequenceResult> {
+async function runSequence(seq: Sequence, opts: { analyze: ReturnType<typeof engineAnalyzer>; livenessThreshold: number; explain: boolean }): Promise<SequenceResult> {
   const files = await frameFiles(seq.dir);
   const frames = await Promise.all(files.map((f) => readFile(f)));
   const cpu = process.cpuUsage();
   const challenge: Challenge = { id: path.basename(seq.dir), movements: parseMovements(seq.challenge), createdAt: 0, expiresAt: MAX_LIFETIME_MS };
-  const session = ChallengeSession.start(challenge, { analyze: opts.analyze, livenessThreshold: opts.livenessThreshold });
   let t = 0;
+  // The recording's clock: each frame is answered at once, so the pause before the next is the frame interval.
+  const session = ChallengeSession.start(challenge, { analyze: opts.analyze, livenessThreshold: opts.livenessThreshold, explain: opts.explain, clock: () => t });
+  let decidedAt = 0;
   for (const [i, frame] of frames.entries()) {
     if (session.finished) break;
     t = Math.round((i * 1000) / seq.fps);
+    decidedAt = i;
     await session.push(frame, t);
   }
   const d: Decision = session.finish(t);
   const used = process.cpuUsage(cpu);
   const cpuMs = Math.round((used.user + used.system) / 100) / 10;
-  return { ...seq, frames: files.length, decision: d.passed ? 'accept' : 'reject', reason: d.code, completed: d.completed, analysed: d.analysed, cpuMs };
+  const trace = opts.explain ? { trace: session.verifier.trace() } : {};
+  return { ...seq, frames: files.length, decision: d.passed ? 'accept' : 'reject', reason: d.code, completed: d.completed, decidedAt, analysed: d.analysed, cpuMs, ...trace };
 }
 
 function cpuFigures(results: SequenceResult[]): CpuFigures | null {
@@ -115,7 +124,7 @@ function cpuFigures(results: SequenceResult[]): CpuFigures | null {
  * style): BPCER over `bona_fide`, APCER per attack species. The verifier is the live path's; without account
  * templates the match is not checked, so the figures are about liveness only.
  */
-export async function runLivenessEval(file: string, opts: FaceEngineOptions): Promise<LivenessEvalResult> {
+export async function runLivenessEval(file: string, opts: FaceEngineOptions & { explain?: boolean }): Promise<LivenessEvalResult> {
   const started = performance.now();
   const sequences = await readSequences(file);
   for (const s of sequences) await frameFiles(s.dir);
@@ -125,7 +134,7 @@ export async function runLivenessEval(file: string, opts: FaceEngineOptions): Pr
     const analyze = engineAnalyzer(engine);
     const livenessThreshold = engine.thresholds.livenessThreshold;
     // One sequence at a time, as one sign-in would be judged, so that the process CPU it used is its own.
-    for (const [i, seq] of sequences.entries()) results[i] = await runSequence(seq, { analyze, livenessThreshold });
+    for (const [i, seq] of sequences.entries()) results[i] = await runSequence(seq, { analyze, livenessThreshold, explain: opts.explain ?? false });
   } finally {
     await engine.close();
   }
@@ -151,12 +160,20 @@ export async function runLivenessEval(file: string, opts: FaceEngineOptions): Pr
 
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)} %`);
 
-/** Readable report: one line per sequence, then the error rates and the CPU figures. */
+const num = (v: number | null, digits = 2) => (v === null ? '·' : v.toFixed(digits));
+
+/** One frame of --explain: index, time, analysis, offsets and fr_pose from the rest pose, progress, travel, verdict. */
+function explainLine(l: TraceLine): string {
+  return `    #${String(l.index).padEnd(3)} ${String(l.t).padStart(6)} ms ${l.purpose.padEnd(6)} x ${num(l.x).padStart(5)} y ${num(l.y).padStart(5)} yaw ${num(l.yaw, 1).padStart(6)} pitch ${num(l.pitch, 1).padStart(6)} p ${num(l.progress).padStart(5)} travel ${l.travel ?? '·'} ${l.note}`;
+}
+
+/** Readable report: one line per sequence (with --explain its frames), then the error rates and the CPU figures. */
 export function formatLivenessEval(r: LivenessEvalResult): string {
   const width = Math.max(...r.results.map((x) => path.basename(x.dir).length), 8);
   const rows = r.results.map((x) => {
     const wrong = (x.decision === 'accept') !== (x.label === BONA_FIDE);
-    return `${wrong ? '✗' : ' '} ${x.label.padEnd(20)} ${path.basename(x.dir).padEnd(width)} ${x.challenge.padEnd(16)} ${x.decision.padEnd(6)} ${x.reason ?? ''}`;
+    const row = `${wrong ? '✗' : ' '} ${x.label.padEnd(20)} ${path.basename(x.dir).padEnd(width)} ${x.challenge.padEnd(16)} ${x.decision.padEnd(6)} ${`${x.reason ?? ''}`.padEnd(22)} @${x.decidedAt}`.trimEnd();
+    return x.trace ? [row, ...x.trace.map(explainLine)].join('\n') : row;
   });
   const bona = r.counts[BONA_FIDE] ?? 0;
   const lines = [

@@ -1,7 +1,7 @@
 // Public surface of challenge liveness: draw a challenge, feed it frames, read progress and the decision.
 export { drawChallenge, parseMovements, DEFAULT_LIFETIME_MS, MAX_LIFETIME_MS, type DrawOptions } from './draw.js';
 export { ChallengeSession, engineAnalyzer, type FrameAnalyzer, type FrameResult, type SessionOptions } from './session.js';
-export { ChallengeVerifier, NEEDS_VERIFY, type SerializedVerifier, type VerifierOptions } from './verifier.js';
+export { ChallengeVerifier, isCurrentState, NEEDS_VERIFY, type SerializedVerifier, type TraceLine, type VerifierOptions } from './verifier.js';
 export { observeAnalysis } from './observe.js';
 export { DEFAULT_RULES, type ChallengeRules } from './rules.js';
 export { failureMessage } from './guidance.js';

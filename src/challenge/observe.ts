@@ -11,6 +11,7 @@ export function observeAnalysis(a: Analysis, purpose: FramePurpose, t: number, s
   return {
     t,
     sha256,
+    dhash: face ? face.fingerprint : null,
     subjects: face ? 1 + (a.quality.metrics.otherFaces ?? 0) : 0,
     landmarks: face ? face.landmarks68 : null,
     yaw: face?.pose ? face.pose.yaw : null,

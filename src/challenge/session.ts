@@ -19,6 +19,11 @@ export function engineAnalyzer(engine: Pick<FaceEngine, 'analyze'>, lane: Lane =
 
 export interface SessionOptions extends VerifierOptions {
   analyze: FrameAnalyzer;
+  /**
+   * The server's clock, read when a frame's answer is ready: the client's pause before the next frame is measured
+   * from it. Default Date.now; the offline evaluation answers at once, at the frame's own time.
+   */
+  clock?: () => number;
 }
 
 export interface FrameResult {
@@ -42,15 +47,16 @@ export class ChallengeSession {
   private constructor(
     readonly verifier: ChallengeVerifier,
     private readonly analyze: FrameAnalyzer,
+    private readonly clock: () => number,
   ) {}
 
   static start(challenge: Challenge, opts: SessionOptions): ChallengeSession {
-    return new ChallengeSession(new ChallengeVerifier(challenge, opts), opts.analyze);
+    return new ChallengeSession(new ChallengeVerifier(challenge, opts), opts.analyze, opts.clock ?? Date.now);
   }
 
   /** Continues a challenge from `toJSON()` (e.g. stored in Redis between frames that reach different instances). */
   static resume(state: SerializedVerifier, opts: SessionOptions): ChallengeSession {
-    return new ChallengeSession(ChallengeVerifier.fromJSON(state, opts), opts.analyze);
+    return new ChallengeSession(ChallengeVerifier.fromJSON(state, opts), opts.analyze, opts.clock ?? Date.now);
   }
 
   get challenge(): Challenge {
@@ -98,7 +104,10 @@ export class ChallengeSession {
       own += performance.now() - t0;
       v.account(purpose, (analysis.timings.total ?? 0) + own);
       own = 0;
-      if (result !== NEEDS_VERIFY) return { accepted: true, refusal: null, evidence: v.digests().evidence.length > evidenceBefore, progress: result };
+      if (result !== NEEDS_VERIFY) {
+        v.answered(this.clock());
+        return { accepted: true, refusal: null, evidence: v.digests().evidence.length > evidenceBefore, progress: result };
+      }
       // A 'verify' analysis of a frame with a face always has an embedding.
       if (purpose === 'verify') throw new Error('the face engine returned a face without an embedding');
       purpose = 'verify';

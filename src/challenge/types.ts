@@ -22,6 +22,8 @@ export interface Observation {
   t: number;
   /** SHA-256 of the frame's bytes, hex. */
   sha256: string;
+  /** 64-bit dHash of the picture (hex): near-duplicates of frames already counted add no progress. */
+  dhash: string | null;
   /** Faces comparable in size to the subject (the subject included); 0 when none was found. */
   subjects: number;
   /** The subject's 68 landmarks (image pixels), null without a face. */
@@ -54,8 +56,11 @@ export type FailureCode =
   | 'FRAME_GAP'
   | 'TOO_MANY_FRAMES';
 
-/** Refusals of a single frame: the frame is not analysed and the challenge goes on. */
-export type FrameRefusal = 'TOO_FAST' | 'OUT_OF_ORDER' | 'CHALLENGE_FINISHED';
+/**
+ * Refusals of a single frame: the frame is not analysed and the challenge goes on. STALLED: the same bytes as the
+ * previous frame (a camera that stalls hands out its last picture again).
+ */
+export type FrameRefusal = 'TOO_FAST' | 'OUT_OF_ORDER' | 'STALLED' | 'CHALLENGE_FINISHED';
 
 export type ChallengeStatus = 'waiting' | 'in_progress' | 'passed' | 'failed';
 
@@ -67,8 +72,6 @@ export interface Progress {
   /** Index into the challenge's movements of the current step (movements.length once all are done). */
   stepIndex: number;
   completed: Movement[];
-  /** The movement after the current one, null when none. */
-  next: Movement | null;
   /** One short instruction for the user. */
   hint: string;
   /** Set once failed. */

@@ -1,114 +1,134 @@
 import { cosine, type CompareResult } from '../face/index.js';
-import { eyeFrame, eyesOnOutline, faceSize, noseOffset, noseParallax, type Point } from './geometry.js';
+import {
+  along,
+  atRest,
+  continuity,
+  facePlace,
+  nearDuplicate,
+  pacing,
+  progress as progressAlong,
+  strayMovement,
+  targets,
+  threeDimensional,
+  travelFrames,
+  type Delta,
+  type FacePlace,
+  type TrackPoint,
+} from './checks.js';
+import { eyesOnOutline, noseOffset, type Point } from './geometry.js';
 import { failureMessage, HINTS } from './guidance.js';
 import { DEFAULT_RULES, type ChallengeRules } from './rules.js';
-import {
-  MOVEMENTS,
-  type Challenge,
-  type Decision,
-  type FailureCode,
-  type FramePurpose,
-  type FrameRefusal,
-  type Movement,
-  type Observation,
-  type Progress,
-} from './types.js';
+import type { Challenge, Decision, FailureCode, FramePurpose, FrameRefusal, Movement, Observation, Progress } from './types.js';
 
 export interface VerifierOptions {
-  /** p(live) threshold of the engine; the mean over the final frontal frames must reach it. */
+  /** p(live) threshold of the engine; every final frame must reach it. */
   livenessThreshold: number;
   /** The account's templates. Without it (offline evaluation) the match is not checked. */
   compare?: (embedding: Float32Array) => CompareResult;
   rules?: Partial<ChallengeRules>;
+  /** Keep a per-frame trace of the measures and verdicts (`liveness-eval --explain`). */
+  explain?: boolean;
 }
 
 type Phase = 'start' | 'steps' | 'return' | 'done';
 
 interface Evidence {
   index: number;
-  kind: 'step' | 'final';
+  kind: 'baseline' | 'step' | 'final';
   embedding: Float32Array;
   liveness: number;
   sha256: string;
 }
 
-interface Baseline {
+/** The person's rest pose: the baseline frame's landmarks and measures. */
+interface Rest {
   landmarks: Point[];
   x: number;
   y: number;
-  /** `eyesOnOutline` of the baseline frame. */
   ex: number;
   ey: number;
   yaw: number;
   pitch: number;
+}
+
+/** One attempt at the current movement, from a frame at rest: the progress of every counted frame, in order. */
+interface Attempt {
+  track: TrackPoint[];
+  /** The frame that reached the target and passed the pose, 3-D and identity checks (its evidence is kept). */
+  reached: number | null;
+  /** Deciding frames analysed for this attempt, 3-D failures included. */
+  verified: number;
+  /** Offsets (x, y) of the frames since the attempt's peak: where the next movement's attempt comes from. */
+  sincePeak: [number, number][];
+}
+
+/** One line of `--explain`. */
+export interface TraceLine {
+  index: number;
+  t: number;
+  purpose: FramePurpose;
+  x: number | null;
+  y: number | null;
+  yaw: number | null;
+  pitch: number | null;
+  /** Progress along the current movement (target units) and travel frames so far, out/back. */
+  progress: number | null;
+  travel: string | null;
+  note: string;
 }
 
 interface State {
   phase: Phase;
   frames: number;
   lastT: number | null;
+  /** Server time of the answer to the previous frame (the client's pause is measured from it). */
+  answeredT: number | null;
+  lastSha: string | null;
+  /** The client paused too long before this frame: the movement under way starts over. */
+  restartPending: boolean;
   digests: string[];
   analysed: Record<FramePurpose, number>;
   cpuMs: number;
-  baseline: Baseline | null;
+  rest: Rest | null;
+  baselineMisses: number;
   stepIndex: number;
   completed: Movement[];
-  /** Best fraction of the current step's offset target seen so far (for "turn further"). */
+  attempt: Attempt | null;
+  /** Face dHashes of the frames of every completed movement: a later movement cannot reuse those pictures. */
+  counted: string[];
+  /** Best progress towards the current movement's target (for "turn further"). */
   best: number;
-  /** Frames of the current step that reached the target without moving like a head. */
+  /** Frames that reached a target without moving like a head, in the current step. */
   flat: number;
-  lastFace: { t: number; x: number; y: number; size: number } | null;
-  /** Why the last final frame did not pass, while more may come. */
-  finalFailure: 'LIVENESS_FAILED' | 'NO_MATCH' | null;
-  evidence: Evidence[];
+  /** A movement not asked for, and for how many frames in a row it clearly showed. */
+  stray: { movement: Movement; frames: number } | null;
+  lastFace: FacePlace | null;
+  restarts: number;
+  finalFailure: 'LIVENESS_FAILED' | 'NO_MATCH' | 'IDENTITY_CHANGED' | null;
   finalTries: number;
+  evidence: Evidence[];
   hint: string;
   failure: { code: FailureCode; message: string } | null;
   details: Record<string, number | string | boolean | null>;
+  trace: TraceLine[] | null;
 }
 
 /** The observation cannot be judged without an embedding: analyse the same frame with 'verify' and observe again. */
 export const NEEDS_VERIFY = Symbol('needs verify');
 
-interface Delta {
-  x: number;
-  y: number;
-  yaw: number;
-  pitch: number;
-  /** Shift of the eyes on the outline. */
-  ex: number;
-  ey: number;
-}
-
-const SIDEWAYS = new Set<Movement>(['left', 'right']);
-
-/** Signed progress along a movement: nose offset (left: towards the image's right), fr_pose degrees, eye shift. */
-function along(m: Movement, d: Delta): { offset: number; degrees: number; eyes: number } {
-  switch (m) {
-    case 'left':
-      return { offset: d.x, degrees: -d.yaw, eyes: d.ex };
-    case 'right':
-      return { offset: -d.x, degrees: d.yaw, eyes: -d.ex };
-    case 'up':
-      return { offset: -d.y, degrees: d.pitch, eyes: -d.ey };
-    case 'down':
-      return { offset: d.y, degrees: -d.pitch, eyes: d.ey };
-  }
-}
-
 const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;
 
 /**
  * Incremental verifier of one challenge: frames arrive one at a time with server timestamps, and each answer says
- * where the user is. The live path and the offline evaluation both drive it through `ChallengeSession`; it holds
+ * where the person is. The live path and the offline evaluation both drive it through `ChallengeSession`; it holds
  * no I/O and its state survives `toJSON`/`fromJSON`, so consecutive frames may be judged by different instances.
  *
- * Sequence: a frontal baseline frame (absolute pose), then each movement in order — reaching its target in
- * landmarks and in fr_pose, with the nose leaving the face plane and the eyes moving on the outline as a rotating
- * head's do — and a frontal frame again at the end. A full movement not asked for yet fails at once. Every frame
- * after the baseline must show exactly one subject whose eyes move no further and whose size changes no more than
- * motion allows. Only the step frames and the final frames are analysed with 'verify': their embeddings must stay
- * close to each other, and the final frames carry the passive liveness and the template match.
+ * A frontal baseline that matches the account sets the rest pose. Each movement is then seen travelling: an attempt
+ * starts from a frame at rest for it, passes through intermediate poses and reaches the target in landmarks and in
+ * fr_pose, in three dimensions, with the same face; a long pause, a jump of the face or a lost face start the attempt
+ * over. A movement not asked for fails the challenge only when it clearly dominates for several frames. At the end
+ * the person looks at the camera again, near their rest pose, and the final frames must each be live and match the
+ * account and each other. The checks themselves are in checks.ts, one rule per function.
  */
 export class ChallengeVerifier {
   readonly rules: ChallengeRules;
@@ -124,21 +144,30 @@ export class ChallengeVerifier {
       phase: 'start',
       frames: 0,
       lastT: null,
+      answeredT: null,
+      lastSha: null,
+      restartPending: false,
       digests: [],
       analysed: { locate: 0, track: 0, verify: 0 },
       cpuMs: 0,
-      baseline: null,
+      rest: null,
+      baselineMisses: 0,
       stepIndex: 0,
       completed: [],
+      attempt: null,
+      counted: [],
       best: 0,
       flat: 0,
+      stray: null,
       lastFace: null,
+      restarts: 0,
       finalFailure: null,
-      evidence: [],
       finalTries: 0,
+      evidence: [],
       hint: HINTS.start,
       failure: null,
       details: {},
+      trace: opts.explain ? [] : null,
     };
   }
 
@@ -156,31 +185,42 @@ export class ChallengeVerifier {
 
   /**
    * Timing and replay checks before a frame is analysed. Non-fatal refusals leave the challenge as it was; an
-   * expired challenge, a repeated frame, a long gap or too many frames fail it (returned as CHALLENGE_FINISHED).
+   * expired challenge, a frame repeated from earlier, a stopped camera or too many frames fail it (returned as
+   * CHALLENGE_FINISHED).
    */
   admit(t: number, sha256: string): FrameRefusal | null {
     const s = this.s;
     if (s.phase === 'done') return 'CHALLENGE_FINISHED';
     if (!Number.isFinite(t) || t < this.challenge.createdAt || (s.lastT !== null && t < s.lastT)) return 'OUT_OF_ORDER';
     if (s.lastT !== null && t - s.lastT < this.rules.minFrameIntervalMs) return 'TOO_FAST';
+    // A stalled camera: skipped, not held against the person.
+    if (sha256 === s.lastSha) return 'STALLED';
+    const pace = s.lastT === null ? 'steady' : pacing(t - (s.answeredT ?? s.lastT), this.rules);
     const fatal: FailureCode | null =
       t > this.challenge.expiresAt
         ? 'CHALLENGE_EXPIRED'
         : s.digests.includes(sha256)
           ? 'REPEATED_FRAME'
-          : s.lastT !== null && t - s.lastT > this.rules.maxFrameGapMs
+          : pace === 'broken'
             ? 'FRAME_GAP'
             : s.frames >= this.rules.maxFrames
               ? 'TOO_MANY_FRAMES'
               : null;
-    if (!fatal) return null;
-    this.fail(s, fatal);
-    return 'CHALLENGE_FINISHED';
+    if (fatal) {
+      this.fail(s, fatal, this.currentMovement(s));
+      return 'CHALLENGE_FINISHED';
+    }
+    s.restartPending = pace === 'restart';
+    return null;
+  }
+
+  /** The server answered the last frame at `t`: the client's pause before the next one is measured from here. */
+  answered(t: number): void {
+    this.s.answeredT = t;
   }
 
   /** Engine time of one analysis (counted even when the frame is then analysed again with 'verify'). */
   account(purpose: FramePurpose, ms: number): void {
-    // A state stored before 'locate' existed has no count for it.
     this.s.analysed[purpose] = (this.s.analysed[purpose] ?? 0) + 1;
     this.s.cpuMs += ms;
   }
@@ -188,11 +228,25 @@ export class ChallengeVerifier {
   /** Judges one admitted frame. Returns NEEDS_VERIFY, without changing anything, when it needs an embedding. */
   observe(obs: Observation): Progress | typeof NEEDS_VERIFY {
     if (this.s.phase === 'done') return this.progress(obs.t);
-    const draft: State = { ...this.s, digests: [...this.s.digests, obs.sha256], evidence: [...this.s.evidence], completed: [...this.s.completed], details: { ...this.s.details } };
+    const s = this.s;
+    const draft: State = {
+      ...s,
+      digests: [...s.digests, obs.sha256],
+      evidence: [...s.evidence],
+      completed: [...s.completed],
+      counted: [...s.counted],
+      attempt: s.attempt && { ...s.attempt, track: [...s.attempt.track] },
+      details: { ...s.details },
+      trace: s.trace && [...s.trace],
+    };
     const index = draft.frames;
     draft.frames++;
     draft.lastT = obs.t;
-    if (this.judge(draft, obs, index) === NEEDS_VERIFY) return NEEDS_VERIFY;
+    draft.lastSha = obs.sha256;
+    const line: TraceLine = { index, t: obs.t, purpose: obs.purpose, x: null, y: null, yaw: obs.yaw, pitch: obs.pitch, progress: null, travel: null, note: '' };
+    if (this.judge(draft, obs, index, line) === NEEDS_VERIFY) return NEEDS_VERIFY;
+    draft.restartPending = false;
+    if (draft.trace) draft.trace.push({ ...line, note: line.note || (draft.failure ? draft.failure.code : '') });
     this.s = draft;
     return this.progress(obs.t);
   }
@@ -201,30 +255,29 @@ export class ChallengeVerifier {
   finish(t: number): Decision {
     const s = this.s;
     if (s.phase !== 'done') {
-      const step = this.challenge.movements[s.stepIndex] ?? null;
       const code: FailureCode =
         s.phase === 'start'
-          ? 'NOT_FRONTAL'
+          ? s.baselineMisses > 0
+            ? 'NO_MATCH'
+            : 'NOT_FRONTAL'
           : s.phase === 'return'
             ? (s.finalFailure ?? 'NO_RETURN')
             : t >= this.challenge.expiresAt && s.best < 0.3
               ? 'CHALLENGE_EXPIRED'
               : 'TARGET_NOT_REACHED';
-      this.fail(s, code, step);
+      this.fail(s, code, this.currentMovement(s));
     }
     return this.decision();
   }
 
   progress(t = this.s.lastT ?? this.challenge.createdAt): Progress {
     const s = this.s;
-    const moves = this.challenge.movements;
     const passed = s.phase === 'done' && !s.failure;
     return {
       status: s.phase === 'done' ? (passed ? 'passed' : 'failed') : s.phase === 'start' ? 'waiting' : 'in_progress',
-      step: s.phase === 'done' ? 'done' : s.phase === 'steps' ? moves[s.stepIndex] : 'frontal',
+      step: s.phase === 'done' ? 'done' : s.phase === 'steps' ? this.challenge.movements[s.stepIndex] : 'frontal',
       stepIndex: s.stepIndex,
       completed: [...s.completed],
-      next: s.phase === 'start' ? moves[0] : s.phase === 'steps' ? (moves[s.stepIndex + 1] ?? null) : null,
       hint: s.hint,
       failure: s.failure,
       remainingMs: Math.max(0, this.challenge.expiresAt - t),
@@ -248,6 +301,11 @@ export class ChallengeVerifier {
     };
   }
 
+  /** The per-frame trace, when the verifier was built with `explain`. */
+  trace(): TraceLine[] {
+    return [...(this.s.trace ?? [])];
+  }
+
   /** SHA-256 of every accepted frame, and of the evidence frames, for replay screening across sign-ins. */
   digests(): { all: string[]; evidence: string[] } {
     return { all: [...this.s.digests], evidence: this.s.evidence.map((e) => e.sha256) };
@@ -256,19 +314,24 @@ export class ChallengeVerifier {
   toJSON(): SerializedVerifier {
     const { evidence, ...rest } = this.s;
     return {
-      v: 1,
+      v: STATE_VERSION,
       challenge: this.challenge,
       state: { ...rest, evidence: evidence.map((e) => ({ ...e, embedding: Buffer.from(e.embedding.buffer, e.embedding.byteOffset, e.embedding.byteLength).toString('base64') })) },
     };
   }
 
+  /** Throws a TypeError for a state this version cannot continue (e.g. stored by an older release). */
   static fromJSON(json: SerializedVerifier, opts: VerifierOptions): ChallengeVerifier {
-    if (json?.v !== 1) throw new TypeError('unknown challenge verifier state');
+    if (!isCurrentState(json)) throw new TypeError('unknown challenge verifier state');
     const evidence = json.state.evidence.map((e) => {
       const bytes = Buffer.from(e.embedding, 'base64');
       return { ...e, embedding: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
     });
     return new ChallengeVerifier(json.challenge, opts, { ...json.state, evidence });
+  }
+
+  private currentMovement(s: State): Movement | null {
+    return s.phase === 'steps' ? this.challenge.movements[s.stepIndex] : null;
   }
 
   private fail(s: State, code: FailureCode, step: Movement | null = null): void {
@@ -277,192 +340,237 @@ export class ChallengeVerifier {
     s.hint = s.failure.message;
   }
 
-  private targets(m: Movement): { offset: number; degrees: number } {
-    const r = this.rules;
-    return SIDEWAYS.has(m) ? { offset: r.sideOffset, degrees: r.sideDegrees } : { offset: r.verticalOffset, degrees: r.verticalDegrees };
-  }
-
-  /** The frame shows movement m in full: offset and angle targets met (and, if `dominant`, m's axis leads the other). */
-  private reached(m: Movement, d: Delta, dominant = false): boolean {
-    const a = along(m, d);
-    const t = this.targets(m);
-    if (a.offset < t.offset || a.degrees < t.degrees) return false;
-    const other = SIDEWAYS.has(m) ? Math.abs(d.y) / this.rules.verticalOffset : Math.abs(d.x) / this.rules.sideOffset;
-    return !dominant || a.offset / t.offset >= other;
-  }
-
-  private frontal(d: Delta): boolean {
-    const r = this.rules;
-    return Math.abs(d.x) <= r.frontalOffset && Math.abs(d.y) <= r.frontalOffset && Math.abs(d.yaw) <= r.frontalDegrees && Math.abs(d.pitch) <= r.frontalDegrees;
-  }
-
-  /**
-   * Identity continuity: the final frontal frame's embedding must be close to every step frame's, so the face that
-   * turned is the face that matches the account at the end. Step frames are compared with the frontal one rather
-   * than with each other: a face turned one way and the same face turned the other way are further apart.
-   */
-  private addEvidence(s: State, obs: Observation, index: number, kind: Evidence['kind']): boolean {
-    const embedding = obs.embedding!;
-    const against = kind === 'final' ? s.evidence.filter((e) => e.kind === 'step') : [];
-    for (const e of against) {
-      const c = cosine(e.embedding, embedding);
-      s.details.minContinuity = Math.min(Number(s.details.minContinuity ?? 1), round(c));
-      if (c < this.rules.minContinuity) {
-        this.fail(s, 'IDENTITY_CHANGED');
-        return false;
-      }
-    }
-    s.evidence.push({ index, kind, embedding, liveness: obs.liveness?.score ?? 0, sha256: obs.sha256 });
-    return true;
-  }
-
-  private judge(s: State, obs: Observation, index: number): void | typeof NEEDS_VERIFY {
-    const moves = this.challenge.movements;
-    const lm = obs.landmarks;
-    if (s.phase === 'start') {
-      if (!lm || obs.subjects !== 1) {
-        s.hint = lm ? HINTS.oneFace : HINTS.oval;
-        return;
-      }
-      if (obs.issues.includes('FACE_TOO_SMALL') || obs.issues.includes('FACE_CLOSE_TO_BORDER')) {
-        s.hint = obs.issues.includes('FACE_TOO_SMALL') ? HINTS.closer : HINTS.oval;
-        return;
-      }
-      // The baseline's absolute pose counts (nextPurpose asks for it); a frame located without one is looked at again.
-      if (obs.yaw === null || obs.pitch === null) return NEEDS_VERIFY;
-      const off = noseOffset(lm);
-      if (Math.abs(obs.yaw) > this.rules.startMaxYaw || Math.abs(off.x) > this.rules.startMaxOffset) {
-        s.hint = HINTS.start;
-        return;
-      }
-      const eyes = eyesOnOutline(lm);
-      s.baseline = { landmarks: lm.map((p) => [p[0], p[1]] as Point), x: off.x, y: off.y, ex: eyes.x, ey: eyes.y, yaw: obs.yaw, pitch: obs.pitch };
-      this.trackFace(s, obs.t, lm);
-      s.phase = 'steps';
-      s.hint = HINTS.turn(moves[0]);
-      s.details.baselineFrame = index;
-      return;
-    }
-
-    if (obs.subjects > 1) return this.fail(s, 'MULTIPLE_FACES');
-    if (!lm) {
-      if (obs.t - s.lastFace!.t > this.rules.maxLostMs) return this.fail(s, 'FACE_LOST');
-      s.hint = HINTS.oval;
-      return;
-    }
-    if (!this.continuous(s, obs.t, lm)) return this.fail(s, 'FACE_JUMP');
-    this.trackFace(s, obs.t, lm);
-
-    const b = s.baseline!;
+  private delta(lm: Point[], obs: Observation): Delta {
+    const r = this.s.rest!;
     const off = noseOffset(lm);
     const eyes = eyesOnOutline(lm);
-    const current = s.phase === 'steps' ? moves[s.stepIndex] : null;
-    if (obs.yaw === null || obs.pitch === null) {
-      // Located without pose: enough to follow the head between targets. A frame that may decide is analysed again
-      // with 'verify', which brings the pose and the embedding a deciding frame needs at once.
-      const shift: Delta = { x: off.x - b.x, y: off.y - b.y, yaw: 0, pitch: 0, ex: eyes.x - b.ex, ey: eyes.y - b.ey };
-      if (this.mayDecide(s, shift)) return NEEDS_VERIFY;
-      return this.underway(s, current, shift);
-    }
-    const d: Delta = { x: off.x - b.x, y: off.y - b.y, yaw: obs.yaw - b.yaw, pitch: obs.pitch - b.pitch, ex: eyes.x - b.ex, ey: eyes.y - b.ey };
-    const done = current !== null && this.reached(current, d);
-    // Order is the order of first occurrences: a movement not asked for yet, made in full, fails; a completed one
-    // may recur (a head still tipped up while it turns). Diagonal frames count for the axis that leads.
-    const wrong = done ? undefined : MOVEMENTS.find((m) => m !== current && !s.completed.includes(m) && this.reached(m, d, true));
-    if (wrong) {
-      s.details.wrongMovement = wrong;
-      return this.fail(s, 'WRONG_MOVEMENT', current);
-    }
+    return { x: off.x - r.x, y: off.y - r.y, yaw: obs.yaw === null ? NaN : obs.yaw - r.yaw, pitch: obs.pitch === null ? NaN : obs.pitch - r.pitch, ex: eyes.x - r.ex, ey: eyes.y - r.ey };
+  }
 
-    if (current) {
-      if (!done) return this.underway(s, current, d);
-      // Three-dimensional consistency: the nose leaves the plane of the brows and eyes, and the eyes move on the
-      // outline as the whole head rotates.
-      const a = along(current, d);
-      const parallax = noseParallax(b.landmarks, lm) / Math.hypot(d.x, d.y);
-      const rotation = a.eyes / a.offset;
-      if (parallax < this.rules.minParallaxRatio || rotation < this.rules.minRotationRatio) {
-        s.flat++;
-        s.details[`flat${s.stepIndex + 1}`] = `${round(parallax, 2)}/${round(rotation, 2)}`;
-        if (s.flat >= this.rules.maxFlatFrames) return this.fail(s, 'NOT_THREE_DIMENSIONAL');
-        s.hint = HINTS.further(current);
-        return;
-      }
-      if (!obs.embedding) return NEEDS_VERIFY;
-      if (!this.addEvidence(s, obs, index, 'step')) return;
-      s.details[`step${s.stepIndex + 1}`] = `${round(parallax, 2)}/${round(rotation, 2)}`;
-      s.completed.push(current);
-      s.best = 0;
-      s.flat = 0;
-      s.stepIndex++;
-      s.phase = s.stepIndex < moves.length ? 'steps' : 'return';
-      s.hint = s.phase === 'steps' ? HINTS.turn(moves[s.stepIndex]) : HINTS.return;
+  private judge(s: State, obs: Observation, index: number, line: TraceLine): void | typeof NEEDS_VERIFY {
+    if (s.phase === 'start') return this.judgeStart(s, obs, index, line);
+
+    if (obs.subjects > 1) return this.fail(s, 'MULTIPLE_FACES', this.currentMovement(s));
+    const lm = obs.landmarks;
+    if (!lm) {
+      if (obs.t - s.lastFace!.t > this.rules.maxLostMs) return this.fail(s, 'FACE_LOST', this.currentMovement(s));
+      s.hint = HINTS.oval;
+      line.note = 'no face';
       return;
     }
+    const place = facePlace(obs.t, lm);
+    const cont = continuity(s.lastFace!, place, this.rules);
+    s.details.maxJump = Math.max(Number(s.details.maxJump ?? 0), round(cont.ratio, 2));
+    if (cont.verdict === 'broken') return this.fail(s, 'FACE_JUMP', this.currentMovement(s));
+    if (cont.verdict === 'restart' || s.restartPending) {
+      this.restart(s, cont.verdict === 'restart' ? 'jump' : 'pause');
+      line.note = cont.verdict === 'restart' ? 'restart: jump' : 'restart: pause';
+    }
+    s.lastFace = place;
 
-    // Back to frontal: the final frames carry the passive liveness and the template match.
-    if (!this.frontal(d)) return this.underway(s, null, d);
+    const d = this.delta(lm, obs);
+    line.x = round(d.x);
+    line.y = round(d.y);
+    if (s.phase === 'steps') return this.judgeStep(s, obs, index, d, line);
+    return this.judgeReturn(s, obs, index, d, line);
+  }
+
+  /** The baseline: one frontal, framed face that matches the account; its pose is the person's rest pose. */
+  private judgeStart(s: State, obs: Observation, index: number, line: TraceLine): void | typeof NEEDS_VERIFY {
+    const lm = obs.landmarks;
+    if (!lm || obs.subjects !== 1) {
+      s.hint = lm ? HINTS.oneFace : HINTS.oval;
+      return;
+    }
+    if (obs.issues.includes('FACE_TOO_SMALL') || obs.issues.includes('FACE_CLOSE_TO_BORDER')) {
+      s.hint = obs.issues.includes('FACE_TOO_SMALL') ? HINTS.closer : HINTS.oval;
+      return;
+    }
+    if (obs.yaw === null || obs.pitch === null) return NEEDS_VERIFY;
+    const off = noseOffset(lm);
+    if (Math.abs(obs.yaw) > this.rules.startMaxYaw || Math.abs(off.x) > this.rules.startMaxOffset) {
+      s.hint = HINTS.start;
+      return;
+    }
     if (!obs.embedding) return NEEDS_VERIFY;
-    if (!this.addEvidence(s, obs, index, 'final')) return;
-    s.finalTries++;
-    const frontal = s.evidence.filter((e) => e.kind === 'final');
-    const liveness = frontal.reduce((sum, e) => sum + e.liveness, 0) / frontal.length;
-    const live = liveness >= this.opts.livenessThreshold;
-    const match = this.opts.compare ? frontal.map((e) => this.opts.compare!(e.embedding)).reduce((a, c) => (c.similarity > a.similarity ? c : a)) : null;
-    s.details.liveness = round(liveness);
-    s.details.similarity = match ? round(match.similarity) : null;
-    if (live && (!match || match.match)) {
-      s.phase = 'done';
-      s.hint = HINTS.passed;
+    // The baseline is compared with the account: every later frame is tied to it.
+    const match = this.opts.compare?.(obs.embedding);
+    if (match && !match.match) {
+      s.baselineMisses++;
+      line.note = 'baseline: no match';
+      if (s.baselineMisses >= this.rules.baselineAttempts) return this.fail(s, 'NO_MATCH');
+      s.hint = HINTS.hold;
       return;
     }
-    s.finalFailure = live ? 'NO_MATCH' : 'LIVENESS_FAILED';
-    if (s.finalTries >= this.rules.finalAttempts) return this.fail(s, s.finalFailure);
-    s.hint = HINTS.hold;
+    const eyes = eyesOnOutline(lm);
+    s.rest = { landmarks: lm.map((p) => [p[0], p[1]] as Point), x: off.x, y: off.y, ex: eyes.x, ey: eyes.y, yaw: obs.yaw, pitch: obs.pitch };
+    s.evidence.push({ index, kind: 'baseline', embedding: obs.embedding, liveness: obs.liveness?.score ?? 0, sha256: obs.sha256 });
+    s.lastFace = facePlace(obs.t, lm);
+    // The baseline is at rest: the first movement's attempt starts from it.
+    s.attempt = { track: [{ p: 0, dhash: null }], reached: null, verified: 0, sincePeak: [] };
+    s.phase = 'steps';
+    s.hint = HINTS.turn(this.challenge.movements[0]);
+    s.details.baselineFrame = index;
+    line.note = 'baseline';
+  }
+
+  private judgeStep(s: State, obs: Observation, index: number, d: Delta, line: TraceLine): void | typeof NEEDS_VERIFY {
+    const m = this.challenge.movements[s.stepIndex];
+    const p = progressAlong(m, d, this.rules);
+    line.progress = round(p, 2);
+
+    // A movement not asked for, clearly and for several frames in a row, fails; a glance or a turn's drift does not.
+    const stray = strayMovement(d, m, s.completed, this.rules);
+    s.stray = stray ? { movement: stray, frames: s.stray?.movement === stray ? s.stray.frames + 1 : 1 } : null;
+    if (s.stray && s.stray.frames >= this.rules.wrongFrames) {
+      s.details.wrongMovement = s.stray.movement;
+      return this.fail(s, 'WRONG_MOVEMENT', m);
+    }
+
+    // Attempts start at rest; one that falls back to rest before it counts starts over from there.
+    if (!s.attempt || (p <= this.rules.restProgress && s.attempt.track.length > 1)) {
+      if (p > this.rules.restProgress) {
+        line.note = 'waiting for rest';
+        return this.underway(s, m, p);
+      }
+      // Fell back before it counted: a restart only if it had left the rest pose.
+      if (s.attempt && Math.max(...s.attempt.track.map((x) => x.p)) > this.rules.restProgress) this.restart(s, 'fell back');
+      s.attempt = { track: [{ p, dhash: obs.dhash }], reached: null, verified: 0, sincePeak: [] };
+      return this.underway(s, m, p);
+    }
+    const a = s.attempt;
+    // A picture already counted (re-saved, shifted) brings no progress.
+    if (nearDuplicate(obs.dhash, s.counted)) {
+      line.note = 'near-duplicate';
+      return this.underway(s, m, p);
+    }
+
+    const t = targets(m, this.rules);
+    if (a.reached === null && p >= 1 && a.verified < this.rules.maxFlatFrames + 2) {
+      if (obs.yaw === null || obs.pitch === null || !obs.embedding) return NEEDS_VERIFY;
+      a.verified++;
+      const degrees = along(m, d).degrees;
+      const solid = threeDimensional(s.rest!.landmarks, obs.landmarks!, m, d, this.rules);
+      line.note = `target? ${round(degrees, 1)}° 3-D ${round(solid.parallax, 2)}/${round(solid.rotation, 2)}`;
+      if (degrees >= t.degrees) {
+        if (!solid.ok) {
+          s.flat++;
+          s.details[`flat${s.stepIndex + 1}`] = `${round(solid.parallax, 2)}/${round(solid.rotation, 2)}`;
+          if (s.flat >= this.rules.maxFlatFrames) return this.fail(s, 'NOT_THREE_DIMENSIONAL', m);
+        } else {
+          // The face that turns is the face that started.
+          const c = cosine(s.evidence.find((e) => e.kind === 'baseline')!.embedding, obs.embedding);
+          s.details.minContinuity = Math.min(Number(s.details.minContinuity ?? 1), round(c));
+          if (c < this.rules.minContinuity) return this.fail(s, 'IDENTITY_CHANGED', m);
+          a.reached = index;
+          s.evidence.push({ index, kind: 'step', embedding: obs.embedding, liveness: obs.liveness?.score ?? 0, sha256: obs.sha256 });
+          s.details[`step${s.stepIndex + 1}`] = `${round(degrees, 1)}°/${round(solid.parallax, 2)}/${round(solid.rotation, 2)}`;
+        }
+      }
+    }
+    a.sincePeak = p >= Math.max(...a.track.map((x) => x.p)) ? [] : [...a.sincePeak, [round(d.x), round(d.y)]];
+    a.track.push({ p, dhash: obs.dhash });
+    const travel = travelFrames(a.track, this.rules);
+    line.travel = `${travel.out}/${travel.back}`;
+    // Seen travelling out to the target and on the way back (or on to the next movement).
+    if (a.reached !== null && travel.out >= 1 && travel.back >= 1) return this.complete(s, m, index);
+    return this.underway(s, m, p);
   }
 
   /**
-   * Whether the landmarks alone leave a frame's verdict open: a movement not completed yet reached its offset
-   * target (the step done, or a wrong movement, once the pose confirms it), or frontal again after the steps.
-   * Every other frame changes only the hint (`underway`), whatever its pose.
+   * The current movement counts: on to the next one, or to the return. The next movement's attempt starts from the
+   * rest pose this one left, with the frames since this one's peak: people often go from one movement to the next
+   * without stopping at rest (a sweep, or up and then across to the side).
    */
-  private mayDecide(s: State, d: Delta): boolean {
-    const r = this.rules;
-    if (s.phase === 'return' && Math.abs(d.x) <= r.frontalOffset && Math.abs(d.y) <= r.frontalOffset) return true;
-    return MOVEMENTS.some((m) => !s.completed.includes(m) && along(m, d).offset >= this.targets(m).offset);
+  private complete(s: State, m: Movement, index: number): void {
+    const done = s.attempt!;
+    s.counted.push(...done.track.flatMap((x) => (x.dhash ? [x.dhash] : [])));
+    s.completed.push(m);
+    s.details[`done${s.stepIndex + 1}`] = index;
+    s.stepIndex++;
+    const next = this.challenge.movements[s.stepIndex];
+    s.attempt = next ? { track: [{ p: 0, dhash: null }, ...done.sincePeak.map(([x, y]) => ({ p: progressAlong(next, { x, y }, this.rules), dhash: null }))], reached: null, verified: 0, sincePeak: [] } : null;
+    s.best = 0;
+    s.flat = 0;
+    s.stray = null;
+    s.phase = s.stepIndex < this.challenge.movements.length ? 'steps' : 'return';
+    s.hint = s.phase === 'steps' ? HINTS.turn(this.challenge.movements[s.stepIndex]) : HINTS.return;
   }
 
-  /** A frame on the way: how far the current step got ("turn further"), or the way back to frontal. */
-  private underway(s: State, current: Movement | null, d: Delta): void {
-    if (!current) {
+  /**
+   * Back at rest: the final frames carry the decision. Each must be live, match the account and the frames that
+   * turned, and agree with the other final frames; a frame that does not is followed by another look.
+   */
+  private judgeReturn(s: State, obs: Observation, index: number, d: Delta, line: TraceLine): void | typeof NEEDS_VERIFY {
+    if (!atRest({ x: d.x, y: d.y }, this.rules)) {
       s.hint = HINTS.return;
       return;
     }
-    s.best = Math.max(s.best, along(current, d).offset / this.targets(current).offset);
-    s.hint = s.best >= 0.3 ? HINTS.further(current) : HINTS.turn(current);
+    if (obs.yaw === null || obs.pitch === null || !obs.embedding) return NEEDS_VERIFY;
+    if (!atRest(d, this.rules)) {
+      s.hint = HINTS.return;
+      line.note = 'not at rest in fr_pose';
+      return;
+    }
+    s.finalTries++;
+    const embedding = obs.embedding;
+    const liveness = obs.liveness?.score ?? 0;
+    const match = this.opts.compare?.(embedding) ?? null;
+    const others = s.evidence.filter((e) => e.kind !== 'baseline');
+    const continuity = Math.min(1, ...others.map((e) => cosine(e.embedding, embedding)));
+    const finals = s.evidence.filter((e) => e.kind === 'final');
+    const agreement = Math.min(1, ...finals.map((e) => cosine(e.embedding, embedding)));
+    s.details.minContinuity = Math.min(Number(s.details.minContinuity ?? 1), round(continuity));
+    s.details.liveness = Math.min(Number(s.details.liveness ?? 1), round(liveness));
+    if (match) s.details.similarity = round(match.similarity);
+    line.note = `final: live ${round(liveness, 2)} continuity ${round(continuity, 2)}${match ? ` match ${match.match}` : ''}`;
+    const failure =
+      continuity < this.rules.minContinuity || agreement < this.rules.minFinalAgreement
+        ? 'IDENTITY_CHANGED'
+        : liveness < this.opts.livenessThreshold
+          ? 'LIVENESS_FAILED'
+          : match && !match.match
+            ? 'NO_MATCH'
+            : null;
+    if (!failure) {
+      s.evidence.push({ index, kind: 'final', embedding, liveness, sha256: obs.sha256 });
+      if (finals.length + 1 >= this.rules.finalFrames) {
+        s.phase = 'done';
+        s.hint = HINTS.passed;
+        return;
+      }
+    } else {
+      s.finalFailure = failure;
+    }
+    if (s.finalTries >= this.rules.finalAttempts) return this.fail(s, s.finalFailure ?? 'LIVENESS_FAILED');
+    s.hint = HINTS.hold;
   }
 
-  private trackFace(s: State, t: number, lm: Point[]): void {
-    const f = eyeFrame(lm);
-    s.lastFace = { t, x: f.centre[0], y: f.centre[1], size: faceSize(lm) };
+  /** The movement under way starts over (a long pause, a jump of the face, or a fall back to rest). */
+  private restart(s: State, why: string): void {
+    if (!s.attempt) return;
+    s.attempt = null;
+    s.restarts++;
+    s.details.restarts = s.restarts;
+    s.details.lastRestart = why;
   }
 
-  /** No jump in face position or size between consecutive face frames beyond what head motion explains. */
-  private continuous(s: State, t: number, lm: Point[]): boolean {
-    const prev = s.lastFace;
-    if (!prev) return true;
-    const f = eyeFrame(lm);
-    const size = faceSize(lm);
-    const move = Math.hypot(f.centre[0] - prev.x, f.centre[1] - prev.y) / Math.max(prev.size, size);
-    const allowed = this.rules.maxJump + (this.rules.maxJumpPerSecond * (t - prev.t)) / 1000;
-    const scale = Math.max(size / prev.size, prev.size / size);
-    s.details.maxJump = Math.max(Number(s.details.maxJump ?? 0), round(move / allowed));
-    return move <= allowed && scale <= this.rules.maxScaleJump;
+  /** A frame on the way: how far the current step got ("turn further"). */
+  private underway(s: State, m: Movement, p: number): void {
+    s.best = Math.max(s.best, p);
+    s.hint = s.best >= 0.3 ? HINTS.further(m) : HINTS.turn(m);
   }
 }
 
+const STATE_VERSION = 2;
+
 export interface SerializedVerifier {
-  v: 1;
+  v: typeof STATE_VERSION;
   challenge: Challenge;
   state: Omit<State, 'evidence'> & { evidence: (Omit<Evidence, 'embedding'> & { embedding: string })[] };
+}
+
+/** Whether `json` is a verifier state this release can continue. */
+export function isCurrentState(json: unknown): json is SerializedVerifier {
+  return (json as SerializedVerifier | null)?.v === STATE_VERSION;
 }

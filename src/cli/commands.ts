@@ -355,6 +355,7 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
       maxBytes: config.face.maxUploadBytes,
       maxPixels: config.face.maxPixels,
       livenessThreshold: config.face.livenessThreshold,
+      explain: Boolean(args.values.explain),
     });
     print(args.json, result, formatLivenessEval(result));
   },

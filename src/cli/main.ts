@@ -29,6 +29,7 @@ const OPTIONS = {
   par: { type: 'string' },
   dpop: { type: 'string' },
   fapi2: { type: 'boolean' },
+  explain: { type: 'boolean' },
   'client-id': { type: 'string' },
   'backchannel-logout-uri': { type: 'string' },
   'backchannel-logout-session-required': { type: 'boolean' },

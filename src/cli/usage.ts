@@ -49,8 +49,11 @@ Face engine
   bench [--image FILE] [--seconds N] [--document-reads N]
                                           verification latency, throughput, event-loop delay, memory;
                                           document reading p50 and the reader's memory over N reads (40)
-  liveness-eval --sequences FILE          challenge liveness on labelled frame sequences
-                                          (dir<TAB>challenge<TAB>label<TAB>fps): BPCER, APCER per species
+  liveness-eval --sequences FILE [--explain]
+                                          challenge liveness on labelled frame sequences
+                                          (dir<TAB>challenge<TAB>label<TAB>fps): BPCER, APCER per species,
+                                          per sequence its reason and the frame it was decided at;
+                                          --explain: every frame's offsets, pose, progress and verdict
 
 Identity documents
   document read FILE                      find and read the MRZ of a passport, ID card or visa photo: fields,

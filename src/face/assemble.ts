@@ -56,6 +56,8 @@ export interface Prepared {
   chosen: DetectedFace;
   landmarks68: Point[];
   landmarks5: Point[];
+  /** dHash of the face box. */
+  fingerprint: string;
   framing: Framing;
   brightness: number;
   sharpness: number;
@@ -112,7 +114,7 @@ export function assemble(p: Prepared, outputs: ModelOutputs[], cfg: PipelineConf
     faces: p.faces,
     modelId: p.modelId,
     timings,
-    face: { ...p.chosen, landmarks68: p.landmarks68, landmarks5: p.landmarks5, pose, ...(eyes !== undefined && { eyesOpen: eyes }) },
+    face: { ...p.chosen, landmarks68: p.landmarks68, landmarks5: p.landmarks5, fingerprint: p.fingerprint, pose, ...(eyes !== undefined && { eyesOpen: eyes }) },
     quality: { ok: issues.length === 0, issues, metrics },
     embedding: matchingEmbedding(p.purpose, out),
     livenessScore: out.liveness ?? null,

@@ -40,3 +40,4 @@ export { runEval, readPairs, type EvalResult, type Pair } from './eval.js';
 export { percentile } from './metrics.js';
 /** The centroid of some of the 68 landmarks (an eye's, the mouth corners'), shared by alignment and challenge geometry. */
 export { meanPoint } from './landmarks.js';
+export { dHash, hamming, NEAR_DUPLICATE_BITS } from './fingerprint.js';

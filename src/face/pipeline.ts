@@ -8,6 +8,7 @@ import { detectLandmarks, fivePoints, type Point } from './landmarks.js';
 import { livenessInput, livenessScore } from './liveness.js';
 import type { Sessions } from './models.js';
 import { headAngles, poseInput } from './pose.js';
+import { regionDHash } from './fingerprint.js';
 import { embeddingId, mirrorsEmbedding } from './recipe.js';
 import { alignedFaceMetrics, assessFraming, edgeMargin, type Framing, issue } from './quality.js';
 import { chooseSubject, comparableFaces } from './subject.js';
@@ -83,13 +84,14 @@ export async function prepare(
   }
   const landmarks68 = await detectLandmarks(s.landmark, img, chosen.box);
   const landmarks5 = fivePoints(landmarks68);
+  const fingerprint = regionDHash(img, chosen.box);
   lap('landmarks');
   const measured = framing(base, chosen, landmarks68, landmarks5, cfg);
   if (purpose === 'locate') {
     const issues = assessFraming(measured, purpose, cfg.quality);
     timings.total = performance.now() - start;
     const quality = { ok: issues.length === 0, issues, metrics: { faces: faces.length, detectScore: chosen.score, ...measured } };
-    return { done: { ...base, face: { ...chosen, landmarks68, landmarks5, pose: null }, quality, embedding: null, livenessScore: null } };
+    return { done: { ...base, face: { ...chosen, landmarks68, landmarks5, fingerprint, pose: null }, quality, embedding: null, livenessScore: null } };
   }
   const aligned = alignFace(img, landmarks5);
   lap('align');
@@ -106,7 +108,7 @@ export async function prepare(
   const { brightness, sharpness } = alignedFaceMetrics(aligned);
   lap('quality');
   timings.total = performance.now() - start;
-  return { prepared: { ...base, purpose, chosen, landmarks68, landmarks5, framing: measured, brightness, sharpness, inputs } };
+  return { prepared: { ...base, purpose, chosen, landmarks68, landmarks5, fingerprint, framing: measured, brightness, sharpness, inputs } };
 }
 
 /** Runs the models whose inputs are given (any subset of a preparation's). */

@@ -73,6 +73,8 @@ export interface ChosenFace extends DetectedFace {
   pose: Pose | null;
   /** p(open) of the more open eye, 0..1; absent for 'track', which runs no eye model. */
   eyesOpen?: number;
+  /** dHash of the face box (16 hex digits, src/face/fingerprint.ts): near-duplicate pictures of the face. */
+  fingerprint: string;
 }
 
 export interface Analysis {

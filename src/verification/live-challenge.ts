@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Challenge, ChallengeSession, type Decision, drawChallenge, type FrameAnalyzer, type Progress, type SerializedVerifier } from '../challenge/index.js';
+import { type Challenge, ChallengeSession, type Decision, drawChallenge, type FrameAnalyzer, isCurrentState, type Progress, type SerializedVerifier } from '../challenge/index.js';
 import type { CompareResult } from '../face/index.js';
 import type { KeyValueStore } from '../store/kv.js';
 import type { AttemptAccounting, AttemptSubject, AttemptTicket, FailureOutcome } from './accounting.js';
@@ -229,6 +229,8 @@ export class LiveChallenges {
       const stored = JSON.parse(raw) as Stored;
       if (stored.challenge.id !== challengeId) throw new ChallengeRefusal('CHALLENGE_MISMATCH');
       if (stored.finished) throw new ChallengeRefusal('CHALLENGE_FINISHED');
+      // Stored by another release during a rolling update: that challenge cannot be continued here.
+      if (stored.state && !isCurrentState(stored.state)) throw new ChallengeRefusal('CHALLENGE_EXPIRED');
       const judged = sameSubject(stored.owner, who.subject) ? await this.judge(stored, image, now, who) : await this.ownerChanged(stored);
       if (!(await this.commit(key, raw, judged.next))) {
         // Replaced, or judged elsewhere after this lock's lease ran out: this judgement never happened.

@@ -1,16 +1,9 @@
 import type { KeyValueStore } from '../store/kv.js';
-import { type Fingerprint, hamming } from './fingerprint.js';
+import { hamming, NEAR_DUPLICATE_BITS } from '../face/index.js';
+import type { Fingerprint } from './fingerprint.js';
 
 /** How long a submitted frame is remembered (a retention period: fingerprints are derived from face images). */
 export const REPLAY_WINDOW_SECONDS = 86_400;
-/**
- * 64-bit dHash distance at or below which two frames of different sign-ins are the same picture. Measured on 640×480
- * camera-style frames of the 61 deepface photos: re-encoding and rescaling move 0–3 bits; shifting the picture by
- * 4 px moves 3 bits at the median (8 at most), by 8 px 5 (10); different photos are 9 bits apart at the least and 18
- * at the first percentile. 6 catches re-encodes and small shifts while different sittings stay apart; a replay that
- * is moved further evades it, which is why the challenge (not this list) is what proves a live person.
- */
-export const NEAR_DUPLICATE_BITS = 6;
 /** Three frames per attempt, and the attempt limiter stops an account long before this many. */
 const MAX_REMEMBERED = 150;
 

@@ -40,7 +40,7 @@ describe('face-oidc liveness-eval input', () => {
 
 describe('the readable liveness-eval report', () => {
   it('marks the wrong decisions and prints BPCER, APCER per species and the CPU per completed challenge', () => {
-    const row = (dir: string, label: string, decision: 'accept' | 'reject', reason: string | null) => ({ dir: `/x/${dir}`, challenge: 'left,up', label, fps: 6, frames: 30, decision, reason, completed: [], analysed: { track: 1, locate: 19, verify: 3 }, cpuMs: 200 });
+    const row = (dir: string, label: string, decision: 'accept' | 'reject', reason: string | null) => ({ dir: `/x/${dir}`, challenge: 'left,up', label, fps: 6, frames: 30, decision, reason, completed: [], decidedAt: 12, analysed: { track: 1, locate: 19, verify: 3 }, cpuMs: 200 });
     const text = formatLivenessEval({
       sequences: 3,
       counts: { bona_fide: 2, static_photo: 1 },
@@ -51,7 +51,7 @@ describe('the readable liveness-eval report', () => {
       seconds: 1.5,
     });
     const lines = text.split('\n');
-    expect(lines.filter((l) => l.startsWith('✗'))).toEqual([expect.stringMatching(/^✗ bona_fide +b +left,up +reject NO_RETURN$/)]);
+    expect(lines.filter((l) => l.startsWith('✗'))).toEqual([expect.stringMatching(/^✗ bona_fide +b +left,up +reject NO_RETURN +@12$/)]);
     expect(text).toContain('BPCER 50.0 % of 2 bona fide');
     expect(text).toMatch(/APCER static_photo +0\.0 % of 1/);
     expect(text).toContain("CPU per completed challenge: p50 200 ms, p90 200 ms, 20 frames analysed (3 with 'verify'), 1 challenges");

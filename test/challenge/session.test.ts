@@ -63,7 +63,7 @@ function fakeEngine(frames: Frame[]) {
       width: 640,
       height: 480,
       faces: lm ? [{ box: { x: 200, y: 150, width: 240, height: 240 }, score: 0.99 }] : [],
-      face: lm ? { box: { x: 200, y: 150, width: 240, height: 240 }, score: 0.99, landmarks68: lm.map((p) => [p[0], p[1]]), landmarks5: [], pose: purpose === 'locate' ? null : { yaw: f.yaw, pitch: f.pitch, roll: 0 } } : null,
+      face: lm ? { box: { x: 200, y: 150, width: 240, height: 240 }, score: 0.99, landmarks68: lm.map((p) => [p[0], p[1]]), landmarks5: [], fingerprint: (0x9e3779b97f4a7c15n * BigInt(i + 1)).toString(16).slice(-16).padStart(16, '0'), pose: purpose === 'locate' ? null : { yaw: f.yaw, pitch: f.pitch, roll: 0 } } : null,
       quality: { ok: Boolean(lm), issues: [], metrics: { otherFaces: 0 } },
       embedding: lm && purpose === 'verify' ? embedding(0) : null,
       liveness: lm && purpose === 'verify' ? { score: 0.95, live: true } : null,

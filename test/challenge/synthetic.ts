@@ -1,5 +1,6 @@
 // Synthetic landmark sequences: a rigid 3-D head, a flat picture under perspective, and a picture whose nose and
 // mouth are pushed in 2-D, projected by a pinhole camera into 68 iBUG points.
+import { createHash } from 'node:crypto';
 import type { FramePurpose, Movement, Observation, Point } from '../../src/challenge/index.js';
 
 /** A frontal 68-point layout (fr_landmark on six frontal video frames, averaged and made symmetric), eye centre at 0, inter-eye distance 1, y down. */
@@ -83,6 +84,8 @@ export interface Frame {
   person?: number;
   liveness?: number;
   issues?: string[];
+  /** The picture's dHash; by default one derived from the frame's digest, far from every other frame's. */
+  dhash?: string;
 }
 
 /** A 512-d unit embedding for a person: persons are orthogonal to each other. */
@@ -98,6 +101,7 @@ export function observation(f: Frame, t: number, sha256: string, purpose: FrameP
   return {
     t,
     sha256,
+    dhash: f.dhash ?? createHash('sha256').update(sha256).digest('hex').slice(0, 16),
     subjects: f.landmarks ? (f.subjects ?? 1) : 0,
     landmarks: f.landmarks,
     yaw: purpose === 'locate' ? null : f.yaw,
@@ -121,5 +125,91 @@ export function answer(moves: readonly Movement[], opts: { peak?: number; person
     for (const a of ramp) at(sy * peak * a, sp * peak * a);
   }
   for (let i = 0; i < 3; i++) at(0, 0);
+  return frames;
+}
+
+/** How one person answers: measured habits of real people (src/challenge/README.md, "Why these numbers"). */
+export interface Habits {
+  /** Peak yaw of a side turn and peak pitch of a nod, degrees from rest. */
+  sidePeak: number;
+  nodPeak: number;
+  /** Pitch drift while turning sideways at the peak, degrees (signed). */
+  drift: number;
+  /** Seconds per movement (out and back), and rest between movements (0: a sweep straight on). */
+  movementSeconds: number;
+  restSeconds: number;
+  /** Where the head comes back to at the end, degrees off the rest pose. */
+  returnYaw: number;
+  returnPitch: number;
+}
+
+/** Draws habits from the measured distributions (medians and tails of real answers), with `rnd` in [0, 1). */
+export function drawHabits(rnd: () => number): Habits {
+  // Log-normal around the median with the 10th percentile where it was measured; never below the smallest seen.
+  const logNormal = (median: number, p10: number, min: number) => Math.max(min, median * Math.exp(Math.log(median / p10) / 1.2816 * gaussianOf(rnd)));
+  return {
+    sidePeak: Math.min(65, logNormal(48, 33, 19)),
+    nodPeak: Math.min(50, logNormal(42, 12, 9)),
+    drift: (rnd() < 0.5 ? -1 : 1) * Math.min(30, Math.abs(19 + 6 * gaussianOf(rnd))),
+    movementSeconds: Math.min(3.5, Math.max(0.6, logNormal(1.5, 0.8, 0.6))),
+    restSeconds: rnd() < 0.3 ? 0 : Math.min(1.5, Math.max(0.2, logNormal(0.5, 0.2, 0.2))),
+    returnYaw: 8 * (rnd() * 2 - 1),
+    returnPitch: 8 * (rnd() * 2 - 1),
+  };
+}
+
+function gaussianOf(rnd: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - rnd())) * Math.cos(2 * Math.PI * rnd());
+}
+
+/**
+ * A person with `habits` answering `moves` at `fps`: a rest, then each movement out to its peak and back along a
+ * smooth (cosine) profile, side turns drifting in pitch in proportion, resting or sweeping on between movements, and
+ * coming back near the rest pose at the end. fr_pose reads the head's angles; landmark jitter of `jitter` px.
+ */
+export function humanAnswer(moves: readonly Movement[], h: Habits, fps: number, rnd: () => number, jitter = 0.6): Frame[] {
+  const frames: Frame[] = [];
+  const at = (yaw: number, pitch: number) => {
+    const lm = headView({ yaw, pitch }).map(([x, y]) => [x + jitter * gaussianOf(rnd), y + jitter * gaussianOf(rnd)] as Point);
+    frames.push({ landmarks: lm, yaw: -yaw, pitch });
+  };
+  const hold = (seconds: number, yaw: number, pitch: number) => {
+    for (let i = 0; i < Math.round(seconds * fps); i++) at(yaw, pitch);
+  };
+  hold(0.5, 0, 0);
+  moves.forEach((m, k) => {
+    const [sy, sp] = m === 'left' ? [1, 0] : m === 'right' ? [-1, 0] : m === 'up' ? [0, 1] : [0, -1];
+    const peak = sy ? h.sidePeak : h.nodPeak;
+    const n = Math.max(2, Math.round(h.movementSeconds * fps));
+    const last = k === moves.length - 1;
+    for (let i = 1; i <= n; i++) {
+      // Out and back: 0 → 1 → 0 over the movement; the last one comes back only near the rest pose.
+      const a = Math.sin((Math.PI * i) / n);
+      const home = last ? i / n : 0;
+      at(sy * peak * a + home * h.returnYaw, sp * peak * a + Math.abs(sy) * h.drift * a + home * h.returnPitch);
+    }
+    if (!last) hold(h.restSeconds, 0, 0);
+  });
+  hold(1.5, h.returnYaw, h.returnPitch);
+  return frames;
+}
+
+/**
+ * A script sending posed pictures in the drawn order: a few stills per pose (frontal, and each movement at 30–40°),
+ * each for `holdFrames` frames, as a virtual camera would, with landmark noise as a re-saved copy has.
+ */
+export function posedPictures(moves: readonly Movement[], rnd: () => number, holdFrames = 4): Frame[] {
+  const stills = (yaw: number, pitch: number) => Array.from({ length: 3 }, () => [yaw + 3 * (rnd() * 2 - 1), pitch + 3 * (rnd() * 2 - 1)] as const);
+  const frames: Frame[] = [];
+  const show = (pose: readonly (readonly [number, number])[]) => {
+    for (const [yaw, pitch] of pose) for (let i = 0; i < holdFrames; i++) frames.push({ landmarks: headView({ yaw, pitch }).map(([x, y]) => [x + 0.6 * gaussianOf(rnd), y + 0.6 * gaussianOf(rnd)] as Point), yaw: -yaw, pitch });
+  };
+  const frontal = stills(0, 0);
+  show(frontal);
+  for (const m of moves) {
+    const a = 30 + 10 * rnd();
+    show(stills(m === 'left' ? a : m === 'right' ? -a : 0, m === 'up' ? a : m === 'down' ? -a : 0));
+    show(frontal);
+  }
   return frames;
 }

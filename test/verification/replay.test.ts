@@ -1,8 +1,9 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dHash, fingerprint, hamming } from '../../src/verification/fingerprint.js';
-import { NEAR_DUPLICATE_BITS, ReplayGuard } from '../../src/verification/replay.js';
+import { dHash, hamming, NEAR_DUPLICATE_BITS } from '../../src/face/index.js';
+import { fingerprint } from '../../src/verification/fingerprint.js';
+import { ReplayGuard } from '../../src/verification/replay.js';
 import { memoryKeyValueStore, type KeyValueStore } from '../../src/store/kv.js';
 import { cameraFrames } from '../helpers/camera.js';
 import { ROOT } from '../helpers/server.js';

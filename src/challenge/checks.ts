@@ -1,0 +1,149 @@
+// The challenge's rules, one function each (src/challenge/README.md, "The checks"): pure, state in and verdict out,
+// so that each can be tested alone. The verifier (verifier.ts) chains them frame by frame.
+import { hamming, NEAR_DUPLICATE_BITS } from '../face/index.js';
+import { eyeFrame, faceSize, noseParallax, type Point } from './geometry.js';
+import type { ChallengeRules } from './rules.js';
+import type { Movement } from './types.js';
+
+/** Change from the rest pose: nose offset (x, y), fr_pose degrees, and the eyes' shift on the outline (ex, ey). */
+export interface Delta {
+  x: number;
+  y: number;
+  yaw: number;
+  pitch: number;
+  ex: number;
+  ey: number;
+}
+
+const SIDEWAYS = new Set<Movement>(['left', 'right']);
+export const isSideways = (m: Movement) => SIDEWAYS.has(m);
+
+/** Signed change along a movement: nose offset ("left": towards the image's right), fr_pose degrees, eye shift. */
+export function along(m: Movement, d: Delta): { offset: number; degrees: number; eyes: number } {
+  switch (m) {
+    case 'left':
+      return { offset: d.x, degrees: -d.yaw, eyes: d.ex };
+    case 'right':
+      return { offset: -d.x, degrees: d.yaw, eyes: -d.ex };
+    case 'up':
+      return { offset: -d.y, degrees: d.pitch, eyes: -d.ey };
+    case 'down':
+      return { offset: d.y, degrees: -d.pitch, eyes: d.ey };
+  }
+}
+
+export function targets(m: Movement, r: ChallengeRules): { offset: number; degrees: number } {
+  return isSideways(m) ? { offset: r.sideOffset, degrees: r.sideDegrees } : { offset: r.verticalOffset, degrees: r.verticalDegrees };
+}
+
+/** How far along movement `m` a frame is, in units of its offset target (1 = the target; negative: the other way). */
+export function progress(m: Movement, d: Pick<Delta, 'x' | 'y'>, r: ChallengeRules): number {
+  return along(m, { ...d, yaw: 0, pitch: 0, ex: 0, ey: 0 }).offset / targets(m, r).offset;
+}
+
+/**
+ * Pacing, on the server's clock: the client's pause is the time from the server's answer to the previous frame to
+ * this frame's arrival (the page sends the next frame once it has the answer), so a busy server never counts against
+ * the person. A long pause lets a script choose which frame lands next: the movement under way starts over.
+ */
+export function pacing(pauseMs: number, r: ChallengeRules): 'steady' | 'restart' | 'broken' {
+  if (pauseMs > r.maxFrameGapMs) return 'broken';
+  return pauseMs > r.maxPauseMs ? 'restart' : 'steady';
+}
+
+/** Where the face is in the image: eye centre and size (`faceSize`), pixels, at server time t. */
+export interface FacePlace {
+  t: number;
+  x: number;
+  y: number;
+  size: number;
+}
+
+export function facePlace(t: number, lm: readonly Point[]): FacePlace {
+  const f = eyeFrame(lm);
+  return { t, x: f.centre[0], y: f.centre[1], size: faceSize(lm) };
+}
+
+/**
+ * Continuity between consecutive face frames: the eyes move and the face's size changes no more than a moving head
+ * explains in the time between them. A cut in a recording, or a picture swapped for another, moves or rescales the
+ * face at once; a small excess restarts the movement, a cut to another framing fails the challenge.
+ */
+export function continuity(prev: FacePlace, next: FacePlace, r: ChallengeRules): { verdict: 'steady' | 'restart' | 'broken'; ratio: number } {
+  const dt = Math.max(0, next.t - prev.t) / 1000;
+  const move = Math.hypot(next.x - prev.x, next.y - prev.y) / Math.max(prev.size, next.size);
+  const allowed = r.maxJump + r.maxJumpPerSecond * dt;
+  const scale = Math.max(next.size / prev.size, prev.size / next.size);
+  const allowedScale = r.maxScaleJump + 0.5 * dt;
+  const ratio = Math.max(move / allowed, (scale - 1) / (allowedScale - 1));
+  return { verdict: ratio <= 1 ? 'steady' : ratio <= r.brokenJumpFactor ? 'restart' : 'broken', ratio };
+}
+
+/**
+ * The movement a frame clearly shows although it was not asked for: it reaches `wrongFactor` × its target while the
+ * other axis is near rest (a turn's pitch drift, or a diagonal, is nobody's stray), and the movement asked for
+ * (`current`) has made less than half its target. Completed movements may recur (a head still turned while it comes
+ * back). Null when none.
+ */
+export function strayMovement(d: Delta, current: Movement | null, completed: readonly Movement[], r: ChallengeRules): Movement | null {
+  if (current && progress(current, d, r) >= 0.5) return null;
+  const candidates: Movement[] = Math.abs(d.y) <= r.frontalOffset ? ['left', 'right'] : Math.abs(d.x) <= r.frontalOffset ? ['up', 'down'] : [];
+  return candidates.find((m) => m !== current && !completed.includes(m) && progress(m, d, r) >= r.wrongFactor) ?? null;
+}
+
+/** A frame of an attempt at a movement: its progress (target units) and the face's dHash. */
+export interface TrackPoint {
+  p: number;
+  dhash: string | null;
+}
+
+/**
+ * Travel: the frames of an attempt that lie between its rest and its peak, `travelMargin` of the span inside both
+ * ends (the rest is the person's rest pose, 0, or the attempt's first frame if that was further along), counted on
+ * the way out (before the peak) and on the way back. A head moves through intermediate poses both ways; a script
+ * switching between posed pictures has none, a few pictures posed near the target (30°, 33°, 36°) are all near the
+ * peak, and the one picture that lies lower cannot serve twice: the same picture sent again (re-saved, shifted: a
+ * near-duplicate face) counts once.
+ */
+export function travelFrames(track: readonly TrackPoint[], r: ChallengeRules): { out: number; back: number } {
+  if (track.length < 2) return { out: 0, back: 0 };
+  const rest = Math.max(0, track[0].p);
+  let peakAt = 0;
+  track.forEach((t, i) => {
+    if (t.p > track[peakAt].p) peakAt = i;
+  });
+  const span = track[peakAt].p - rest;
+  const lo = rest + r.travelMargin * span;
+  const hi = rest + (1 - r.travelMargin) * span;
+  const seen: string[] = [];
+  const counts = { out: 0, back: 0 };
+  track.forEach(({ p, dhash }, i) => {
+    if (i === 0 || p <= lo || p >= hi || nearDuplicate(dhash, seen)) return;
+    counts[i < peakAt ? 'out' : 'back']++;
+    if (dhash) seen.push(dhash);
+  });
+  return counts;
+}
+
+/**
+ * Three-dimensional consistency at a frame that reaches a target: the nose leaves the plane of the brows and eyes
+ * (a flat picture fits one homography of the baseline's), and the eyes move across the face outline as a rotating
+ * head's do (a pushed nose or a turned print leaves them in place). Ratios are of the offset change.
+ */
+export function threeDimensional(baseline: readonly Point[], lm: readonly Point[], m: Movement, d: Delta, r: ChallengeRules): { ok: boolean; parallax: number; rotation: number } {
+  const a = along(m, d);
+  const parallax = noseParallax(baseline, lm) / Math.max(1e-6, Math.hypot(d.x, d.y));
+  const rotation = a.eyes / Math.max(1e-6, a.offset);
+  return { ok: parallax >= r.minParallaxRatio && rotation >= r.minRotationRatio, parallax, rotation };
+}
+
+/** Back at the rest pose, loosely: people come back near, not exactly, to where they started. Degrees when known. */
+export function atRest(d: Pick<Delta, 'x' | 'y'> & Partial<Pick<Delta, 'yaw' | 'pitch'>>, r: ChallengeRules): boolean {
+  const offsets = Math.abs(d.x) <= r.frontalOffset && Math.abs(d.y) <= r.frontalOffset;
+  return offsets && (d.yaw === undefined || Math.abs(d.yaw) <= r.frontalDegrees) && (d.pitch === undefined || Math.abs(d.pitch) <= r.frontalDegrees);
+}
+
+/** A frame that adds no new picture: a near-duplicate of one already counted as travel or target in this challenge. */
+export function nearDuplicate(dhash: string | null, counted: readonly string[]): boolean {
+  return dhash !== null && counted.some((c) => hamming(c, dhash) <= NEAR_DUPLICATE_BITS);
+}

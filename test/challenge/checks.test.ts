@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RULES as R } from '../../src/challenge/index.js';
+import { atRest, continuity, nearDuplicate, pacing, progress, strayMovement, travelFrames, type Delta } from '../../src/challenge/checks.js';
+
+const delta = (x: number, y: number): Delta => ({ x, y, yaw: 0, pitch: 0, ex: 0, ey: 0 });
+
+// One rule, one test: each check of src/challenge/checks.ts alone.
+describe('challenge checks', () => {
+  it('pacing: a pause after the answer longer than the limit restarts the movement; a stopped camera ends it', () => {
+    expect(pacing(150, R)).toBe('steady');
+    expect(pacing(R.maxPauseMs, R)).toBe('steady');
+    expect(pacing(R.maxPauseMs + 1, R)).toBe('restart');
+    expect(pacing(R.maxFrameGapMs + 1, R)).toBe('broken');
+  });
+
+  it('continuity: a head turning fast moves the face less than a cut does, and a busier interval allows more', () => {
+    const prev = { t: 0, x: 320, y: 240, size: 150 };
+    expect(continuity(prev, { t: 150, x: 320 + 0.6 * 150, y: 240, size: 140 }, R).verdict).toBe('steady');
+    expect(continuity(prev, { t: 150, x: 320 + 1.2 * 150, y: 240, size: 150 }, R).verdict).toBe('restart');
+    expect(continuity(prev, { t: 150, x: 320 + 3 * 150, y: 240, size: 150 }, R).verdict).toBe('broken');
+    // The same move after a longer interval is head motion.
+    expect(continuity(prev, { t: 400, x: 320 + 1.2 * 150, y: 240, size: 150 }, R).verdict).toBe('steady');
+    // A face that grows by three quarters at once is another framing.
+    expect(continuity(prev, { t: 150, x: 320, y: 240, size: 260 }, R).verdict).toBe('broken');
+  });
+
+  it('stray movement: only a movement that clearly leads, reaches well past its target and is not the one asked for', () => {
+    // A left turn of 48° drifts 19–30° in pitch: not an "up".
+    expect(strayMovement(delta(0.4, -0.28), 'left', [], R)).toBeNull();
+    // Asked "up", the person turns left in full.
+    expect(strayMovement(delta(0.4, -0.02), 'up', [], R)).toBe('left');
+    // A diagonal is nobody's stray, nor is a completed movement coming back, nor a glance below 1.5 × the target.
+    expect(strayMovement(delta(0.3, -0.25), 'down', [], R)).toBeNull();
+    expect(strayMovement(delta(0.4, 0), 'up', ['left'], R)).toBeNull();
+    expect(strayMovement(delta(1.2 * R.sideOffset, 0), 'up', [], R)).toBeNull();
+    // Once the movement asked for is half made, its way there is not judged.
+    expect(strayMovement(delta(0.4, -0.6 * R.verticalOffset), 'up', [], R)).toBeNull();
+  });
+
+  it('travel: frames between rest and peak count, out and back, each picture once; a jump between posed pictures has none', () => {
+    // Distinct pictures: far-apart hashes.
+    const pts = (...ps: number[]) => ps.map((p, i) => ({ p, dhash: (0x9e3779b97f4a7c15n * BigInt(i + 1)).toString(16).slice(-16).padStart(16, '0') }));
+    expect(travelFrames(pts(0, 0.5, 1.0, 1.6, 2.2, 2.5, 1.4, 0.3), R)).toEqual({ out: 3, back: 1 });
+    expect(travelFrames(pts(0, 2.1, 2.1, 2.2, 2.0, 0), R)).toEqual({ out: 0, back: 0 });
+    // The same intermediate picture sent three times (re-saved: hashes a bit apart) is one pose.
+    const same = [{ p: 0, dhash: null }, ...['ffff0000ffff0000', 'ffff0000ffff0001', 'ffff0000ffff0003'].map((dhash) => ({ p: 1.0, dhash })), { p: 2, dhash: '0123456789abcdef' }];
+    expect(travelFrames(same, R)).toEqual({ out: 1, back: 0 });
+    // Pictures posed near the target (30°, 33°, 36°): the lowest may pass for the way out, nothing comes back.
+    expect(travelFrames(pts(0, 1.75, 1.92, 2.1, 0), R)).toEqual({ out: 1, back: 0 });
+    // A sweep from the other side: progress counts from the rest pose, not from the far side.
+    expect(travelFrames(pts(-2.5, -1.2, 0.1, 1.3, 2.4), R)).toEqual({ out: 1, back: 0 });
+    expect(progress('left', delta(R.sideOffset, 0), R)).toBeCloseTo(1, 6);
+    expect(progress('up', delta(0, -R.verticalOffset), R)).toBeCloseTo(1, 6);
+  });
+
+  it('at rest: near the rest pose in landmarks and, when known, in fr_pose', () => {
+    expect(atRest(delta(0.05, -0.08), R)).toBe(true);
+    expect(atRest(delta(0.2, 0), R)).toBe(false);
+    expect(atRest({ ...delta(0.05, 0), yaw: 12, pitch: -9 }, R)).toBe(true);
+    expect(atRest({ ...delta(0.05, 0), yaw: 20, pitch: 0 }, R)).toBe(false);
+  });
+
+  it('near-duplicate: a picture within a few bits of one already counted', () => {
+    expect(nearDuplicate('ffff0000ffff0000', ['ffff0000ffff0003'])).toBe(true);
+    expect(nearDuplicate('ffff0000ffff0000', ['0f0f0f0f0f0f0f0f'])).toBe(false);
+    expect(nearDuplicate(null, ['ffff0000ffff0000'])).toBe(false);
+  });
+});
