@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatLivenessEval, type LivenessEvalResult } from '../../src/challenge/index.js';
 import { createFaceEngine } from '../../src/face/index.js';
 import { MODELS_DIR, REPO, requireSharedFaces, SHARED_FACES } from '../face/helpers.js';
-import { buildLivenessSet, type SetEntry } from '../helpers/liveness-set.js';
+import { buildLivenessSet, type SetEntry } from '../helpers/liveness-set/index.js';
 import { runCli } from '../helpers/server.js';
 
 let dir: string;
