@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -7,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatLivenessEval, type LivenessEvalResult } from '../../src/challenge/index.js';
 import { createFaceEngine } from '../../src/face/index.js';
 import { MODELS_DIR, REPO, requireSharedFaces, SHARED_FACES } from '../face/helpers.js';
-import { buildLivenessSet, type SetEntry } from '../helpers/liveness-set/index.js';
+import { buildLivenessSet, LABELS, type Label, type SetEntry } from '../helpers/liveness-set/index.js';
 import { runCli } from '../helpers/server.js';
 
 let dir: string;
@@ -58,6 +59,39 @@ describe('the readable liveness-eval report', () => {
   });
 });
 
+/** One error target of the evaluation set: a species (optionally part of it) and the largest error rate allowed. */
+interface Target {
+  label: Label;
+  /** Part of the species this row is about; the whole species without it. */
+  part?: { name: string; has: (e: SetEntry) => boolean };
+  /** BPCER for `bona_fide`, APCER for an attack species. */
+  max: number;
+  /**
+   * Set on a row that today's verifier misses: the test runs as skipped, the reason in its name, until the new
+   * verifier of issue 19 lands; delete the field to enforce the row.
+   */
+  awaits?: string;
+}
+
+/** The talking-head clips of shared/faces/motion, the bona fide answers of the original set. */
+const TALKING_HEADS = new Set(['liveportrait-d3', 'sadtalker-katiehill']);
+
+/** Issue 19's targets, every species of the set (BPCER ≤ 5 %; APCER 0 %, ≤ 25 % for a re-ordered recording). */
+const TARGETS: Target[] = [
+  { label: 'bona_fide', max: 0.05, awaits: 'issue 19: real turning answers are refused (NO_RETURN, WRONG_MOVEMENT)' },
+  { label: 'bona_fide', part: { name: 'talking-head clips', has: (e) => TALKING_HEADS.has(e.source) }, max: 0.05 },
+  { label: 'static_photo', max: 0 },
+  { label: 'planar_warp', max: 0 },
+  { label: 'photo_animation', max: 0 },
+  { label: 'challenge_mismatch', max: 0 },
+  // New species of issue 19.
+  { label: 'posed_photos', max: 0, awaits: 'issue 19: colour photos of the poses, sent in the drawn order, pass' },
+  { label: 'resaved_stills', max: 0 },
+  { label: 'reordered_recording', max: 0.25, awaits: 'issue 19: cut and re-ordered recordings pass' },
+];
+
+const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+
 describe.runIf(requireSharedFaces())('liveness-eval on the set built from shared/faces', () => {
   let entries: SetEntry[];
   let result: LivenessEvalResult;
@@ -65,7 +99,7 @@ describe.runIf(requireSharedFaces())('liveness-eval on the set built from shared
   beforeAll(async () => {
     const engine = await createFaceEngine({ modelsDir: MODELS_DIR, poolSize: 1 });
     try {
-      const set = await buildLivenessSet(SHARED_FACES!, path.join(dir, 'set'), engine);
+      const set = await buildLivenessSet(SHARED_FACES!, path.join(dir, 'set'), engine, REPO);
       entries = set.entries;
       // The CLI as an operator runs it, with the verifier of the live path.
       const { stdout } = await promisify(execFile)(process.execPath, [path.join(REPO, 'dist/cli/main.js'), 'liveness-eval', '--sequences', set.file, '--json'], {
@@ -86,18 +120,39 @@ describe.runIf(requireSharedFaces())('liveness-eval on the set built from shared
     const counts: Record<string, number> = {};
     for (const e of entries) counts[e.label] = (counts[e.label] ?? 0) + 1;
     expect(result.counts).toEqual(counts);
-    expect(Object.keys(result.apcer).sort()).toEqual(['challenge_mismatch', 'photo_animation', 'planar_warp', 'static_photo']);
+    expect(Object.keys(result.apcer).sort()).toEqual(LABELS.filter((l) => l !== 'bona_fide').sort());
   });
 
-  it('meets the targets: BPCER ≤ 5 %, APCER 0 % for stills, flat pictures and mismatched challenges, ≤ 10 % for photo animation', () => {
-    const wrong = result.results.filter((r) => (r.decision === 'accept') !== (r.label === 'bona_fide')).map((r) => `${r.label} ${path.basename(r.dir)} ${r.challenge}: ${r.decision} ${r.reason}`);
-    expect(result.bpcer, wrong.join('\n')).toBeLessThanOrEqual(0.05);
-    expect(result.apcer, wrong.join('\n')).toMatchObject({ static_photo: 0, planar_warp: 0, challenge_mismatch: 0 });
-    expect(result.apcer.photo_animation, wrong.join('\n')).toBeLessThanOrEqual(0.1);
+  it('never repeats a frame within a sequence: a script re-saves every frame, a camera adds its noise', async () => {
+    for (const e of entries) {
+      const files = (await readdir(e.dir)).filter((f) => f.endsWith('.jpg'));
+      const hashes = await Promise.all(files.map(async (f) => createHash('sha256').update(await readFile(path.join(e.dir, f))).digest('hex')));
+      expect(new Set(hashes).size, e.dir).toBe(files.length);
+    }
   });
+
+  it('has a target for every species', () => {
+    expect(new Set(TARGETS.filter((t) => !t.part).map((t) => t.label))).toEqual(new Set(LABELS));
+  });
+
+  for (const t of TARGETS) {
+    const metric = t.label === 'bona_fide' ? 'BPCER' : 'APCER';
+    const name = `${metric} ${t.label}${t.part ? ` (${t.part.name})` : ''} ≤ ${pct(t.max)}${t.awaits ? ` — awaits ${t.awaits}` : ''}`;
+    (t.awaits ? it.skip : it)(name, () => {
+      const rows = result.results.filter((r, i) => entries[i].label === t.label && (!t.part || t.part.has(entries[i])));
+      expect(rows.length).toBeGreaterThan(0);
+      const wrong = rows.filter((r) => (r.decision === 'accept') !== (r.label === 'bona_fide'));
+      const rate = wrong.length / rows.length;
+      // The whole species is the CLI's own figure.
+      if (!t.part) expect(t.label === 'bona_fide' ? result.bpcer : result.apcer[t.label]).toBe(rate);
+      expect(rate, wrong.map((r) => `${path.basename(r.dir)} ${r.challenge}: ${r.decision} ${r.reason}`).join('\n')).toBeLessThanOrEqual(t.max);
+    });
+  }
 
   it("analyses again with 'verify' only the few frames that may decide a completed challenge", () => {
-    const accepted = result.results.filter((r) => r.decision === 'accept');
+    // The talking-head answers: on the real turns, today's verifier spends up to 13 'verify' analyses on some
+    // accepted answers (fsanet_webcam 15–45), a cost the verifier of issue 19 is to bound again.
+    const accepted = result.results.filter((r, i) => r.decision === 'accept' && r.label === 'bona_fide' && TALKING_HEADS.has(entries[i].source));
     expect(accepted.length).toBeGreaterThan(0);
     for (const r of accepted) {
       // At least one per step and one at the end; frames whose landmarks reach a target without the pose or the
@@ -107,7 +162,7 @@ describe.runIf(requireSharedFaces())('liveness-eval on the set built from shared
       expect(r.analysed.locate).toBeGreaterThan(r.analysed.verify);
       expect(r.cpuMs).toBeGreaterThan(0);
     }
-    expect(result.cpu.completed).toMatchObject({ challenges: accepted.length });
+    expect(result.cpu.completed).toMatchObject({ challenges: result.results.filter((r) => r.decision === 'accept').length });
     expect(result.cpu.completed!.framesAnalysedP50).toBeGreaterThan(result.cpu.completed!.verifyFramesP50);
   });
 });

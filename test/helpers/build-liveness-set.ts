@@ -3,7 +3,7 @@
 //   face-oidc liveness-eval --sequences OUTDIR/sequences.tsv
 import path from 'node:path';
 import { createFaceEngine } from '../../src/face/index.js';
-import { MODELS_DIR, SHARED_FACES } from '../face/helpers.js';
+import { MODELS_DIR, REPO, SHARED_FACES } from '../face/helpers.js';
 import { buildLivenessSet } from './liveness-set/index.js';
 
 const out = process.argv[2];
@@ -18,7 +18,7 @@ if (!SHARED_FACES) {
 const started = performance.now();
 const engine = await createFaceEngine({ modelsDir: MODELS_DIR, poolSize: 1 });
 try {
-  const { file, entries } = await buildLivenessSet(SHARED_FACES, path.resolve(out), engine);
+  const { file, entries } = await buildLivenessSet(SHARED_FACES, path.resolve(out), engine, REPO);
   const counts: Record<string, number> = {};
   for (const e of entries) counts[e.label] = (counts[e.label] ?? 0) + 1;
   console.log(`${entries.length} sequences in ${((performance.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(counts)}\n${file}`);

@@ -1,5 +1,5 @@
 /** The species of the evaluation set: bona fide answers and each kind of attack (ISO/IEC 30107-3 labels). */
-export const LABELS = ['bona_fide', 'static_photo', 'planar_warp', 'photo_animation', 'challenge_mismatch'] as const;
+export const LABELS = ['bona_fide', 'static_photo', 'planar_warp', 'photo_animation', 'challenge_mismatch', 'posed_photos', 'reordered_recording', 'resaved_stills'] as const;
 export type Label = (typeof LABELS)[number];
 
 export interface SetEntry {
