@@ -4,14 +4,14 @@
  * README.md ("Why these numbers") has the measurements behind them. In short:
  * - people answering a challenge turn sideways by a yaw change of median 48° (10th percentile 33°, smallest 19°) and
  *   nod by a pitch change of median 42° (10th percentile 12°, smallest 9°). On an average head the nose offset
- *   changes by about 0.55 × sin(angle): 0.17 is an 18° turn, 0.1 a 10–11° nod. A step asks for that and for fr_pose
- *   to agree (15° sideways, 8° vertically), so the smallest answers seen still pass;
+ *   changes by about 0.55 × sin(angle): 0.16 is a 17° turn, 0.08 an 8–9° nod. A step asks for that and for fr_pose
+ *   to agree (13° sideways, 7° vertically), so the smallest answers seen still pass;
  * - while turning sideways people's pitch drifts by median 19°, up to 30°: the axis a person is moving along is
  *   judged on raw offsets (not in units of the targets, which would make a turn's drift look like a nod), and a
  *   movement not asked for fails the challenge only when it clearly dominates for several frames;
  * - a movement must be seen travelling: frames between the rest pose and the peak, not a jump from one posed picture
  *   to another; a movement takes median 1.5 s (0.3–3.5 s), so at the page's 6–8 frames a second an ordinary answer
- *   shows several such frames each way, and one each way is asked for (out, and back or on to the next movement).
+ *   shows several such frames each way, and two are asked for (out, and back or on to the next movement).
  */
 export interface ChallengeRules {
   /** Offset and fr_pose change (from the rest pose) that complete a sideways step, and a vertical one. */
@@ -27,6 +27,8 @@ export interface ChallengeRules {
   restProgress: number;
   /** Travel frames: counted frames of an attempt whose progress lies this fraction of the span inside (rest, peak). */
   travelMargin: number;
+  /** Travel frames (distinct pictures, out and back together) a movement needs besides reaching its target. */
+  minTravelFrames: number;
   /**
    * A movement not asked for fails the challenge only when, for `wrongFrames` frames in a row, it reaches
    * `wrongFactor` × its target while the other axis is near rest (`frontalOffset`), and the movement asked for has
@@ -81,24 +83,25 @@ export interface ChallengeRules {
 }
 
 export const DEFAULT_RULES: Readonly<ChallengeRules> = {
-  sideOffset: 0.17,
-  sideDegrees: 15,
+  sideOffset: 0.16,
+  sideDegrees: 13,
   verticalOffset: 0.08,
   verticalDegrees: 7,
   restProgress: 0.4,
   travelMargin: 0.15,
+  minTravelFrames: 2,
   wrongFactor: 1.5,
   wrongFrames: 3,
   minParallaxRatio: 0.4,
   minRotationRatio: 0.45,
   maxFlatFrames: 3,
-  frontalOffset: 0.12,
+  frontalOffset: 0.15,
   frontalDegrees: 15,
   startMaxYaw: 15,
-  startMaxOffset: 0.15,
+  startMaxOffset: 0.25,
   baselineAttempts: 3,
   maxJump: 0.15,
-  maxJumpPerSecond: 4,
+  maxJumpPerSecond: 6,
   maxScaleJump: 1.2,
   brokenJumpFactor: 2,
   maxLostMs: 2000,

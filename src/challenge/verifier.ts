@@ -58,8 +58,8 @@ interface Attempt {
   reached: number | null;
   /** Deciding frames analysed for this attempt, 3-D failures included. */
   verified: number;
-  /** Offsets (x, y) of the frames since the attempt's peak: where the next movement's attempt comes from. */
-  sincePeak: [number, number][];
+  /** Offsets (x, y) of the attempt's frames: where the next movement's attempt comes from. */
+  path: [number, number][];
 }
 
 /** One line of `--explain`. */
@@ -380,16 +380,21 @@ export class ChallengeVerifier {
     const lm = obs.landmarks;
     if (!lm || obs.subjects !== 1) {
       s.hint = lm ? HINTS.oneFace : HINTS.oval;
+      line.note = lm ? 'more than one face' : 'no face';
       return;
     }
     if (obs.issues.includes('FACE_TOO_SMALL') || obs.issues.includes('FACE_CLOSE_TO_BORDER')) {
       s.hint = obs.issues.includes('FACE_TOO_SMALL') ? HINTS.closer : HINTS.oval;
+      line.note = obs.issues.join(' ');
       return;
     }
     if (obs.yaw === null || obs.pitch === null) return NEEDS_VERIFY;
     const off = noseOffset(lm);
+    line.x = round(off.x);
+    line.y = round(off.y);
     if (Math.abs(obs.yaw) > this.rules.startMaxYaw || Math.abs(off.x) > this.rules.startMaxOffset) {
       s.hint = HINTS.start;
+      line.note = 'not frontal';
       return;
     }
     if (!obs.embedding) return NEEDS_VERIFY;
@@ -407,7 +412,7 @@ export class ChallengeVerifier {
     s.evidence.push({ index, kind: 'baseline', embedding: obs.embedding, liveness: obs.liveness?.score ?? 0, sha256: obs.sha256 });
     s.lastFace = facePlace(obs.t, lm);
     // The baseline is at rest: the first movement's attempt starts from it.
-    s.attempt = { track: [{ p: 0, dhash: null }], reached: null, verified: 0, sincePeak: [] };
+    s.attempt = { track: [{ p: 0, dhash: null }], reached: null, verified: 0, path: [] };
     s.phase = 'steps';
     s.hint = HINTS.turn(this.challenge.movements[0]);
     s.details.baselineFrame = index;
@@ -435,7 +440,7 @@ export class ChallengeVerifier {
       }
       // Fell back before it counted: a restart only if it had left the rest pose.
       if (s.attempt && Math.max(...s.attempt.track.map((x) => x.p)) > this.rules.restProgress) this.restart(s, 'fell back');
-      s.attempt = { track: [{ p, dhash: obs.dhash }], reached: null, verified: 0, sincePeak: [] };
+      s.attempt = { track: [{ p, dhash: obs.dhash }], reached: null, verified: 0, path: [] };
       return this.underway(s, m, p);
     }
     const a = s.attempt;
@@ -458,29 +463,27 @@ export class ChallengeVerifier {
           s.details[`flat${s.stepIndex + 1}`] = `${round(solid.parallax, 2)}/${round(solid.rotation, 2)}`;
           if (s.flat >= this.rules.maxFlatFrames) return this.fail(s, 'NOT_THREE_DIMENSIONAL', m);
         } else {
-          // The face that turns is the face that started.
-          const c = cosine(s.evidence.find((e) => e.kind === 'baseline')!.embedding, obs.embedding);
-          s.details.minContinuity = Math.min(Number(s.details.minContinuity ?? 1), round(c));
-          if (c < this.rules.minContinuity) return this.fail(s, 'IDENTITY_CHANGED', m);
+          // Whose face turned is checked against the final frames (judgeReturn): a face turned 40° and the same face
+          // frontal are further apart than two frontal frames, so the frontal baseline is no yardstick here.
           a.reached = index;
           s.evidence.push({ index, kind: 'step', embedding: obs.embedding, liveness: obs.liveness?.score ?? 0, sha256: obs.sha256 });
           s.details[`step${s.stepIndex + 1}`] = `${round(degrees, 1)}°/${round(solid.parallax, 2)}/${round(solid.rotation, 2)}`;
         }
       }
     }
-    a.sincePeak = p >= Math.max(...a.track.map((x) => x.p)) ? [] : [...a.sincePeak, [round(d.x), round(d.y)]];
+    a.path.push([round(d.x), round(d.y)]);
     a.track.push({ p, dhash: obs.dhash });
     const travel = travelFrames(a.track, this.rules);
     line.travel = `${travel.out}/${travel.back}`;
-    // Seen travelling out to the target and on the way back (or on to the next movement).
-    if (a.reached !== null && travel.out >= 1 && travel.back >= 1) return this.complete(s, m, index);
+    // Seen travelling: two intermediate poses, out to the target or on the way back (or on to the next movement).
+    if (a.reached !== null && travel.out + travel.back >= this.rules.minTravelFrames) return this.complete(s, m, index);
     return this.underway(s, m, p);
   }
 
   /**
    * The current movement counts: on to the next one, or to the return. The next movement's attempt starts from the
-   * rest pose this one left, with the frames since this one's peak: people often go from one movement to the next
-   * without stopping at rest (a sweep, or up and then across to the side).
+   * rest pose this one left, with this one's frames: people often go from one movement to the next without stopping
+   * at rest (a sweep, or up and then across to the side), and a diagonal shows both at once.
    */
   private complete(s: State, m: Movement, index: number): void {
     const done = s.attempt!;
@@ -489,7 +492,7 @@ export class ChallengeVerifier {
     s.details[`done${s.stepIndex + 1}`] = index;
     s.stepIndex++;
     const next = this.challenge.movements[s.stepIndex];
-    s.attempt = next ? { track: [{ p: 0, dhash: null }, ...done.sincePeak.map(([x, y]) => ({ p: progressAlong(next, { x, y }, this.rules), dhash: null }))], reached: null, verified: 0, sincePeak: [] } : null;
+    s.attempt = next ? { track: [{ p: 0, dhash: null }, ...done.path.map(([x, y]) => ({ p: progressAlong(next, { x, y }, this.rules), dhash: null }))], reached: null, verified: 0, path: [...done.path] } : null;
     s.best = 0;
     s.flat = 0;
     s.stray = null;
@@ -546,10 +549,14 @@ export class ChallengeVerifier {
     s.hint = HINTS.hold;
   }
 
-  /** The movement under way starts over (a long pause, a jump of the face, or a fall back to rest). */
+  /**
+   * The movement under way starts over (a long pause, a jump of the face, or a fall back to rest): what came before
+   * no longer counts. After a pause or a jump it starts again from the rest pose, so that the poses seen from here
+   * on, out or back, can still make the movement.
+   */
   private restart(s: State, why: string): void {
     if (!s.attempt) return;
-    s.attempt = null;
+    s.attempt = why === 'fell back' ? null : { track: [{ p: 0, dhash: null }], reached: null, verified: 0, path: [] };
     s.restarts++;
     s.details.restarts = s.restarts;
     s.details.lastRestart = why;
