@@ -6,24 +6,29 @@ import type { ClientStore } from '../oidc/clients.js';
 import { runApiBench, type ApiBenchResult } from './api.js';
 import { runCaptureBench, type CaptureBenchResult } from './capture.js';
 import { runChallengeBench, type ChallengeBenchResult } from './challenge.js';
-import { runOverloadBench, type OverloadBenchResult } from './overload.js';
+import { formatOverload, runOverloadBench, type OverloadBenchResult } from './overload.js';
 import { runDocumentBench, type DocumentBenchResult } from './documents.js';
 import { runFaceBench, type FaceBenchResult } from './face.js';
 import { frame640x480, SAMPLE } from './sample.js';
 
-export interface AllBenchmarks {
+/** The scenarios `face-oidc bench --only` can pick, in the order they run. */
+export const BENCHMARKS = ['face', 'capture', 'api', 'overload', 'challenge', 'documents'] as const;
+export type BenchmarkName = (typeof BENCHMARKS)[number];
+
+/** What `face-oidc bench` measured: every scenario, or those `--only` named. */
+export interface Benchmarks {
   /**
    * The figure to set beside another face library's per-image time: one image, one verification (decode, detect,
    * landmarks, align, embed, liveness, quality, compare), one in flight, median wall time as the caller sees it.
    */
-  peerComparable: { image: string; p50Ms: number };
-  face: FaceBenchResult;
-  capture: CaptureBenchResult;
-  api: ApiBenchResult;
+  peerComparable?: { image: string; p50Ms: number };
+  face?: FaceBenchResult;
+  capture?: CaptureBenchResult;
+  api?: ApiBenchResult;
   /** The Face Match API past capacity: 8 backends × 4 calls in flight. */
-  overload: OverloadBenchResult;
-  challenge: ChallengeBenchResult;
-  documents: DocumentBenchResult;
+  overload?: OverloadBenchResult;
+  challenge?: ChallengeBenchResult;
+  documents?: DocumentBenchResult;
   /** Peak RSS of the whole bench process: the engine run, then two throw-away servers with their own engines. */
   processPeakRssMb: number;
 }
@@ -58,63 +63,81 @@ export interface BenchServer {
 /** Starts a throw-away server with `env`, hands it to `fn`, then stops and removes it (the CLI passes src/server's). */
 export type WithServer = <T>(env: Record<string, string>, fn: (server: BenchServer) => Promise<T>) => Promise<T>;
 
-/** Face engine, sign-in capture and Face Match API benchmarks, the last two each on a throw-away embedded server. */
-export async function runAllBenchmarks(config: Config, opts: { image?: string; seconds?: number; documentReads?: number }, withServer: WithServer): Promise<AllBenchmarks> {
-  const face = await runFaceBench({ modelsDir: config.modelsDir, poolSize: config.face.poolSize, image: opts.image, seconds: opts.seconds });
-  const capture = await runCaptureBench(withServer, { poolSize: config.face.poolSize, image: opts.image });
-  const api = await withServer({ FACE_WORKERS: String(config.face.poolSize) }, async (server) =>
-    runApiBench(
-      { url: server.url, clients: server.services.clients },
-      { selfie: await frame640x480(SAMPLE.samePerson), reference: await frame640x480(SAMPLE.portrait) },
-    ),
-  );
-  const overload = await withServer({ FACE_WORKERS: String(config.face.poolSize) }, async (server) =>
-    runOverloadBench({ url: server.url, clients: server.services.clients }, { selfie: await frame640x480(SAMPLE.samePerson), reference: await frame640x480(SAMPLE.portrait) }),
-  );
-  const challenge = await runChallengeBench({ modelsDir: config.modelsDir, poolSize: config.face.poolSize });
-  const documents = await runDocumentBench({ modelsDir: config.modelsDir, reads: opts.documentReads });
-  return {
-    peerComparable: { image: `${face.image.width}×${face.image.height}, ${face.image.bytes} bytes`, p50Ms: face.latencyMs.p50 },
-    face,
-    capture,
-    api,
-    overload,
-    challenge,
-    documents,
-    processPeakRssMb: Math.round(process.resourceUsage().maxRSS / 102.4) / 10,
-  };
+/**
+ * Face engine, sign-in capture and Face Match API benchmarks, the last two each on a throw-away embedded server;
+ * `only` runs the named scenarios alone (an operator checking one figure need not wait for, or load, the rest).
+ */
+export async function runBenchmarks(
+  config: Config,
+  opts: { image?: string; seconds?: number; documentReads?: number; only?: readonly BenchmarkName[] },
+  withServer: WithServer,
+): Promise<Benchmarks> {
+  const runs = (name: BenchmarkName) => !opts.only || opts.only.includes(name);
+  const matchImages = async () => ({ selfie: await frame640x480(SAMPLE.samePerson), reference: await frame640x480(SAMPLE.portrait) });
+  const serverEnv = { FACE_WORKERS: String(config.face.poolSize) };
+  const r: Omit<Benchmarks, 'processPeakRssMb'> = {};
+  if (runs('face')) {
+    r.face = await runFaceBench({ modelsDir: config.modelsDir, poolSize: config.face.poolSize, image: opts.image, seconds: opts.seconds });
+    r.peerComparable = { image: `${r.face.image.width}×${r.face.image.height}, ${r.face.image.bytes} bytes`, p50Ms: r.face.latencyMs.p50 };
+  }
+  if (runs('capture')) r.capture = await runCaptureBench(withServer, { poolSize: config.face.poolSize, image: opts.image });
+  if (runs('api')) r.api = await withServer(serverEnv, async (server) => runApiBench({ url: server.url, clients: server.services.clients }, await matchImages()));
+  if (runs('overload')) r.overload = await withServer(serverEnv, async (server) => runOverloadBench({ url: server.url, clients: server.services.clients }, await matchImages()));
+  if (runs('challenge')) r.challenge = await runChallengeBench({ modelsDir: config.modelsDir, poolSize: config.face.poolSize });
+  if (runs('documents')) r.documents = await runDocumentBench({ modelsDir: config.modelsDir, reads: opts.documentReads });
+  return { ...r, processPeakRssMb: Math.round(process.resourceUsage().maxRSS / 102.4) / 10 };
 }
 
-export function formatBenchmarks(r: AllBenchmarks): string {
-  const rows: [string, number, number, 'max' | 'min'][] = [
-    ['face p50 ms', r.face.latencyMs.p50, TARGETS['face p50 ms'], 'max'],
-    ['face p90 ms', r.face.latencyMs.p90, TARGETS['face p90 ms'], 'max'],
-    ['face verifications/s (2 in flight)', r.face.throughput.concurrency2, TARGETS['face verifications/s (2 in flight)'], 'min'],
-    ['event-loop delay p99 ms', r.face.eventLoopDelayP99Ms, TARGETS['event-loop delay p99 ms'], 'max'],
-    ['peak RSS MB', r.face.peakRssMb, TARGETS['peak RSS MB'], 'max'],
-    ['capture POST p50 ms (3 frames)', r.capture.p50Ms, TARGETS['capture POST p50 ms (3 frames)'], 'max'],
-    ['API match p50 ms', r.api.p50Ms, TARGETS['API match p50 ms'], 'max'],
-    ['API matches/s (2 in flight)', r.api.matchesPerSecond2, TARGETS['API matches/s (2 in flight)'], 'min'],
-    ['challenge CPU p50 ms (completed)', r.challenge.cpuMs.p50, TARGETS['challenge CPU p50 ms (completed)'], 'max'],
-    ['API overload: accepted p99 ms', r.overload.acceptedP99Ms, TARGETS['API overload: accepted p99 ms'], 'max'],
-    ['document read p50 ms', r.documents.latencyMs.p50, TARGETS['document read p50 ms'], 'max'],
-    ['document reader RSS growth MB', r.documents.rssMb.growth, TARGETS['document reader RSS growth MB'], 'max'],
+type Row = [keyof typeof TARGETS, number, 'max' | 'min'];
+
+export function formatBenchmarks(r: Benchmarks): string {
+  const rows: Row[] = [
+    ...(r.face
+      ? ([
+          ['face p50 ms', r.face.latencyMs.p50, 'max'],
+          ['face p90 ms', r.face.latencyMs.p90, 'max'],
+          ['face verifications/s (2 in flight)', r.face.throughput.concurrency2, 'min'],
+          ['event-loop delay p99 ms', r.face.eventLoopDelayP99Ms, 'max'],
+          ['peak RSS MB', r.face.peakRssMb, 'max'],
+        ] satisfies Row[])
+      : []),
+    ...(r.capture ? ([['capture POST p50 ms (3 frames)', r.capture.p50Ms, 'max']] satisfies Row[]) : []),
+    ...(r.api
+      ? ([
+          ['API match p50 ms', r.api.p50Ms, 'max'],
+          ['API matches/s (2 in flight)', r.api.matchesPerSecond2, 'min'],
+        ] satisfies Row[])
+      : []),
+    ...(r.challenge ? ([['challenge CPU p50 ms (completed)', r.challenge.cpuMs.p50, 'max']] satisfies Row[]) : []),
+    ...(r.overload ? ([['API overload: accepted p99 ms', r.overload.acceptedP99Ms, 'max']] satisfies Row[]) : []),
+    ...(r.documents
+      ? ([
+          ['document read p50 ms', r.documents.latencyMs.p50, 'max'],
+          ['document reader RSS growth MB', r.documents.rssMb.growth, 'max'],
+        ] satisfies Row[])
+      : []),
   ];
-  const lines = rows.map(([name, value, target, kind]) => {
+  const lines = rows.map(([name, value, kind]) => {
+    const target = TARGETS[name];
     const ok = kind === 'max' ? value <= target : value >= target;
     return `${name.padEnd(36)} ${String(value).padStart(8)}   target ${kind === 'max' ? '≤' : '≥'} ${target}   ${ok ? 'ok' : 'MISSED'}`;
   });
-  const stages = Object.entries(r.face.stagesMs).map(([k, v]) => `${k} ${v}`).join(', ');
+  const details = [
+    r.face && `face stage medians (ms): ${Object.entries(r.face.stagesMs).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    r.face && `face latency p99 ms: ${r.face.latencyMs.p99}`,
+    r.capture && `capture p90 ms: ${r.capture.p90Ms}`,
+    r.api && `API p90 ms: ${r.api.p90Ms}`,
+    r.challenge &&
+      `challenge: ${r.challenge.framesAnalysed} frames analysed (${r.challenge.verifyFrames} again with 'verify'), CPU p90 ${r.challenge.cpuMs.p90} ms, ${r.challenge.challengesPerSecond2} completed challenges/s with 2 in flight (${r.challenge.recording.movements} recorded at ${r.challenge.recording.fps} fps, ${r.challenge.recording.frameSize}, replayed at ${r.challenge.replayFps} fps)`,
+    r.overload && formatOverload(r.overload),
+    r.documents &&
+      `documents: ${r.documents.reads} reads of ${r.documents.documents} synthetic documents, ${r.documents.readExactly} exact, p90 ${r.documents.latencyMs.p90} ms; RSS warm ${r.documents.rssMb.warm} MB, end ${r.documents.rssMb.end} MB, peak ${r.documents.rssMb.peak} MB`,
+  ].filter((line): line is string => Boolean(line));
   return [
-    `one verification of one image (${r.peerComparable.image}), one in flight: p50 ${r.peerComparable.p50Ms} ms`,
-    '',
+    ...(r.peerComparable ? [`one verification of one image (${r.peerComparable.image}), one in flight: p50 ${r.peerComparable.p50Ms} ms`, ''] : []),
     ...lines,
     '',
-    `face stage medians (ms): ${stages}`,
-    `face latency p99 ms: ${r.face.latencyMs.p99}; capture p90 ms: ${r.capture.p90Ms}; API p90 ms: ${r.api.p90Ms}`,
-    `challenge: ${r.challenge.framesAnalysed} frames analysed (${r.challenge.verifyFrames} again with 'verify'), CPU p90 ${r.challenge.cpuMs.p90} ms, ${r.challenge.challengesPerSecond2} completed challenges/s with 2 in flight (${r.challenge.recording.movements} recorded at ${r.challenge.recording.fps} fps, ${r.challenge.recording.frameSize}, replayed at ${r.challenge.replayFps} fps)`,
-    `API overload (8 clients × 4 in flight): ${r.overload.answered} answers, accepted p50 ${r.overload.acceptedP50Ms} ms, p99 ${r.overload.acceptedP99Ms} ms; shed ${Math.round(r.overload.shedShare * 1000) / 10} % (503 + Retry-After, slowest refusal ${r.overload.shedMaxMs} ms); other answers ${r.overload.other}`,
-    `documents: ${r.documents.reads} reads of ${r.documents.documents} synthetic documents, ${r.documents.readExactly} exact, p90 ${r.documents.latencyMs.p90} ms; RSS warm ${r.documents.rssMb.warm} MB, end ${r.documents.rssMb.end} MB, peak ${r.documents.rssMb.peak} MB`,
-    `peak RSS of the whole bench process (engine, then two servers, then the document reader): ${r.processPeakRssMb} MB`,
+    ...details,
+    `peak RSS of the whole bench process: ${r.processPeakRssMb} MB`,
   ].join('\n');
 }

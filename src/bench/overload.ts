@@ -22,6 +22,8 @@ export interface OverloadBenchResult {
   shedMaxMs: number;
   /** Answers that are neither 200 nor a 503 with Retry-After (should be 0). */
   other: number;
+  /** Accepted calls of the least and of the most served backend: shedding must not starve one of them. */
+  acceptedPerClient: { min: number; max: number };
 }
 
 const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -40,6 +42,7 @@ export async function runOverloadBench(target: ApiBenchTarget, opts: OverloadBen
     Array.from({ length: clients }, (_, i) => target.clients.create({ name: `Overload benchmark ${i}`, grantTypes: ['client_credentials'], scopes: ['face:match'] })),
   );
   const accepted: number[] = [];
+  const acceptedBy = new Array<number>(clients).fill(0);
   const shed: number[] = [];
   let other = 0;
   try {
@@ -50,7 +53,7 @@ export async function runOverloadBench(target: ApiBenchTarget, opts: OverloadBen
         return ((await res.json()) as { access_token: string }).access_token;
       }),
     );
-    const caller = async (token: string) => {
+    const caller = async (token: string, client: number) => {
       while (performance.now() < until) {
         const form = new FormData();
         form.append('selfie', new Blob([new Uint8Array(opts.selfie)], { type: 'image/jpeg' }), 'selfie.jpg');
@@ -59,7 +62,10 @@ export async function runOverloadBench(target: ApiBenchTarget, opts: OverloadBen
         const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
         await res.arrayBuffer();
         const ms = performance.now() - start;
-        if (res.status === 200) accepted.push(ms);
+        if (res.status === 200) {
+          accepted.push(ms);
+          acceptedBy[client]++;
+        }
         else if (res.status === 503 && res.headers.get('retry-after')) {
           shed.push(ms);
           // A backend waits before it calls again; a short pause keeps the load past capacity without spinning.
@@ -67,7 +73,7 @@ export async function runOverloadBench(target: ApiBenchTarget, opts: OverloadBen
         } else other++;
       }
     };
-    await Promise.all(tokens.flatMap((token) => Array.from({ length: inFlight }, () => caller(token))));
+    await Promise.all(tokens.flatMap((token, client) => Array.from({ length: inFlight }, () => caller(token, client))));
   } finally {
     await Promise.all(created.map(({ client }) => target.clients.delete(client.clientId)));
   }
@@ -80,5 +86,14 @@ export async function runOverloadBench(target: ApiBenchTarget, opts: OverloadBen
     shedShare: answered ? Math.round((shed.length / answered) * 1000) / 1000 : 0,
     shedMaxMs: shed.length ? round1(Math.max(...shed)) : 0,
     other,
+    acceptedPerClient: { min: Math.min(...acceptedBy), max: Math.max(...acceptedBy) },
   };
+}
+
+export function formatOverload(r: OverloadBenchResult): string {
+  return (
+    `API overload (8 clients × 4 in flight): ${r.answered} answers, accepted p50 ${r.acceptedP50Ms} ms, p99 ${r.acceptedP99Ms} ms; ` +
+    `shed ${Math.round(r.shedShare * 1000) / 10} % (503 + Retry-After, slowest refusal ${r.shedMaxMs} ms); other answers ${r.other}; ` +
+    `accepted per backend ${r.acceptedPerClient.min}–${r.acceptedPerClient.max}`
+  );
 }

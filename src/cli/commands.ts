@@ -12,7 +12,7 @@ import { createLogger } from '../ops/logger.js';
 import { enrollmentService, openFaceEngine, openServices, type Services } from '../server/services.js';
 import { startServer } from '../server/start.js';
 import { withTemporaryServer } from '../server/temporary.js';
-import { formatBenchmarks, runAllBenchmarks, TARGETS } from '../bench/index.js';
+import { BENCHMARKS, formatBenchmarks, runBenchmarks, TARGETS, type BenchmarkName } from '../bench/index.js';
 import { documentCommands } from './documents.js';
 import { print, table } from './output.js';
 import { UsageError } from './usage.js';
@@ -365,7 +365,14 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
     if (seconds !== undefined && !(Number(seconds) > 0)) throw new UsageError('--seconds takes a positive number');
     const reads = str(args, 'document-reads');
     if (reads !== undefined && !(Number(reads) >= 1)) throw new UsageError('--document-reads takes a positive number');
-    const result = await runAllBenchmarks(config, { image: str(args, 'image'), seconds: seconds ? Number(seconds) : undefined, documentReads: reads ? Number(reads) : undefined }, withTemporaryServer);
+    const only = list(args, 'only').flatMap((v) => v.split(','));
+    const unknown = only.filter((name) => !(BENCHMARKS as readonly string[]).includes(name));
+    if (unknown.length > 0) throw new UsageError(`--only takes ${BENCHMARKS.join(', ')} (got ${unknown.join(', ')})`);
+    const result = await runBenchmarks(
+      config,
+      { image: str(args, 'image'), seconds: seconds ? Number(seconds) : undefined, documentReads: reads ? Number(reads) : undefined, ...(only.length > 0 && { only: only as BenchmarkName[] }) },
+      withTemporaryServer,
+    );
     print(args.json, { ...result, targets: TARGETS }, formatBenchmarks(result));
   },
 

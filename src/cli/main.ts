@@ -42,6 +42,7 @@ const OPTIONS = {
   documents: { type: 'string' },
   lines: { type: 'string' },
   'document-reads': { type: 'string' },
+  only: { type: 'string', multiple: true },
 } as const;
 
 const GROUPS = new Set(['user', 'client', 'keys', 'document']);

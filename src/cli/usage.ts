@@ -46,9 +46,11 @@ Face engine
   eval --pairs FILE [--scores OUT.tsv]    accuracy on labelled pairs (path_a<TAB>path_b<TAB>1|0), failure to
                                           enroll by code, subjects that are not the largest face; --scores
                                           writes each pair's cosine
-  bench [--image FILE] [--seconds N] [--document-reads N]
+  bench [--image FILE] [--seconds N] [--document-reads N] [--only NAME,…]
                                           verification latency, throughput, event-loop delay, memory;
-                                          document reading p50 and the reader's memory over N reads (40)
+                                          document reading p50 and the reader's memory over N reads (40);
+                                          --only runs some of face, capture, api, overload, challenge,
+                                          documents
   liveness-eval --sequences FILE [--explain]
                                           challenge liveness on labelled frame sequences
                                           (dir<TAB>challenge<TAB>label<TAB>fps): BPCER, APCER per species,
