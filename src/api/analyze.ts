@@ -1,4 +1,4 @@
-import { ACCEPTED_IMAGES, FaceError, type Analysis, type FaceEngine, type Purpose } from '../face/index.js';
+import { ACCEPTED_IMAGES, FaceError, type Admission, type Analysis, type FaceEngine, type Purpose } from '../face/index.js';
 import { ApiError, upper, type ImageField } from './errors.js';
 
 /** The selfie's, the reference's and (from src/api/documents.ts) the document portrait's analyses. */
@@ -16,7 +16,8 @@ type FaceField = 'selfie' | 'reference';
  */
 const PURPOSE: Record<FaceField, Purpose> = { selfie: 'verify', reference: 'enroll' };
 
-function toApiError(field: ImageField, err: unknown): unknown {
+/** The API's answer for a face engine's refusal of one image (other errors pass through). */
+export function faceApiError(field: ImageField, err: unknown): unknown {
   if (!(err instanceof FaceError)) return err;
   switch (err.code) {
     case 'UNSUPPORTED_IMAGE':
@@ -48,22 +49,42 @@ function requireUnambiguousSelfie(a: Analysis): void {
 }
 
 /**
- * Analyses the selfie and the reference in parallel; the first failure in field order wins. The request is
- * admitted for these analyses at once, before any starts: past the engine's maximum wait it is shed whole
- * (503 + Retry-After) instead of queueing work for an answer that would come too late. (A document's portrait is
- * analysed after its MRZ told how it stands: src/api/documents.ts.)
+ * Sheds a match request before its body is read when even its selfie would not be admitted now: under overload a
+ * refusal then costs no upload parsing, which would take the CPU the admitted requests need.
  */
-export async function analyzeImages(engine: Pick<FaceEngine, 'analyze' | 'admitAll'>, images: { selfie: Buffer; reference?: Buffer }): Promise<Analyses> {
-  const fields = (['selfie', 'reference'] as const).filter((f) => images[f]);
+export function checkMatchCapacity(engine: Pick<FaceEngine, 'checkAdmission'>, clientId: string): void {
   try {
-    engine.admitAll(fields.length);
+    engine.checkAdmission([PURPOSE.selfie], { tenant: clientId });
   } catch (err) {
-    throw toApiError('selfie', err);
+    throw faceApiError('selfie', err);
   }
-  const settled = await Promise.allSettled(fields.map((f) => engine.analyze(images[f]!, PURPOSE[f])));
+}
+
+/**
+ * Admits a match request for every analysis it will need (the selfie, the reference photo, a document's portrait)
+ * before any starts: past the engine's maximum wait, or past the client's fair share while others are refused, it is
+ * shed whole (503 + Retry-After) instead of queueing work for an answer that would come too late. The caller
+ * releases the admission when its analyses are done.
+ */
+export function admitMatch(engine: Pick<FaceEngine, 'admit'>, clientId: string, images: { selfie: Buffer; reference?: Buffer }, document: boolean): Admission {
+  const purposes: Purpose[] = [PURPOSE.selfie, ...(images.reference ? [PURPOSE.reference] : []), ...(document ? (['match'] as const) : [])];
+  try {
+    return engine.admit(purposes, { tenant: clientId });
+  } catch (err) {
+    throw faceApiError('selfie', err);
+  }
+}
+
+/**
+ * Analyses the selfie and the reference in parallel, under the request's admission; the first failure in field
+ * order wins. (A document's portrait is analysed after its MRZ told how it stands: src/api/documents.ts.)
+ */
+export async function analyzeImages(engine: Pick<FaceEngine, 'analyze'>, images: { selfie: Buffer; reference?: Buffer }, admission: Admission): Promise<Analyses> {
+  const fields = (['selfie', 'reference'] as const).filter((f) => images[f]);
+  const settled = await Promise.allSettled(fields.map((f) => engine.analyze(images[f]!, PURPOSE[f], { admission })));
   const out: Partial<Record<FaceField, Analysis>> = {};
   settled.forEach((s, i) => {
-    if (s.status === 'rejected') throw toApiError(fields[i], s.reason);
+    if (s.status === 'rejected') throw faceApiError(fields[i], s.reason);
     out[fields[i]] = s.value;
   });
   const result = out as Analyses;

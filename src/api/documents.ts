@@ -1,5 +1,6 @@
 import { DOCUMENT_FIELD_DOCS, DocumentError, type DocumentFields, type DocumentReading, type FieldConfidence, type ReadStatus } from '../documents/index.js';
-import type { Analysis } from '../face/index.js';
+import type { Admission, Analysis } from '../face/index.js';
+import { faceApiError } from './analyze.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, upper } from './errors.js';
 
@@ -42,9 +43,14 @@ function toApiError(field: DocumentField, err: unknown): unknown {
 /**
  * Reads the MRZ of the front and (optional) back, and finds the portrait on the front: on the deskewed document
  * when its MRZ told how the photo is turned (a face detector does not find a face lying on its side), else on the
- * photo as sent. Unusable images end the request with `<FIELD>_…` codes.
+ * photo as sent. Unusable images end the request with `<FIELD>_…` codes. The first portrait analysis uses the
+ * request's `admission` when it reserved one (a Face Match request does), so it keeps the request's place.
  */
-export async function examineDocument(deps: Pick<ApiDeps, 'documents' | 'engine'>, images: Partial<Record<DocumentField, Buffer>>): Promise<DocumentEvidence> {
+export async function examineDocument(
+  deps: Pick<ApiDeps, 'documents' | 'engine'>,
+  images: Partial<Record<DocumentField, Buffer>>,
+  admission?: Admission,
+): Promise<DocumentEvidence> {
   const fields = (['document', 'document_back'] as const).filter((f) => images[f]);
   const settled = await Promise.allSettled(fields.map((f) => deps.documents.read(images[f]!, { crops: true })));
   const readings: Partial<Record<DocumentField, DocumentReading>> = {};
@@ -60,13 +66,15 @@ export async function examineDocument(deps: Pick<ApiDeps, 'documents' | 'engine'
   let portraitImage: Buffer | null = null;
   const front = images.document;
   if (front) {
+    // The engine's refusals (busy, unavailable) answer as on the faces' images: 503 with Retry-After.
+    const analyze = (image: Buffer) => deps.engine.analyze(image, 'match', { admission }).catch((err: unknown) => Promise.reject(faceApiError('document', err)));
     const deskewed = readings.document?.crops?.front;
     if (deskewed) {
-      const a = await deps.engine.analyze(deskewed, 'match');
+      const a = await analyze(deskewed);
       if (a.face) [portrait, portraitImage] = [a, deskewed];
     }
     if (!portrait) {
-      const a = await deps.engine.analyze(front, 'match');
+      const a = await analyze(front);
       [portrait, portraitImage] = [a, front];
     }
   }

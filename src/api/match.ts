@@ -1,5 +1,5 @@
 import { otherFaces, type Analysis, type Box } from '../face/index.js';
-import { analyzeImages, type Analyses } from './analyze.js';
+import { admitMatch, analyzeImages, type Analyses } from './analyze.js';
 import { decide, resolveRules } from './decision.js';
 import type { ApiClient, ApiDeps } from './deps.js';
 import { deviceDetails } from '../web/device.js';
@@ -112,10 +112,19 @@ export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchReque
   const analyzeStart = performance.now();
   // The faces and the document in parallel; a face's refusal is reported before the document's.
   const documentSent = req.document || req.documentBack;
-  const [faces, doc] = await Promise.allSettled([
-    analyzeImages(deps.engine, images),
-    documentSent ? examineDocument(deps, { ...(req.document ? { document: req.document } : {}), ...(req.documentBack ? { document_back: req.documentBack } : {}) }) : Promise.resolve(null),
-  ]);
+  const admission = admitMatch(deps.engine, client.clientId, images, Boolean(req.document));
+  let faces: PromiseSettledResult<Analyses>;
+  let doc: PromiseSettledResult<DocumentEvidence | null>;
+  try {
+    [faces, doc] = await Promise.allSettled([
+      analyzeImages(deps.engine, images, admission),
+      documentSent
+        ? examineDocument(deps, { ...(req.document ? { document: req.document } : {}), ...(req.documentBack ? { document_back: req.documentBack } : {}) }, admission)
+        : Promise.resolve(null),
+    ]);
+  } finally {
+    admission.release();
+  }
   if (faces.status === 'rejected') throw faces.reason;
   if (doc.status === 'rejected') throw doc.reason;
   const a = faces.value;

@@ -18,6 +18,7 @@ export type {
 } from './types.js';
 export { FaceError, FACE_ERROR_STATUS, type FaceErrorCode } from './errors.js';
 export { createFaceEngine } from './engine.js';
+export type { Admission, AdmitOptions } from './schedule.js';
 export { verifyModels, type ManifestInfo } from './manifest.js';
 export {
   MATCH_PRESETS,

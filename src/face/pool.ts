@@ -5,21 +5,20 @@ import { Piscina } from 'piscina';
 import { FaceError, isSerializedFaceError, type SerializedFaceError } from './errors.js';
 import { assemble, SHARED_PURPOSES, tensorBuffers, type ModelInputs, type ModelOutputs, type PipelineConfig, type PipelineResult } from './assemble.js';
 import { READY_MESSAGE_KEY, type SharedResult, type SharedTask, type WorkerInit, type WorkerTask } from './protocol.js';
+import { Scheduler, type Admission, type AdmitOptions } from './schedule.js';
 import type { Lane, Purpose } from './types.js';
 
 export interface PoolOptions {
   size: number;
   maxQueue: number;
-  /** An analysis expected to wait longer than this for a worker is refused at once (OVERLOADED with Retry-After). */
+  /**
+   * A request whose analyses are expected to wait longer than this for a worker is refused at once, and an
+   * analysis that has waited this long is dropped (both OVERLOADED with Retry-After).
+   */
   maxWaitMs: number;
   taskTimeoutMs: number;
   init: WorkerInit;
 }
-
-
-/** Service time assumed before the first analysis finishes, and the weight of each new one in the running mean. */
-const INITIAL_SERVICE_MS = 50;
-const SERVICE_EWMA = 0.2;
 
 /**
  * Compiled code runs worker.js. From sources (vitest, tsx) the worker is worker.ts under tsx's require hook:
@@ -38,20 +37,13 @@ function workerEntry(): { filename: string; execArgv: string[] } {
 const RETRY_AFTER_S = 1;
 
 /**
- * Worker-thread pool running the pipeline: at most size + maxQueue admitted tasks (more → OVERLOADED), a per-task
- * time limit (exceeded → the worker is replaced), and readiness that counts workers whose models are loaded.
+ * Worker-thread pool running the pipeline: admission and dispatch by expected wait (schedule.ts; at most
+ * size + maxQueue admitted analyses), a per-task time limit (exceeded → the worker is replaced), and readiness that
+ * counts workers whose models are loaded.
  */
 export class FacePool {
   readonly size: number;
-  readonly #maxQueue: number;
-  readonly #maxWaitMs: number;
-  /** Admitted tasks not yet settled (running or waiting), and how many of them are anonymous. */
-  #inFlight = 0;
-  #anonymous = 0;
-  /** Running mean of the time an analysis spends on a worker. */
-  #serviceMs = INITIAL_SERVICE_MS;
-  /** Tasks on the workers or in piscina's queue: an analysis shared by two workers has two at a time. */
-  #tasks = 0;
+  readonly #scheduler: Scheduler;
   readonly #piscina: Piscina<WorkerTask | SharedTask | ModelInputs, unknown>;
   readonly #taskTimeoutMs: number;
   readonly #config: PipelineConfig;
@@ -61,8 +53,7 @@ export class FacePool {
 
   private constructor(opts: PoolOptions) {
     this.size = opts.size;
-    this.#maxQueue = opts.maxQueue;
-    this.#maxWaitMs = opts.maxWaitMs;
+    this.#scheduler = new Scheduler({ size: opts.size, maxQueue: opts.maxQueue, maxWaitMs: opts.maxWaitMs });
     this.#taskTimeoutMs = opts.taskTimeoutMs;
     this.#config = opts.init.config;
     this.#piscina = new Piscina({
@@ -112,61 +103,43 @@ export class FacePool {
   }
 
   stats(): { poolSize: number; queued: number; running: number } {
-    const running = Math.min(this.#inFlight, this.size);
-    return { poolSize: this.size, queued: this.#inFlight - running, running };
+    return { poolSize: this.size, ...this.#scheduler.stats() };
+  }
+
+  /** When the last of `purposes`, admitted now, would get a worker (ms). */
+  expectedWaitMs(purposes: readonly Purpose[]): number {
+    return this.#scheduler.expectedWaitMs(purposes);
   }
 
   /**
-   * How long the last of `count` tasks admitted now would wait for a worker: the tasks ahead of it times the mean
-   * service time, shared by the workers.
+   * Admits one request for all its analyses, or throws OVERLOADED: a request that needs several (the Face Match
+   * API's selfie, reference and document portrait) waits for its last one, so admitting them one by one would queue
+   * work for a request that is then refused, or accept one that waits past `maxWaitMs`. Pass the admission to `run`
+   * for each of them, and release it when the request ends.
    */
-  expectedWaitMs(count = 1): number {
-    return (Math.max(0, this.#inFlight + count - this.size) * this.#serviceMs) / this.size;
+  admit(purposes: readonly Purpose[], opts?: AdmitOptions): Admission {
+    return this.#scheduler.admit(purposes, opts);
+  }
+
+  /** Throws OVERLOADED when `admit` would, reserving nothing. */
+  checkAdmission(purposes: readonly Purpose[], opts?: AdmitOptions): void {
+    this.#scheduler.check(purposes, opts);
   }
 
   /**
-   * Throws OVERLOADED unless all `count` analyses of one request could be admitted now. A request that queues
-   * several (the Face Match API's selfie and reference) waits for its last one: checking them one by one would admit
-   * the first and queue work for a request that is then refused, or accept one that waits past `maxWaitMs`.
+   * The image buffer is transferred to the worker: callers must not use it afterwards. An analysis that finds two
+   * workers idle and nothing else waiting is shared by the two when it is a verification, enrolment or document
+   * analysis (see #share); otherwise it runs whole on one worker, with no hand-over between them. Without an
+   * `admission` reserving its purpose, the analysis is admitted alone.
    */
-  admitAll(count: number, lane: Lane = 'trusted'): void {
-    this.#admit(lane, count);
-  }
-
-  /**
-   * Admission sheds by expected wait, not only by queue length: a request that would wait longer than `maxWaitMs`
-   * is refused at once with the wait as Retry-After, so the ones accepted keep their latency under any load.
-   */
-  #admit(lane: Lane, count = 1): void {
-    const busy = (retryAfter: number) => new FaceError('OVERLOADED', 'The face engine is busy; try again shortly', { retryAfter });
-    if (this.#inFlight + count > this.size + this.#maxQueue) throw busy(RETRY_AFTER_S);
-    if (lane === 'anonymous' && this.#anonymous + count > this.size + Math.floor(this.#maxQueue / 2)) throw busy(RETRY_AFTER_S);
-    const wait = this.expectedWaitMs(count);
-    if (wait > this.#maxWaitMs) throw busy(Math.max(RETRY_AFTER_S, Math.ceil(wait / 1000)));
-  }
-
-  /**
-   * The image buffer is transferred to the worker: callers must not use it afterwards. With two workers idle a
-   * verification, enrolment or document analysis is shared by two (see #share); otherwise it runs whole on one worker, with no hand-over between them.
-   */
-  async run(image: Uint8Array, purpose: Purpose, lane: Lane = 'trusted', shareIdle = true): Promise<PipelineResult> {
+  async run(image: Uint8Array, purpose: Purpose, lane: Lane = 'trusted', shareIdle = true, admission?: Admission): Promise<PipelineResult> {
     if (this.#closed) throw new FaceError('ENGINE_UNAVAILABLE', 'The face engine is closed');
-    // Admission is counted here: piscina keeps tasks that carry an AbortSignal outside its own bounded queue.
-    this.#admit(lane);
-    this.#inFlight++;
-    if (lane === 'anonymous') this.#anonymous++;
-    let result: PipelineResult;
-    try {
+    const shareable = shareIdle && SHARED_PURPOSES.includes(purpose);
+    return this.#scheduler.run(admission, purpose, lane, shareable, async (shared) => {
       const task: WorkerTask = { image, purpose };
       const transferList: TransferListItem[] = [image.buffer as ArrayBuffer];
-      const share = shareIdle && SHARED_PURPOSES.includes(purpose) && this.#tasks + 2 <= this.size;
-      result = share ? await this.#share(task, transferList) : unwrap(await this.#task<PipelineResult>(task, transferList));
-    } finally {
-      this.#inFlight--;
-      if (lane === 'anonymous') this.#anonymous--;
-    }
-    if (result.timings.total) this.#serviceMs += SERVICE_EWMA * (result.timings.total - this.#serviceMs);
-    return result;
+      return shared ? this.#share(task, transferList) : unwrap(await this.#task<PipelineResult>(task, transferList));
+    });
   }
 
   /**
@@ -174,8 +147,8 @@ export class FacePool {
    * reference, the mirrored aligned face over, and goes on with the landmarks, alignment and the face's own
    * embedding while another worker runs those models; the result is assembled here. One analysis in flight on two
    * cores then takes the decode and detection plus the longer half
-   * instead of the sum of every stage (src/face/README.md). An analysis admitted in between may take the second
-   * worker first; the hand-off then waits in the queue like any task.
+   * instead of the sum of every stage (src/face/README.md). The scheduler holds both workers for it, so the
+   * hand-offs never wait behind another analysis.
    */
   async #share(task: WorkerTask, transferList: TransferListItem[]): Promise<PipelineResult> {
     const { port1, port2 } = new MessageChannel();
@@ -200,14 +173,12 @@ export class FacePool {
     }
   }
 
+  /** Piscina gets a task only when the scheduler has a worker for it: its time limit counts running time only. */
   async #task<T>(task: WorkerTask | SharedTask | ModelInputs, transferList: TransferListItem[], name?: 'share' | 'infer'): Promise<T | SerializedFaceError> {
-    this.#tasks++;
     try {
       return (await this.#piscina.run(task, { transferList, signal: AbortSignal.timeout(this.#taskTimeoutMs), ...(name && { name }) })) as T | SerializedFaceError;
     } catch (err) {
       throw mapPoolError(err, this.#taskTimeoutMs);
-    } finally {
-      this.#tasks--;
     }
   }
 

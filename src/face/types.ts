@@ -1,3 +1,5 @@
+import type { Admission, AdmitOptions } from './schedule.js';
+
 /**
  * What an analysis is for; each purpose runs only the models it needs:
  * - `verify` (a sign-in or Face Match selfie, the probe): embedding, liveness, quality with pose and eyes;
@@ -22,6 +24,8 @@ export interface AnalyzeOptions {
    * latency nobody waits for, say false.
    */
   shareIdle?: boolean;
+  /** The request's admission (`FaceEngine.admit`) reserving this analysis; without one it is admitted alone. */
+  admission?: Admission;
 }
 
 export type QualityCode =
@@ -140,7 +144,10 @@ export interface FaceEngineOptions {
   poolSize?: number;
   /** Analyses waiting for a worker before callers get OVERLOADED; default 4 × poolSize. */
   maxQueue?: number;
-  /** An analysis expected to wait longer than this (ms) for a worker is refused at once; default 2000. */
+  /**
+   * A request whose analyses are expected to wait longer than this (ms) for a worker is refused at once, and an
+   * analysis that has waited this long is dropped instead of run (both OVERLOADED); default 2000.
+   */
   maxWaitMs?: number;
   /** Input limits: bytes (default 15 MB) and decoded pixels (default 40 MP). */
   maxBytes?: number;
@@ -171,10 +178,14 @@ export interface FaceEngine {
   /** Quality issues are in the result; only undecodable/oversized input, overload and a failed worker throw FaceError. */
   analyze(image: Buffer | Uint8Array, purpose: Purpose, opts?: AnalyzeOptions): Promise<Analysis>;
   /**
-   * Throws FaceError OVERLOADED (with Retry-After) unless `count` analyses started right after this call, in the
-   * same tick, would all get a worker within the engine's maximum wait.
+   * Admits one request for all of `purposes` (pass the admission to `analyze` for each, and `release()` it when the
+   * request ends), or throws FaceError OVERLOADED with Retry-After when the last of them is expected to wait longer
+   * than the engine's maximum wait for a worker, or when `tenant` holds more than its fair share while others
+   * are being refused.
    */
-  admitAll(count: number, lane?: Lane): void;
+  admit(purposes: readonly Purpose[], opts?: AdmitOptions): Admission;
+  /** Throws as `admit` would now, and reserves nothing: a server can refuse a request before reading its body. */
+  checkAdmission(purposes: readonly Purpose[], opts?: AdmitOptions): void;
   compare(embedding: Float32Array, templates: Float32Array[]): CompareResult;
   /**
    * fr_feature's identity, `fr_feature@<12 hex of its SHA-256>`: the embedding space. A template matches when its
