@@ -5,6 +5,7 @@ import type { ApiDeps } from './deps.js';
 import { renderDocs } from './docs.js';
 import { sendEnvelope } from './envelope.js';
 import { ApiError } from './errors.js';
+import { checkMatchCapacity } from './analyze.js';
 import { runMatch } from './match.js';
 import { apiClient, apiErrors, concurrencyCap, rateLimit, requireClient } from './middleware.js';
 import { buildOpenApi } from './openapi.js';
@@ -24,6 +25,7 @@ function matchHandler(deps: ApiDeps) {
     const { requestId } = ctx.state;
     const client = apiClient(ctx);
     try {
+      checkMatchCapacity(deps.engine, client.clientId);
       const request = await parseMatchRequest(ctx, deps.config.face.maxUploadBytes);
       const { record, crops, userId, similarity, timings } = await runMatch(deps, client, request, requestId);
       await deps.records.save(client.clientId, record, crops, userId);
@@ -46,7 +48,9 @@ function matchHandler(deps: ApiDeps) {
     } catch (err) {
       const code = err instanceof ApiError ? err.code : 'INTERNAL_ERROR';
       deps.metrics.apiMatches.inc({ result: code });
-      await audit(ctx, { outcome: 'failure', reason: code, details: {} });
+      // A refusal for load is counted, not audited, like the rate limit's: nothing was analysed, and an overloaded
+      // server must not add a database write to every call it sheds.
+      if (code !== 'OVERLOADED') await audit(ctx, { outcome: 'failure', reason: code, details: {} });
       throw err;
     }
   };

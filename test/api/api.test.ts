@@ -350,6 +350,24 @@ describe('bad input', () => {
     expect(h.services.engine.stats()).toMatchObject({ queued: 0, running: 0 });
   });
 
+  it('sheds a call before reading its upload when the engine would not admit its selfie, and does not audit it', async () => {
+    const refusals = () => h.services.db.prisma.auditEvent.count({ where: { type: 'api.match', clientId: 'backend-a', outcome: 'failure' } });
+    const before = await refusals();
+    const busy = vi.spyOn(h.services.engine, 'checkAdmission').mockImplementation(() => {
+      throw new FaceError('OVERLOADED', 'busy', { retryAfter: 3 });
+    });
+    try {
+      // A body that reading would refuse with 400: the 503 comes first, so nothing was parsed.
+      const res = await matchFails({ selfie: 'not base64 at all' }, 503, 'OVERLOADED');
+      expect(res.headers.get('retry-after')).toBe('3');
+      expect(busy).toHaveBeenCalledWith(['verify'], { tenant: 'backend-a' });
+    } finally {
+      busy.mockRestore();
+    }
+    // Counted in the metrics like a rate-limited call, not written to the audit trail.
+    expect(await refusals()).toBe(before);
+  });
+
   it('answers 503 with Retry-After when the face engine is overloaded', async () => {
     const busy = vi.spyOn(h.services.engine, 'analyze').mockRejectedValue(new FaceError('OVERLOADED', 'queue full', { retryAfter: 2 }));
     try {
