@@ -26,6 +26,13 @@ const SLOWER_WEIGHT = 0.5;
 const FASTER_WEIGHT = 0.1;
 const RETRY_AFTER_S = 1;
 
+/** The worker that frees up first. */
+function earliest(free: readonly number[]): number {
+  let j = 0;
+  for (let i = 1; i < free.length; i++) if (free[i]! < free[j]!) j = i;
+  return j;
+}
+
 const overloaded = (waitMs = 0) =>
   new FaceError('OVERLOADED', 'The face engine is busy; try again shortly', { retryAfter: Math.max(RETRY_AFTER_S, Math.ceil(waitMs / 1000)) });
 
@@ -82,18 +89,19 @@ export class Admission {
 
   /** Milliseconds the request has waited for a worker so far. */
   waitedMs(now: number): number {
-    return this.#waitedMs + (this.#stalled() ? now - this.#since : 0);
+    return this.#waitedMs + (this.stalled ? now - this.#since : 0);
   }
 
   /** Records that one of its analyses starts waiting (+1 waiting), gets a worker (−1 waiting, +1 running), ends… */
   change(now: number, waiting: number, running: number): void {
-    if (this.#stalled()) this.#waitedMs += now - this.#since;
+    if (this.stalled) this.#waitedMs += now - this.#since;
     this.#waiting += waiting;
     this.#running += running;
     this.#since = now;
   }
 
-  #stalled(): boolean {
+  /** Some of its analyses wait and none runs: its wait grows. */
+  get stalled(): boolean {
     return this.#waiting > 0 && this.#running === 0;
   }
 }
@@ -172,13 +180,9 @@ export class Scheduler {
    * analyses runs.
    */
   expectedWaitMs(purposes: readonly Purpose[]): number {
-    const now = this.#now();
-    const free: number[] = [];
-    for (const r of this.#running) for (let i = 0; i < r.slots; i++) free.push(Math.max(0, this.times.get(r.purpose) - (now - r.startedAt)));
-    while (free.length < this.#size) free.push(0);
+    const free = this.#freeAt(this.#now());
     const place = (purpose: Purpose): [number, number] => {
-      let j = 0;
-      for (let i = 1; i < free.length; i++) if (free[i]! < free[j]!) j = i;
+      const j = earliest(free);
       const start = free[j]!;
       free[j] = start + this.times.get(purpose);
       return [start, free[j]!];
@@ -194,6 +198,14 @@ export class Scheduler {
       end = Math.max(end, finish);
     }
     return end - busy;
+  }
+
+  /** When each worker is expected to be free, from now: the rest of the service time of what runs there. */
+  #freeAt(now: number): number[] {
+    const free: number[] = [];
+    for (const r of this.#running) for (let i = 0; i < r.slots; i++) free.push(Math.max(0, this.times.get(r.purpose) - (now - r.startedAt)));
+    while (free.length < this.#size) free.push(0);
+    return free;
   }
 
   /**
@@ -333,6 +345,26 @@ export class Scheduler {
       busy += slots;
       next.start(run);
     }
+    this.#shedDoomed();
+  }
+
+  /**
+   * Refuses now, not when a worker frees up for it, each waiting request that can no longer start within its wait
+   * by the measured service times (the host slowed down after it was admitted): its caller learns it at once.
+   */
+  #shedDoomed(): void {
+    const now = this.#now();
+    const free = this.#freeAt(now);
+    const doomed = new Map<Admission, number>();
+    for (const w of this.#waiting) {
+      if (doomed.has(w.admission)) continue;
+      const j = earliest(free);
+      const wait = w.admission.waitedMs(now) + free[j]!;
+      // Only a request none of whose analyses runs is waiting; a refused one frees its place for those behind.
+      if (w.admission.stalled && wait > this.#maxWaitMs) doomed.set(w.admission, wait);
+      else free[j]! += this.times.get(w.purpose);
+    }
+    for (const [a, wait] of doomed) this.#fail(a, overloaded(wait));
   }
 
   /** The request of `a` will be refused: its other waiting analyses are dropped and its reservations given back. */

@@ -207,6 +207,24 @@ describe('dispatch', () => {
     expect(() => h.s.admit(['locate', 'locate', 'locate', 'locate'])).not.toThrow();
   });
 
+  it('refuses a waiting request as soon as the measured times say it cannot start in time, not when a worker frees up', async () => {
+    const h = harness({ size: 1, maxWaitMs: 250 });
+    measured(h.s, { verify: 100 });
+    const [r1, r2, r3] = ['r1', 'r2', 'r3'].map((n) => h.submit(n, 'verify'));
+    await h.flush();
+    // r1 takes 200 ms instead of 100: verifications are now expected to take 150 ms.
+    h.advance(200);
+    r1!.finish();
+    await h.flush();
+    expect(h.s.times.get('verify')).toBe(150);
+    // r2 starts after 200 ms of waiting; r3 has waited as long and would start 150 ms later, past the bound.
+    await expect(r3!.result).rejects.toMatchObject({ code: 'OVERLOADED', retryAfter: 1 });
+    expect(h.started).toEqual(['r1', 'r2']);
+    expect(h.s.stats()).toEqual({ running: 1, queued: 0 });
+    r2!.finish();
+    await expect(r2!.result).resolves.toBe('r2');
+  });
+
   it("does not count a request's own analyses as waiting: on one worker its second runs after its first", async () => {
     const h = harness({ size: 1, maxWaitMs: 100 });
     measured(h.s, { verify: 300, enroll: 300 });
