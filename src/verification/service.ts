@@ -13,7 +13,7 @@ import { type ChallengeEvent, LiveChallenges } from './live-challenge.js';
 import { ReplayGuard } from './replay.js';
 
 export interface VerificationDeps {
-  engine: Pick<FaceEngine, 'analyze' | 'compare' | 'modelId' | 'stats' | 'thresholds'>;
+  engine: Pick<FaceEngine, 'admit' | 'analyze' | 'compare' | 'modelId' | 'stats' | 'thresholds'>;
   templates: Pick<TemplateStore, 'forUser' | 'count'>;
   users: Pick<UserStore, 'lockFace' | 'unlockFace'>;
   settings: { get(): Promise<Settings>; current(): Promise<Settings> };
@@ -76,9 +76,17 @@ export class FaceVerification {
     return this.replay.screen(subjectKey(subject), interaction, await Promise.all(frames.map(fingerprint)));
   }
 
-  /** Analyses sign-in frames in the engine's anonymous lane (FaceError for unreadable input or overload). */
-  analyze(frames: Uint8Array[]): Promise<Analysis[]> {
-    return Promise.all(frames.map((f) => this.deps.engine.analyze(f, 'verify', { lane: 'anonymous' })));
+  /**
+   * Analyses sign-in frames in the engine's anonymous lane, admitted together: all of them within the engine's wait,
+   * or none (FaceError for unreadable input or overload).
+   */
+  async analyze(frames: Uint8Array[]): Promise<Analysis[]> {
+    const admission = this.deps.engine.admit(frames.map(() => 'verify' as const), { lane: 'anonymous' });
+    try {
+      return await Promise.all(frames.map((f) => this.deps.engine.analyze(f, 'verify', { lane: 'anonymous', admission })));
+    } finally {
+      admission.release();
+    }
   }
 
   /**
