@@ -49,27 +49,27 @@ function requireUnambiguousSelfie(a: Analysis): void {
 }
 
 /**
- * Sheds a match request before its body is read when even its selfie would not be admitted now: under overload a
- * refusal then costs no upload parsing, which would take the CPU the admitted requests need.
+ * Admits a match request for its selfie before its body is read (under overload a refusal then costs no upload
+ * parsing, which would take the CPU the admitted requests need), or sheds it with 503 + Retry-After: past the
+ * engine's maximum wait, or past the client's fair share while others are refused. `extendMatch` adds the rest once
+ * the body says what it is; the caller releases the admission when the analyses are done.
  */
-export function checkMatchCapacity(engine: Pick<FaceEngine, 'checkAdmission'>, clientId: string): void {
+export function admitMatch(engine: Pick<FaceEngine, 'admit'>, clientId: string): Admission {
   try {
-    engine.checkAdmission([PURPOSE.selfie], { tenant: clientId });
+    return engine.admit([PURPOSE.selfie], { tenant: clientId });
   } catch (err) {
     throw faceApiError('selfie', err);
   }
 }
 
 /**
- * Admits a match request for every analysis it will need (the selfie, the reference photo, a document's portrait)
- * before any starts: past the engine's maximum wait, or past the client's fair share while others are refused, it is
- * shed whole (503 + Retry-After) instead of queueing work for an answer that would come too late. The caller
- * releases the admission when its analyses are done.
+ * Adds the request's other analyses (the reference photo, a document's portrait) to its admission before any
+ * starts: a request that would then wait too long is shed whole instead of queueing work for an answer that would
+ * come too late.
  */
-export function admitMatch(engine: Pick<FaceEngine, 'admit'>, clientId: string, images: { selfie: Buffer; reference?: Buffer }, document: boolean): Admission {
-  const purposes: Purpose[] = [PURPOSE.selfie, ...(images.reference ? [PURPOSE.reference] : []), ...(document ? (['match'] as const) : [])];
+export function extendMatch(admission: Admission, images: { reference?: Buffer }, document: boolean): void {
   try {
-    return engine.admit(purposes, { tenant: clientId });
+    admission.extend([...(images.reference ? [PURPOSE.reference] : []), ...(document ? (['match'] as const) : [])]);
   } catch (err) {
     throw faceApiError('selfie', err);
   }

@@ -16,7 +16,7 @@ export interface ApiDeps {
     face: { maxUploadBytes: number };
     limits: { apiPerClientPerMinute: number; apiConcurrentPerClient: number };
   };
-  engine: Pick<FaceEngine, 'analyze' | 'admit' | 'checkAdmission' | 'compare' | 'modelId'>;
+  engine: Pick<FaceEngine, 'analyze' | 'admit' | 'compare' | 'modelId'>;
   /** Reads identity documents' MRZ (src/documents). */
   documents: Pick<DocumentReader, 'read'>;
   verification: Pick<FaceVerification, 'enrolledTemplates'>;

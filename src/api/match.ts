@@ -1,5 +1,5 @@
-import { otherFaces, type Analysis, type Box } from '../face/index.js';
-import { admitMatch, analyzeImages, type Analyses } from './analyze.js';
+import { otherFaces, type Admission, type Analysis, type Box } from '../face/index.js';
+import { analyzeImages, extendMatch, type Analyses } from './analyze.js';
 import { decide, resolveRules } from './decision.js';
 import type { ApiClient, ApiDeps } from './deps.js';
 import { deviceDetails } from '../web/device.js';
@@ -97,8 +97,11 @@ function otherFaceFindings(a: Analyses): { codes: RecordCode[]; warnings: string
   return { codes, warnings, selfie };
 }
 
-/** Analyses, compares and decides one match request; storing and answering are the route's job. */
-export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchRequest, requestId: string): Promise<MatchOutcome> {
+/**
+ * Analyses, compares and decides one match request under its `admission` (src/api/analyze.ts: admitMatch); storing
+ * and answering are the route's job.
+ */
+export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchRequest, requestId: string, admission: Admission): Promise<MatchOutcome> {
   const start = performance.now();
   const settings = await deps.settings.get();
   const byAccount = !('image' in req.reference);
@@ -112,19 +115,13 @@ export async function runMatch(deps: ApiDeps, client: ApiClient, req: MatchReque
   const analyzeStart = performance.now();
   // The faces and the document in parallel; a face's refusal is reported before the document's.
   const documentSent = req.document || req.documentBack;
-  const admission = admitMatch(deps.engine, client.clientId, images, Boolean(req.document));
-  let faces: PromiseSettledResult<Analyses>;
-  let doc: PromiseSettledResult<DocumentEvidence | null>;
-  try {
-    [faces, doc] = await Promise.allSettled([
-      analyzeImages(deps.engine, images, admission),
-      documentSent
-        ? examineDocument(deps, { ...(req.document ? { document: req.document } : {}), ...(req.documentBack ? { document_back: req.documentBack } : {}) }, admission)
-        : Promise.resolve(null),
-    ]);
-  } finally {
-    admission.release();
-  }
+  extendMatch(admission, images, Boolean(req.document));
+  const [faces, doc] = await Promise.allSettled([
+    analyzeImages(deps.engine, images, admission),
+    documentSent
+      ? examineDocument(deps, { ...(req.document ? { document: req.document } : {}), ...(req.documentBack ? { document_back: req.documentBack } : {}) }, admission)
+      : Promise.resolve(null),
+  ]);
   if (faces.status === 'rejected') throw faces.reason;
   if (doc.status === 'rejected') throw doc.reason;
   const a = faces.value;

@@ -5,8 +5,8 @@ import type { ApiDeps } from './deps.js';
 import { renderDocs } from './docs.js';
 import { sendEnvelope } from './envelope.js';
 import { ApiError } from './errors.js';
-import { checkMatchCapacity } from './analyze.js';
-import { runMatch } from './match.js';
+import { admitMatch } from './analyze.js';
+import { runMatch, type MatchOutcome } from './match.js';
 import { apiClient, apiErrors, concurrencyCap, rateLimit, requireClient } from './middleware.js';
 import { buildOpenApi } from './openapi.js';
 import { parseDocumentRequest, parseMatchRequest } from './parse.js';
@@ -25,9 +25,15 @@ function matchHandler(deps: ApiDeps) {
     const { requestId } = ctx.state;
     const client = apiClient(ctx);
     try {
-      checkMatchCapacity(deps.engine, client.clientId);
-      const request = await parseMatchRequest(ctx, deps.config.face.maxUploadBytes);
-      const { record, crops, userId, similarity, timings } = await runMatch(deps, client, request, requestId);
+      const admission = admitMatch(deps.engine, client.clientId);
+      let outcome: MatchOutcome;
+      try {
+        const request = await parseMatchRequest(ctx, deps.config.face.maxUploadBytes);
+        outcome = await runMatch(deps, client, request, requestId, admission);
+      } finally {
+        admission.release();
+      }
+      const { record, crops, userId, similarity, timings } = outcome;
       await deps.records.save(client.clientId, record, crops, userId);
       deps.metrics.apiMatches.inc({ result: record.decision });
       await audit(ctx, {

@@ -70,7 +70,6 @@ export async function createFaceEngine(opts: FaceEngineOptions): Promise<FaceEng
       };
     },
     admit: (purposes, opts) => pool.admit(purposes, opts),
-    checkAdmission: (purposes, opts) => pool.checkAdmission(purposes, opts),
     compare(embedding, templates) {
       return compareEmbeddings(embedding, templates, thresholds.matchThreshold);
     },

@@ -121,10 +121,6 @@ export class FacePool {
     return this.#scheduler.admit(purposes, opts);
   }
 
-  /** Throws OVERLOADED when `admit` would, reserving nothing. */
-  checkAdmission(purposes: readonly Purpose[], opts?: AdmitOptions): void {
-    this.#scheduler.check(purposes, opts);
-  }
 
   /**
    * The image buffer is transferred to the worker: callers must not use it afterwards. An analysis that finds two

@@ -61,8 +61,9 @@ export class ServiceTimes {
 /**
  * The analyses one request was admitted for: reserved at admission, so the wait promised to it and to every
  * request admitted after it counts them before they are submitted (a document's portrait is analysed only once
- * its MRZ is read), and its analyses go ahead of those of requests admitted later. `release` gives back what was
- * not used; the caller must call it when the request ends.
+ * its MRZ is read), and its analyses go ahead of those of requests admitted later. `extend` adds analyses the
+ * request turns out to need (or throws OVERLOADED and adds none); `release` gives back what was not used: the caller
+ * must call it when the request ends.
  *
  * The request's wait is the time it has analyses waiting and none running: a second analysis waiting for the
  * request's own first one (on one worker) is the request's own work, not a wait for others.
@@ -82,6 +83,7 @@ export class Admission {
     readonly lane: Lane,
     readonly tenant: string | undefined,
     purposes: readonly Purpose[],
+    readonly extend: (purposes: readonly Purpose[]) => void,
     readonly release: () => void,
   ) {
     this.reserved = [...purposes];
@@ -212,20 +214,45 @@ export class Scheduler {
    * (an API client) gets at most its fair share of the engine while others are being refused (`#fairShare`).
    */
   admit(purposes: readonly Purpose[], opts: AdmitOptions = {}): Admission {
-    this.check(purposes, opts);
-    const admission: Admission = new Admission(++this.#seq, opts.lane ?? 'trusted', opts.tenant, purposes, () => {
-      this.#settle(admission, admission.reserved.length);
-      admission.reserved.length = 0;
-      this.#open.delete(admission);
-    });
+    this.#check(purposes, opts, 0);
+    const admission: Admission = new Admission(
+      ++this.#seq,
+      opts.lane ?? 'trusted',
+      opts.tenant,
+      purposes,
+      (more) => this.#extend(admission, more),
+      () => {
+        this.#settle(admission, admission.reserved.length);
+        admission.reserved.length = 0;
+        this.#open.delete(admission);
+      },
+    );
     this.#count(admission, purposes.length);
     if (purposes.length > 0) this.#open.add(admission);
     return admission;
   }
 
-  /** Throws OVERLOADED as `admit` would, and reserves nothing: a caller can refuse before it reads a request. */
-  check(purposes: readonly Purpose[], { lane = 'trusted', tenant }: AdmitOptions = {}): void {
-    const n = purposes.length;
+  /**
+   * Adds `purposes` to what `a` reserved, judged as if the request had been admitted for all of them now (its own
+   * reservations are its work, not work ahead of it), or throws OVERLOADED and adds nothing.
+   */
+  #extend(a: Admission, purposes: readonly Purpose[]): void {
+    if (a.failed) throw a.failed;
+    if (purposes.length === 0) return;
+    this.#open.delete(a);
+    try {
+      this.#check([...a.reserved, ...purposes], { lane: a.lane, tenant: a.tenant }, a.reserved.length);
+    } finally {
+      if (a.reserved.length > 0) this.#open.add(a);
+    }
+    a.reserved.push(...purposes);
+    this.#count(a, purposes.length);
+    this.#open.add(a);
+  }
+
+  /** Throws OVERLOADED unless a request for `purposes`, `held` of which are already counted, can be admitted now. */
+  #check(purposes: readonly Purpose[], { lane = 'trusted', tenant }: AdmitOptions, held: number): void {
+    const n = purposes.length - held;
     const refuse = (waitMs = 0) => {
       if (tenant !== undefined) this.#tenant(tenant).refusedAt = this.#now();
       return overloaded(waitMs);
@@ -234,7 +261,7 @@ export class Scheduler {
     if (lane === 'anonymous' && this.#anonymous + n > this.#size + Math.floor(this.#maxQueue / 2)) throw refuse();
     const wait = this.expectedWaitMs(purposes);
     if (wait > this.#maxWaitMs) throw refuse(wait);
-    if (tenant !== undefined && this.#tenant(tenant).admitted + n > Math.max(n, this.#fairShare(tenant, purposes))) throw refuse(wait);
+    if (tenant !== undefined && this.#tenant(tenant).admitted + n > Math.max(purposes.length, this.#fairShare(tenant, purposes))) throw refuse(wait);
   }
 
   /**

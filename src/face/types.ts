@@ -178,14 +178,12 @@ export interface FaceEngine {
   /** Quality issues are in the result; only undecodable/oversized input, overload and a failed worker throw FaceError. */
   analyze(image: Buffer | Uint8Array, purpose: Purpose, opts?: AnalyzeOptions): Promise<Analysis>;
   /**
-   * Admits one request for all of `purposes` (pass the admission to `analyze` for each, and `release()` it when the
-   * request ends), or throws FaceError OVERLOADED with Retry-After when the last of them is expected to wait longer
+   * Admits one request for all of `purposes` (pass the admission to `analyze` for each, `extend()` it with analyses
+   * the request turns out to need, and `release()` it when the request ends), or throws FaceError OVERLOADED with Retry-After when the last of them is expected to wait longer
    * than the engine's maximum wait for a worker, or when `tenant` holds more than its fair share while others
    * are being refused.
    */
   admit(purposes: readonly Purpose[], opts?: AdmitOptions): Admission;
-  /** Throws as `admit` would now, and reserves nothing: a server can refuse a request before reading its body. */
-  checkAdmission(purposes: readonly Purpose[], opts?: AdmitOptions): void;
   compare(embedding: Float32Array, templates: Float32Array[]): CompareResult;
   /**
    * fr_feature's identity, `fr_feature@<12 hex of its SHA-256>`: the embedding space. A template matches when its

@@ -353,7 +353,7 @@ describe('bad input', () => {
   it('sheds a call before reading its upload when the engine would not admit its selfie, and does not audit it', async () => {
     const refusals = () => h.services.db.prisma.auditEvent.count({ where: { type: 'api.match', clientId: 'backend-a', outcome: 'failure' } });
     const before = await refusals();
-    const busy = vi.spyOn(h.services.engine, 'checkAdmission').mockImplementation(() => {
+    const busy = vi.spyOn(h.services.engine, 'admit').mockImplementation(() => {
       throw new FaceError('OVERLOADED', 'busy', { retryAfter: 3 });
     });
     try {

@@ -138,6 +138,26 @@ describe('admission by expected wait', () => {
     for (let i = 0; i < 5; i++) s.admit(['verify', 'enroll'], { tenant: 'b' });
   });
 
+  it("extends an admission with what its request turns out to need: its own analyses are not work ahead of it", () => {
+    const { s } = harness({ size: 1, maxWaitMs: 50 });
+    measured(s, { verify: 100, enroll: 100 });
+    const a = s.admit(['verify']);
+    a.extend(['enroll']);
+    expect(s.expectedWaitMs(['verify'])).toBe(200);
+  });
+
+  it('refuses an extension whole and keeps what the admission held', () => {
+    const { s } = harness({ size: 1, maxQueue: 1, maxWaitMs: 60_000 });
+    measured(s, { verify: 100, enroll: 100, match: 100 });
+    const a = s.admit(['verify']);
+    a.extend(['enroll']);
+    expect(() => a.extend(['match'])).toThrow(expect.objectContaining({ code: 'OVERLOADED' }));
+    expect(a.reserved).toEqual(['verify', 'enroll']);
+    expect(() => s.admit(['verify'])).toThrow(expect.objectContaining({ code: 'OVERLOADED' }));
+    a.release();
+    expect(() => s.admit(['verify', 'enroll'])).not.toThrow();
+  });
+
   it('refuses by count past size + maxQueue, and anonymous work past half of the queue', () => {
     const { s } = harness({ size: 1, maxQueue: 4, maxWaitMs: 60_000 });
     measured(s, { verify: 1 });
