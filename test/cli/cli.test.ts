@@ -16,6 +16,12 @@ describe('face-oidc CLI', () => {
     }
   });
 
+  it('names the scenarios bench --only takes, before running any', async () => {
+    const r = await runCli(['bench', '--only', 'overload,nonsense'], {});
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--only takes face, capture, api, overload, challenge, documents \(got nonsense\)/);
+  });
+
   it('names the bad environment variable', async () => {
     const r = await runCli(['user', 'list'], { PORT: 'eighty' });
     expect(r.code).toBe(1);
