@@ -57,7 +57,7 @@ export const REQUEST_ERRORS = {
   MRZ_UNREADABLE: { status: 422, about: 'Lines shaped like an MRZ were found but could not be read: their check digits do not hold (blur, glare, too small).' },
   RATE_LIMITED: { status: 429, about: 'The client exceeded its per-minute request budget or has too many requests in flight; see Retry-After.' },
   INTERNAL_ERROR: { status: 500, about: 'An unexpected server error; the requestId header identifies it in the logs.' },
-  OVERLOADED: { status: 503, about: 'The face engine queue is full; retry after Retry-After seconds.' },
+  OVERLOADED: { status: 503, about: 'The face engine is busy: the call would wait longer than the server allows; retry after Retry-After seconds.' },
   ENGINE_UNAVAILABLE: { status: 503, about: 'The face engine is not ready or failed; retry after Retry-After seconds.' },
   STORE_UNAVAILABLE: { status: 503, about: 'The database or the shared store is briefly unreachable; retry after Retry-After seconds.' },
 } as const satisfies Record<string, { status: number; about: string }>;
