@@ -12,8 +12,8 @@ export interface PoolOptions {
   size: number;
   maxQueue: number;
   /**
-   * A request whose analyses are expected to wait longer than this for a worker is refused at once, and an
-   * analysis that has waited this long is dropped (both OVERLOADED with Retry-After).
+   * A request expected to wait longer than this for workers is refused at once, and one that can no longer start
+   * within it is refused instead of run (both OVERLOADED with Retry-After).
    */
   maxWaitMs: number;
   taskTimeoutMs: number;
@@ -106,7 +106,7 @@ export class FacePool {
     return { poolSize: this.size, ...this.#scheduler.stats() };
   }
 
-  /** When the last of `purposes`, admitted now, would get a worker (ms). */
+  /** How long a request for `purposes`, admitted now, would wait for workers (ms). */
   expectedWaitMs(purposes: readonly Purpose[]): number {
     return this.#scheduler.expectedWaitMs(purposes);
   }
@@ -120,7 +120,6 @@ export class FacePool {
   admit(purposes: readonly Purpose[], opts?: AdmitOptions): Admission {
     return this.#scheduler.admit(purposes, opts);
   }
-
 
   /**
    * The image buffer is transferred to the worker: callers must not use it afterwards. An analysis that finds two

@@ -145,8 +145,8 @@ export interface FaceEngineOptions {
   /** Analyses waiting for a worker before callers get OVERLOADED; default 4 × poolSize. */
   maxQueue?: number;
   /**
-   * A request whose analyses are expected to wait longer than this (ms) for a worker is refused at once, and an
-   * analysis that has waited this long is dropped instead of run (both OVERLOADED); default 2000.
+   * A request expected to wait longer than this (ms) for workers is refused at once, and one that can no longer
+   * start within it is refused instead of run (both OVERLOADED); default 2000.
    */
   maxWaitMs?: number;
   /** Input limits: bytes (default 15 MB) and decoded pixels (default 40 MP). */
@@ -179,9 +179,9 @@ export interface FaceEngine {
   analyze(image: Buffer | Uint8Array, purpose: Purpose, opts?: AnalyzeOptions): Promise<Analysis>;
   /**
    * Admits one request for all of `purposes` (pass the admission to `analyze` for each, `extend()` it with analyses
-   * the request turns out to need, and `release()` it when the request ends), or throws FaceError OVERLOADED with Retry-After when the last of them is expected to wait longer
-   * than the engine's maximum wait for a worker, or when `tenant` holds more than its fair share while others
-   * are being refused.
+   * the request turns out to need, and `release()` it when the request ends), or throws FaceError OVERLOADED with
+   * Retry-After: when the request is expected to wait longer than the engine's maximum wait for workers, or when
+   * `tenant` holds more than its fair share while others are being refused (src/face/README.md, Admission).
    */
   admit(purposes: readonly Purpose[], opts?: AdmitOptions): Admission;
   compare(embedding: Float32Array, templates: Float32Array[]): CompareResult;
