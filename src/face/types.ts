@@ -142,7 +142,7 @@ export interface FaceEngineOptions {
   modelsDir: string;
   /** Worker threads; default: CPU count (at least 1). */
   poolSize?: number;
-  /** Analyses waiting for a worker before callers get OVERLOADED; default 4 × poolSize. */
+  /** Analyses admitted beyond one per worker (reserved, waiting) before callers get OVERLOADED; default 4 × poolSize. */
   maxQueue?: number;
   /**
    * A request expected to wait longer than this (ms) for workers is refused at once, and one that can no longer
