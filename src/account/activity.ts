@@ -45,7 +45,7 @@ const MAX_EXPORT_EVENTS = 1000;
  * no password hash, no template, no key material, no session or token.
  */
 export async function exportData(deps: AccountDeps, user: User) {
-  const [consents, templates, keptImages, passkeys, approvals, attempts, events] = await Promise.all([
+  const [consents, templates, keptImages, passkeys, approvals, attempts, events, proofing] = await Promise.all([
     deps.consent.history(user.id),
     deps.templates.summary(user.id),
     deps.images.count(user.id),
@@ -53,6 +53,7 @@ export async function exportData(deps: AccountDeps, user: User) {
     deps.approvals.list(user.id),
     signIns(deps, user.id, MAX_EXPORT_EVENTS),
     deps.audit.list({ userId: user.id }, MAX_EXPORT_EVENTS),
+    deps.proofing.export(user.id),
   ]);
   return {
     exportedAt: new Date(),
@@ -73,7 +74,8 @@ export async function exportData(deps: AccountDeps, user: User) {
       keptImages,
     },
     passkeys: passkeys.map((p) => ({ id: p.id, name: p.name, kind: p.kind, backedUp: p.backedUp, transports: p.transports, aaguid: p.aaguid, createdAt: p.createdAt, lastUsedAt: p.lastUsedAt })),
-    appApprovals: approvals.map((a) => ({ app: a.clientId, scopes: a.scopes, grantedAt: a.grantedAt })),
+    identityProofing: proofing,
+    appApprovals: approvals.map((a) => ({ app: a.clientId, scopes: a.scopes, claims: a.claims, grantedAt: a.grantedAt })),
     signIns: attempts,
     activity: events.filter((e) => !e.type.startsWith('signin.')).map((e) => activityRow(e, user.id)),
   };

@@ -20,6 +20,7 @@ import { replaceSigningKeys } from '../oidc/provider-keys.js';
 import { createProvider } from '../oidc/provider.js';
 import { OidcSessions } from '../oidc/sessions.js';
 import { Passkeys, PasskeyStore } from '../passkeys/index.js';
+import { IdentityProofing, ProofingStore } from '../proofing/index.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { createMetrics, type Metrics } from '../ops/metrics.js';
 import { Retention } from '../retention/index.js';
@@ -59,6 +60,8 @@ export interface Services {
   records: MatchRecords;
   retention: Retention;
   passkeys: Passkeys;
+  /** Identity proofing: records, its consent, verified claims. */
+  proofing: IdentityProofing;
   close(): Promise<void>;
 }
 
@@ -135,6 +138,7 @@ export async function openServices(config: Config, holder: string, overrides: Se
       records,
       retention: new Retention({ prisma, settings, audit, records, kv, logger }),
       passkeys: new Passkeys({ issuer: config.issuer, rpName: 'face-oidc', store: new PasskeyStore(prisma), kv, users, audit }),
+      proofing: new IdentityProofing({ store: new ProofingStore(prisma), sealer, documentKey: createHash('sha256').update(key).update('proofing-document').digest(), settings, audit }),
       close,
     };
   } catch (err) {

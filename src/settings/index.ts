@@ -22,6 +22,10 @@ export const settingsSchema = z.object({
   apiReviewScore: z.number().min(0).max(100),
   /** The admin console asks administrators for a passkey and their face (acr face+passkey). */
   adminPasskeyRequired: z.boolean(),
+  /** People may prove their identity with a document and their face on the account page (src/proofing). */
+  proofingEnabled: z.boolean(),
+  /** A proofing stays valid this many days (and never past the document's expiry). */
+  proofingValidityDays: z.number().int().min(1).max(3650),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;
@@ -44,6 +48,8 @@ export function defaultSettings(config: Config): Settings {
     apiAcceptScore: 80,
     apiReviewScore: 70,
     adminPasskeyRequired: false,
+    proofingEnabled: false,
+    proofingValidityDays: 365,
   };
 }
 
