@@ -20,7 +20,9 @@ export interface InteractionDeps {
   provider: Provider;
   users: { byId(id: string): Promise<User | null>; byEmail(email: string): Promise<User | null>; recordSignIn(id: string): Promise<void> };
   /** App approvals remembered across sessions (OIDC consent). */
-  approvals: { remember(userId: string, clientId: string, scopes: string[]): Promise<void> };
+  approvals: { remember(userId: string, clientId: string, scopes: string[], claims?: string[]): Promise<void> };
+  /** Whether the account holds an identity proofing in force (what `verified_claims` would carry). */
+  proofing: { isValid(userId: string): Promise<boolean> };
   verification: FaceVerification;
   passkeys: Pick<Passkeys, 'count' | 'authenticationOptions' | 'authenticate'>;
   states: InteractionStateStore;

@@ -15,6 +15,8 @@ const SCOPE_LABELS: Record<string, string> = {
   offline_access: 'Stay signed in to the app (refresh tokens)',
 };
 
+const VERIFIED_CLAIMS = 'verified_claims';
+
 function body(ctx: Context): Record<string, unknown> {
   return (ctx.request.body as Record<string, unknown>) ?? {};
 }
@@ -45,11 +47,15 @@ export function createInteractionRouter(kit: InteractionKit, steps: Step[]): Rou
   async function renderConsent(ctx: Context, loaded: Loaded) {
     const details = loaded.details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
     const scopes = (details.missingOIDCScope ?? []).map((s) => SCOPE_LABELS[s] ?? s);
+    const asksVerified = details.missingOIDCClaims?.includes(VERIFIED_CLAIMS) ?? false;
+    const accountId = loaded.details.session?.accountId;
     await render(ctx, 'interaction/consent', {
       title: 'Allow access',
       uid: loaded.uid,
       clientName: loaded.client.clientName ?? loaded.client.clientId,
       scopes,
+      // null: not asked; false: asked, but the account holds no identity proofing in force.
+      verifiedIdentity: asksVerified ? Boolean(accountId && (await kit.deps.proofing.isValid(accountId))) : null,
       csrf: kit.csrfToken(loaded.uid),
     });
   }
@@ -120,11 +126,23 @@ export function createInteractionRouter(kit: InteractionKit, steps: Step[]): Rou
     const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId: loaded.client.clientId });
     if (!grant) throw new HttpError(400, 'INTERACTION_EXPIRED', 'This sign-in has expired. Start again from the app.');
     if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
-    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    const claims = missing.missingOIDCClaims ?? [];
+    // Verified identity is released only by its own tick; otherwise it is rejected for this grant (and asked again
+    // at the next sign-in), so the app's token carries none.
+    const releaseVerified = claims.includes(VERIFIED_CLAIMS) && body(ctx).share_verified_claims === 'yes' && (await kit.deps.proofing.isValid(accountId));
+    const granted = claims.filter((c) => c !== VERIFIED_CLAIMS || releaseVerified);
+    if (granted.length) grant.addOIDCClaims(granted);
+    if (claims.includes(VERIFIED_CLAIMS) && !releaseVerified) grant.rejectOIDCClaims([VERIFIED_CLAIMS]);
     const grantId = await grant.save();
-    await ctx.state.audit({ type: 'consent.grant', outcome: 'success', userId: accountId, clientId: loaded.client.clientId, details: { scopes: missing.missingOIDCScope ?? [] } });
+    await ctx.state.audit({
+      type: 'consent.grant',
+      outcome: 'success',
+      userId: accountId,
+      clientId: loaded.client.clientId,
+      details: { scopes: missing.missingOIDCScope ?? [], ...(claims.includes(VERIFIED_CLAIMS) ? { verifiedClaims: releaseVerified ? 'released' : 'withheld' } : {}) },
+    });
     // Remembered across sessions so the app is not approved again at every sign-in.
-    await kit.deps.approvals.remember(accountId, loaded.client.clientId, [...(grant.getOIDCScope()?.split(' ') ?? [])]);
+    await kit.deps.approvals.remember(accountId, loaded.client.clientId, [...(grant.getOIDCScope()?.split(' ') ?? [])], releaseVerified ? [VERIFIED_CLAIMS] : []);
     const redirect = await provider.interactionResult(ctx.req, ctx.res, { consent: { grantId } }, { mergeWithLastSubmission: true });
     ctx.redirect(redirect);
   });

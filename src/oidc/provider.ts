@@ -9,6 +9,7 @@ import type { Adapter } from 'oidc-provider';
 import { isLoopback, webOrigin } from './clients.js';
 import { acrTarget, type ClientPolicy } from './policy.js';
 import { CLIENT_ASSERTION_ALGS } from './client-security.js';
+import { identityAssuranceMetadata, verifiedClaimsClaim, assertVerifiedClaimsRequest, type VerifiedClaimsSource } from './verified-claims.js';
 
 /** DPoP proof algorithms, for the provider's endpoints and the Face Match API alike (src/api/dpop.ts). */
 export const DPOP_ALGS = ['ES256', 'Ed25519', 'EdDSA', 'PS256', 'RS256'] as const;
@@ -19,8 +20,13 @@ export interface ProviderDeps {
   adapter: (name: string) => Adapter;
   jwks: JWK[];
   cookieKeys: string[];
-  /** First-party clients and clients with a recorded consent skip the consent screen. */
-  hasConsent(accountId: string, clientId: string, scopes: string[]): Promise<boolean>;
+  /**
+   * The person's remembered approval of the app covering `scopes` (first-party clients and clients with one skip the
+   * consent screen), with the claims released beyond them; null when there is none.
+   */
+  approval(accountId: string, clientId: string, scopes: string[]): Promise<{ claims: string[] } | null>;
+  /** What the account's identity proofing established, for `verified_claims` (src/proofing). */
+  verifiedClaims: VerifiedClaimsSource;
 }
 
 const { Check, base } = interactionPolicy;
@@ -75,14 +81,24 @@ export function createProvider(deps: ProviderDeps): Provider {
       return {
         accountId: user.id,
         // Accounts are created by administrators, who vouch for the address.
-        claims: async () => ({ sub: user.id, email: user.email, email_verified: true, name: user.name, preferred_username: user.email }),
+        claims: async (_use, _scope, requested, rejected) => ({
+          sub: user.id,
+          email: user.email,
+          email_verified: true,
+          name: user.name,
+          preferred_username: user.email,
+          ...(await verifiedClaimsClaim(deps.verifiedClaims, user.id, requested, rejected)),
+        }),
       };
     },
     claims: {
       openid: ['sub', 'acr', 'amr', 'auth_time'],
       profile: ['name', 'preferred_username'],
       email: ['email', 'email_verified'],
+      // Only through the claims parameter, never by a scope (OpenID Connect for Identity Assurance 1.0).
+      verified_claims: null,
     },
+    discovery: identityAssuranceMetadata(),
     scopes: ['openid', 'profile', 'email', 'offline_access', 'face:match'],
     // Authorization code only: no implicit or hybrid flows that put tokens in URLs.
     responseTypes: ['code'],
@@ -100,7 +116,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     features: {
       devInteractions: { enabled: false },
-      claimsParameter: { enabled: true },
+      claimsParameter: { enabled: true, assertClaimsParameter: async (_ctx, claims) => assertVerifiedClaimsRequest(claims) },
       introspection: {
         enabled: true,
         // A client learns about its own tokens; only resource servers learn about tokens issued to others.
@@ -155,10 +171,12 @@ export function createProvider(deps: ProviderDeps): Provider {
       if (!accountId) return undefined;
       const requested = [...(oidc.requestParamScopes ?? [])];
       const client = oidc.client!;
-      if (!client['urn:face-oidc:first_party'] && !(await deps.hasConsent(accountId, client.clientId, requested))) return undefined;
+      const approval = await deps.approval(accountId, client.clientId, requested);
+      if (!client['urn:face-oidc:first_party'] && !approval) return undefined;
       const grant = new oidc.provider.Grant({ clientId: client.clientId, accountId });
       grant.addOIDCScope(requested.filter((s) => s !== 'face:match').join(' '));
-      grant.addOIDCClaims(['sub', 'acr', 'amr', 'auth_time']);
+      // Claims beyond the scopes (verified_claims) only where the person released them to this app, first party or not.
+      grant.addOIDCClaims(['sub', 'acr', 'amr', 'auth_time', ...(approval?.claims ?? [])]);
       await grant.save();
       return grant;
     },

@@ -52,7 +52,7 @@ export interface VerifiedData {
 
 /** Members of a request object that constrain or describe an element rather than name sub-elements. */
 const REQUEST_KEYWORDS = new Set(['essential', 'value', 'values', 'purpose', 'max_age']);
-/** Members the spec requires in a response whenever their parent is returned. */
+/** Members the spec requires in a response whenever their parent is returned (verification, evidence, document_details). */
 const ALWAYS = new Set(['trust_framework', 'type']);
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

@@ -92,6 +92,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
     provider,
     users: s.users,
     approvals: s.approvals,
+    proofing: s.proofing,
     verification: s.verification,
     passkeys: s.passkeys,
     states: s.states,

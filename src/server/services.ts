@@ -193,7 +193,8 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
       adapter: adapter.factory,
       jwks: await signingKeys.load(),
       cookieKeys: await loadCookieKeys(base.db.prisma, base.sealer),
-      hasConsent: (accountId, clientId, scopes) => base.approvals.covers(accountId, clientId, scopes),
+      approval: (accountId, clientId, scopes) => base.approvals.approved(accountId, clientId, scopes),
+      verifiedClaims: (accountId) => base.proofing.verified(accountId),
     });
     const documents = await DocumentReader.lazy({ modelsDir: config.modelsDir, workers: config.documents.workers, maxPixels: config.face.maxPixels });
     const challengeStats = new ChallengeStats(base.db.prisma);

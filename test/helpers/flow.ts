@@ -45,6 +45,8 @@ export interface Credentials {
   photo?: Buffer;
   /** Frames answering the head-movement challenge, in order (what face-challenge.js streams). */
   sequence?: Buffer[];
+  /** Fields ticked on the consent page (e.g. `share_verified_claims: 'yes'`); none by default. */
+  consent?: Record<string, string>;
 }
 
 /** Posts `photo` to the face page's capture endpoint; returns where the page would go next, or throws the refusal. */
@@ -99,7 +101,7 @@ export async function signIn(agent: Agent, start: Pick<AuthStart, 'url'>, who: C
     } else if (html.includes('data-testid="use-password"') && !who.photo) {
       ({ res, url } = await agent.submit(url, html, /action="([^"]+use-password)"/.exec(html)![1], {}, appOrigin));
     } else if (html.includes('data-testid="consent-approve"')) {
-      ({ res, url } = await agent.submit(url, html, /action="([^"]+consent)"/.exec(html)![1], {}, appOrigin));
+      ({ res, url } = await agent.submit(url, html, /action="([^"]+consent)"/.exec(html)![1], who.consent ?? {}, appOrigin));
     } else {
       throw new Error(`unexpected page ${url} (${res.status}): ${html.slice(0, 500)}`);
     }
