@@ -27,7 +27,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [COMPOSITION_ROOT] }] },
   },
   {
-    files: ['src/admin/**/*.ts', 'src/api/**/*.ts', 'src/interaction/**/*.ts', 'src/enrollment/**/*.ts', 'src/bootstrap/**/*.ts', 'src/demo/**/*.ts', 'src/account/**/*.ts'],
+    files: ['src/admin/**/*.ts', 'src/api/**/*.ts', 'src/interaction/**/*.ts', 'src/enrollment/**/*.ts', 'src/bootstrap/**/*.ts', 'src/demo/**/*.ts', 'src/account/**/*.ts', 'src/proofing/routes.ts'],
     rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [COMPOSITION_ROOT, STORES] }] },
   },
   {

@@ -5,7 +5,7 @@ import type { BiometricConsent, Enrollment, EnrollmentImages, TemplateStore } fr
 import type { AppApprovals } from '../oidc/approvals.js';
 import type { OidcSessions } from '../oidc/sessions.js';
 import type { Passkeys } from '../passkeys/index.js';
-import type { IdentityProofing } from '../proofing/index.js';
+import type { IdentityProofing, ProofingFlow } from '../proofing/index.js';
 import type { Settings } from '../settings/index.js';
 import type { FaceVerification } from '../verification/index.js';
 import type { RateWindows } from '../web/rate-limit.js';
@@ -28,7 +28,9 @@ export interface AccountDeps {
   /** The person's provider sessions; `endFaceSignIns` keeps the account page's own session (its `sid`). */
   sessions: Pick<OidcSessions, 'list' | 'revokeApp'> & { endFaceSignIns(userId: string, keepSid: string | null): Promise<number> };
   settings: { get(): Promise<Settings> };
-  proofing: Pick<IdentityProofing, 'export'>;
+  proofing: Pick<IdentityProofing, 'export' | 'status' | 'consent' | 'giveConsent' | 'withdrawConsent' | 'consentText'>;
+  /** Identity proofing's document and camera checks (src/proofing/flow.ts). */
+  proofingFlow: Pick<ProofingFlow, 'examineDocument' | 'held' | 'discard' | 'complete'>;
 }
 
 /** The signed-in person and their session; the access check (access.ts) sets them before any account handler runs. */

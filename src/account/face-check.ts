@@ -4,7 +4,7 @@ import type { User } from '../accounts/users.js';
 import { challengeForPage, failureError, judgeFrame, publicProgress, replyRefused } from '../interaction/face-challenge.js';
 import { blockedMessage, delayed } from '../interaction/face-refusals.js';
 import { inspectFrame, readFrames } from '../interaction/frames.js';
-import type { ChallengeAttempt, FrameOutcome } from '../verification/index.js';
+import type { ChallengeAttempt, ChallengeSurface, FrameOutcome } from '../verification/index.js';
 import { deviceOrigin } from '../web/device-cookie.js';
 import { rateKeyForIp } from '../web/rate-limit.js';
 import { requireFresh } from './access.js';
@@ -25,9 +25,13 @@ export type Passed = Extract<FrameOutcome, { status: 'passed' }> & { frame: Uint
 export interface FaceCheck {
   page: string;
   name: string;
+  /** The field statistics' surface; 'account' unless given. */
+  surface?: ChallengeSurface;
   faceSession: boolean;
   /** The audit event a failed challenge is recorded as. */
   failure: { type: string; details: Record<string, unknown> };
+  /** What this use tells the person for a failed challenge instead of the verifier's code and message; null keeps them. */
+  explain?(outcome: Extract<FrameOutcome, { status: 'failed' }>): { code: string; message: string } | null;
   /** Answers the passed frame's request (ctx.body, or a refusal through replyRefused). */
   passed(ctx: Context, user: User, passed: Passed): Promise<void>;
 }
@@ -66,7 +70,7 @@ export function faceCheck(router: Router, deps: AccountDeps, check: FaceCheck) {
     const verdict = await verification.attempts.check('face', subject, origin);
     if (!verdict.allowed) throw delayed(verdict.locked, verdict.retryAfter);
     // Every challenge is its own sitting for replay screening: frames of an earlier attempt are refused in a later one.
-    const surface = check.name === 'reenroll' ? 'reenroll' : 'account';
+    const surface = check.surface ?? 'account';
     ctx.body = { challenge: challengeForPage(await verification.challenges.start(key(user), { subject, surface })) };
   });
 
@@ -86,8 +90,9 @@ export function faceCheck(router: Router, deps: AccountDeps, check: FaceCheck) {
       return;
     }
     if (outcome.status === 'failed') {
-      await ctx.state.audit({ type: check.failure.type, outcome: 'failure', reason: outcome.code, userId: user.id, actorId: user.id, details: { ...check.failure.details, method: 'challenge' } });
-      replyRefused(ctx, failureError('/account', outcome), outcome.progress, outcome.total);
+      const failed = { ...outcome, ...check.explain?.(outcome) };
+      await ctx.state.audit({ type: check.failure.type, outcome: 'failure', reason: failed.code, userId: user.id, actorId: user.id, details: { ...check.failure.details, method: 'challenge', verifierCode: outcome.code } });
+      replyRefused(ctx, failureError('/account', failed), outcome.progress, outcome.total);
       return;
     }
     await check.passed(ctx, user, { ...outcome, frame });

@@ -26,6 +26,7 @@ export async function renderHome(deps: AccountDeps, ctx: Context, message: strin
   const { user, session } = accountOf(ctx);
   const [face, passkeys, recent, settings, apps] = await Promise.all([faceSummary(deps, user.id), deps.passkeys.list(user.id), signIns(deps, user.id, RECENT_SIGN_INS), deps.settings.get(), connectedApps(deps, user.id)]);
   const changes = await factorChanges(deps, user.id, passkeys);
+  const proofing = settings.proofingEnabled ? { record: await deps.proofing.status(user.id) } : null;
   await page(
     ctx,
     'home',
@@ -41,6 +42,7 @@ export async function renderHome(deps: AccountDeps, ctx: Context, message: strin
       freshFor: freshFor(session),
       faceVerified: faceVerified(session),
       adminNeedsPasskey: settings.adminPasskeyRequired && user.roles.includes('admin'),
+      proofing,
       message,
     },
     status,

@@ -6,6 +6,7 @@ import { faceRoutes } from './face.js';
 import { reenrollRoutes } from './reenroll.js';
 import { homeRoutes } from './home.js';
 import { passkeyRoutes } from './passkeys.js';
+import { proofingRoutes } from '../proofing/routes.js';
 
 export type { AccountDeps } from './deps.js';
 
@@ -17,6 +18,6 @@ export function accountRouters(deps: AccountDeps, access: Omit<AccessDeps, 'user
   const guard = { ...access, users: deps.users };
   const guarded = new Router({ prefix: '/account' });
   guarded.use(requireAccount(guard));
-  for (const register of [homeRoutes, passkeyRoutes, faceRoutes, reenrollRoutes, appRoutes]) register(guarded, deps);
+  for (const register of [homeRoutes, passkeyRoutes, faceRoutes, reenrollRoutes, appRoutes, proofingRoutes]) register(guarded, deps);
   return [accessRouter(guard), guarded];
 }

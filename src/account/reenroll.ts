@@ -21,6 +21,7 @@ export function reenrollRoutes(router: Router, deps: AccountDeps): void {
   const check = faceCheck(router, deps, {
     page: PAGE,
     name: 'reenroll',
+    surface: 'reenroll',
     faceSession: true,
     failure: { type: 'enroll.face', details: { source: 'account' } },
     async passed(ctx, user, { frame, progress, total }) {

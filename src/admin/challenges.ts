@@ -10,6 +10,7 @@ const SURFACES: { value: '' | ChallengeSurface; label: string }[] = [
   { value: '', label: 'Sign-in and re-enrollment' },
   { value: 'signin', label: 'Sign-in' },
   { value: 'reenroll', label: 'Re-enrollment' },
+  { value: 'proofing', label: 'Identity proofing' },
   { value: 'account', label: 'Other account checks' },
 ];
 

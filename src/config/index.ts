@@ -54,6 +54,10 @@ export interface Config {
     /** Tesseract worker threads reading MRZs (started on the first document read). */
     workers: number;
   };
+  proofing: {
+    /** Where a document's portrait matches a face (live or enrolled) in identity proofing (src/proofing). */
+    portraitMatchPreset: MatchPreset;
+  };
   limits: {
     /** Consecutive failed face attempts before each further attempt waits `failureDelaySeconds`. */
     faceFailuresBeforeDelay: number;
@@ -273,6 +277,9 @@ export function loadConfig(source: Env = process.env): Config {
     },
     documents: {
       workers: int(env, 'DOCUMENT_WORKERS', 1, 1, 16),
+    },
+    proofing: {
+      portraitMatchPreset: oneOf(env, 'PROOFING_PORTRAIT_MATCH_PRESET', Object.keys(MATCH_PRESETS) as MatchPreset[], 'far-1e-3'),
     },
     limits: {
       faceFailuresBeforeDelay: int(env, 'FACE_FAILURES_BEFORE_DELAY', 5, 1, 100),

@@ -7,7 +7,7 @@ import { type CheckMethod, type DocumentType, type IdentityClaims, TRUST_FRAMEWO
 
 /** One check of a proofing and how it went (stored with the record, shown in the console and the data download). */
 export interface ProofingCheck {
-  check: 'mrz_check_digits' | 'document_not_expired' | 'liveness_challenge' | 'live_face_vs_portrait' | 'live_face_vs_enrolled' | 'portrait_vs_enrolled' | 'document_not_in_use';
+  check: 'mrz_check_digits' | 'document_not_expired' | 'liveness_challenge' | 'live_face_vs_portrait' | 'live_face_vs_enrolled' | 'portrait_vs_enrolled';
   method: CheckMethod;
   outcome: 'passed';
   at: string;

@@ -12,8 +12,11 @@
  */
 export const TRUST_FRAMEWORK = 'urn:face-oidc:trust_framework:unaccredited';
 
-/** The document types this provider reads (the MRZ formats of ICAO Doc 9303), as the spec names them. */
-export const DOCUMENT_TYPES = ['passport', 'idcard', 'residence_permit', 'visa', 'travel_document'] as const;
+/**
+ * The document types a proofing accepts, as the spec names them: those that identify their holder. Visas, crew
+ * certificates and other travel documents carry an MRZ too, but are refused.
+ */
+export const DOCUMENT_TYPES = ['passport', 'idcard', 'residence_permit'] as const;
 export type DocumentType = (typeof DOCUMENT_TYPES)[number];
 
 /** The person's claims a proofing verifies. */

@@ -162,6 +162,7 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
         approvals: s.approvals,
         settings: s.settings,
         proofing: s.proofing,
+        proofingFlow: s.proofingFlow,
         sessions: {
           list: (id) => s.sessions.list(id),
           revokeApp: (id, clientId) => s.sessions.revokeApp(id, clientId),

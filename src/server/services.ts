@@ -20,7 +20,7 @@ import { replaceSigningKeys } from '../oidc/provider-keys.js';
 import { createProvider } from '../oidc/provider.js';
 import { OidcSessions } from '../oidc/sessions.js';
 import { Passkeys, PasskeyStore } from '../passkeys/index.js';
-import { IdentityProofing, ProofingStore } from '../proofing/index.js';
+import { IdentityProofing, ProofingFlow, ProofingStore } from '../proofing/index.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { createMetrics, type Metrics } from '../ops/metrics.js';
 import { Retention } from '../retention/index.js';
@@ -74,6 +74,8 @@ export interface ServerServices extends Services {
   verification: FaceVerification;
   /** The challenge's daily field statistics (console). */
   challengeStats: ChallengeStats;
+  /** Identity proofing's document and camera checks. */
+  proofingFlow: ProofingFlow;
   provider: Provider;
   sessions: OidcSessions;
   /** The back-channel logout queue; `listen` starts draining it. */
@@ -220,6 +222,16 @@ export async function openServerServices(config: Config, overrides: ServiceOverr
       documents,
       enrollment: enrollmentService(base, engine),
       verification,
+      proofingFlow: new ProofingFlow({
+        documents,
+        engine,
+        templates: (userId) => verification.enrolledTemplates(userId),
+        matchesEnrolled: (embedding, templates) => verification.compare(embedding, templates).match,
+        kv: base.kv,
+        sealer: base.sealer,
+        proofing: base.proofing,
+        portraitThreshold: MATCH_PRESETS[config.proofing.portraitMatchPreset],
+      }),
       challengeStats,
       provider,
       sessions,

@@ -19,8 +19,11 @@ const LOCK_SECONDS = 90;
  */
 const GRACE_SECONDS = 15;
 
-/** Where a challenge is answered: the sign-in's face step, the account page's re-enrollment, or another account check. */
-export type ChallengeSurface = 'signin' | 'reenroll' | 'account';
+/**
+ * Where a challenge is answered: the sign-in's face step, the account page's re-enrollment, identity proofing, or
+ * another account check.
+ */
+export type ChallengeSurface = 'signin' | 'reenroll' | 'proofing' | 'account';
 
 /** What the field statistics learn of a challenge: counts and durations only, never frames, scores or who. */
 export type ChallengeEvent =

@@ -1,7 +1,7 @@
 import type { KeyValueStore } from '../store/kv.js';
 
 /** The account pages' challenges (src/account/face-check.ts) are stored as LiveChallenges under `<use>:<account>`. */
-const ACCOUNT_CHALLENGES = ['reenroll', 'passkey-bind'];
+const ACCOUNT_CHALLENGES = ['reenroll', 'passkey-bind', 'proofing'];
 
 /**
  * Erases what the shared store holds derived from an account's face: the replay fingerprints of its recent frames

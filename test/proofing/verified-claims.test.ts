@@ -71,7 +71,7 @@ describe('verified_claims in ID tokens and userinfo (OpenID Connect for Identity
       verified_claims_supported: true,
       trust_frameworks_supported: [TRUST_FRAMEWORK],
       evidence_supported: ['document'],
-      documents_supported: ['passport', 'idcard', 'residence_permit', 'visa', 'travel_document'],
+      documents_supported: ['passport', 'idcard', 'residence_permit'],
       documents_check_methods_supported: ['vri', 'bvr'],
       claims_in_verified_claims_supported: ['given_name', 'family_name', 'birthdate', 'nationalities'],
     });

@@ -1,0 +1,42 @@
+// Identity proofing: sends the document photo (multipart, the CSRF token in a header as the account pages expect)
+// and follows the server's answer: the camera check, or the refusal's message.
+
+async function send(url, csrf, front, back) {
+  const body = new FormData();
+  body.append('photo', front, front.name || 'front.jpg');
+  if (back) body.append('photo', back, back.name || 'back.jpg');
+  let res;
+  try {
+    res = await fetch(url, { method: 'POST', body, headers: { 'x-csrf-token': csrf, accept: 'application/json' }, credentials: 'same-origin' });
+  } catch {
+    return { status: 0, body: { message: 'The server could not be reached. Check the connection and try again.' } };
+  }
+  const json = await res.json().catch(() => ({ error: { message: `The server answered ${res.status}.` } }));
+  return { status: res.status, body: { redirect: json.redirect, message: json.error?.message } };
+}
+
+const form = document.querySelector('[data-proofing-document]');
+if (form) {
+  const status = form.querySelector('[data-testid="proofing-document-status"]');
+  const button = form.querySelector('button[type="submit"]');
+  const say = (text, error) => {
+    status.textContent = text;
+    status.classList.remove('hidden', 'notice-info', 'notice-error');
+    status.classList.add(error ? 'notice-error' : 'notice-info');
+  };
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const file = form.querySelector('input[name="photo"]').files[0];
+    const back = form.querySelector('input[name="back"]').files[0];
+    if (!file) return say('Choose a photo of your document first.', true);
+    button.disabled = true;
+    say('Reading the document…', false);
+    const { status: code, body } = await send(form.dataset.url, form.dataset.csrf, file, back);
+    button.disabled = false;
+    if (code === 200 && body.redirect) {
+      window.location.assign(body.redirect);
+      return;
+    }
+    say(body.message || `The server answered ${code}.`, true);
+  });
+}
