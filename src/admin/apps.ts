@@ -35,6 +35,7 @@ interface AppValues {
   firstParty: boolean;
   allowPasswordOnly: boolean;
   allowPassiveFace: boolean;
+  requiresProofing: boolean;
   matchEnrolledUsers: boolean;
   backchannelLogoutUri: string;
   backchannelLogoutSessionRequired: boolean;
@@ -101,6 +102,7 @@ function valuesOf(c: Client): AppValues {
     firstParty: c.firstParty,
     allowPasswordOnly: c.allowPasswordOnly,
     allowPassiveFace: c.allowPassiveFace,
+    requiresProofing: c.requiresProofing,
     matchEnrolledUsers: c.matchEnrolledUsers,
     backchannelLogoutUri: c.backchannelLogoutUri ?? '',
     backchannelLogoutSessionRequired: c.backchannelLogoutSessionRequired,
@@ -127,6 +129,7 @@ function valuesFrom(form: Form, existing?: Client): AppValues {
     firstParty: checked(form, 'first_party'),
     allowPasswordOnly: checked(form, 'allow_password_only'),
     allowPassiveFace: checked(form, 'allow_passive_face'),
+    requiresProofing: checked(form, 'requires_proofing'),
     matchEnrolledUsers: checked(form, 'match_enrolled_users'),
     backchannelLogoutUri: field(form, 'backchannel_logout_uri'),
     backchannelLogoutSessionRequired: checked(form, 'backchannel_logout_session_required'),
@@ -157,6 +160,7 @@ function inputOf(v: AppValues): ClientInput {
     firstParty: v.firstParty,
     allowPasswordOnly: v.allowPasswordOnly,
     allowPassiveFace: v.allowPassiveFace,
+    requiresProofing: v.requiresProofing,
     matchEnrolledUsers: v.matchEnrolledUsers,
     backchannelLogoutUri: v.backchannelLogoutUri || null,
     backchannelLogoutSessionRequired: v.backchannelLogoutSessionRequired,
@@ -200,6 +204,7 @@ export function appRoutes(router: Router, deps: AdminDeps): void {
       firstParty: false,
       allowPasswordOnly: false,
       allowPassiveFace: false,
+      requiresProofing: false,
       matchEnrolledUsers: false,
       backchannelLogoutUri: '',
       backchannelLogoutSessionRequired: false,

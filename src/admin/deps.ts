@@ -8,6 +8,7 @@ import type { AppApprovals } from '../oidc/approvals.js';
 import type { ClientStore } from '../oidc/clients.js';
 import type { OidcSessions } from '../oidc/sessions.js';
 import type { Passkeys } from '../passkeys/index.js';
+import type { IdentityProofing } from '../proofing/index.js';
 import type { Retention } from '../retention/index.js';
 import type { SettingsStore } from '../settings/index.js';
 import type { AttemptAccounting, ChallengeStats } from '../verification/index.js';
@@ -32,6 +33,7 @@ export interface AdminDeps {
   engine: Pick<FaceEngine, 'modelId'>;
   passkeys: Pick<Passkeys, 'list' | 'count' | 'remove' | 'approve'>;
   challengeStats: Pick<ChallengeStats, 'daily'>;
+  proofing: Pick<IdentityProofing, 'status' | 'statuses' | 'revoke'>;
 }
 
 /** The user named by the `:id` route parameter, or a 404 page. */

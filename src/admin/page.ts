@@ -19,6 +19,7 @@ const DONE = {
   'user-enabled': 'User enabled.',
   'user-deleted': 'User deleted with their face templates, images and sessions.',
   'face-unlocked': 'Face sign-in re-enabled and the failed-attempt counters cleared.',
+  'proofing-revoked': 'Identity check revoked: apps no longer receive this person’s verified claims.',
   'consent-recorded': 'Consent recorded. You can enroll a face now.',
   'consent-withdrawn': 'Consent withdrawn; the face templates and images were deleted, and the sessions signed in with the face ended.',
   'template-removed': 'Face template removed.',

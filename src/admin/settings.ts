@@ -14,7 +14,7 @@ export const PRESET_LABELS: Record<Settings['matchPreset'], string> = {
   'far-1e-5': 'Strict: about 1 in 100,000 false matches',
 };
 
-const NUMBERS = ['livenessThreshold', 'apiReviewScore', 'apiAcceptScore', 'faceFailuresBeforeDelay', 'failureDelaySeconds', 'faceFailuresBeforeLockout', 'passwordFailuresBeforeDelay', 'passwordFailuresBeforeLockout', 'templateRetentionDays', 'auditRetentionDays'] as const;
+const NUMBERS = ['proofingValidityDays', 'livenessThreshold', 'apiReviewScore', 'apiAcceptScore', 'faceFailuresBeforeDelay', 'failureDelaySeconds', 'faceFailuresBeforeLockout', 'passwordFailuresBeforeDelay', 'passwordFailuresBeforeLockout', 'templateRetentionDays', 'auditRetentionDays'] as const;
 
 const LABELS: Record<string, string> = {
   matchPreset: 'Match threshold',
@@ -28,11 +28,12 @@ const LABELS: Record<string, string> = {
   passwordFailuresBeforeLockout: 'Password failures before a lockout',
   templateRetentionDays: 'Template retention',
   auditRetentionDays: 'Audit retention',
+  proofingValidityDays: 'Identity check validity',
 };
 
 /** The form's fields as typed; numbers are checked by the settings schema, which names the bad field. */
 function patchFrom(form: Form): Record<string, unknown> {
-  const patch: Record<string, unknown> = { matchPreset: field(form, 'matchPreset'), keepImages: checked(form, 'keepImages'), adminPasskeyRequired: checked(form, 'adminPasskeyRequired') };
+  const patch: Record<string, unknown> = { matchPreset: field(form, 'matchPreset'), keepImages: checked(form, 'keepImages'), adminPasskeyRequired: checked(form, 'adminPasskeyRequired'), proofingEnabled: checked(form, 'proofingEnabled') };
   for (const name of NUMBERS) {
     const raw = field(form, name);
     patch[name] = raw === '' ? Number.NaN : Number(raw);

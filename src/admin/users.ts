@@ -16,8 +16,8 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     const q = String(ctx.query.q ?? '').trim().slice(0, 200);
     const current = Math.max(1, Number.parseInt(String(ctx.query.page ?? '1'), 10) || 1);
     const { users, total } = await deps.users.search(q, current);
-    const counts = await deps.templates.countsByUser(users.map((u) => u.id), deps.engine.modelId);
-    const rows = users.map((u) => ({ ...u, templates: counts.get(u.id)!.current, outdated: counts.get(u.id)!.outdated }));
+    const [counts, proofings] = await Promise.all([deps.templates.countsByUser(users.map((u) => u.id), deps.engine.modelId), deps.proofing.statuses(users.map((u) => u.id))]);
+    const rows = users.map((u) => ({ ...u, templates: counts.get(u.id)!.current, outdated: counts.get(u.id)!.outdated, proofing: proofings.get(u.id)?.state ?? 'none' }));
     await page(ctx, 'users/list', { title: 'Users', section: 'users', q, rows, total, current, pages: Math.max(1, Math.ceil(total / USERS_PAGE_SIZE)) });
   });
 
@@ -41,12 +41,13 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
   });
 
   async function renderUser(ctx: Context, user: User, message: string | null = null, status = 200, values?: Record<string, unknown>) {
-    const [templates, consent, throttling, invite, passkeys] = await Promise.all([
+    const [templates, consent, throttling, invite, passkeys, proofing] = await Promise.all([
       deps.templates.summary(user.id),
       deps.consent.current(user.id),
       deps.attempts.throttling(user.id),
       deps.invites.pending(user.id),
       deps.passkeys.list(user.id),
+      deps.proofing.status(user.id),
     ]);
     await page(
       ctx,
@@ -64,6 +65,7 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
         throttling,
         invite,
         passkeys,
+        proofing,
         minPassword: MIN_PASSWORD_LENGTH,
         message,
       },
@@ -112,6 +114,15 @@ export function userRoutes(router: Router, deps: AdminDeps): void {
     await deps.attempts.unlockFace(user.id);
     await recordAction(ctx, 'user.face_unlock', { userId: user.id, details: { wasLocked: user.faceLockedAt !== null, cleared: cleared.map((t) => ({ factor: t.factor, origin: t.origin, failures: t.failures })) } });
     redirectDone(ctx, `/admin/users/${user.id}`, 'face-unlocked');
+  });
+
+  /** Ends the person's identity proofing (a document reported stolen, a doubt): apps stop receiving verified claims. */
+  router.post('/users/:id/proofing/revoke', async (ctx) => {
+    const user = await userParam(ctx, deps);
+    const reason = field(formOf(ctx), 'reason').slice(0, 200);
+    if (!reason) return renderUser(ctx, user, 'Say why the identity check is revoked (the person and the audit trail see it).', 400);
+    if (!(await deps.proofing.revoke(user.id, adminOf(ctx).id, reason, auditContext(ctx)))) return renderUser(ctx, user, 'There is no identity check in force to revoke.', 409);
+    redirectDone(ctx, `/admin/users/${user.id}`, 'proofing-revoked');
   });
 
   /** Revokes one of the person's passkeys (a lost device, a departure); the domain records who did it. */

@@ -22,7 +22,7 @@ export interface InteractionDeps {
   /** App approvals remembered across sessions (OIDC consent). */
   approvals: { remember(userId: string, clientId: string, scopes: string[], claims?: string[]): Promise<void> };
   /** Whether the account holds an identity proofing in force (what `verified_claims` would carry). */
-  proofing: { isValid(userId: string): Promise<boolean> };
+  proofing: { isValid(userId: string): Promise<boolean>; offered(): Promise<boolean> };
   verification: FaceVerification;
   passkeys: Pick<Passkeys, 'count' | 'authenticationOptions' | 'authenticate'>;
   states: InteractionStateStore;

@@ -44,7 +44,28 @@ export function createInteractionRouter(kit: InteractionKit, steps: Step[]): Rou
     );
   }
 
+  /** The app requires a confirmed identity the account does not hold: the proofing flow first, then back here. */
+  async function renderProofingRequired(ctx: Context, loaded: Loaded, message?: string, status = 200) {
+    await render(
+      ctx,
+      'interaction/proofing-required',
+      {
+        title: 'Confirm your identity',
+        uid: loaded.uid,
+        clientName: loaded.client.clientName ?? loaded.client.clientId,
+        offered: await kit.deps.proofing.offered(),
+        proofingUrl: `/account/proofing?next=${encodeURIComponent(`/interaction/${loaded.uid}`)}`,
+        message,
+        csrf: kit.csrfToken(loaded.uid),
+      },
+      status,
+    );
+  }
+
+  const proofingRequired = (loaded: Loaded) => loaded.details.prompt.reasons.includes('proofing_required');
+
   async function renderConsent(ctx: Context, loaded: Loaded) {
+    if (proofingRequired(loaded)) return renderProofingRequired(ctx, loaded);
     const details = loaded.details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
     const scopes = (details.missingOIDCScope ?? []).map((s) => SCOPE_LABELS[s] ?? s);
     const asksVerified = details.missingOIDCClaims?.includes(VERIFIED_CLAIMS) ?? false;
@@ -122,6 +143,11 @@ export function createInteractionRouter(kit: InteractionKit, steps: Step[]): Rou
     if (details.prompt.name !== 'consent') throw new HttpError(409, 'STEP_NOT_EXPECTED', 'There is nothing to approve now.');
     const accountId = details.session?.accountId;
     if (!accountId) throw new HttpError(400, 'INTERACTION_EXPIRED', 'This sign-in has expired. Start again from the app.');
+    // "Continue" after the proofing flow: nothing is approved until the identity is confirmed.
+    if (proofingRequired(loaded) && !(await kit.deps.proofing.isValid(accountId))) {
+      await ctx.state.audit({ type: 'proofing.required', outcome: 'failure', reason: 'PROOFING_REQUIRED', userId: accountId, clientId: loaded.client.clientId });
+      return renderProofingRequired(ctx, loaded, 'Your identity is not confirmed yet. Confirm it first, then continue.', 403);
+    }
     const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
     const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId: loaded.client.clientId });
     if (!grant) throw new HttpError(400, 'INTERACTION_EXPIRED', 'This sign-in has expired. Start again from the app.');

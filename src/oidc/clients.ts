@@ -41,6 +41,8 @@ export interface ClientInput extends SecurityInput {
   allowPasswordOnly?: boolean;
   /** May sign in with the weaker passive face acr (one picture, no challenge): kiosks with a fixed camera. */
   allowPassiveFace?: boolean;
+  /** Its users must hold a valid identity proofing before a sign-in to it completes (src/proofing). */
+  requiresProofing?: boolean;
   matchRules?: Record<string, unknown> | null;
   /** May introspect tokens issued to other clients (an API that accepts this provider's access tokens). */
   resourceServer?: boolean;
@@ -170,6 +172,7 @@ function normalize(input: ClientInput, rules: ClientRules, existing?: Client) {
     firstParty: input.firstParty ?? existing?.firstParty ?? false,
     allowPasswordOnly: input.allowPasswordOnly ?? existing?.allowPasswordOnly ?? false,
     allowPassiveFace: input.allowPassiveFace ?? existing?.allowPassiveFace ?? false,
+    requiresProofing: input.requiresProofing ?? existing?.requiresProofing ?? false,
     resourceServer,
     matchEnrolledUsers: input.matchEnrolledUsers ?? existing?.matchEnrolledUsers ?? false,
     backchannelLogoutUri,
@@ -289,6 +292,7 @@ export class ClientStore {
       'urn:face-oidc:first_party': c.firstParty,
       'urn:face-oidc:allow_password_only': c.allowPasswordOnly,
       'urn:face-oidc:allow_passive_face': c.allowPassiveFace,
+      'urn:face-oidc:requires_proofing': c.requiresProofing,
       'urn:face-oidc:required_acr': c.requiredAcr ?? undefined,
       'urn:face-oidc:resource_server': c.resourceServer,
       backchannel_logout_uri: c.backchannelLogoutUri ?? undefined,

@@ -31,8 +31,12 @@ export interface ProviderDeps {
 
 const { Check, base } = interactionPolicy;
 
-/** The login prompt also runs when the session's assurance is below what the client or request asks for. */
-function policy() {
+/**
+ * The login prompt also runs when the session's assurance is below what the client or request asks for; the consent
+ * prompt also runs for an app that requires a confirmed identity while the account holds no valid proofing (the
+ * consent page then sends the person through the proofing flow first).
+ */
+function policy(proofingValid: (accountId: string) => Promise<boolean>) {
   const prompts = base();
   prompts.get('login')!.checks.add(
     new Check('acr_insufficient', 'a stronger authentication is required', (ctx: KoaContextWithOIDC) => {
@@ -41,6 +45,19 @@ function policy() {
       const { minimum } = acrTarget(oidc.params?.acr_values as string | undefined, oidc.client as ClientPolicy | undefined);
       return acrRank(oidc.acr) < acrRank(minimum) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
     }),
+  );
+  prompts.get('consent')!.checks.add(
+    new Check(
+      'proofing_required',
+      'the app requires a confirmed identity',
+      async (ctx: KoaContextWithOIDC) => {
+        const { oidc } = ctx;
+        const accountId = oidc.session?.accountId;
+        if (!accountId || oidc.client?.['urn:face-oidc:requires_proofing'] !== true) return Check.NO_NEED_TO_PROMPT;
+        return (await proofingValid(accountId)) ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT;
+      },
+      () => ({ proofingRequired: true }),
+    ),
   );
   return prompts;
 }
@@ -108,10 +125,17 @@ export function createProvider(deps: ProviderDeps): Provider {
     clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
     enabledJWA: { clientAuthSigningAlgValues: [...CLIENT_ASSERTION_ALGS], dPoPSigningAlgValues: [...DPOP_ALGS] },
     extraClientMetadata: {
-      properties: ['urn:face-oidc:first_party', 'urn:face-oidc:allow_password_only', 'urn:face-oidc:allow_passive_face', 'urn:face-oidc:required_acr', 'urn:face-oidc:resource_server'],
+      properties: [
+        'urn:face-oidc:first_party',
+        'urn:face-oidc:allow_password_only',
+        'urn:face-oidc:allow_passive_face',
+        'urn:face-oidc:required_acr',
+        'urn:face-oidc:resource_server',
+        'urn:face-oidc:requires_proofing',
+      ],
     },
     interactions: {
-      policy: policy(),
+      policy: policy(async (accountId) => (await deps.verifiedClaims(accountId)) !== null),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     features: {

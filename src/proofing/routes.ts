@@ -28,6 +28,13 @@ const STILL_FACE = {
   message: 'The face in front of the camera did not move as asked. An identity check needs you, live: a photo or a screen cannot pass it. Start again and follow each instruction as it appears.',
 };
 
+/** Where the person returns after proofing: a sign-in waiting for it (only this server's interaction pages). */
+const nextOf = (ctx: Context): string | null => {
+  const next = ctx.query.next;
+  return typeof next === 'string' && /^\/interaction\/[\w-]+$/.test(next) ? next : null;
+};
+const withNext = (path: string, next: string | null) => (next ? `${path}${path.includes('?') ? '&' : '?'}next=${encodeURIComponent(next)}` : path);
+
 const toHttp = (err: ProofingRefusal | ProofingError) => new HttpError(err instanceof ProofingRefusal ? err.status : err.code === 'PROOFING_DISABLED' ? 404 : 409, err.code, err.message);
 
 /**
@@ -60,7 +67,7 @@ export function proofingRoutes(router: Router, deps: AccountDeps): void {
         replyRefused(ctx, toHttp(err), { ...progress, status: 'failed' }, total);
         return;
       }
-      ctx.body = { progress: publicProgress(progress, total), redirect: `${PAGE}?done=proofed` };
+      ctx.body = { progress: publicProgress(progress, total), redirect: withNext(`${PAGE}?done=proofed`, nextOf(ctx)) };
     },
   });
 
@@ -86,6 +93,8 @@ export function proofingRoutes(router: Router, deps: AccountDeps): void {
         held,
         done,
         message,
+        next: nextOf(ctx),
+        withNext: (path: string) => withNext(path, nextOf(ctx)),
         ...(step === 'challenge' ? await check.page(ctx, user) : { challenge: null, status: null, retryAfter: 0, locked: false }),
       },
       status,
@@ -99,7 +108,7 @@ export function proofingRoutes(router: Router, deps: AccountDeps): void {
     const { user } = accountOf(ctx);
     if (formField(ctx, 'confirm') !== 'yes') return render(ctx, 'Tick the box to agree, or go back to your account.', 400);
     await deps.proofing.giveConsent(user.id, contextOf(ctx));
-    ctx.redirect(PAGE);
+    ctx.redirect(withNext(PAGE, nextOf(ctx)));
   });
 
   router.post('/proofing/withdraw', async (ctx) => {
@@ -127,7 +136,7 @@ export function proofingRoutes(router: Router, deps: AccountDeps): void {
     try {
       const held = await withFaceErrors(() => deps.proofingFlow.examineDocument(user.id, photos[0]!, photos[1]));
       await ctx.state.audit({ type: 'proofing.document', outcome: 'success', userId: user.id, actorId: user.id, details: { documentType: held.type, issuingCountry: held.issuer } });
-      ctx.body = { redirect: PAGE };
+      ctx.body = { redirect: withNext(PAGE, nextOf(ctx)) };
     } catch (err) {
       if (!(err instanceof ProofingRefusal)) throw err;
       if (err.faceFailure) await deps.verification.attempts.attribute('face', user.id, origin, 'failed');

@@ -437,12 +437,12 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     const second = await startApp({ DATABASE_URL: server.env.DATABASE_URL, REDIS_URL: server.env.REDIS_URL, REDIS_KEY_PREFIX: server.env.REDIS_KEY_PREFIX, SECRET_KEY: server.env.SECRET_KEY });
     try {
       expect(second.services.engine.thresholds.matchThreshold).toBe(0.411);
-      const bad = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-4', livenessThreshold: '0.7', apiReviewScore: '70', apiAcceptScore: '120', faceFailuresBeforeDelay: '5', failureDelaySeconds: '10', faceFailuresBeforeLockout: '50', passwordFailuresBeforeDelay: '5', passwordFailuresBeforeLockout: '20', templateRetentionDays: '2000', auditRetentionDays: '365' });
+      const bad = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-4', livenessThreshold: '0.7', apiReviewScore: '70', apiAcceptScore: '120', faceFailuresBeforeDelay: '5', failureDelaySeconds: '10', faceFailuresBeforeLockout: '50', passwordFailuresBeforeDelay: '5', passwordFailuresBeforeLockout: '20', templateRetentionDays: '2000', auditRetentionDays: '365', proofingValidityDays: '365' });
       expect(bad.res.status).toBe(400);
       expect(bad.html).toContain('Delay per attempt must be at least 30.');
       expect(bad.html).toContain('Template retention must be at most 1095.');
       expect(bad.html).toContain('Face Match accept score must be at most 100.');
-      const ok = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-5', livenessThreshold: '0.8', apiReviewScore: '65', apiAcceptScore: '85', faceFailuresBeforeDelay: '1', failureDelaySeconds: '45', faceFailuresBeforeLockout: '50', passwordFailuresBeforeDelay: '5', passwordFailuresBeforeLockout: '20', templateRetentionDays: '1095', auditRetentionDays: '400', keepImages: 'on' });
+      const ok = await post(admin, '/admin/settings', '/admin/settings', { matchPreset: 'far-1e-5', livenessThreshold: '0.8', apiReviewScore: '65', apiAcceptScore: '85', faceFailuresBeforeDelay: '1', failureDelaySeconds: '45', faceFailuresBeforeLockout: '50', passwordFailuresBeforeDelay: '5', passwordFailuresBeforeLockout: '20', templateRetentionDays: '1095', auditRetentionDays: '400', proofingValidityDays: '180', proofingEnabled: 'on', keepImages: 'on' });
       expect(ok.html).toContain('Settings saved.');
       expect(ok.html).toMatch(/value="far-1e-5" selected/);
       expect(ok.html).toContain('name="apiAcceptScore" type="number" min="0" max="100" step="0.1" required value="85"');
