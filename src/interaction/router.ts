@@ -143,10 +143,14 @@ export function createInteractionRouter(kit: InteractionKit, steps: Step[]): Rou
     if (details.prompt.name !== 'consent') throw new HttpError(409, 'STEP_NOT_EXPECTED', 'There is nothing to approve now.');
     const accountId = details.session?.accountId;
     if (!accountId) throw new HttpError(400, 'INTERACTION_EXPIRED', 'This sign-in has expired. Start again from the app.');
-    // "Continue" after the proofing flow: nothing is approved until the identity is confirmed.
-    if (proofingRequired(loaded) && !(await kit.deps.proofing.isValid(accountId))) {
-      await ctx.state.audit({ type: 'proofing.required', outcome: 'failure', reason: 'PROOFING_REQUIRED', userId: accountId, clientId: loaded.client.clientId });
-      return renderProofingRequired(ctx, loaded, 'Your identity is not confirmed yet. Confirm it first, then continue.', 403);
+    // "Continue" after the proofing flow: nothing is approved here. Until the identity is confirmed the page stays;
+    // once it is, the provider evaluates the prompts again and asks for the app's approval on its own page.
+    if (proofingRequired(loaded)) {
+      if (!(await kit.deps.proofing.isValid(accountId))) {
+        await ctx.state.audit({ type: 'proofing.required', outcome: 'failure', reason: 'PROOFING_REQUIRED', userId: accountId, clientId: loaded.client.clientId });
+        return renderProofingRequired(ctx, loaded, 'Your identity is not confirmed yet. Confirm it first, then continue.', 403);
+      }
+      return ctx.redirect(await provider.interactionResult(ctx.req, ctx.res, {}, { mergeWithLastSubmission: true }));
     }
     const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
     const grant = details.grantId ? await provider.Grant.find(details.grantId) : new provider.Grant({ accountId, clientId: loaded.client.clientId });
