@@ -31,6 +31,8 @@ export interface RetentionCounts {
   matchRecords: number;
   /** Invite and bootstrap links past their expiry, used or not. */
   oneTimeTokens: number;
+  /** Identity proofings (their sealed identity data) that expired or were revoked more than `auditRetentionDays` ago. */
+  proofings: number;
 }
 
 export interface RetentionRun extends RetentionCounts {
@@ -68,7 +70,9 @@ export async function runRetention(deps: RetentionDeps, now: Date = new Date()):
   const auditEvents = (await deps.prisma.auditEvent.deleteMany({ where: { at: { lt: auditCutoff } } })).count;
   const matchRecords = await deps.records.purgeBefore(auditCutoff);
   const oneTimeTokens = (await deps.prisma.oneTimeToken.deleteMany({ where: { expiresAt: { lt: now } } })).count;
-  const counts = { templates, images, matchImages, consents, auditEvents, matchRecords, oneTimeTokens };
+  // An ended proofing stays visible (expired, revoked) for as long as the audit trail about it, then goes.
+  const proofings = (await deps.prisma.identityProofing.deleteMany({ where: { OR: [{ validUntil: { lt: auditCutoff } }, { revokedAt: { lt: auditCutoff } }] } })).count;
+  const counts = { templates, images, matchImages, consents, auditEvents, matchRecords, oneTimeTokens, proofings };
   if (Object.values(counts).some((n) => n > 0)) {
     await deps.audit.record({ type: 'retention.purge', outcome: 'info', details: { ...counts, templateRetentionDays: s.templateRetentionDays, auditRetentionDays: s.auditRetentionDays } });
   }

@@ -11,6 +11,8 @@ const ACCOUNT_CHALLENGES = ['reenroll', 'passkey-bind', 'proofing'];
 export async function forgetFaceTraces(kv: KeyValueStore, userId: string): Promise<number> {
   const raw = await kv.take(`replay:${userId}`);
   for (const use of ACCOUNT_CHALLENGES) await kv.del(`challenge:${use}:${userId}`);
+  // A document held for identity proofing's camera check carries its portrait's embedding (src/proofing/flow.ts).
+  await kv.del(`proofing-document:${userId}`);
   try {
     return raw ? (JSON.parse(raw) as unknown[]).length : 0;
   } catch {

@@ -98,12 +98,20 @@ describe.runIf(requireService('PostgreSQL', hasPostgres))('retention job', () =>
       liveBootstrap: await link('bootstrap', null, new Date(NOW.getTime() + 3600_000), null),
     };
 
+    // Identity proofings: one ended (expired) 100 days ago goes; one revoked 10 days ago and a valid one stay.
+    const proofing = (userId: string, validUntil: Date, revokedAt: Date | null) =>
+      s.db.prisma.identityProofing.create({ data: { userId, documentType: 'passport', issuingCountry: 'GBR', documentExpiry: validUntil, documentNumberHash: randomUUID(), claims: new Uint8Array([1]), checks: [], validUntil, revokedAt } });
+    await proofing(dormant.id, ago(100), null);
+    await proofing(active.id, new Date(NOW.getTime() + 100 * DAY), ago(10));
+    await proofing(newcomer.id, new Date(NOW.getTime() + 100 * DAY), null);
+
     // What is there before the pass, so every count below is of things that existed.
     expect(await s.db.prisma.storedImage.count()).toBe(5);
     expect(await s.db.prisma.oneTimeToken.count()).toBe(5);
 
     const counts = await s.retention.run(NOW);
-    expect(counts).toEqual({ templates: 2, images: 1, matchImages: 0, consents: 1, auditEvents: 1, matchRecords: 1, oneTimeTokens: 3 });
+    expect(counts).toEqual({ templates: 2, images: 1, matchImages: 0, consents: 1, auditEvents: 1, matchRecords: 1, oneTimeTokens: 3, proofings: 1 });
+    expect((await s.db.prisma.identityProofing.findMany({ select: { userId: true } })).map((p) => p.userId).sort()).toEqual([active.id, newcomer.id].sort());
 
     const left = (await s.db.prisma.faceTemplate.findMany({ select: { id: true } })).map((t) => t.id).sort();
     expect(left).toEqual([dormantFresh, activeOld, newcomerT].sort());
@@ -125,7 +133,7 @@ describe.runIf(requireService('PostgreSQL', hasPostgres))('retention job', () =>
     expect(purge.details).toMatchObject({ ...counts, templateRetentionDays: 30 });
 
     // A second pass finds nothing due.
-    expect(await s.retention.run(NOW)).toEqual({ templates: 0, images: 0, matchImages: 0, consents: 0, auditEvents: 0, matchRecords: 0, oneTimeTokens: 0 });
+    expect(await s.retention.run(NOW)).toEqual({ templates: 0, images: 0, matchImages: 0, consents: 0, auditEvents: 0, matchRecords: 0, oneTimeTokens: 0, proofings: 0 });
 
     // With keeping images turned off, every kept image is due: enrollment photos and the crops of live records.
     await s.settings.update({ keepImages: false }, 'test');

@@ -217,6 +217,8 @@ describe('every upload and JSON route, signed in and not', () => {
     await faceSignIn(memberAgent, `${app.url}/account/login`, member.email, JPEG, recordingFrames());
     const accountPage = await (await memberAgent.request(`${app.url}/account`)).text();
     const accountHeaders = { Cookie: memberAgent.cookies(), 'X-CSRF-Token': csrfOf(accountPage) };
+    await s.settings.update({ proofingEnabled: true }, 'fuzz');
+    await s.proofing.giveConsent(member.id);
     expect(adminHeaders['X-CSRF-Token'] && accountHeaders['X-CSRF-Token']).toBeTruthy();
 
     await fuzz(
@@ -235,6 +237,8 @@ describe('every upload and JSON route, signed in and not', () => {
           { name: 'account re-enrollment frame', path: '/account/face/reenroll/challenge/frame', headers: accountHeaders, file: 'frame', fields: { challenge: 'x' } },
           { name: 'account re-enrollment frame, signed out', path: '/account/face/reenroll/challenge/frame', headers: {}, file: 'frame', fields: {} },
           { name: 'account passkey (JSON)', path: '/account/passkeys', headers: accountHeaders, file: 'x', fields: {} },
+          { name: 'account proofing document', path: '/account/proofing/document', headers: accountHeaders, file: 'photo', fields: {} },
+          { name: 'account proofing frame', path: '/account/proofing/challenge/frame', headers: accountHeaders, file: 'frame', fields: { challenge: 'x' } },
           { name: 'admin enrollment', path: `/admin/users/${member.id}/enroll`, headers: adminHeaders, file: 'photo', fields: {} },
           { name: 'admin enrollment preview', path: `/admin/users/${member.id}/enroll/preview`, headers: adminHeaders, file: 'photo', fields: {} },
           { name: 'admin enrollment, signed out', path: `/admin/users/${member.id}/enroll`, headers: {}, file: 'photo', fields: {} },
