@@ -5,6 +5,7 @@ import { decodeJwt } from 'jose';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRUST_FRAMEWORK } from '../../src/proofing/index.js';
+import { accessibilityViolations } from '../helpers/a11y.js';
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { ForcedChallenges, type FrameReply, newSitting, RECORDING_FACE, RECORDING_HOLDS, recordingFrames, SteerableCamera } from '../helpers/challenge.js';
@@ -48,7 +49,11 @@ describe.runIf(ready)('identity proofing in the browser', () => {
   let userId: string;
   const replies: FrameReply[] = [];
 
-  const shot = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  /** A screenshot of the step, and its accessibility (axe-core, WCAG 2.1 AA) checked as it is shown. */
+  const shot = async (name: string) => {
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+    expect(await accessibilityViolations(page), name).toEqual([]);
+  };
   const decision = () => replies.find((r) => r.body.redirect !== undefined || (r.status >= 400 && !SKIPPED.includes(r.body.error?.code ?? '')));
 
   async function sitting(): Promise<void> {
