@@ -267,6 +267,7 @@ export const commands: Record<string, (config: Config, args: Args) => Promise<vo
         allowPassiveFace: Boolean(args.values['allow-passive-face']),
         resourceServer: Boolean(args.values['resource-server']),
         matchEnrolledUsers: Boolean(args.values['match-enrolled-users']),
+        requiresProofing: Boolean(args.values['requires-proofing']),
         requiredAcr: str(args, 'acr') ?? null,
         matchRules,
         backchannelLogoutUri: str(args, 'backchannel-logout-uri') ?? null,

@@ -22,6 +22,7 @@ const OPTIONS = {
   'allow-passive-face': { type: 'boolean' },
   'resource-server': { type: 'boolean' },
   'match-enrolled-users': { type: 'boolean' },
+  'requires-proofing': { type: 'boolean' },
   acr: { type: 'string' },
   'match-rules': { type: 'string' },
   jwks: { type: 'string' },

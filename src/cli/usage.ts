@@ -18,7 +18,7 @@ Users
 Apps (OIDC clients)
   client create --name N [--redirect-uri URI]… [--grant authorization_code|client_credentials]…
                 [--scope S]… [--public] [--first-party] [--allow-password] [--allow-passive-face] [--acr URI]
-                [--resource-server] [--match-enrolled-users]
+                [--resource-server] [--match-enrolled-users] [--requires-proofing]
                 [--match-rules '{"minSimilarity":75,"livenessRequired":true,"qualityRequired":false,"documentRequired":false}']
                 [--auth-method client_secret_basic|client_secret_post|private_key_jwt] [--jwks FILE|JSON] [--jwks-uri URI]
                 [--par optional|required] [--dpop optional|required] [--fapi2]
@@ -28,6 +28,7 @@ Apps (OIDC clients)
                                           --dpop required: tokens are DPoP-bound, requests without a proof refused
                                           --fapi2: the FAPI 2.0 preset: private_key_jwt, PAR and DPoP required
                                           --resource-server: may introspect tokens issued to other apps
+                                          --requires-proofing: people must confirm their identity (document + face) first
                                           --match-enrolled-users: the Face Match API may match against
                                           enrolled accounts (user_id / email); off by default
   client list

@@ -128,6 +128,15 @@ describe.runIf(requireOcrFont())('identity proofing on the account page', () => 
     expect((await proofingPage()).html).not.toContain('data-testid="proofing-held"');
   });
 
+  it('shows what is held in the data download, without the document number', async () => {
+    const res = await agent.request(`${app.url}/account/data.json`);
+    const data = (await res.json()) as { identityProofing: { consents: unknown[]; record: { state: string; claims: Record<string, unknown>; documentNumber: string } } };
+    expect(data.identityProofing.record).toMatchObject({ state: 'valid', documentType: 'passport', claims: { family_name: 'HILL', birthdate: '1987-10-25' } });
+    expect(data.identityProofing.record.documentNumber).toMatch(/not kept/);
+    expect(data.identityProofing.consents).toHaveLength(1);
+    expect(JSON.stringify(data)).not.toContain('X1234567C');
+  });
+
   it('withdrawal from the account page erases the proofing', async () => {
     const res = await agent.request(`${app.url}/account/proofing/withdraw`, {
       method: 'POST',
