@@ -26,7 +26,9 @@ export async function renderHome(deps: AccountDeps, ctx: Context, message: strin
   const { user, session } = accountOf(ctx);
   const [face, passkeys, recent, settings, apps] = await Promise.all([faceSummary(deps, user.id), deps.passkeys.list(user.id), signIns(deps, user.id, RECENT_SIGN_INS), deps.settings.get(), connectedApps(deps, user.id)]);
   const changes = await factorChanges(deps, user.id, passkeys);
-  const proofing = settings.proofingEnabled ? { record: await deps.proofing.status(user.id) } : null;
+  // Shown while the flow is offered, and to anyone holding a proofing (to see or withdraw it) when it is not.
+  const record = await deps.proofing.status(user.id);
+  const proofing = settings.proofingEnabled || record ? { record, offered: settings.proofingEnabled } : null;
   await page(
     ctx,
     'home',

@@ -35,7 +35,7 @@ const nextOf = (ctx: Context): string | null => {
 };
 const withNext = (path: string, next: string | null) => (next ? `${path}${path.includes('?') ? '&' : '?'}next=${encodeURIComponent(next)}` : path);
 
-const toHttp = (err: ProofingRefusal | ProofingError) => new HttpError(err instanceof ProofingRefusal ? err.status : err.code === 'PROOFING_DISABLED' ? 404 : 409, err.code, err.message);
+const toHttp = (err: ProofingRefusal | ProofingError) => new HttpError(err instanceof ProofingRefusal ? err.status : 409, err.code, err.message);
 
 /**
  * Identity proofing on the account page: the proofing consent, a photo of the document's data page, then the
@@ -74,9 +74,13 @@ export function proofingRoutes(router: Router, deps: AccountDeps): void {
   async function render(ctx: Context, message: string | null = null, status = 200) {
     const { user } = accountOf(ctx);
     const on = await enabled();
-    const [consent, record, held, hasFace] = on
-      ? await Promise.all([deps.proofing.consent(user.id), deps.proofing.status(user.id), deps.proofingFlow.held(user.id), deps.verification.hasFace(user.id)])
-      : [null, null, null, false];
+    // The record and the withdrawal stay reachable when the flow is turned off: consent can always be withdrawn.
+    const [consent, record, held, hasFace] = await Promise.all([
+      deps.proofing.consent(user.id),
+      deps.proofing.status(user.id),
+      on ? deps.proofingFlow.held(user.id) : null,
+      on ? deps.verification.hasFace(user.id) : false,
+    ]);
     const done = typeof ctx.query.done === 'string' ? (DONE[ctx.query.done] ?? null) : null;
     // The camera check comes once a document is held; "check again" starts over with a new photo.
     const step = !on ? 'disabled' : !consent ? 'consent' : !hasFace ? 'no-face' : held && ctx.query.restart === undefined ? 'challenge' : record?.state === 'valid' && ctx.query.again === undefined ? 'done' : 'document';

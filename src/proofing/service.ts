@@ -37,7 +37,7 @@ export interface ProofingSummary {
 
 export class ProofingError extends Error {
   constructor(
-    readonly code: 'CONSENT_REQUIRED' | 'DOCUMENT_IN_USE' | 'PROOFING_DISABLED',
+    readonly code: 'CONSENT_REQUIRED' | 'DOCUMENT_IN_USE',
     message: string,
   ) {
     super(message);

@@ -137,7 +137,12 @@ describe.runIf(requireOcrFont())('identity proofing on the account page', () => 
     expect(JSON.stringify(data)).not.toContain('X1234567C');
   });
 
-  it('withdrawal from the account page erases the proofing', async () => {
+  it('withdrawal from the account page erases the proofing, even once the flow is no longer offered', async () => {
+    await app.services.settings.update({ proofingEnabled: false }, 'test');
+    const page = await proofingPage();
+    expect(page.html).toContain('data-testid="proofing-disabled"');
+    expect(page.html).toContain('data-testid="proofing-record"');
+    expect(page.html).toContain('data-testid="proofing-withdraw"');
     const res = await agent.request(`${app.url}/account/proofing/withdraw`, {
       method: 'POST',
       body: new URLSearchParams({ _csrf: csrf, confirm: 'yes' }),
@@ -146,6 +151,7 @@ describe.runIf(requireOcrFont())('identity proofing on the account page', () => 
     });
     expect(res.status).toBe(302);
     expect(await app.services.proofing.status(userId)).toBeNull();
+    await app.services.settings.update({ proofingEnabled: true }, 'test');
     expect((await proofingPage()).html).toContain('data-step="consent"');
   });
 });
