@@ -21,6 +21,8 @@ export interface SelfEnrollmentDeps {
   passkeys: Pick<Passkeys, 'grant' | 'granted' | 'claimGrant' | 'registrationOptions' | 'register'>;
   csrf: Csrf;
   maxUploadBytes: number;
+  /** Whether the end of an enrollment asks the person to confirm their identity next (src/proofing). */
+  proofingAfterInvite(): Promise<boolean>;
 }
 
 const GONE = 'This enrollment link has expired or was already used. Ask your administrator for a new one.';
@@ -121,6 +123,7 @@ export function selfEnrollmentRouter(deps: SelfEnrollmentDeps): Router {
       isAdmin: user.roles.includes('admin'),
       passkeyCsrf: grant ? deps.csrf.token(grantBinding(grant)) : null,
       passkeyAdded: ctx.query.passkey === 'added',
+      proofingNext: await deps.proofingAfterInvite(),
     });
   });
 

@@ -117,7 +117,19 @@ function compose(s: ServerServices, internalBase: () => string, draining: () => 
     createInteractionRouter(kit, [passwordStep, passkeyStep, faceStep]),
     // The first admin enrolls their face right away: the console itself requires a face sign-in.
     bootstrapRouter({ firstAdmin: s.firstAdmin, csrf: s.csrf, afterCreate: async (userId) => `/enroll/${(await s.invites.create(userId, userId, 1)).token}` }),
-    selfEnrollmentRouter({ users: s.users, invites: s.invites, consent: s.consent, enrollment: s.enrollment, passkeys: s.passkeys, csrf: s.csrf, maxUploadBytes: config.face.maxUploadBytes }),
+    selfEnrollmentRouter({
+      users: s.users,
+      invites: s.invites,
+      consent: s.consent,
+      enrollment: s.enrollment,
+      passkeys: s.passkeys,
+      csrf: s.csrf,
+      maxUploadBytes: config.face.maxUploadBytes,
+      proofingAfterInvite: async () => {
+        const settings = await s.settings.get();
+        return settings.proofingEnabled && settings.proofingAfterInvite;
+      },
+    }),
     ...adminRouters(
       {
         config,

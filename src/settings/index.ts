@@ -24,6 +24,8 @@ export const settingsSchema = z.object({
   adminPasskeyRequired: z.boolean(),
   /** People may prove their identity with a document and their face on the account page (src/proofing). */
   proofingEnabled: z.boolean(),
+  /** The end of an invitation's enrollment asks the person to confirm their identity right away (needs proofingEnabled). */
+  proofingAfterInvite: z.boolean(),
   /** A proofing stays valid this many days (and never past the document's expiry). */
   proofingValidityDays: z.number().int().min(1).max(3650),
 });
@@ -49,6 +51,7 @@ export function defaultSettings(config: Config): Settings {
     apiReviewScore: 70,
     adminPasskeyRequired: false,
     proofingEnabled: false,
+    proofingAfterInvite: false,
     proofingValidityDays: 365,
   };
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ACR } from '../../src/oidc/acr.js';
-import { csrfOf, faceSignIn } from '../admin/helpers.js';
+import { csrfOf, faceSignIn, fixture, photoForm } from '../admin/helpers.js';
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
 import { Agent } from '../helpers/browserless.js';
 import { ForcedChallenges, newSitting, RECORDING_FACE, recordingFrames } from '../helpers/challenge.js';
@@ -51,13 +51,27 @@ describe('identity proofing in the admin console and for apps that require it', 
     const page = await get(admin, '/admin/settings');
     expect(page.html).toContain('data-testid="settings-proofing-enabled"');
     const s = await app.services.settings.get();
-    const form: Record<string, string> = { proofingEnabled: 'on', proofingValidityDays: '90' };
+    const form: Record<string, string> = { proofingEnabled: 'on', proofingAfterInvite: 'on', proofingValidityDays: '90' };
     for (const k of ['matchPreset', 'livenessThreshold', 'apiReviewScore', 'apiAcceptScore', 'faceFailuresBeforeDelay', 'failureDelaySeconds', 'faceFailuresBeforeLockout', 'passwordFailuresBeforeDelay', 'passwordFailuresBeforeLockout', 'templateRetentionDays', 'auditRetentionDays'] as const) {
       form[k] = String(s[k]);
     }
     const saved = await post(admin, '/admin/settings', form, csrfOf(page.html));
     expect(saved.html).toContain('Settings saved.');
-    expect(await app.services.settings.current()).toMatchObject({ proofingEnabled: true, proofingValidityDays: 90 });
+    expect(await app.services.settings.current()).toMatchObject({ proofingEnabled: true, proofingAfterInvite: true, proofingValidityDays: 90 });
+  });
+
+  it('asks a person who finished an invitation to confirm their identity next', async () => {
+    const ivy = await app.services.accounts.create({ email: 'ivy@example.com', name: 'Ivy', password: null });
+    const { token } = await app.services.invites.create(ivy.id, adminId);
+    const link = `${app.url}/enroll/${token}`;
+    const person = new Agent();
+    const agreed = await person.submit(link, await (await person.request(link)).text(), `/enroll/${token}/consent`, { agree: 'yes' });
+    const csrf = /data-csrf="([^"]+)"/.exec(await agreed.res.text())![1]!;
+    const sent = await person.request(`${link}/photo`, { method: 'POST', body: photoForm(fixture('user-2.jpg')), headers: { 'x-csrf-token': csrf, accept: 'application/json' } });
+    expect(sent.status).toBe(200);
+    const done = await (await person.request(`${link}/done`)).text();
+    expect(done).toContain('data-testid="enroll-proofing-next"');
+    expect(done).toContain('href="/account/proofing"');
   });
 
   it('shows each account’s proofing state and evidence, without the identity data, and revokes it', async () => {
