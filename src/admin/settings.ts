@@ -33,7 +33,7 @@ const LABELS: Record<string, string> = {
 
 /** The form's fields as typed; numbers are checked by the settings schema, which names the bad field. */
 function patchFrom(form: Form): Record<string, unknown> {
-  const patch: Record<string, unknown> = { matchPreset: field(form, 'matchPreset'), keepImages: checked(form, 'keepImages'), adminPasskeyRequired: checked(form, 'adminPasskeyRequired'), proofingEnabled: checked(form, 'proofingEnabled'), proofingAfterInvite: checked(form, 'proofingAfterInvite') };
+  const patch: Record<string, unknown> = { matchPreset: field(form, 'matchPreset'), keepImages: checked(form, 'keepImages'), adminPasskeyRequired: checked(form, 'adminPasskeyRequired'), proofingEnabled: checked(form, 'proofingEnabled'), proofingAfterInvite: checked(form, 'proofingAfterInvite'), proofingKeepDocumentNumber: checked(form, 'proofingKeepDocumentNumber') };
   for (const name of NUMBERS) {
     const raw = field(form, name);
     patch[name] = raw === '' ? Number.NaN : Number(raw);

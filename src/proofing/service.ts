@@ -33,6 +33,8 @@ export interface ProofingSummary {
   revokedAt: Date | null;
   revokeReason: string | null;
   checks: ProofingCheck[];
+  /** The number is kept, sealed (the administrator's setting when it was recorded); otherwise only its keyed hash. */
+  documentNumberKept: boolean;
 }
 
 export class ProofingError extends Error {
@@ -51,11 +53,12 @@ export interface IdentityProofingDeps {
   sealer: Sealer;
   /** Keys the document-number hash (derived from SECRET_KEY): without it the hash cannot be tested against guesses. */
   documentKey: Buffer;
-  settings: { get(): Promise<{ proofingValidityDays: number }> };
+  settings: { get(): Promise<{ proofingValidityDays: number; proofingKeepDocumentNumber: boolean }> };
   audit: { record(event: AuditInput): Promise<void> };
 }
 
 const SEAL_PURPOSE = 'proofing-claims';
+const NUMBER_PURPOSE = 'proofing-document-number';
 const DAY_MS = 86_400_000;
 
 const isoDate = (d: Date) => d.toISOString().slice(0, 10);
@@ -103,7 +106,7 @@ export class IdentityProofing {
    * of the same document.
    */
   async record(userId: string, evidence: ProofingEvidence, context?: Context): Promise<ProofingSummary> {
-    const { proofingValidityDays } = await this.deps.settings.get();
+    const { proofingValidityDays, proofingKeepDocumentNumber } = await this.deps.settings.get();
     const { document } = evidence;
     const hash = this.documentHash(document.issuer, document.type, document.number);
     const now = Date.now();
@@ -122,6 +125,7 @@ export class IdentityProofing {
         issuingCountry: document.issuer,
         documentExpiry: new Date(`${document.expiry}T00:00:00Z`),
         documentNumberHash: hash,
+        documentNumber: proofingKeepDocumentNumber ? this.deps.sealer.seal(Buffer.from(document.number), NUMBER_PURPOSE) : null,
         claims: this.deps.sealer.seal(Buffer.from(JSON.stringify(evidence.claims)), SEAL_PURPOSE),
         checks: evidence.checks as never,
         validUntil,
@@ -153,7 +157,12 @@ export class IdentityProofing {
       revokedAt: row.revokedAt,
       revokeReason: row.revokeReason,
       checks: row.checks as unknown as ProofingCheck[],
+      documentNumberKept: row.documentNumber !== null,
     };
+  }
+
+  private documentNumber(row: ProofingRow): string | null {
+    return row.documentNumber ? this.deps.sealer.open(row.documentNumber, NUMBER_PURPOSE).toString('utf8') : null;
   }
 
   async status(userId: string, now = Date.now()): Promise<ProofingSummary | null> {
@@ -179,6 +188,7 @@ export class IdentityProofing {
     const checks = row.checks as unknown as ProofingCheck[];
     const methods = [...new Set(checks.map((c) => c.method))];
     const time = row.verifiedAt.toISOString();
+    const number = this.documentNumber(row);
     return {
       verification: {
         trust_framework: TRUST_FRAMEWORK,
@@ -187,7 +197,12 @@ export class IdentityProofing {
           {
             type: 'document',
             check_details: methods.map((m) => ({ check_method: m, time })),
-            document_details: { type: row.documentType as DocumentType, issuer: { country_code: row.issuingCountry }, date_of_expiry: isoDate(row.documentExpiry) },
+            document_details: {
+              type: row.documentType as DocumentType,
+              ...(number ? { document_number: number } : {}),
+              issuer: { country_code: row.issuingCountry },
+              date_of_expiry: isoDate(row.documentExpiry),
+            },
           },
         ],
       },
@@ -203,7 +218,7 @@ export class IdentityProofing {
       record: row && {
         ...this.summarize(row, Date.now()),
         claims: JSON.parse(this.deps.sealer.open(row.claims, SEAL_PURPOSE).toString('utf8')) as IdentityClaims,
-        documentNumber: 'not kept (only a keyed hash, to notice the same document on two accounts)',
+        documentNumber: this.documentNumber(row) ?? 'not kept (only a keyed hash, to notice the same document on two accounts)',
       },
     };
   }

@@ -30,7 +30,11 @@ export class ProofingStore {
   /** Replaces the account's record (one per account: a new proofing supersedes the last). */
   replace(tx: Tx, data: ProofingInsert) {
     const { userId, ...rest } = data;
-    return tx.identityProofing.upsert({ where: { userId }, create: data, update: { ...rest, verifiedAt: new Date(), revokedAt: null, revokedBy: null, revokeReason: null } });
+    return tx.identityProofing.upsert({
+      where: { userId },
+      create: data,
+      update: { ...rest, documentNumber: rest.documentNumber ?? null, verifiedAt: new Date(), revokedAt: null, revokedBy: null, revokeReason: null },
+    });
   }
 
   async revoke(userId: string, by: string, reason: string): Promise<boolean> {

@@ -47,7 +47,8 @@ export interface VerifiedData {
     evidence: {
       type: 'document';
       check_details: CheckDetail[];
-      document_details: { type: DocumentType; issuer: { country_code: string }; date_of_expiry: string };
+      /** `document_number` only where the administrator keeps numbers (and only when an app asks for it). */
+      document_details: { type: DocumentType; document_number?: string; issuer: { country_code: string }; date_of_expiry: string };
     }[];
   };
   claims: IdentityClaims;

@@ -26,6 +26,8 @@ export const settingsSchema = z.object({
   proofingEnabled: z.boolean(),
   /** The end of an invitation's enrollment asks the person to confirm their identity right away (needs proofingEnabled). */
   proofingAfterInvite: z.boolean(),
+  /** Keep the document number of a proofing, sealed (off: only its keyed hash). */
+  proofingKeepDocumentNumber: z.boolean(),
   /** A proofing stays valid this many days (and never past the document's expiry). */
   proofingValidityDays: z.number().int().min(1).max(3650),
 });
@@ -52,6 +54,7 @@ export function defaultSettings(config: Config): Settings {
     adminPasskeyRequired: false,
     proofingEnabled: false,
     proofingAfterInvite: false,
+    proofingKeepDocumentNumber: false,
     proofingValidityDays: 365,
   };
 }

@@ -47,6 +47,24 @@ describe('identity proofing records (embedded database)', () => {
     expect(types).toEqual(expect.arrayContaining(['proofing.consent', 'proofing.record']));
   });
 
+  it('keeps the document number sealed only where the administrator keeps numbers, and gives it only to an app that asks', async () => {
+    const user = await account('kept@example.com');
+    await s.proofing.giveConsent(user.id);
+    await s.settings.update({ proofingKeepDocumentNumber: true }, 'test');
+    const kept = await s.proofing.record(user.id, evidence({ number: 'K7654321' }));
+    expect(kept.documentNumberKept).toBe(true);
+    const row = await s.db.prisma.identityProofing.findUniqueOrThrow({ where: { userId: user.id } });
+    expect(Buffer.from(row.documentNumber!).toString('latin1')).not.toContain('K7654321');
+    expect((await s.proofing.export(user.id)).record?.documentNumber).toBe('K7654321');
+    expect((await s.proofing.verified(user.id))?.verification.evidence[0].document_details.document_number).toBe('K7654321');
+
+    await s.settings.update({ proofingKeepDocumentNumber: false }, 'test');
+    const dropped = await s.proofing.record(user.id, evidence({ number: 'K7654321' }));
+    expect(dropped.documentNumberKept).toBe(false);
+    expect((await s.db.prisma.identityProofing.findUniqueOrThrow({ where: { userId: user.id } })).documentNumber).toBeNull();
+    expect((await s.proofing.verified(user.id))?.verification.evidence[0].document_details).not.toHaveProperty('document_number');
+  });
+
   it('is valid for the configured period and never past the document expiry', async () => {
     await s.settings.update({ proofingValidityDays: 30 }, 'test');
     const user = await account('grace@example.com');

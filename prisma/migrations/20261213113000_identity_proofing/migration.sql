@@ -1,6 +1,6 @@
 -- CreateTable: identity proofing (src/proofing). One record per account: the document's type, issuer and expiry, the
 -- checks done and their outcomes, a keyed hash of the document number (never the number), and the identity data as
--- read, sealed. Revocation keeps the summary; withdrawal of the proofing consent deletes the record.
+-- read, sealed (and the number sealed only where an administrator keeps it). Revocation keeps the summary; withdrawal of the proofing consent deletes the record.
 CREATE TABLE "identity_proofings" (
     "id" UUID NOT NULL,
     "user_id" UUID NOT NULL,
@@ -8,6 +8,7 @@ CREATE TABLE "identity_proofings" (
     "issuing_country" TEXT NOT NULL,
     "document_expiry" DATE NOT NULL,
     "document_number_hash" TEXT NOT NULL,
+    "document_number" BYTEA,
     "claims" BYTEA NOT NULL,
     "checks" JSONB NOT NULL,
     "verified_at" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
