@@ -128,7 +128,7 @@ export function proofingRoutes(router: Router, deps: AccountDeps): void {
     ctx.set('Cache-Control', 'no-store');
     await requireEnabled();
     const { user, session } = accountOf(ctx);
-    requireFresh(ctx, session, { next: PAGE });
+    requireFresh(ctx, session, { next: withNext(PAGE, nextOf(ctx)) });
     await deps.rate.enforce(`proofing-document:${user.id}`, DOCUMENTS_PER_MINUTE, 'Too many documents in a minute. Wait a minute and try again.');
     if (!(await deps.proofing.consent(user.id))) throw new HttpError(409, 'CONSENT_REQUIRED', 'Agree to the identity-check notice first.');
     // A person whose face attempts are delayed or locked waits here too: the portrait comparison is a face attempt.

@@ -33,7 +33,8 @@ if (form) {
     say('Reading the document…', false);
     const { status: code, body } = await send(form.dataset.url, form.dataset.csrf, file, back);
     button.disabled = false;
-    if (code === 200 && body.redirect) {
+    // The camera check next, or (a session older than the account pages allow for changes) signing in again first.
+    if (body.redirect) {
       window.location.assign(body.redirect);
       return;
     }
