@@ -197,7 +197,14 @@ export class ProofingFlow {
     if (!raw) throw new ProofingRefusal('DOCUMENT_NEEDED');
     const held = JSON.parse(this.deps.sealer.open(Buffer.from(raw, 'base64'), SEAL_PURPOSE).toString('utf8')) as Held;
     // The same frame must match both: the challenge's own match may rest on another of its final frames.
-    const [live, templates] = await Promise.all([this.deps.engine.analyze(frame, 'verify'), this.deps.templates(userId)]);
+    let live, templates;
+    try {
+      [live, templates] = await Promise.all([this.deps.engine.analyze(frame, 'verify'), this.deps.templates(userId)]);
+    } catch (err) {
+      // Nothing was compared (an overloaded engine, a store error): the document stays held for another try.
+      await this.deps.kv.set(this.key(userId), raw, HOLD_SECONDS);
+      throw err;
+    }
     if (!live.embedding || !this.deps.matchesEnrolled(live.embedding, templates) || bestCosine(live.embedding, [fromBase64(held.portrait)]) < this.deps.portraitThreshold) {
       throw new ProofingRefusal('LIVE_FACE_MISMATCH');
     }

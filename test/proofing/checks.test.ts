@@ -62,6 +62,16 @@ describe('the proofing checks', () => {
     expect(mismatch.record).not.toHaveBeenCalled();
     expect(await code(mismatch.f.complete('u', Buffer.from('frame')))).toBe('DOCUMENT_NEEDED');
 
+    // An engine error compares nothing: the document stays held for another try.
+    const busy = flow({});
+    await busy.f.examineDocument('u', Buffer.from('doc'));
+    const engine = (busy.f as unknown as { deps: { engine: { analyze: () => Promise<never> } } }).deps.engine;
+    engine.analyze = async () => {
+      throw new Error('overloaded');
+    };
+    expect(await code(busy.f.complete('u', Buffer.from('frame')))).toBe('Error: overloaded');
+    expect(await busy.f.held('u')).not.toBeNull();
+
     const ok = flow({});
     await ok.f.examineDocument('u', Buffer.from('doc'));
     expect(await ok.f.held('u')).toEqual({ type: 'passport', issuer: 'GBR', expiry: '2031-01-01' });
