@@ -42,6 +42,8 @@ export interface ChallengeRules {
   minRotationRatio: number;
   /** Frames that reach a step's target but fail the two checks above before the challenge fails. */
   maxFlatFrames: number;
+  /** Offset change below which a failed 3-D check is not held against the frame (landmark noise dominates). */
+  minSolidOffset: number;
   /** Back at rest at the end: each offset and each fr_pose angle within these of the rest pose. */
   frontalOffset: number;
   frontalDegrees: number;
@@ -91,10 +93,11 @@ export const DEFAULT_RULES: Readonly<ChallengeRules> = {
   travelMargin: 0.15,
   minTravelFrames: 2,
   wrongFactor: 1.5,
-  wrongFrames: 3,
+  wrongFrames: 2,
   minParallaxRatio: 0.4,
   minRotationRatio: 0.45,
   maxFlatFrames: 3,
+  minSolidOffset: 0.15,
   frontalOffset: 0.15,
   frontalDegrees: 15,
   startMaxYaw: 15,

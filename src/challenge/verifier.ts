@@ -458,7 +458,10 @@ export class ChallengeVerifier {
       const solid = threeDimensional(s.rest!.landmarks, obs.landmarks!, m, d, this.rules);
       line.note = `target? ${round(degrees, 1)}° 3-D ${round(solid.parallax, 2)}/${round(solid.rotation, 2)}`;
       if (degrees >= t.degrees) {
-        if (!solid.ok) {
+        if (!solid.ok && Math.hypot(d.x, d.y) < this.rules.minSolidOffset) {
+          // Too small a change for the 3-D measures to rise above landmark noise: a later frame of the turn decides.
+          line.note += ' (too small to judge)';
+        } else if (!solid.ok) {
           s.flat++;
           s.details[`flat${s.stepIndex + 1}`] = `${round(solid.parallax, 2)}/${round(solid.rotation, 2)}`;
           if (s.flat >= this.rules.maxFlatFrames) return this.fail(s, 'NOT_THREE_DIMENSIONAL', m);

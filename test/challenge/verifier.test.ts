@@ -223,7 +223,7 @@ describe('ChallengeVerifier subject and identity', () => {
     // A cut to another framing fails; a smaller jump mid-movement only starts the movement over.
     const jumped = frames.map((f, i) => (i >= 5 ? { ...f, landmarks: f.landmarks!.map(([x, y]) => [x + 400, y] as [number, number]) } : f));
     decided(play(challenge(['left', 'right']), jumped), 'FACE_JUMP');
-    const nudged = play(challenge(['left']), answer(['left']).map((f, i) => (i >= 5 ? { ...f, landmarks: f.landmarks!.map(([x, y]) => [x + 120, y] as [number, number]) } : f)));
+    const nudged = play(challenge(['left']), answer(['left']).map((f, i) => (i >= 5 ? { ...f, landmarks: f.landmarks!.map(([x, y]) => [x + 250, y] as [number, number]) } : f)));
     expect(nudged.verifier.decision().details).toMatchObject({ lastRestart: 'jump' });
     const shrunk = frames.map((f, i) => (i >= 5 ? { ...f, landmarks: f.landmarks!.map(([x, y]) => [320 + (x - 320) * 0.6, 240 + (y - 240) * 0.6] as [number, number]) } : f));
     decided(play(challenge(['left', 'right']), shrunk), 'FACE_JUMP');

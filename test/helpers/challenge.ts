@@ -99,7 +99,8 @@ export async function postFrame(agent: Agent, url: string, csrf: string, challen
 /**
  * A webcam the test steers (shared/DESIGN.md §3, as on branch issue-13): every page's getUserMedia gets a canvas
  * stream. Until the page shows a challenge step it paints the first frame; from the moment `data-step` is set it
- * plays `frames` at `fps` and then holds the last one. Each paint adds a few random pixels, as camera noise does, so
+ * plays `frames` at `fps` (holding a movement's frame for up to a second while the page asks for it) and then holds
+ * the last one. Each paint adds a few random pixels, as camera noise does, so
  * that no two streamed frames are byte-identical.
  */
 export class SteerableCamera {
@@ -133,6 +134,7 @@ export class SteerableCamera {
         let held = false;
         let stalled = false;
         let still: ImageData | null = null;
+        let heldSince: number | null = null;
         setInterval(() => void expose.__cameraHeld().then((h) => ({ held, stalled } = h)), 30);
         const paint = () => {
           // A stalled camera keeps delivering frames, every one the same picture.
@@ -150,9 +152,11 @@ export class SteerableCamera {
           else if (!held) played += now - last;
           last = now;
           let index = Math.min(bitmaps.length - 1, Math.floor((played / 1000) * feed.fps));
-          // Like a person, the camera holds a movement until the page asks for the next one.
+          // Like a person, the camera holds a movement while the page asks for it, for a second at most, and then comes
+          // back as the recording does, whether or not the page has moved on.
           const hold = step ? feed.holds[step] : undefined;
-          if (hold !== undefined && index >= hold) {
+          if (hold === undefined || index < hold) heldSince = null;
+          else if ((heldSince ??= now) > now - 1000) {
             index = hold;
             played = (hold * 1000) / feed.fps;
           }

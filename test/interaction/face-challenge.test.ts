@@ -142,7 +142,8 @@ describe('face sign-in with the head-movement challenge', () => {
   });
 
   it.runIf(hasChromium)('refuses a challenge answered in the wrong order', async () => {
-    forced.movements = ['right', 'up'];
+    // The recording tilts up (straight up, for over 0.3 s) before it turns: asked to turn left first.
+    forced.movements = ['left', 'up'];
     const { page, replies } = await browserPlaying(recording);
     const start = await authorizationUrl(strict);
     await identify(page, start.url, 'walt@example.com');
