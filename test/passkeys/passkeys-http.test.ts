@@ -295,8 +295,8 @@ describe.runIf(requireService('PostgreSQL', hasPostgres) && requireService('Redi
     await swap(RECORDING_FACE);
     const before = await prisma().faceTemplate.findMany({ where: { userId: kimId } });
 
-    // The movements answered in another order than drawn: refused and counted, nothing replaced.
-    challenges.movements = ['right', 'up'];
+    // The movements answered in another order than drawn (the recording tilts up first): refused and counted, nothing replaced.
+    challenges.movements = ['left', 'up'];
     try {
       expect(await reenroll()).toMatchObject({ status: 401, body: { error: { code: 'WRONG_MOVEMENT' }, progress: { status: 'failed' } } });
     } finally {

@@ -85,11 +85,15 @@ describe('live challenges', () => {
     const challenge = await s.a.start('uid3', s.owner);
     await s.a.frame('uid3', challenge.id, frame(1), Date.now(), s.who);
     await sleep(120);
-    // The same bytes again: a repeated frame fails the challenge.
+    // The same bytes as the frame before: a stalled camera, skipped without a judgement.
+    await expect(s.a.frame('uid3', challenge.id, frame(1), Date.now(), s.who)).rejects.toMatchObject({ code: 'FRAME_STALLED' });
+    await s.a.frame('uid3', challenge.id, frame(2), Date.now(), s.who);
+    await sleep(120);
+    // An earlier frame again (a loop of pictures): fails the challenge.
     const failed = await s.a.frame('uid3', challenge.id, frame(1), Date.now(), s.who);
     expect(failed).toMatchObject({ status: 'failed', code: 'REPEATED_FRAME', outcome: { failures: 1 } });
     await sleep(120);
-    await expect(s.a.frame('uid3', challenge.id, frame(2), Date.now(), s.who)).rejects.toMatchObject({ code: 'CHALLENGE_FINISHED' });
+    await expect(s.a.frame('uid3', challenge.id, frame(3), Date.now(), s.who)).rejects.toMatchObject({ code: 'CHALLENGE_FINISHED' });
     await expect(s.a.frame('uid3', 'other', frame(2), Date.now(), s.who)).rejects.toMatchObject({ code: 'CHALLENGE_MISMATCH' });
     expect(await s.attempts.faceFailures('u1')).toBe(1);
   });
@@ -181,6 +185,8 @@ describe('live challenges', () => {
     for (const n of [1, 2]) {
       const c = await s.a.start('uid10', s.owner);
       await s.a.frame('uid10', c.id, frame(10 * n), Date.now(), s.who);
+      await sleep(120);
+      await s.a.frame('uid10', c.id, frame(10 * n + 1), Date.now(), s.who);
       await sleep(120);
       expect(await s.a.frame('uid10', c.id, frame(10 * n), Date.now(), s.who)).toMatchObject({ status: 'failed', code: 'REPEATED_FRAME' });
     }
