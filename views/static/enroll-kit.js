@@ -27,11 +27,11 @@ export function stopCamera(stream) {
 /** The current video frame as a JPEG, at most `maxSide` pixels on its longer side (larger frames only cost decode time). */
 export const grabFrame = (video, maxSide = 1280) => grabJpeg(video, maxSide, 0.92);
 
-/** Posts one photo as multipart/form-data and returns the HTTP status with the JSON answer. */
-export async function sendPhoto(url, photo, csrf, fields = {}) {
+/** Posts a photo (or several, as repeated `photo` parts) as multipart/form-data; returns the HTTP status with the JSON answer. */
+export async function sendPhoto(url, photos, csrf, fields = {}) {
   const body = new FormData();
   for (const [name, value] of Object.entries(fields)) body.append(name, value);
-  body.append('photo', photo, photo.name || 'photo.jpg');
+  for (const photo of [photos].flat()) body.append('photo', photo, photo.name || 'photo.jpg');
   let res;
   try {
     res = await fetch(url, { method: 'POST', body, headers: { 'x-csrf-token': csrf, accept: 'application/json' }, credentials: 'same-origin' });

@@ -1,19 +1,7 @@
 // Identity proofing: sends the document photo (multipart, the CSRF token in a header as the account pages expect)
 // and follows the server's answer: the camera check, or the refusal's message.
 
-async function send(url, csrf, front, back) {
-  const body = new FormData();
-  body.append('photo', front, front.name || 'front.jpg');
-  if (back) body.append('photo', back, back.name || 'back.jpg');
-  let res;
-  try {
-    res = await fetch(url, { method: 'POST', body, headers: { 'x-csrf-token': csrf, accept: 'application/json' }, credentials: 'same-origin' });
-  } catch {
-    return { status: 0, body: { message: 'The server could not be reached. Check the connection and try again.' } };
-  }
-  const json = await res.json().catch(() => ({ error: { message: `The server answered ${res.status}.` } }));
-  return { status: res.status, body: { redirect: json.redirect, message: json.error?.message } };
-}
+import { sendPhoto } from './enroll-kit.js';
 
 const form = document.querySelector('[data-proofing-document]');
 if (form) {
@@ -31,7 +19,7 @@ if (form) {
     if (!file) return say('Choose a photo of your document first.', true);
     button.disabled = true;
     say('Reading the document…', false);
-    const { status: code, body } = await send(form.dataset.url, form.dataset.csrf, file, back);
+    const { status: code, body } = await sendPhoto(form.dataset.url, back ? [file, back] : file, form.dataset.csrf);
     button.disabled = false;
     // The camera check next, or (a session older than the account pages allow for changes) signing in again first.
     if (body.redirect) {
