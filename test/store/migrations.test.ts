@@ -28,6 +28,8 @@ interface SchemaField {
   optional: boolean;
   list: boolean;
   isEnum: boolean;
+  /** A native type attribute (`@db.Date`), which names the column's PostgreSQL type itself. */
+  native: string | null;
 }
 
 /** Scalar fields of schema.prisma with their table and column names (the schema's own, small syntax). */
@@ -44,7 +46,7 @@ function schemaFields(): SchemaField[] {
       if (!m || line.trim().startsWith('//') || line.trim().startsWith('@@')) continue;
       const [, name, type, list, optional, rest] = m;
       if (modelNames.has(type)) continue; // relation field, no column
-      fields.push({ model, table, column: /@map\("(\w+)"\)/.exec(rest)?.[1] ?? name, type, optional: Boolean(optional), list: Boolean(list), isEnum: enums.has(type) });
+      fields.push({ model, table, column: /@map\("(\w+)"\)/.exec(rest)?.[1] ?? name, type, optional: Boolean(optional), list: Boolean(list), isEnum: enums.has(type), native: /@db\.(\w+)/.exec(rest)?.[1]?.toLowerCase() ?? null });
     }
   }
   return fields;
@@ -84,7 +86,7 @@ async function checkMigrations(db: Database) {
     } else if (f.isEnum) {
       expect(col.udt_name, key(f.table, f.column)).toBe(f.type);
     } else {
-      expect(PG_TYPES[f.type], key(f.table, f.column)).toContain(col.udt_name);
+      expect(f.native ? [f.native] : PG_TYPES[f.type], key(f.table, f.column)).toContain(col.udt_name);
     }
     // Prisma leaves list columns nullable in SQL; scalar ones are NOT NULL unless optional.
     if (!f.list) expect(col.is_nullable === 'YES', key(f.table, f.column)).toBe(f.optional);
