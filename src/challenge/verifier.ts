@@ -495,7 +495,7 @@ export class ChallengeVerifier {
     s.details[`done${s.stepIndex + 1}`] = index;
     s.stepIndex++;
     const next = this.challenge.movements[s.stepIndex];
-    s.attempt = next ? { track: [{ p: 0, dhash: null }, ...done.path.map(([x, y]) => ({ p: progressAlong(next, { x, y }, this.rules), dhash: null }))], reached: null, verified: 0, path: [...done.path] } : null;
+    s.attempt = next ? { track: [{ p: 0, dhash: null }, ...done.path.map(([x, y]) => ({ p: progressAlong(next, { x, y }, this.rules), dhash: null }))], reached: null, verified: 0, path: [] } : null;
     s.best = 0;
     s.flat = 0;
     s.stray = null;
