@@ -128,7 +128,7 @@ export function formatBenchmarks(r: Benchmarks): string {
     r.capture && `capture p90 ms: ${r.capture.p90Ms}`,
     r.api && `API p90 ms: ${r.api.p90Ms}`,
     r.challenge &&
-      `challenge: ${r.challenge.framesAnalysed} frames analysed (${r.challenge.verifyFrames} again with 'verify'), CPU p90 ${r.challenge.cpuMs.p90} ms, ${r.challenge.challengesPerSecond2} completed challenges/s with 2 in flight (${r.challenge.recording.movements} recorded at ${r.challenge.recording.fps} fps, ${r.challenge.recording.frameSize}, replayed at ${r.challenge.replayFps} fps)`,
+      `challenge: ${r.challenge.framesAnalysed} frames analysed (${r.challenge.embedded} analyses with an embedding), CPU p90 ${r.challenge.cpuMs.p90} ms, ${r.challenge.challengesPerSecond2} completed challenges/s with 2 in flight (${r.challenge.recording.movements} recorded at ${r.challenge.recording.fps} fps, ${r.challenge.recording.frameSize}, replayed at ${r.challenge.replayFps} fps)`,
     r.overload && formatOverload(r.overload),
     r.documents &&
       `documents: ${r.documents.reads} reads of ${r.documents.documents} synthetic documents, ${r.documents.readExactly} exact, p90 ${r.documents.latencyMs.p90} ms; RSS warm ${r.documents.rssMb.warm} MB, end ${r.documents.rssMb.end} MB, peak ${r.documents.rssMb.peak} MB`,

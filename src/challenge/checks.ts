@@ -91,6 +91,16 @@ export function strayMovement(d: Delta, current: Movement | null, completed: rea
   return candidates.find((m) => m !== current && !completed.includes(m) && progress(m, d, r) >= r.wrongFactor) ?? null;
 }
 
+/**
+ * Whether a frame moved mainly along movement `m`: its offset along `m` is at least what the offset across it has
+ * beyond near rest (`frontalOffset`: people do not come back exactly between movements). A side turn drifts in
+ * pitch by median 19° (up to 30°), enough to pass a nod's target on the way, while its offsets say it is a turn.
+ */
+export function mainlyAlong(m: Movement, d: Pick<Delta, 'x' | 'y'>, r: ChallengeRules): boolean {
+  const across = isSideways(m) ? d.y : d.x;
+  return along(m, { ...d, yaw: 0, pitch: 0, ex: 0, ey: 0 }).offset >= Math.abs(across) - r.frontalOffset;
+}
+
 /** A frame of an attempt at a movement: its progress (target units) and the face's dHash. */
 export interface TrackPoint {
   p: number;
@@ -139,8 +149,13 @@ export function threeDimensional(baseline: readonly Point[], lm: readonly Point[
 
 /** Back at the rest pose, loosely: people come back near, not exactly, to where they started. Degrees when known. */
 export function atRest(d: Pick<Delta, 'x' | 'y'> & Partial<Pick<Delta, 'yaw' | 'pitch'>>, r: ChallengeRules): boolean {
-  const offsets = Math.abs(d.x) <= r.frontalOffset && Math.abs(d.y) <= r.frontalOffset;
-  return offsets && (d.yaw === undefined || Math.abs(d.yaw) <= r.frontalDegrees) && (d.pitch === undefined || Math.abs(d.pitch) <= r.frontalDegrees);
+  const offsets = Math.abs(d.x) <= r.returnOffset && Math.abs(d.y) <= r.returnOffset;
+  return offsets && (d.yaw === undefined || Math.abs(d.yaw) <= r.returnDegrees) && (d.pitch === undefined || Math.abs(d.pitch) <= r.returnDegrees);
+}
+
+/** Came back from the last movement: its progress is at most `returnFraction` of the farthest it went. */
+export function cameBack(p: number, peak: number, r: ChallengeRules): boolean {
+  return p <= r.returnFraction * peak;
 }
 
 /** A frame that adds no new picture: a near-duplicate of one already counted as travel or target in this challenge. */

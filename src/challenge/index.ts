@@ -9,7 +9,7 @@ export type { Point } from './geometry.js';
 export { runLivenessEval, formatLivenessEval, readSequences, BONA_FIDE, type LivenessEvalResult, type Sequence, type SequenceResult } from './eval.js';
 export {
   MOVEMENTS,
-  framesAnalysed,
+  embeddedAnalyses,
   type Challenge,
   type ChallengeStatus,
   type Decision,

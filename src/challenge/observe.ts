@@ -17,7 +17,7 @@ export function observeAnalysis(a: Analysis, purpose: FramePurpose, t: number, s
     yaw: face?.pose ? face.pose.yaw : null,
     pitch: face?.pose ? face.pose.pitch : null,
     issues: a.quality.issues.map((i) => i.code),
-    embedding: purpose === 'verify' ? a.embedding : null,
+    embedding: purpose === 'locate' ? null : a.embedding,
     liveness: purpose === 'verify' ? a.liveness : null,
     purpose,
   };

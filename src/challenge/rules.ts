@@ -44,9 +44,19 @@ export interface ChallengeRules {
   maxFlatFrames: number;
   /** Offset change below which a failed 3-D check is not held against the frame (landmark noise dominates). */
   minSolidOffset: number;
-  /** Back at rest at the end: each offset and each fr_pose angle within these of the rest pose. */
+  /** The other axis counts as near rest for a stray movement within this offset (`strayMovement`). */
   frontalOffset: number;
-  frontalDegrees: number;
+  /**
+   * Back at rest at the end: each offset and each fr_pose angle within these of the rest pose. Looser than the
+   * targets' scale suggests: people come back near, not exactly, to where they started.
+   */
+  returnOffset: number;
+  returnDegrees: number;
+  /**
+   * … and come back from the last movement: its offset at most this fraction of the farthest the movement went. A
+   * head still held at the target (a sway that just reached it) is not back, however loose the rest pose.
+   */
+  returnFraction: number;
   /** The baseline must look frontal in absolute terms: |yaw| and |nose offset along the eye line| within these. */
   startMaxYaw: number;
   startMaxOffset: number;
@@ -99,7 +109,9 @@ export const DEFAULT_RULES: Readonly<ChallengeRules> = {
   maxFlatFrames: 3,
   minSolidOffset: 0.15,
   frontalOffset: 0.15,
-  frontalDegrees: 15,
+  returnOffset: 0.22,
+  returnDegrees: 20,
+  returnFraction: 0.5,
   startMaxYaw: 15,
   startMaxOffset: 0.25,
   baselineAttempts: 3,

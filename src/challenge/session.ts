@@ -8,8 +8,8 @@ import { ChallengeVerifier, NEEDS_VERIFY, type SerializedVerifier, type Verifier
 export type FrameAnalyzer = (image: Uint8Array, purpose: FramePurpose) => Promise<Analysis>;
 
 /**
- * The face engine as a frame analyzer: 'locate' (detection, landmarks), 'track' (also pose) or 'verify' (also
- * embedding and liveness), in the engine's `lane` (sign-in frames from anyone use 'anonymous', so they cannot crowd
+ * The face engine as a frame analyzer: 'locate' (detection, landmarks), 'turn' (also pose and embedding) or
+ * 'verify' (also liveness), in the engine's `lane` (sign-in frames from anyone use 'anonymous', so they cannot crowd
  * out the rest). A frame of the stream never takes a second idle worker: at four frames a second nobody waits for
  * its latency, and the CPU per challenge is the figure that counts.
  */
@@ -37,7 +37,7 @@ export interface FrameResult {
 
 /**
  * Drives a ChallengeVerifier with JPEG frames: admits each frame (timing, repeats), analyses it with the purpose
- * it needs — 'track' for most frames, 'verify' for the few that carry an embedding — and reports progress.
+ * it needs — 'locate' for most frames, 'turn' or 'verify' again for the few that may decide — and reports progress.
  * Frames pushed concurrently are judged one after the other, in the order they were pushed. Engine errors
  * (FaceError: not an image, too large, overloaded) propagate and leave the challenge unchanged.
  */
@@ -108,9 +108,9 @@ export class ChallengeSession {
         v.answered(this.clock());
         return { accepted: true, refusal: null, evidence: v.digests().evidence.length > evidenceBefore, progress: result };
       }
-      // A 'verify' analysis of a frame with a face always has an embedding.
-      if (purpose === 'verify') throw new Error('the face engine returned a face without an embedding');
-      purpose = 'verify';
+      // A deciding analysis of a frame with a face has all the verifier asks for.
+      if (purpose === v.decidingPurpose) throw new Error(`the face engine's '${purpose}' analysis lacks what the verifier needs`);
+      purpose = v.decidingPurpose;
     }
   }
 }

@@ -14,7 +14,7 @@ export interface Challenge {
 }
 
 /** How an analysis was made: `track` (detection, 68 landmarks, pose) or `verify` (also embedding and liveness). */
-export type FramePurpose = 'locate' | 'track' | 'verify';
+export type FramePurpose = 'locate' | 'turn' | 'verify';
 
 /** What the verifier reads from one frame; built from the face engine's analysis by `observeAnalysis`. */
 export interface Observation {
@@ -87,7 +87,7 @@ export interface Decision {
   message: string;
   challenge: Challenge;
   completed: Movement[];
-  /** Frames accepted for analysis, and how many of them were analysed with each purpose. */
+  /** Frames accepted for analysis (each analysed once, and a few again), and the analyses made of each purpose. */
   frames: number;
   analysed: Record<FramePurpose, number>;
   /** Engine time of the analyses plus the verifier's own time, ms. */
@@ -98,5 +98,5 @@ export interface Decision {
   details: Record<string, number | string | boolean | null>;
 }
 
-/** Frames analysed at least once: each is first located, or tracked while the baseline is sought. */
-export const framesAnalysed = (a: Decision['analysed']) => (a.locate ?? 0) + a.track;
+/** Analyses that embedded the face ('turn' and 'verify'): the costly ones, made only where a frame may decide. */
+export const embeddedAnalyses = (a: Decision['analysed']) => a.turn + a.verify;

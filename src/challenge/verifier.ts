@@ -2,8 +2,10 @@ import { cosine, type CompareResult } from '../face/index.js';
 import {
   along,
   atRest,
+  cameBack,
   continuity,
   facePlace,
+  mainlyAlong,
   nearDuplicate,
   pacing,
   progress as progressAlong,
@@ -98,6 +100,8 @@ interface State {
   counted: string[];
   /** Best progress towards the current movement's target (for "turn further"). */
   best: number;
+  /** The farthest the last movement went (progress), once the steps are done: the return is judged against it. */
+  lastPeak: number;
   /** Frames that reached a target without moving like a head, in the current step. */
   flat: number;
   /** A movement not asked for, and for how many frames in a row it clearly showed. */
@@ -148,7 +152,7 @@ export class ChallengeVerifier {
       lastSha: null,
       restartPending: false,
       digests: [],
-      analysed: { locate: 0, track: 0, verify: 0 },
+      analysed: { locate: 0, turn: 0, verify: 0 },
       cpuMs: 0,
       rest: null,
       baselineMisses: 0,
@@ -157,6 +161,7 @@ export class ChallengeVerifier {
       attempt: null,
       counted: [],
       best: 0,
+      lastPeak: 0,
       flat: 0,
       stray: null,
       lastFace: null,
@@ -176,11 +181,19 @@ export class ChallengeVerifier {
   }
 
   /**
-   * The baseline needs the pose ('track'); after it frames are only located ('locate'), and `observe` asks for
-   * 'verify' (pose and embedding) on the few whose landmarks say they may decide.
+   * The baseline needs the pose and the embedding ('turn'); after it frames are only located ('locate'), and
+   * `observe` asks for `decidingPurpose` on the few whose landmarks say they may decide.
    */
   get nextPurpose(): FramePurpose {
-    return this.s.phase === 'start' ? 'track' : 'locate';
+    return this.s.phase === 'start' ? 'turn' : 'locate';
+  }
+
+  /**
+   * The analysis `observe` asks for when it answers NEEDS_VERIFY: pose and embedding ('turn') for a frame that may
+   * complete a movement, and also passive liveness ('verify') for a final frame, the only ones liveness decides.
+   */
+  get decidingPurpose(): FramePurpose {
+    return this.s.phase === 'return' ? 'verify' : 'turn';
   }
 
   /**
@@ -451,7 +464,9 @@ export class ChallengeVerifier {
     }
 
     const t = targets(m, this.rules);
-    if (a.reached === null && p >= 1 && a.verified < this.rules.maxFlatFrames + 2) {
+    // A frame that reaches the target as a side effect of another movement (a turn's pitch drift) is no frame of this
+    // one: its 3-D measures along this axis mean nothing, so it is neither judged nor held against the person.
+    if (a.reached === null && p >= 1 && mainlyAlong(m, d, this.rules) && a.verified < this.rules.maxFlatFrames + 2) {
       if (obs.yaw === null || obs.pitch === null || !obs.embedding) return NEEDS_VERIFY;
       a.verified++;
       const degrees = along(m, d).degrees;
@@ -497,6 +512,7 @@ export class ChallengeVerifier {
     const next = this.challenge.movements[s.stepIndex];
     s.attempt = next ? { track: [{ p: 0, dhash: null }, ...done.path.map(([x, y]) => ({ p: progressAlong(next, { x, y }, this.rules), dhash: null }))], reached: null, verified: 0, path: [] } : null;
     s.best = 0;
+    s.lastPeak = Math.max(...done.track.map((x) => x.p));
     s.flat = 0;
     s.stray = null;
     s.phase = s.stepIndex < this.challenge.movements.length ? 'steps' : 'return';
@@ -508,11 +524,14 @@ export class ChallengeVerifier {
    * turned, and agree with the other final frames; a frame that does not is followed by another look.
    */
   private judgeReturn(s: State, obs: Observation, index: number, d: Delta, line: TraceLine): void | typeof NEEDS_VERIFY {
-    if (!atRest({ x: d.x, y: d.y }, this.rules)) {
+    const back = progressAlong(this.challenge.movements.at(-1)!, d, this.rules);
+    s.lastPeak = Math.max(s.lastPeak, back);
+    line.progress = round(back, 2);
+    if (!atRest({ x: d.x, y: d.y }, this.rules) || !cameBack(back, s.lastPeak, this.rules)) {
       s.hint = HINTS.return;
       return;
     }
-    if (obs.yaw === null || obs.pitch === null || !obs.embedding) return NEEDS_VERIFY;
+    if (obs.yaw === null || obs.pitch === null || !obs.embedding || !obs.liveness) return NEEDS_VERIFY;
     if (!atRest(d, this.rules)) {
       s.hint = HINTS.return;
       line.note = 'not at rest in fr_pose';
@@ -529,7 +548,7 @@ export class ChallengeVerifier {
     s.details.minContinuity = Math.min(Number(s.details.minContinuity ?? 1), round(continuity));
     s.details.liveness = Math.min(Number(s.details.liveness ?? 1), round(liveness));
     if (match) s.details.similarity = round(match.similarity);
-    line.note = `final: live ${round(liveness, 2)} continuity ${round(continuity, 2)}${match ? ` match ${match.match}` : ''}`;
+    line.note = `final: live ${round(liveness, 2)} continuity ${round(continuity, 2)} agreement ${round(agreement, 2)}${match ? ` match ${match.match}` : ''}`;
     const failure =
       continuity < this.rules.minContinuity || agreement < this.rules.minFinalAgreement
         ? 'IDENTITY_CHANGED'
@@ -572,7 +591,7 @@ export class ChallengeVerifier {
   }
 }
 
-const STATE_VERSION = 2;
+const STATE_VERSION = 3;
 
 export interface SerializedVerifier {
   v: typeof STATE_VERSION;

@@ -18,8 +18,8 @@ export type PipelineResult = Omit<Analysis, 'liveness'> & { livenessScore: numbe
 
 /**
  * The purposes whose models split into a box-only half (liveness, pose; for a reference also the mirror's embedding)
- * and a landmark half (feature, eyes) of similar cost; 'track' runs one model after the landmarks and 'locate' none,
- * so they gain nothing from a second worker.
+ * and a landmark half (feature, eyes) of similar cost; 'turn' runs pose and the embedding only and 'locate' no model,
+ * and the challenge's frames never share (nobody waits for their latency).
  */
 export const SHARED_PURPOSES: readonly Purpose[] = ['verify', 'enroll', 'match'];
 
@@ -77,7 +77,7 @@ export function tensorBuffers(inputs: ModelInputs): ArrayBuffer[] {
   return [inputs.feature, inputs.mirror, inputs.liveness, inputs.pose, ...(inputs.eyes ?? [])].filter((t): t is Float32Array => !!t).map((t) => t.buffer as ArrayBuffer);
 }
 
-/** The embedding the engine matches with: a reference's mean with its mirror's, a probe's own; none for 'track'. */
+/** The embedding the engine matches with: a reference's mean with its mirror's, a probe's own. */
 function matchingEmbedding(purpose: Purpose, out: Omit<ModelOutputs, 'timings'>): Float32Array | null {
   if (!mirrorsEmbedding(purpose)) return out.embedding ?? null;
   if (!out.embedding || !out.mirrorEmbedding) throw new Error('A reference analysis has one of its two fr_feature outputs only');

@@ -15,7 +15,7 @@ import { recipeId } from './recipe.js';
 import { compareEmbeddings, DEFAULT_MATCH_THRESHOLD } from './similarity.js';
 import type { Analysis, FaceEngine, FaceEngineOptions, Purpose, Thresholds } from './types.js';
 
-const PURPOSES: readonly Purpose[] = ['verify', 'enroll', 'match', 'track', 'locate'];
+const PURPOSES: readonly Purpose[] = ['verify', 'enroll', 'match', 'turn', 'locate'];
 
 function checkUnit(name: string, v: number, min: number): number {
   if (!Number.isFinite(v) || v < min || v > 1) throw new RangeError(`${name} must be a number in [${min}, 1], got ${v}`);

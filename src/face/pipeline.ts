@@ -38,7 +38,8 @@ function framing(img: { faces: DetectedFace[]; width: number; height: number }, 
 /**
  * decode → detect → landmarks → align, and the inputs of the models the purpose runs. An analysis is complete here
  * when no face was found and for 'locate', which stops after the landmarks with the framing checks only (the pose
- * model alone is a third of a tracked frame's cost; the challenge asks for it only where it decides).
+ * model and the embedding cost more than detection and landmarks together; the challenge asks for them only where
+ * a frame may decide).
  * `handOff` receives the inputs that need only the subject's box (liveness, then pose) one by one as soon as each is
  * made, and for a reference purpose the mirrored aligned face, so that another worker runs those models while this
  * one finds the landmarks and embeds the face itself; they are then not in the result.
@@ -101,10 +102,8 @@ export async function prepare(
     if (share) share({ mirror });
     else inputs.mirror = mirror;
   }
-  if (purpose !== 'track') {
-    inputs.feature = aligned;
-    inputs.eyes = eyeInputs(img, landmarks68);
-  }
+  inputs.feature = aligned;
+  if (purpose !== 'turn') inputs.eyes = eyeInputs(img, landmarks68);
   const { brightness, sharpness } = alignedFaceMetrics(aligned);
   lap('quality');
   timings.total = performance.now() - start;

@@ -77,7 +77,7 @@ export interface FaceMeasurements extends Framing {
   pose: Pose;
   brightness: number;
   sharpness: number;
-  /** Absent when the purpose runs no eye model ('track'). */
+  /** Absent when the purpose runs no eye model ('turn'). */
   eyesOpen?: number;
 }
 

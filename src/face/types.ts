@@ -6,11 +6,13 @@ import type { Admission, AdmitOptions } from './schedule.js';
  * - `enroll` (an enrolment or reference photo): mirror-averaged embedding and the stricter quality limits, no liveness;
  * - `match` (an identity document: its portrait): mirror-averaged embedding and quality, no liveness (a print is no
  *   live capture);
- * - `track` (a frame of a moving face): detection, 68 landmarks, five points and pose, no embedding, liveness or eye model;
+ * - `turn` (a challenge frame that may complete a movement, or its baseline): detection, 68 landmarks, five points,
+ *   pose and embedding, no liveness or eye model (a face turned 40° is no subject for passive liveness, and nothing
+ *   there asks whether the eyes are open);
  * - `locate` (a frame of a moving face between decisions): detection and landmarks only, no pose (`pose` is null)
  *   and only the framing checks of the quality (faces, size, margin).
  */
-export type Purpose = 'verify' | 'enroll' | 'match' | 'track' | 'locate';
+export type Purpose = 'verify' | 'enroll' | 'match' | 'turn' | 'locate';
 
 /** Who asks for an analysis: anonymous sign-in traffic may fill only part of the engine's queue (see pool.ts). */
 export type Lane = 'anonymous' | 'trusted';
@@ -75,7 +77,7 @@ export interface ChosenFace extends DetectedFace {
    * (> 0: clockwise). Null only for 'locate', which runs no pose model.
    */
   pose: Pose | null;
-  /** p(open) of the more open eye, 0..1; absent for 'track', which runs no eye model. */
+  /** p(open) of the more open eye, 0..1; absent for 'turn', which runs no eye model. */
   eyesOpen?: number;
   /** dHash of the face box (16 hex digits, src/face/fingerprint.ts): near-duplicate pictures of the face. */
   fingerprint: string;
@@ -95,7 +97,7 @@ export interface Analysis {
   quality: { ok: boolean; issues: QualityIssue[]; metrics: Record<string, number> };
   /**
    * 512-d, L2-normalised: fr_feature's embedding of the aligned face; for a reference ('enroll', 'match') the mean
-   * of it and its mirror's (src/face/recipe.ts). Null when no face was found and for 'track' and 'locate'.
+   * of it and its mirror's (src/face/recipe.ts). Null when no face was found and for 'locate'.
    */
   embedding: Float32Array | null;
   /** p(live); computed for 'verify' when a face was found. */
@@ -115,7 +117,7 @@ export interface QualityThresholds {
   minFaceSize: number;
   /**
    * A second face at least this fraction of the subject's size (sqrt of the box area) is comparable to it: it makes
-   * a 'verify', 'enroll' or 'track' image MULTIPLE_FACES; smaller ones are bystanders.
+   * a 'verify', 'enroll' or 'turn' image MULTIPLE_FACES; smaller ones are bystanders.
    */
   multiFaceMinRatio: number;
   /**

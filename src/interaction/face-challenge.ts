@@ -1,6 +1,6 @@
 import type Router from '@koa/router';
 import type { Context } from 'koa';
-import { framesAnalysed, type Progress } from '../challenge/index.js';
+import { embeddedAnalyses, type Progress } from '../challenge/index.js';
 import { ChallengeRefusal, type FrameOutcome } from '../verification/index.js';
 import { summarizeAgent } from '../web/device.js';
 import { errorBody, HttpError } from '../web/errors.js';
@@ -72,8 +72,8 @@ async function record(ctx: Context, kit: InteractionKit, loaded: Loaded, outcome
       challenge: d?.challenge.movements.join(',') ?? null,
       completed: d?.completed.join(',') ?? null,
       frames: d?.frames ?? null,
-      analysed: d ? framesAnalysed(d.analysed) : 0,
-      analysedAgain: d?.analysed.verify ?? 0,
+      analysed: d?.frames ?? 0,
+      embedded: d ? embeddedAnalyses(d.analysed) : 0,
       cpuMs: d ? Math.round(d.cpuMs) : null,
       // The final frontal frame's scores, as for a passive capture (never shown to the page or the app).
       similarity: outcome.owner.userId ? score('similarity') : null,

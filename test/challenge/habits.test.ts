@@ -25,7 +25,7 @@ function run(moves: Movement[], frames: Frame[], fps: number): Decision {
     t = Math.round((i * 1000) / fps);
     const sha = `f${i}`;
     if (v.admit(t, sha)) continue;
-    if (v.observe(observation(f, t, sha, v.nextPurpose)) === NEEDS_VERIFY) v.observe(observation(f, t, sha, 'verify'));
+    if (v.observe(observation(f, t, sha, v.nextPurpose)) === NEEDS_VERIFY) v.observe(observation(f, t, sha, v.decidingPurpose));
     v.answered(t);
   }
   return v.finish(t);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   ChallengeSession,
   DEFAULT_LIFETIME_MS,
+  DEFAULT_RULES,
   MAX_LIFETIME_MS,
   MOVEMENTS,
   drawChallenge,
@@ -65,10 +66,10 @@ function fakeEngine(frames: Frame[]) {
       faces: lm ? [{ box: { x: 200, y: 150, width: 240, height: 240 }, score: 0.99 }] : [],
       face: lm ? { box: { x: 200, y: 150, width: 240, height: 240 }, score: 0.99, landmarks68: lm.map((p) => [p[0], p[1]]), landmarks5: [], fingerprint: (0x9e3779b97f4a7c15n * BigInt(i + 1)).toString(16).slice(-16).padStart(16, '0'), pose: purpose === 'locate' ? null : { yaw: f.yaw, pitch: f.pitch, roll: 0 } } : null,
       quality: { ok: Boolean(lm), issues: [], metrics: { otherFaces: 0 } },
-      embedding: lm && purpose === 'verify' ? embedding(0) : null,
+      embedding: lm && purpose !== 'locate' ? embedding(0) : null,
       liveness: lm && purpose === 'verify' ? { score: 0.95, live: true } : null,
       modelId: 'test',
-      timings: { total: purpose === 'verify' ? 25 : purpose === 'track' ? 8 : 5 },
+      timings: { total: purpose === 'verify' ? 25 : purpose === 'turn' ? 20 : 5 },
     };
   };
   return { analyze, calls };
@@ -77,7 +78,7 @@ function fakeEngine(frames: Frame[]) {
 const frameBytes = (i: number) => new Uint8Array([i, 1, 2, 3]);
 
 describe('ChallengeSession', () => {
-  it("tracks the baseline, only locates later frames, and analyses again with 'verify' only frames that may decide", async () => {
+  it("embeds the baseline, only locates later frames, and analyses again only frames that may decide: 'verify' only at the end", async () => {
     const frames = answer(['left', 'right']);
     const engine = fakeEngine(frames);
     const c = { id: 'c', movements: parseMovements('left,right'), createdAt: 0, expiresAt: 45_000 };
@@ -93,15 +94,25 @@ describe('ChallengeSession', () => {
     const d = session.finish(frames.length * 167);
     expect(d.passed).toBe(true);
     expect(evidence).toEqual(d.evidence);
-    // The baseline with pose, every later frame located first; 'verify' only where the landmarks say a frame may
-    // decide, which includes every frame the decision rests on.
-    const first = engine.calls.filter(([, p]) => p !== 'verify').map(([i, p]) => `${i}:${p}`);
-    expect(first).toEqual(frames.slice(0, d.frames).map((_, i) => `${i}:${i === 0 ? 'track' : 'locate'}`));
-    const verified = engine.calls.filter(([, p]) => p === 'verify').map(([i]) => i);
-    expect(verified).toEqual(expect.arrayContaining(d.evidence));
-    expect(d.analysed).toEqual({ track: 1, locate: d.frames - 1, verify: verified.length });
-    expect(verified.length).toBeLessThan(d.frames / 2);
-    expect(d.cpuMs).toBeGreaterThanOrEqual(8 + (d.frames - 1) * 5 + verified.length * 25);
+    // The baseline with pose and embedding ('turn'), every later frame located first; analysed again only where the
+    // landmarks say a frame may decide, which includes every frame the decision rests on: 'turn' for a movement,
+    // 'verify' (with liveness) only for the final frames.
+    const seen = new Set<number>();
+    const first: string[] = [];
+    const again: [number, FramePurpose][] = [];
+    for (const [i, p] of engine.calls) {
+      if (seen.has(i)) again.push([i, p]);
+      else first.push(`${i}:${p}`);
+      seen.add(i);
+    }
+    expect(first).toEqual(frames.slice(0, d.frames).map((_, i) => `${i}:${i === 0 ? 'turn' : 'locate'}`));
+    expect([0, ...again.map(([i]) => i)]).toEqual(expect.arrayContaining(d.evidence));
+    const verified = again.filter(([, p]) => p === 'verify').map(([i]) => i);
+    expect(verified).toEqual(d.evidence.slice(-DEFAULT_RULES.finalFrames));
+    const turned = again.filter(([, p]) => p === 'turn').length;
+    expect(d.analysed).toEqual({ turn: 1 + turned, locate: d.frames - 1, verify: verified.length });
+    expect(again.length).toBeLessThan(d.frames / 2);
+    expect(d.cpuMs).toBeGreaterThanOrEqual((1 + turned) * 20 + (d.frames - 1) * 5 + verified.length * 25);
     expect(steps.at(-1)).toBe('done');
   });
 
@@ -112,7 +123,7 @@ describe('ChallengeSession', () => {
     const session = ChallengeSession.start(c, { analyze: engine.analyze, livenessThreshold: 0.7 });
     const results = await Promise.all(frames.slice(0, 6).map((_, i) => session.push(frameBytes(i), i * 167)));
     expect(results.map((r) => r.accepted)).toEqual([true, true, true, true, true, true]);
-    expect(engine.calls.filter(([, p]) => p !== 'verify').map(([i]) => i)).toEqual([0, 1, 2, 3, 4, 5]);
+    expect([...new Set(engine.calls.map(([i]) => i))]).toEqual([0, 1, 2, 3, 4, 5]);
 
     const analysed = engine.calls.length;
     const fast = await session.push(frameBytes(6), 5 * 167 + 10);

@@ -98,6 +98,7 @@ export function embedding(person: number): Float32Array {
 /** What the engine would report of `f` for `purpose`: 'locate' brings no pose, 'verify' the embedding and liveness. */
 export function observation(f: Frame, t: number, sha256: string, purpose: FramePurpose): Observation {
   const verify = purpose === 'verify';
+  const embedded = verify || purpose === 'turn';
   return {
     t,
     sha256,
@@ -107,7 +108,7 @@ export function observation(f: Frame, t: number, sha256: string, purpose: FrameP
     yaw: purpose === 'locate' ? null : f.yaw,
     pitch: purpose === 'locate' ? null : f.pitch,
     issues: f.issues ?? [],
-    embedding: verify && f.landmarks ? embedding(f.person ?? 0) : null,
+    embedding: embedded && f.landmarks ? embedding(f.person ?? 0) : null,
     liveness: verify && f.landmarks ? { score: f.liveness ?? 0.99, live: (f.liveness ?? 0.99) >= 0.7 } : null,
     purpose,
   };

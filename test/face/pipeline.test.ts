@@ -110,23 +110,25 @@ describe('face pipeline on committed fixtures', () => {
     expect((await analyzeFixture('deepface-img2.jpg')).liveness!.live).toBe(true);
   });
 
-  it('tracks a face with landmarks and pose only', async () => {
+  it("analyses a challenge frame that turned ('turn') with pose and embedding, without liveness or the eye model", async () => {
     const full = await analyzeFixture('deepface-img2.jpg');
-    const track = await analyzeFixture('deepface-img2.jpg', 'track');
-    expect(track).toMatchObject({ embedding: null, liveness: null });
-    expect(track.face!.eyesOpen).toBeUndefined();
-    expect(track.quality.metrics.eyesOpen).toBeUndefined();
-    expect(track.quality).toMatchObject({ ok: true, issues: [] });
-    // Same face, same geometry as a full analysis.
-    expect(track.face!.landmarks68).toHaveLength(68);
-    expect(track.face!.landmarks68).toEqual(full.face!.landmarks68);
-    expect(track.face!.landmarks5).toEqual(full.face!.landmarks5);
-    expect(track.face!.pose).toEqual(full.face!.pose);
-    for (const stage of ['embed', 'liveness']) expect(track.timings[stage]).toBeUndefined();
+    const turn = await analyzeFixture('deepface-img2.jpg', 'turn');
+    expect(turn.liveness).toBeNull();
+    expect(turn.timings.liveness).toBeUndefined();
+    expect(turn.face!.eyesOpen).toBeUndefined();
+    expect(turn.quality.metrics.eyesOpen).toBeUndefined();
+    expect(turn.quality).toMatchObject({ ok: true, issues: [] });
+    // Same face, same geometry and the same probe embedding as a full analysis.
+    expect(turn.face!.landmarks68).toHaveLength(68);
+    expect(turn.face!.landmarks68).toEqual(full.face!.landmarks68);
+    expect(turn.face!.landmarks5).toEqual(full.face!.landmarks5);
+    expect(turn.face!.pose).toEqual(full.face!.pose);
+    expect(turn.embedding).toEqual(full.embedding);
+    expect(turn.modelId).toBe(full.modelId);
   });
 
   it('locates a face with detection and landmarks only: no pose, and the framing checks of the quality', async () => {
-    const track = await analyzeFixture('deepface-img2.jpg', 'track');
+    const track = await analyzeFixture('deepface-img2.jpg', 'turn');
     const located = await analyzeFixture('deepface-img2.jpg', 'locate');
     expect(located).toMatchObject({ embedding: null, liveness: null, faces: track.faces });
     expect(located.face!.pose).toBeNull();
@@ -142,7 +144,7 @@ describe('face pipeline on committed fixtures', () => {
   });
 
   it('reports the 68 landmarks in image pixels around the five points', async () => {
-    for (const purpose of ['verify', 'enroll', 'match', 'track', 'locate'] as const) {
+    for (const purpose of ['verify', 'enroll', 'match', 'turn', 'locate'] as const) {
       const { face } = await analyzeFixture('deepface-img2.jpg', purpose);
       const [x0, y0] = [face!.box.x, face!.box.y];
       const [x1, y1] = [x0 + face!.box.width, y0 + face!.box.height];
@@ -161,7 +163,7 @@ describe('face pipeline on committed fixtures', () => {
 
   it('computes liveness for verify only', async () => {
     expect((await analyzeFixture('deepface-img2.jpg', 'verify')).liveness).not.toBeNull();
-    for (const purpose of ['enroll', 'match', 'track', 'locate'] as const) {
+    for (const purpose of ['enroll', 'match', 'turn', 'locate'] as const) {
       const a = await analyzeFixture('deepface-img2.jpg', purpose);
       expect(a.liveness).toBeNull();
       expect(a.timings.liveness).toBeUndefined();

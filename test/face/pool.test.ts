@@ -47,7 +47,7 @@ describe('worker pool', () => {
         [fixture('deepface-img2.jpg'), 'enroll'],
         [fixture('silent-face-F1.jpg'), 'match'],
         [fixture('deepface-couple.jpg'), 'verify'],
-        [fixture('deepface-img17.jpg'), 'track'],
+        [fixture('deepface-img17.jpg'), 'turn'],
         [fixture('deepface-img17.jpg'), 'locate'],
         [blank, 'verify'],
       ];

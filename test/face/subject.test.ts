@@ -5,7 +5,7 @@ import { fixture, MODELS_DIR, requireSharedFaces, sharedFace } from './helpers.j
 
 const face = (x: number, y: number, width: number, height: number, score = 0.99): DetectedFace => ({ box: { x, y, width, height }, score });
 const centre = (b: Box) => [b.x + b.width / 2, b.y + b.height / 2];
-const PURPOSES: Purpose[] = ['verify', 'enroll', 'match', 'track', 'locate'];
+const PURPOSES: Purpose[] = ['verify', 'enroll', 'match', 'turn', 'locate'];
 
 describe('subject rule', () => {
   it('takes the largest face, not the most confident one', () => {
@@ -47,11 +47,11 @@ const similarity = (a: Analysis, b: Analysis) => engine.compare(a.embedding!, [b
 
 describe('subject of group photos (committed fixtures)', () => {
   it('analyses the same subject for every purpose and flags the comparable second face for sign-in and enrolment', async () => {
-    const [verify, enroll, match, track] = await analyzeAll(fixture('deepface-couple.jpg'));
+    const [verify, enroll, match, turn] = await analyzeAll(fixture('deepface-couple.jpg'));
     const largest = Math.max(...verify.faces.map((f) => boxSize(f.box)));
-    for (const a of [verify, enroll, match, track]) expect(a.face!.box).toEqual(verify.face!.box);
+    for (const a of [verify, enroll, match, turn]) expect(a.face!.box).toEqual(verify.face!.box);
     expect(boxSize(verify.face!.box)).toBe(largest);
-    for (const a of [verify, enroll, track]) expect(codes(a)).toContain('MULTIPLE_FACES');
+    for (const a of [verify, enroll, turn]) expect(codes(a)).toContain('MULTIPLE_FACES');
     expect(codes(match)).not.toContain('MULTIPLE_FACES');
     // The subject is the person of deepface-img1/img2, the other face is not.
     const img1 = await engine.analyze(fixture('deepface-img1.jpg'), 'enroll');

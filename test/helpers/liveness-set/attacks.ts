@@ -169,7 +169,7 @@ async function frontalStills(deepface: string, engine: FaceEngine): Promise<stri
   const rows = (await readFile(path.join(deepface, 'manifest_identity.csv'), 'utf8')).trim().split('\n').slice(1).map((r) => r.split(','));
   const best = new Map<string, { file: string; score: number }>();
   for (const [file, person] of rows.sort((a, b) => a[0].localeCompare(b[0], 'en', { numeric: true }))) {
-    const pose = (await engine.analyze(await readFile(path.join(deepface, file)), 'track')).face?.pose;
+    const pose = (await engine.analyze(await readFile(path.join(deepface, file)), 'turn')).face?.pose;
     if (!pose) continue;
     const score = Math.abs(pose.yaw) + Math.abs(pose.pitch);
     if (!best.has(person) || score < best.get(person)!.score) best.set(person, { file: path.join(deepface, file), score });
