@@ -190,10 +190,12 @@ export class ChallengeVerifier {
 
   /**
    * The analysis `observe` asks for when it answers NEEDS_VERIFY: pose and embedding ('turn') for a frame that may
-   * complete a movement, and also passive liveness ('verify') for a final frame, the only ones liveness decides.
+   * complete a movement, and also passive liveness ('verify') for a final frame, the only ones liveness decides —
+   * which during the last movement may be the frame that completes it on the way back.
    */
   get decidingPurpose(): FramePurpose {
-    return this.s.phase === 'return' ? 'verify' : 'turn';
+    const s = this.s;
+    return s.phase === 'return' || (s.phase === 'steps' && s.stepIndex === this.challenge.movements.length - 1) ? 'verify' : 'turn';
   }
 
   /**
@@ -494,8 +496,10 @@ export class ChallengeVerifier {
     const travel = travelFrames(a.track, this.rules);
     line.travel = `${travel.out}/${travel.back}`;
     // Seen travelling: two intermediate poses, out to the target or on the way back (or on to the next movement).
-    if (a.reached !== null && travel.out + travel.back >= this.rules.minTravelFrames) return this.complete(s, m, index);
-    return this.underway(s, m, p);
+    if (a.reached === null || travel.out + travel.back < this.rules.minTravelFrames) return this.underway(s, m, p);
+    this.complete(s, m, index);
+    // The frame that completes the last movement on the way back may already be back at rest: the first final look.
+    if (s.phase === 'return') return this.judgeReturn(s, obs, index, d, line);
   }
 
   /**

@@ -78,7 +78,7 @@ function fakeEngine(frames: Frame[]) {
 const frameBytes = (i: number) => new Uint8Array([i, 1, 2, 3]);
 
 describe('ChallengeSession', () => {
-  it("embeds the baseline, only locates later frames, and analyses again only frames that may decide: 'verify' only at the end", async () => {
+  it("embeds the baseline, only locates later frames, and analyses again only frames that may decide: 'verify' only near the end", async () => {
     const frames = answer(['left', 'right']);
     const engine = fakeEngine(frames);
     const c = { id: 'c', movements: parseMovements('left,right'), createdAt: 0, expiresAt: 45_000 };
@@ -96,7 +96,8 @@ describe('ChallengeSession', () => {
     expect(evidence).toEqual(d.evidence);
     // The baseline with pose and embedding ('turn'), every later frame located first; analysed again only where the
     // landmarks say a frame may decide, which includes every frame the decision rests on: 'turn' for a movement,
-    // 'verify' (with liveness) only for the final frames.
+    // 'verify' (with liveness) only for the final frames and the last movement (whose completing frame may be back
+    // at rest already, the first final look).
     const seen = new Set<number>();
     const first: string[] = [];
     const again: [number, FramePurpose][] = [];
@@ -108,7 +109,7 @@ describe('ChallengeSession', () => {
     expect(first).toEqual(frames.slice(0, d.frames).map((_, i) => `${i}:${i === 0 ? 'turn' : 'locate'}`));
     expect([0, ...again.map(([i]) => i)]).toEqual(expect.arrayContaining(d.evidence));
     const verified = again.filter(([, p]) => p === 'verify').map(([i]) => i);
-    expect(verified).toEqual(d.evidence.slice(-DEFAULT_RULES.finalFrames));
+    expect(verified).toEqual(d.evidence.slice(-1 - DEFAULT_RULES.finalFrames));
     const turned = again.filter(([, p]) => p === 'turn').length;
     expect(d.analysed).toEqual({ turn: 1 + turned, locate: d.frames - 1, verify: verified.length });
     expect(again.length).toBeLessThan(d.frames / 2);

@@ -138,6 +138,13 @@ describe('ChallengeVerifier trajectory and order', () => {
     expect(d.completed).toEqual([]);
   });
 
+  it('takes the frame that completes the last movement on its way back, already at rest, as the first final look', () => {
+    // A fast turn seen only at its peak and on the way back, and a clip that ends one frame after the return.
+    const right = [0, 0, 30, 30, 18, 8, 2].map((yaw) => ({ landmarks: headView({ yaw: -yaw }), yaw, pitch: 0 }));
+    const d = decided(play(challenge(['left', 'right']), [...answer(['left']), ...right]), null);
+    expect(d.evidence.at(-DEFAULT_RULES.finalFrames)).toBe(d.details.done2);
+  });
+
   it('waits for a frontal start, and needs the return to frontal at the end', () => {
     const turned = Array.from({ length: 10 }, () => ({ landmarks: headView({ yaw: 25 }), yaw: -25, pitch: 0 }));
     const waiting = play(challenge(['left', 'right']), turned);
