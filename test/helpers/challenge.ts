@@ -24,7 +24,7 @@ export const RECORDING_FACE = path.join(RECORDING_DIR, 'frame_0001.jpg');
 /**
  * The recording's frames a script would pick as posed photos (0-based; fr_pose and the nose offset against the first
  * frame, `face-oidc liveness-eval --explain`): the first frame is the most frontal (yaw −0.2°), frame 8 the farthest
- * "up" (pitch +17°, offset 0.30), frame 9 the farthest "right" (offset 0.39, yaw 15°).
+ * "up" (pitch +17°, offset 0.30), frame 9 the farthest "right" (offset 0.39, yaw 15°, still 19° up).
  */
 export const RECORDING_POSES: Record<'frontal' | 'up' | 'right', number> = { frontal: 0, up: 7, right: 8 };
 
