@@ -5,6 +5,8 @@ import type { BrowserContext } from 'playwright-core';
 import type { Challenge, Movement } from '../../src/challenge/index.js';
 import type { KeyValueStore } from '../../src/store/kv.js';
 import type { Agent } from './browserless.js';
+import { random } from './camera.js';
+import { decode, encode, shift } from './liveness-set/image.js';
 import { ROOT } from './server.js';
 
 /** A real person answering "up, right" at 6 frames per second (the benchmark's recording). */
@@ -18,6 +20,44 @@ export const RECORDING_MOVEMENTS: Movement[] = ['up', 'right'];
 export const RECORDING_HOLDS: Partial<Record<Movement, number>> = { up: 7, right: 12 };
 /** Its first frame: frontal, the picture to enroll the person from. */
 export const RECORDING_FACE = path.join(RECORDING_DIR, 'frame_0001.jpg');
+
+/**
+ * The recording's frames a script would pick as posed photos (0-based; fr_pose and the nose offset against the first
+ * frame, `face-oidc liveness-eval --explain`): the first frame is the most frontal (yaw −0.2°), frame 8 the farthest
+ * "up" (pitch +17°, offset 0.30), frame 9 the farthest "right" (offset 0.39, yaw 15°, still 19° up).
+ */
+export const RECORDING_POSES: Record<'frontal' | 'up' | 'right', number> = { frontal: 0, up: 7, right: 8 };
+
+/**
+ * A person who sweeps: the recording's "up" (frames 7–8), back down through frontal (frames 29, 24, 25: the same
+ * person later in the recording, 11° and 7° up, then at rest) and straight on into the right turn, with no rest
+ * between the two movements, through the poses of the turn's own way back (22, 17–20: 2–10° of yaw), to its peak
+ * (13–15) and back to rest (21, 26–28). Real frames of the person, each used once, along the path people take when
+ * they do not stop between movements (src/challenge/README.md, "Why these numbers"). 1-based frame numbers.
+ */
+export const SWEEP_FRAMES = [1, 2, 3, 4, 5, 6, 7, 8, 29, 24, 25, 22, 17, 18, 19, 20, 13, 14, 15, 21, 26, 27, 28];
+/** Where SteerableCamera holds the sweep (indices into SWEEP_FRAMES): "up" at frame 8, "right" at frame 13. */
+export const SWEEP_HOLDS: Partial<Record<Movement, number>> = { up: 7, right: 16 };
+
+export function sweepFrames(): Buffer[] {
+  const all = recordingFrames();
+  return SWEEP_FRAMES.map((n) => all[n - 1]);
+}
+
+/**
+ * Posed photos as a script posts them: each picture of `shown` for `hold` frames, every frame re-saved (camera noise,
+ * a shift of 1–4 px each way, JPEG at 80–92), so that no two frames share bytes and none is the previous one again.
+ */
+export async function resavedPoses(shown: Buffer[], hold: number, seed: number): Promise<Buffer[]> {
+  const rnd = random(seed);
+  const px = () => (1 + Math.floor(rnd() * 4)) * (rnd() < 0.5 ? -1 : 1);
+  const frames: Buffer[] = [];
+  for (const picture of shown) {
+    const raw = await decode(picture);
+    for (let i = 0; i < hold; i++) frames.push(await encode(shift(raw, px(), px()), rnd, 2 + 2 * rnd(), 1, Math.round(80 + 12 * rnd())));
+  }
+  return frames;
+}
 
 export function recordingFrames(): Buffer[] {
   return readdirSync(RECORDING_DIR)
@@ -100,8 +140,8 @@ export async function postFrame(agent: Agent, url: string, csrf: string, challen
  * A webcam the test steers (shared/DESIGN.md §3, as on branch issue-13): every page's getUserMedia gets a canvas
  * stream. Until the page shows a challenge step it paints the first frame; from the moment `data-step` is set it
  * plays `frames` at `fps` (holding a movement's frame for up to a second while the page asks for it) and then holds
- * the last one. Each paint adds a few random pixels, as camera noise does, so
- * that no two streamed frames are byte-identical.
+ * the last one; once the page has stopped streaming (decided) it keeps its picture until a new challenge streams.
+ * Each paint adds a few random pixels, as camera noise does, so that no two streamed frames are byte-identical.
  */
 export class SteerableCamera {
   private frames: string[] = [];
@@ -135,6 +175,7 @@ export class SteerableCamera {
         let stalled = false;
         let still: ImageData | null = null;
         let heldSince: number | null = null;
+        let decided = false;
         setInterval(() => void expose.__cameraHeld().then((h) => ({ held, stalled } = h)), 30);
         const paint = () => {
           // A stalled camera keeps delivering frames, every one the same picture.
@@ -145,11 +186,17 @@ export class SteerableCamera {
             return;
           }
           still = null;
-          const step = document.querySelector<HTMLElement>('[data-testid="face-challenge"]')?.dataset.step;
+          const root = document.querySelector<HTMLElement>('[data-testid="face-challenge"]');
+          const step = root?.dataset.step;
           const now = performance.now();
-          // Each new challenge (the page shows its first step again) starts the recording over.
-          if (!step || step === 'done') played = 0;
-          else if (!held) played += now - last;
+          // Each new challenge (the page streams its first step again) starts the recording over; a decided one keeps
+          // the picture it was decided on, so that a screenshot of the page shows what the server saw.
+          if (!step) played = 0;
+          else if (root?.dataset.state !== 'streaming') decided = true;
+          else if (decided) {
+            decided = false;
+            played = 0;
+          } else if (!held) played += now - last;
           last = now;
           let index = Math.min(bitmaps.length - 1, Math.floor((played / 1000) * feed.fps));
           // Like a person, the camera holds a movement while the page asks for it, for a second at most, and then comes

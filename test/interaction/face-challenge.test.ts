@@ -8,7 +8,22 @@ import { ACR } from '../../src/oidc/acr.js';
 import { launchBrowser, type TestBrowser } from '../helpers/browser.js';
 import { Agent } from '../helpers/browserless.js';
 import { cameraFrames } from '../helpers/camera.js';
-import { ForcedChallenges, type FrameReply, postFrame, startChallenge, RECORDING_FACE, RECORDING_HOLDS, RECORDING_MOVEMENTS, recordingFrames, SteerableCamera } from '../helpers/challenge.js';
+import {
+  ForcedChallenges,
+  type FrameReply,
+  postFrame,
+  startChallenge,
+  RECORDING_FACE,
+  RECORDING_HOLDS,
+  RECORDING_MOVEMENTS,
+  RECORDING_POSES,
+  recordingFrames,
+  resavedPoses,
+  SteerableCamera,
+  SWEEP_HOLDS,
+  sweepFrames,
+} from '../helpers/challenge.js';
+import type { Movement } from '../../src/challenge/index.js';
 import { CHROMIUM, createTestDatabase, hasPostgres, hasRedis, REDIS_URL, requireService, TEST_SECRET_KEY } from '../helpers/env.js';
 import { authorizationUrl, discover, exchange, signIn, type RpClient } from '../helpers/flow.js';
 import { seedUser, startApp, type TestApp } from '../helpers/app.js';
@@ -41,10 +56,10 @@ describe('face sign-in with the head-movement challenge', () => {
   }
 
   /** A Chromium whose camera plays `frames` once the challenge shows its first step; every frame reply is collected. */
-  async function browserPlaying(frames: Buffer[], fps = 6): Promise<{ page: Page; replies: FrameReply[]; camera: SteerableCamera }> {
+  async function browserPlaying(frames: Buffer[], fps = 6, holds: Partial<Record<Movement, number>> = RECORDING_HOLDS): Promise<{ page: Page; replies: FrameReply[]; camera: SteerableCamera }> {
     browser = await launchBrowser();
     const camera = await SteerableCamera.install(browser.context);
-    camera.show(frames, fps, RECORDING_HOLDS);
+    camera.show(frames, fps, holds);
     await browser.context.grantPermissions(['camera']);
     const { page } = browser;
     await interceptApp(page);
@@ -70,13 +85,28 @@ describe('face sign-in with the head-movement challenge', () => {
       throw new Error(`not signed in: ${refusedCode(replies) ?? 'no refusal'}, ${replies.length} frames, last ${JSON.stringify(replies.at(-1))}`, { cause: err });
     });
   const refusedCode = (replies: FrameReply[]) => replies.find((r) => r.status >= 400 && !['FRAME_IN_PROGRESS', 'FRAME_TOO_FAST'].includes(r.body.error?.code ?? ''))?.body.error?.code;
+  /** Waits for the page's refusal, checks its code and the message the person reads, and photographs it. */
+  async function refusedWith(page: Page, replies: FrameReply[], code: RegExp, message: RegExp, name: string) {
+    await page.locator('[data-testid="face-challenge"][data-state="failed"]').waitFor({ timeout: 120_000 });
+    await expect.poll(() => refusedCode(replies)).toMatch(code);
+    await expect(page.getByTestId('face-instruction').textContent()).resolves.toBe('Not verified');
+    await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(message);
+    await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+    expect(page.url().startsWith(APP_ORIGIN)).toBe(false);
+  }
+  const lastFaceEvent = async (email: string) => {
+    const user = (await server.services.users.byEmail(email))!;
+    return (await server.services.audit.list({ userId: user.id, type: 'signin.face' }, 1))[0];
+  };
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     server = await startApp(env, { drawChallenge: forced.draw });
-    for (const name of ['gina', 'rita', 'walt', 'ezra', 'mia', 'kim', 'bea']) {
+    for (const name of ['gina', 'rita', 'walt', 'ezra', 'mia', 'kim', 'bea', 'sven', 'pia', 'lena', 'gus', 'ivy']) {
       await seedUser(server.services, { email: `${name}@example.com`, name, photos: [RECORDING_FACE], password: PASSWORD });
     }
+    // Someone else: the recording's person does not match this account.
+    await seedUser(server.services, { email: 'otto@example.com', name: 'otto', photos: [path.join(ROOT, 'test', 'fixtures', 'faces', 'deepface-img2.jpg')] });
     strict = await createClient('Strict app');
     kiosk = await createClient('Kiosk', { allowPassiveFace: true });
   });
@@ -161,10 +191,106 @@ describe('face sign-in with the head-movement challenge', () => {
     await page.locator('[data-testid="face-challenge"][data-state="failed"]').waitFor({ timeout: 30_000 });
     await expect.poll(() => refusedCode(replies)).toBe('CHALLENGE_EXPIRED');
     await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(/Time is up/);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'refused-time-up.png') });
     forced.lifetimeMs = 45_000;
     await page.getByTestId('face-restart').click();
     const claims = (await exchange(strict, start, await signedIn(page, replies))).claims()!;
     expect(claims).toMatchObject({ amr: ['face', 'liveness'], acr: ACR.face });
+  });
+
+  it.runIf(hasChromium)('signs in a person who sweeps from one movement through frontal into the next, without resting', async () => {
+    const { page, camera, replies } = await browserPlaying(sweepFrames(), 6, SWEEP_HOLDS);
+    const start = await authorizationUrl(strict);
+    await identify(page, start.url, 'sven@example.com');
+    await challengeRoot(page).waitFor();
+    // Passed, the page leaves for the app at once: its navigation is answered 204 (the page stays as it is) until
+    // it has been photographed, then followed.
+    let leaving: string | null = null;
+    await page.route('**/*', (route) => {
+      if (leaving !== null || !route.request().isNavigationRequest()) return route.fallback();
+      leaving = route.request().url();
+      return route.fulfill({ status: 204 });
+    });
+    await expect.poll(() => leaving, { timeout: 120_000, message: `not passed: ${refusedCode(replies) ?? 'no refusal'}` }).not.toBeNull();
+    await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(/Verified/);
+    camera.hold(true);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'signed-in-sweep.png') });
+    await page.unroute('**/*');
+    await page.goto(leaving!).catch(() => undefined);
+    const tokens = await exchange(strict, start, await signedIn(page, replies));
+    expect(tokens.claims()).toMatchObject({ amr: ['face', 'liveness'], acr: ACR.face });
+    expect(await lastFaceEvent('sven@example.com')).toMatchObject({ outcome: 'success', details: { method: 'challenge', challenge: 'up,right', completed: 'up,right' } });
+  }, 240_000);
+
+  it('refuses posed photos of the person posted by a script in the drawn order, and charges the attempt to the account', async () => {
+    forced.lifetimeMs = 10_000;
+    const page = await FacePage.open(await authorizationUrl(strict), 'pia@example.com');
+    const challenge = await startChallenge(page.agent, page.url, page.html);
+    // Photos of the person from the recording (frontal, farthest up, farthest right), shown in the order the page asks
+    // for, each for four frames, every frame re-saved; the script then waits in front of the frontal photo.
+    const poses = recordingFrames();
+    const pose = (p: keyof typeof RECORDING_POSES) => poses[RECORDING_POSES[p]];
+    const posed = await resavedPoses([pose('frontal'), pose('up'), pose('frontal'), pose('right'), pose('frontal')], 4, 19);
+    const waiting = await resavedPoses([pose('frontal')], 80, 23);
+    let reply: FrameReply = { status: 0, body: {} };
+    const seen: string[] = [];
+    for (const frame of [...posed, ...waiting]) {
+      reply = await postFrame(page.agent, challenge.frameUrl, challenge.csrf, challenge.id, frame);
+      seen.push(reply.body.progress?.step ?? reply.body.error?.code ?? String(reply.status));
+      if (reply.body.redirect || (reply.status >= 400 && reply.body.error?.code !== 'FRAME_TOO_FAST')) break;
+      // The page's pace: a new picture about every 150 ms.
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    expect(reply.body.redirect, seen.join(' ')).toBeUndefined();
+    // Never beyond the first movement: the photos jump to each pose without the poses between.
+    expect(seen).not.toContain('right');
+    const code = reply.body.error?.code;
+    console.info(`posed photos: ${code} after ${seen.length} frames (${seen.join(' ')})`);
+    expect(code, seen.join(' ')).toMatch(/^(TARGET_NOT_REACHED|NOT_THREE_DIMENSIONAL|WRONG_MOVEMENT|CHALLENGE_EXPIRED)$/);
+    expect(reply.status).toBeGreaterThanOrEqual(400);
+    const pia = (await server.services.users.byEmail('pia@example.com'))!;
+    expect(await server.services.verification.attempts.faceFailures(pia.id)).toBe(1);
+    expect(await lastFaceEvent('pia@example.com')).toMatchObject({ outcome: 'failure', reason: code, details: { method: 'challenge', challenge: 'up,right' } });
+  });
+
+  it.runIf(hasChromium)('refuses a face that fails passive liveness, with a message that says so', async () => {
+    const lena = (await server.services.users.byEmail('lena@example.com'))!;
+    // The operator asks for certainty no face reaches: every final frame fails liveness.
+    await server.services.settings.update({ livenessThreshold: 1 }, lena.id);
+    try {
+      const { page, replies } = await browserPlaying(recording);
+      await identify(page, (await authorizationUrl(strict)).url, 'lena@example.com');
+      await refusedWith(page, replies, /^LIVENESS_FAILED$/, /could not confirm a live face/, 'refused-liveness');
+    } finally {
+      await server.services.settings.update({ livenessThreshold: 0.7 }, lena.id);
+    }
+  });
+
+  it.runIf(hasChromium)("refuses a face that does not match the account's, with a message that says so", async () => {
+    const { page, replies } = await browserPlaying(recording);
+    await identify(page, (await authorizationUrl(strict)).url, 'otto@example.com');
+    await refusedWith(page, replies, /^NO_MATCH$/, /did not match this account/, 'refused-no-match');
+    expect(await lastFaceEvent('otto@example.com')).toMatchObject({ outcome: 'failure', reason: 'NO_MATCH' });
+  });
+
+  it.runIf(hasChromium)('refuses a challenge whose face becomes someone else\'s before the end, with a message that says so', async () => {
+    // The recording's person makes the movements; someone else looks straight at the camera at the end.
+    const other = await sharp(path.join(ROOT, 'test', 'fixtures', 'faces', 'deepface-img2.jpg')).resize(360, 360, { fit: 'cover', position: 'attention' }).jpeg().toBuffer();
+    const { page, replies } = await browserPlaying([...recording.slice(0, 21), other]);
+    await identify(page, (await authorizationUrl(strict)).url, 'ivy@example.com');
+    await refusedWith(page, replies, /^IDENTITY_CHANGED$/, /Keep your whole face in the oval/, 'refused-identity-changed');
+    expect(await lastFaceEvent('ivy@example.com')).toMatchObject({ outcome: 'failure', reason: 'IDENTITY_CHANGED', details: { completed: 'up,right' } });
+  });
+
+  it.runIf(hasChromium)('refuses a challenge whose camera stopped for over 5 s, with a message that says so', async () => {
+    const { page, camera, replies } = await browserPlaying(recording, 6, {});
+    await identify(page, (await authorizationUrl(strict)).url, 'gus@example.com');
+    // Once the first movement is asked for, the camera freezes (nothing new to send) for 6 s, then goes on.
+    await page.locator('[data-testid="face-challenge"][data-step="up"]').waitFor({ timeout: 60_000 });
+    camera.stall(true);
+    await new Promise((r) => setTimeout(r, 6_000));
+    camera.stall(false);
+    await refusedWith(page, replies, /^FRAME_GAP$/, /camera stream was interrupted/, 'refused-frame-gap');
   });
 
   it.runIf(hasChromium)('asks for the password too when the app requests the MFA acr', async () => {
