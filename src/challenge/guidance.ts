@@ -36,8 +36,9 @@ export function failureMessage(code: FailureCode, step: Movement | null): string
       return 'Look straight at the camera, with your whole face in the oval, to begin.';
     case 'FACE_LOST':
     case 'FACE_JUMP':
-    case 'IDENTITY_CHANGED':
       return 'Keep your whole face in the oval for the whole challenge.';
+    case 'IDENTITY_CHANGED':
+      return 'The face in view changed during the challenge. Start again with only your own face in view.';
     case 'MULTIPLE_FACES':
       return 'Only your face should be in view. Try again.';
     case 'WRONG_MOVEMENT':

@@ -213,7 +213,9 @@ export class ChallengeVerifier {
     const pace = s.lastT === null ? 'steady' : pacing(t - (s.answeredT ?? s.lastT), this.rules);
     const fatal: FailureCode | null =
       t > this.challenge.expiresAt
-        ? 'CHALLENGE_EXPIRED'
+        ? s.phase === 'start'
+          ? 'CHALLENGE_EXPIRED'
+          : this.unfinished(s, t)
         : s.digests.includes(sha256)
           ? 'REPEATED_FRAME'
           : pace === 'broken'
@@ -269,19 +271,7 @@ export class ChallengeVerifier {
   /** Ends the challenge when no more frames will come (time is up, or the offline clip ended). */
   finish(t: number): Decision {
     const s = this.s;
-    if (s.phase !== 'done') {
-      const code: FailureCode =
-        s.phase === 'start'
-          ? s.baselineMisses > 0
-            ? 'NO_MATCH'
-            : 'NOT_FRONTAL'
-          : s.phase === 'return'
-            ? (s.finalFailure ?? 'NO_RETURN')
-            : t >= this.challenge.expiresAt && s.best < 0.3
-              ? 'CHALLENGE_EXPIRED'
-              : 'TARGET_NOT_REACHED';
-      this.fail(s, code, this.currentMovement(s));
-    }
+    if (s.phase !== 'done') this.fail(s, this.unfinished(s, t), this.currentMovement(s));
     return this.decision();
   }
 
@@ -343,6 +333,22 @@ export class ChallengeVerifier {
       return { ...e, embedding: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
     });
     return new ChallengeVerifier(json.challenge, opts, { ...json.state, evidence });
+  }
+
+  /**
+   * Why a challenge that ends unfinished at `t` fails: where it stood, so that a person who did not turn far enough
+   * reads "Turn further", one who never came back "Finish by looking straight at the camera", and the console counts
+   * a script stuck at a target as such rather than as a timeout. Time is up only for a step barely begun.
+   */
+  private unfinished(s: State, t: number): FailureCode {
+    switch (s.phase) {
+      case 'start':
+        return s.baselineMisses > 0 ? 'NO_MATCH' : 'NOT_FRONTAL';
+      case 'return':
+        return s.finalFailure ?? 'NO_RETURN';
+      default:
+        return t >= this.challenge.expiresAt && s.best < 0.3 ? 'CHALLENGE_EXPIRED' : 'TARGET_NOT_REACHED';
+    }
   }
 
   private currentMovement(s: State): Movement | null {

@@ -47,13 +47,14 @@ describe('the challenge on people with real habits and on posed pictures', () =>
     return rows;
   };
 
-  // The page streams about 7 frames a second (views/static/face-challenge.js). Measured with this set: 5 % refused
-  // at 7 and 8 frames a second, 13 % at 6, where the fastest nods (under a second out and back) show no
-  // intermediate pose; the bounds guard those figures (issue 19's target is 5 %).
+  // The page streams about 7 frames a second (views/static/face-challenge.js). Measured with this set: 3 % refused
+  // at 7 frames a second, 3.5 % at 8, 11.5 % at 6, where the fastest nods down (under a second out and back) show
+  // no intermediate pose: the nose offset of a nod down levels off past about 25° (src/challenge/README.md). The
+  // bounds guard those figures (issue 19's target is 5 %).
   it.each([
-    [6, 0.14],
-    [7, 0.055],
-    [8, 0.06],
+    [6, 0.12],
+    [7, 0.04],
+    [8, 0.04],
   ])('accepts 200 people with real habits at %i frames a second, refusing at most %f', (fps, bpcer) => {
     const rows = habitual(fps * 1000 + 1, fps);
     const refused = rows.filter((r) => !r.d.passed);

@@ -327,9 +327,14 @@ describe('ChallengeVerifier timing and frames', () => {
     expect(v.admit(c.createdAt + 400, 'same')).toBe('CHALLENGE_FINISHED');
     expect(v.decision().code).toBe('REPEATED_FRAME');
 
-    // The same answer at 1 frame per second does not fit in 10 s.
+    // The same answer at 1 frame per second does not fit in 10 s: the first frame after the deadline ends it, with
+    // the reason where it stood (a step under way), not a bare timeout.
     const slow = play(c, frames, { fps: 1 });
-    expect(slow.verifier.decision().code).toBe('CHALLENGE_EXPIRED');
+    expect(slow.verifier.decision()).toMatchObject({ code: 'TARGET_NOT_REACHED', frames: 11 });
+    expect(slow.refused).toBe(1);
+    // Nothing begun: time is up.
+    const still = play(c, Array.from({ length: 12 }, () => frames[0]), { fps: 1 });
+    expect(still.verifier.decision().code).toBe('CHALLENGE_EXPIRED');
     // Time up during a step the user had started: the guidance is about the step.
     const started = play(challenge(['left', 'right']), frames.slice(0, 14));
     expect(started.verifier.finish(c.createdAt + 60_000).code).toBe('TARGET_NOT_REACHED');

@@ -189,8 +189,9 @@ describe('face sign-in with the head-movement challenge', () => {
     const start = await authorizationUrl(strict);
     await identify(page, start.url, 'ezra@example.com');
     await page.locator('[data-testid="face-challenge"][data-state="failed"]').waitFor({ timeout: 30_000 });
-    await expect.poll(() => refusedCode(replies)).toBe('CHALLENGE_EXPIRED');
-    await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(/Time is up/);
+    // Out of time before the first movement got far, or in the middle of it: the message says which.
+    await expect.poll(() => refusedCode(replies)).toMatch(/^(CHALLENGE_EXPIRED|TARGET_NOT_REACHED)$/);
+    await expect(page.getByTestId('face-status').textContent()).resolves.toMatch(refusedCode(replies) === 'CHALLENGE_EXPIRED' ? /Time is up/ : /further/);
     await page.screenshot({ path: path.join(ARTIFACTS, 'refused-time-up.png') });
     forced.lifetimeMs = 45_000;
     await page.getByTestId('face-restart').click();
@@ -246,7 +247,8 @@ describe('face sign-in with the head-movement challenge', () => {
     expect(seen).not.toContain('right');
     const code = reply.body.error?.code;
     console.info(`posed photos: ${code} after ${seen.length} frames (${seen.join(' ')})`);
-    expect(code, seen.join(' ')).toMatch(/^(TARGET_NOT_REACHED|NOT_THREE_DIMENSIONAL|WRONG_MOVEMENT|CHALLENGE_EXPIRED)$/);
+    // Time runs out with the photos held at the first target: the reason is where it stood, not a bare timeout.
+    expect(code, seen.join(' ')).toMatch(/^(TARGET_NOT_REACHED|NOT_THREE_DIMENSIONAL|WRONG_MOVEMENT)$/);
     expect(reply.status).toBeGreaterThanOrEqual(400);
     const pia = (await server.services.users.byEmail('pia@example.com'))!;
     expect(await server.services.verification.attempts.faceFailures(pia.id)).toBe(1);
@@ -274,11 +276,12 @@ describe('face sign-in with the head-movement challenge', () => {
   });
 
   it.runIf(hasChromium)('refuses a challenge whose face becomes someone else\'s before the end, with a message that says so', async () => {
-    // The recording's person makes the movements; someone else looks straight at the camera at the end.
+    // The recording's person makes the movements; someone else looks straight at the camera at the end. The
+    // recording comes back (loosely) from frame 15 on: the other face takes over before that.
     const other = await sharp(path.join(ROOT, 'test', 'fixtures', 'faces', 'deepface-img2.jpg')).resize(360, 360, { fit: 'cover', position: 'attention' }).jpeg().toBuffer();
-    const { page, replies } = await browserPlaying([...recording.slice(0, 21), other]);
+    const { page, replies } = await browserPlaying([...recording.slice(0, 15), other]);
     await identify(page, (await authorizationUrl(strict)).url, 'ivy@example.com');
-    await refusedWith(page, replies, /^IDENTITY_CHANGED$/, /Keep your whole face in the oval/, 'refused-identity-changed');
+    await refusedWith(page, replies, /^IDENTITY_CHANGED$/, /face in view changed/, 'refused-identity-changed');
     expect(await lastFaceEvent('ivy@example.com')).toMatchObject({ outcome: 'failure', reason: 'IDENTITY_CHANGED', details: { completed: 'up,right' } });
   });
 

@@ -76,6 +76,8 @@ function setup(root) {
   function stopStreaming() {
     generation++;
     clearInterval(clock);
+    // The last second may not have been shown yet: "Time is up" must not sit beside "1 s".
+    showTime();
   }
 
   const grab = () => grabJpeg(video, MAX_SIDE, 0.85);
