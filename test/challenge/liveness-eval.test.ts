@@ -78,16 +78,21 @@ const TALKING_HEADS = new Set(['liveportrait-d3', 'sadtalker-katiehill']);
 
 /** Issue 19's targets, every species of the set (BPCER ≤ 5 %; APCER 0 %, ≤ 25 % for a re-ordered recording). */
 const TARGETS: Target[] = [
-  { label: 'bona_fide', max: 0.05, awaits: 'issue 19: 57 % of the answers cut from the turning GIFs are refused (NO_RETURN: the window ends before two final frames; TARGET_NOT_REACHED: frames dropped mid-turn)' },
+  { label: 'bona_fide', max: 0.05, awaits: 'issue 19: 50 % of the answers are refused, all cut from the turning GIFs (TARGET_NOT_REACHED: a turn with one picture between rest and peak; NO_RETURN: the window ends before a second final look)' },
   { label: 'bona_fide', part: { name: 'talking-head clips', has: (e) => TALKING_HEADS.has(e.source) }, max: 0.05 },
+  // Today's figures, guarded until the targets above are met: a change that refuses more people or passes more
+  // attacks fails here.
+  { label: 'bona_fide', part: { name: 'turning recordings, today', has: (e) => !TALKING_HEADS.has(e.source) }, max: 0.75 },
+  { label: 'challenge_mismatch', part: { name: 'today', has: () => true }, max: 2 / 18 },
+  { label: 'reordered_recording', part: { name: 'today', has: () => true }, max: 5 / 14 },
   { label: 'static_photo', max: 0 },
   { label: 'planar_warp', max: 0 },
   { label: 'photo_animation', max: 0 },
-  { label: 'challenge_mismatch', max: 0, awaits: 'issue 19: 2 of 18 pass (a talking head whose sway reaches the lower side target; a diagonal read as both movements)' },
+  { label: 'challenge_mismatch', max: 0, awaits: 'issue 19: 2 of 18 pass (a talking head whose 15° sway reaches the side target both ways; a diagonal read as both movements)' },
   // New species of issue 19.
   { label: 'posed_photos', max: 0 },
   { label: 'resaved_stills', max: 0 },
-  { label: 'reordered_recording', max: 0.25, awaits: 'issue 19: 6 of 14 cut and re-ordered recordings pass' },
+  { label: 'reordered_recording', max: 0.25, awaits: 'issue 19: 5 of 14 cut and re-ordered recordings pass' },
 ];
 
 const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
