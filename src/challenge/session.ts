@@ -1,11 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { Analysis, FaceEngine, Lane } from '../face/index.js';
+import type { Analysis, DetectedFace, FaceEngine, Lane } from '../face/index.js';
 import { observeAnalysis } from './observe.js';
 import type { Challenge, Decision, FramePurpose, FrameRefusal, Progress } from './types.js';
 import { ChallengeVerifier, NEEDS_VERIFY, type SerializedVerifier, type VerifierOptions } from './verifier.js';
 
-/** Analyses one frame for a purpose; `engineAnalyzer` adapts the face engine. */
-export type FrameAnalyzer = (image: Uint8Array, purpose: FramePurpose) => Promise<Analysis>;
+/**
+ * Analyses one frame for a purpose; `engineAnalyzer` adapts the face engine. `detections` are the faces an earlier
+ * analysis of the same frame found: a frame analysed again need not run the detector again.
+ */
+export type FrameAnalyzer = (image: Uint8Array, purpose: FramePurpose, detections?: DetectedFace[]) => Promise<Analysis>;
 
 /**
  * The face engine as a frame analyzer: 'locate' (detection, landmarks), 'turn' (also pose and embedding) or
@@ -14,7 +17,7 @@ export type FrameAnalyzer = (image: Uint8Array, purpose: FramePurpose) => Promis
  * its latency, and the CPU per challenge is the figure that counts.
  */
 export function engineAnalyzer(engine: Pick<FaceEngine, 'analyze'>, lane: Lane = 'trusted'): FrameAnalyzer {
-  return (image, purpose) => engine.analyze(image, purpose, { lane, shareIdle: false });
+  return (image, purpose, detections) => engine.analyze(image, purpose, { lane, shareIdle: false, ...(detections && { detections }) });
 }
 
 export interface SessionOptions extends VerifierOptions {
@@ -97,8 +100,10 @@ export class ChallengeSession {
     let own = performance.now() - started;
 
     let purpose = v.nextPurpose;
+    let detections: DetectedFace[] | undefined;
     for (;;) {
-      const analysis = await this.analyze(image, purpose);
+      const analysis = await this.analyze(image, purpose, detections);
+      detections = analysis.faces;
       const t0 = performance.now();
       const result = v.observe(observeAnalysis(analysis, purpose, t, sha256));
       own += performance.now() - t0;

@@ -55,14 +55,14 @@ export async function createFaceEngine(opts: FaceEngineOptions): Promise<FaceEng
       if (t.matchThreshold !== undefined) thresholds.matchThreshold = checkUnit('matchThreshold', t.matchThreshold, -1);
       if (t.livenessThreshold !== undefined) thresholds.livenessThreshold = checkUnit('livenessThreshold', t.livenessThreshold, 0);
     },
-    async analyze(image, purpose, { lane = 'trusted', shareIdle = true, admission } = {}): Promise<Analysis> {
+    async analyze(image, purpose, { lane = 'trusted', shareIdle = true, admission, detections } = {}): Promise<Analysis> {
       if (!PURPOSES.includes(purpose)) throw new TypeError(`Unknown purpose '${String(purpose)}'`);
       if (!(image instanceof Uint8Array) || image.length === 0) throw new FaceError('UNSUPPORTED_IMAGE', 'The image is empty');
       if (image.length > maxBytes) throw new FaceError('IMAGE_TOO_LARGE', `The image is larger than ${maxBytes} bytes`);
       if (!sniffImageFormat(image)) throw new FaceError('UNSUPPORTED_IMAGE', `The image is not a ${ACCEPTED_IMAGES} file`);
       const start = performance.now();
       // A private copy whose buffer can be transferred (a Node Buffer may share a pooled ArrayBuffer).
-      const { livenessScore, ...rest } = await pool.run(new Uint8Array(image), purpose, lane, shareIdle, admission);
+      const { livenessScore, ...rest } = await pool.run(new Uint8Array(image), purpose, { lane, shareIdle, admission, detections });
       rest.timings.wall = performance.now() - start;
       return {
         ...rest,

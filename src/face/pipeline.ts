@@ -42,7 +42,8 @@ function framing(img: { faces: DetectedFace[]; width: number; height: number }, 
  * a frame may decide).
  * `handOff` receives the inputs that need only the subject's box (liveness, then pose) one by one as soon as each is
  * made, and for a reference purpose the mirrored aligned face, so that another worker runs those models while this
- * one finds the landmarks and embeds the face itself; they are then not in the result.
+ * one finds the landmarks and embeds the face itself; they are then not in the result. Given `detections` (an
+ * earlier analysis's faces of the same bytes), the detector is not run.
  * Throws FaceError for undecodable or oversized input.
  */
 export async function prepare(
@@ -51,14 +52,15 @@ export async function prepare(
   purpose: Purpose,
   cfg: PipelineConfig,
   handOff?: (inputs: ModelInputs) => void,
+  detections?: DetectedFace[],
 ): Promise<{ done: PipelineResult } | { prepared: Prepared }> {
   const timings: Record<string, number> = {};
   const start = performance.now();
   const lap = stopwatch(timings);
   const img = await decodeImage(bytes, cfg.limits);
   lap('decode');
-  const faces = await detectFaces(s.detect, img);
-  lap('detect');
+  const faces = detections ?? (await detectFaces(s.detect, img));
+  if (!detections) lap('detect');
   const base = { width: img.width, height: img.height, faces, modelId: embeddingId(cfg.modelId, purpose), timings };
   if (faces.length === 0) {
     timings.total = performance.now() - start;
@@ -136,8 +138,8 @@ export async function infer(s: Sessions, inputs: ModelInputs): Promise<ModelOutp
 }
 
 /** The whole analysis on one worker: each stage only where the purpose needs it. */
-export async function analyzeImage(s: Sessions, bytes: Uint8Array, purpose: Purpose, cfg: PipelineConfig): Promise<PipelineResult> {
-  const first = await prepare(s, bytes, purpose, cfg);
+export async function analyzeImage(s: Sessions, bytes: Uint8Array, purpose: Purpose, cfg: PipelineConfig, detections?: DetectedFace[]): Promise<PipelineResult> {
+  const first = await prepare(s, bytes, purpose, cfg, undefined, detections);
   if ('done' in first) return first.done;
   return assemble(first.prepared, [await infer(s, first.prepared.inputs)], cfg);
 }

@@ -6,7 +6,7 @@ import { FaceError, isSerializedFaceError, type SerializedFaceError } from './er
 import { assemble, SHARED_PURPOSES, tensorBuffers, type ModelInputs, type ModelOutputs, type PipelineConfig, type PipelineResult } from './assemble.js';
 import { READY_MESSAGE_KEY, type SharedResult, type SharedTask, type WorkerInit, type WorkerTask } from './protocol.js';
 import { Scheduler, type Admission, type AdmitOptions } from './schedule.js';
-import type { Lane, Purpose } from './types.js';
+import type { AnalyzeOptions, Purpose } from './types.js';
 
 export interface PoolOptions {
   size: number;
@@ -127,11 +127,11 @@ export class FacePool {
    * analysis (see #share); otherwise it runs whole on one worker, with no hand-over between them. Without an
    * `admission` reserving its purpose, the analysis is admitted alone.
    */
-  async run(image: Uint8Array, purpose: Purpose, lane: Lane = 'trusted', shareIdle = true, admission?: Admission): Promise<PipelineResult> {
+  async run(image: Uint8Array, purpose: Purpose, { lane = 'trusted', shareIdle = true, admission, detections }: AnalyzeOptions = {}): Promise<PipelineResult> {
     if (this.#closed) throw new FaceError('ENGINE_UNAVAILABLE', 'The face engine is closed');
     const shareable = shareIdle && SHARED_PURPOSES.includes(purpose);
     return this.#scheduler.run(admission, purpose, lane, shareable, async (shared) => {
-      const task: WorkerTask = { image, purpose };
+      const task: WorkerTask = { image, purpose, ...(detections && { detections }) };
       const transferList: TransferListItem[] = [image.buffer as ArrayBuffer];
       return shared ? this.#share(task, transferList) : unwrap(await this.#task<PipelineResult>(task, transferList));
     });

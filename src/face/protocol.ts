@@ -2,7 +2,7 @@
 import type { ModelRole } from './manifest.js';
 import type { MessagePort } from 'node:worker_threads';
 import type { ModelOutputs, PipelineConfig, PipelineResult, Prepared } from './assemble.js';
-import type { Purpose } from './types.js';
+import type { DetectedFace, Purpose } from './types.js';
 
 export interface WorkerInit {
   files: Record<ModelRole, string>;
@@ -12,6 +12,8 @@ export interface WorkerInit {
 export interface WorkerTask {
   image: Uint8Array;
   purpose: Purpose;
+  /** The detector's faces from an earlier analysis of the same image (AnalyzeOptions.detections). */
+  detections?: DetectedFace[];
 }
 
 /** An analysis that hands its box-only model inputs and a reference's mirrored face (one ModelInputs a message) to the pool through `port`. */

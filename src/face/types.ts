@@ -28,6 +28,11 @@ export interface AnalyzeOptions {
   shareIdle?: boolean;
   /** The request's admission (`FaceEngine.admit`) reserving this analysis; without one it is admitted alone. */
   admission?: Admission;
+  /**
+   * The faces an earlier analysis of these very bytes found (its `faces`): the detector is not run again. A challenge
+   * frame that may decide is analysed twice, first located, then with the models that decide.
+   */
+  detections?: DetectedFace[];
 }
 
 export type QualityCode =

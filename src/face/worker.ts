@@ -25,7 +25,7 @@ async function serialized<T>(work: () => Promise<T>): Promise<T | SerializedFace
 
 /** The whole analysis. */
 export default async function run(task: WorkerTask): Promise<PipelineResult | SerializedFaceError> {
-  return serialized(async () => analyzeImage(await sessions, task.image, task.purpose, init.config));
+  return serialized(async () => analyzeImage(await sessions, task.image, task.purpose, init.config, task.detections));
 }
 
 /**
@@ -36,10 +36,11 @@ export default async function run(task: WorkerTask): Promise<PipelineResult | Se
 export async function share(task: SharedTask): Promise<SharedResult | SerializedFaceError> {
   return serialized(async () => {
     let handedOff = 0;
-    const first = await prepareImage(await sessions, task.image, task.purpose, init.config, (inputs) => {
+    const handOff = (inputs: ModelInputs) => {
       task.port.postMessage(inputs, tensorBuffers(inputs));
       handedOff++;
-    });
+    };
+    const first = await prepareImage(await sessions, task.image, task.purpose, init.config, handOff, task.detections);
     if ('done' in first) return first;
     const own = await inferModels(await sessions, first.prepared.inputs);
     return { prepared: { ...first.prepared, inputs: {} }, own, handedOff };

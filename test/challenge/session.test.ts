@@ -9,7 +9,7 @@ import {
   parseMovements,
   type FramePurpose,
 } from '../../src/challenge/index.js';
-import { FaceError, type Analysis } from '../../src/face/index.js';
+import { FaceError, type Analysis, type DetectedFace } from '../../src/face/index.js';
 import { answer, embedding, type Frame } from './synthetic.js';
 
 describe('drawChallenge', () => {
@@ -50,20 +50,25 @@ describe('drawChallenge', () => {
   });
 });
 
-/** An analyzer over synthetic frames: image bytes are the frame's index; it records the purposes it was asked for. */
+/**
+ * An analyzer over synthetic frames: image bytes are the frame's index; it records the purposes it was asked for,
+ * and the detections it was given (a frame's box carries its index).
+ */
 function fakeEngine(frames: Frame[]) {
   const calls: [number, FramePurpose][] = [];
-  const analyze = async (image: Uint8Array, purpose: FramePurpose): Promise<Analysis> => {
+  const given: [number, DetectedFace[] | undefined][] = [];
+  const analyze = async (image: Uint8Array, purpose: FramePurpose, detections?: DetectedFace[]): Promise<Analysis> => {
     if (image[0] === 0xff) throw new FaceError('UNSUPPORTED_IMAGE', 'The image could not be read');
     const i = image[0];
     calls.push([i, purpose]);
+    given.push([i, detections]);
     await new Promise((r) => setTimeout(r, (7 * i) % 5));
     const f = frames[i];
     const lm = f.landmarks;
     return {
       width: 640,
       height: 480,
-      faces: lm ? [{ box: { x: 200, y: 150, width: 240, height: 240 }, score: 0.99 }] : [],
+      faces: lm ? [{ box: { x: 200 + i, y: 150, width: 240, height: 240 }, score: 0.99 }] : [],
       face: lm ? { box: { x: 200, y: 150, width: 240, height: 240 }, score: 0.99, landmarks68: lm.map((p) => [p[0], p[1]]), landmarks5: [], fingerprint: (0x9e3779b97f4a7c15n * BigInt(i + 1)).toString(16).slice(-16).padStart(16, '0'), pose: purpose === 'locate' ? null : { yaw: f.yaw, pitch: f.pitch, roll: 0 } } : null,
       quality: { ok: Boolean(lm), issues: [], metrics: { otherFaces: 0 } },
       embedding: lm && purpose !== 'locate' ? embedding(0) : null,
@@ -72,7 +77,7 @@ function fakeEngine(frames: Frame[]) {
       timings: { total: purpose === 'verify' ? 25 : purpose === 'turn' ? 20 : 5 },
     };
   };
-  return { analyze, calls };
+  return { analyze, calls, given };
 }
 
 const frameBytes = (i: number) => new Uint8Array([i, 1, 2, 3]);
@@ -111,6 +116,12 @@ describe('ChallengeSession', () => {
     const verified = again.filter(([, p]) => p === 'verify').map(([i]) => i);
     expect(verified).toEqual(d.evidence.slice(-1 - DEFAULT_RULES.finalFrames));
     const turned = again.filter(([, p]) => p === 'turn').length;
+    // A frame analysed again is not detected again: its first analysis's faces go with it.
+    const seenFaces = new Set<number>();
+    for (const [i, detections] of engine.given) {
+      expect(detections, `frame ${i}`).toEqual(seenFaces.has(i) ? [expect.objectContaining({ box: expect.objectContaining({ x: 200 + i }) })] : undefined);
+      seenFaces.add(i);
+    }
     expect(d.analysed).toEqual({ turn: 1 + turned, locate: d.frames - 1, verify: verified.length });
     expect(again.length).toBeLessThan(d.frames / 2);
     expect(d.cpuMs).toBeGreaterThanOrEqual((1 + turned) * 20 + (d.frames - 1) * 5 + verified.length * 25);

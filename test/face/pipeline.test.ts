@@ -127,6 +127,17 @@ describe('face pipeline on committed fixtures', () => {
     expect(turn.modelId).toBe(full.modelId);
   });
 
+  it("analyses a frame again from an earlier analysis's detections without running the detector, to the same result", async () => {
+    const located = await analyzeFixture('deepface-couple.jpg', 'locate');
+    const full = await analyzeFixture('deepface-couple.jpg', 'verify');
+    const again = await engine.analyze(fixture('deepface-couple.jpg'), 'verify', { detections: located.faces });
+    const { timings, ...result } = again;
+    const { timings: fullTimings, ...expected } = full;
+    expect(result).toEqual(expected);
+    expect(timings.detect).toBeUndefined();
+    expect(fullTimings.detect).toBeGreaterThan(0);
+  });
+
   it('locates a face with detection and landmarks only: no pose, and the framing checks of the quality', async () => {
     const track = await analyzeFixture('deepface-img2.jpg', 'turn');
     const located = await analyzeFixture('deepface-img2.jpg', 'locate');

@@ -93,9 +93,9 @@ describe('worker pool', () => {
     const pool = await FacePool.start(await poolOptions({ size: 1, maxQueue: 4 }));
     try {
       // One running plus two queued anonymous analyses is the anonymous share (1 + 4 / 2); a trusted one still fits.
-      const anonymous = Array.from({ length: 3 }, () => pool.run(image(), 'verify', 'anonymous'));
-      await expect(pool.run(image(), 'verify', 'anonymous')).rejects.toMatchObject({ code: 'OVERLOADED' });
-      const trusted = pool.run(image(), 'verify', 'trusted');
+      const anonymous = Array.from({ length: 3 }, () => pool.run(image(), 'verify', { lane: 'anonymous' }));
+      await expect(pool.run(image(), 'verify', { lane: 'anonymous' })).rejects.toMatchObject({ code: 'OVERLOADED' });
+      const trusted = pool.run(image(), 'verify', { lane: 'trusted' });
       await expect(Promise.all([...anonymous, trusted])).resolves.toHaveLength(4);
     } finally {
       await pool.close();
