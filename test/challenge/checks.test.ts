@@ -33,8 +33,11 @@ describe('challenge checks', () => {
     expect(strayMovement(delta(0.3, -0.25), 'down', [], R)).toBeNull();
     expect(strayMovement(delta(0.4, 0), 'up', ['left'], R)).toBeNull();
     expect(strayMovement(delta(1.2 * R.sideOffset, 0), 'up', [], R)).toBeNull();
-    // Once the movement asked for is half made, its way there is not judged.
-    expect(strayMovement(delta(0.4, -0.6 * R.verticalOffset), 'up', [], R)).toBeNull();
+    // Once the movement asked for has reached its target, its way there is not judged; half way, a movement that
+    // clearly leads still counts (a head tipped up first and then turned, asked to turn first).
+    expect(strayMovement(delta(0.4, -1.1 * R.verticalOffset), 'up', [], R)).toBeNull();
+    expect(strayMovement(delta(0.4, -0.6 * R.verticalOffset), 'up', [], R)).toBe('left');
+    expect(strayMovement(delta(0.11, -0.28), 'left', [], R)).toBe('up');
   });
 
   it('travel: frames between rest and peak count, out and back, each picture once; a jump between posed pictures has none', () => {
