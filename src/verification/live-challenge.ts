@@ -6,7 +6,7 @@ import type { AttemptAccounting, AttemptSubject, AttemptTicket, FailureOutcome }
 import type { Origin } from './attempts.js';
 
 /**
- * The frame lock's lease. A frame may wait for the engine's queue and then run two analyses ('locate', then
+ * The frame lock's lease. A frame may wait for the engine's queue and then run two analyses ('locate', then 'turn' or
  * 'verify'), each bounded by the engine's task timeout (30 s): the lease outlives all of that, so a second frame of the
  * same challenge is never judged alongside one still in the engine. It is per challenge, so a lock left by an instance
  * that died blocks only that challenge; "Start again" draws a new one. Correctness does not rest on the lease: every
