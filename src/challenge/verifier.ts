@@ -117,7 +117,7 @@ interface State {
   trace: TraceLine[] | null;
 }
 
-/** The observation cannot be judged without an embedding: analyse the same frame with 'verify' and observe again. */
+/** The observation cannot be judged without an embedding: analyse the same frame with `decidingPurpose` and observe again. */
 export const NEEDS_VERIFY = Symbol('needs verify');
 
 const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -236,7 +236,7 @@ export class ChallengeVerifier {
     this.s.answeredT = t;
   }
 
-  /** Engine time of one analysis (counted even when the frame is then analysed again with 'verify'). */
+  /** Engine time of one analysis (counted even when the frame is then analysed again to decide). */
   account(purpose: FramePurpose, ms: number): void {
     this.s.analysed[purpose] = (this.s.analysed[purpose] ?? 0) + 1;
     this.s.cpuMs += ms;
