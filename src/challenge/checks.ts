@@ -82,11 +82,11 @@ export function continuity(prev: FacePlace, next: FacePlace, r: ChallengeRules):
 /**
  * The movement a frame clearly shows although it was not asked for: it reaches `wrongFactor` × its target while the
  * other axis is near rest (a turn's pitch drift, or a diagonal, is nobody's stray), and the movement asked for
- * (`current`) has not reached its target. Completed movements may recur (a head still turned while it comes
+ * (`current`) has made less than half its target. Completed movements may recur (a head still turned while it comes
  * back). Null when none.
  */
 export function strayMovement(d: Delta, current: Movement | null, completed: readonly Movement[], r: ChallengeRules): Movement | null {
-  if (current && progress(current, d, r) >= 1) return null;
+  if (current && progress(current, d, r) >= 0.5) return null;
   const candidates: Movement[] = Math.abs(d.y) <= r.frontalOffset ? ['left', 'right'] : Math.abs(d.x) <= r.frontalOffset ? ['up', 'down'] : [];
   return candidates.find((m) => m !== current && !completed.includes(m) && progress(m, d, r) >= r.wrongFactor) ?? null;
 }

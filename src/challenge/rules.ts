@@ -32,7 +32,7 @@ export interface ChallengeRules {
   /**
    * A movement not asked for fails the challenge only when, for `wrongFrames` frames in a row, it reaches
    * `wrongFactor` × its target while the other axis is near rest (`frontalOffset`), and the movement asked for has
-   * not reached its target.
+   * made less than half its target.
    */
   wrongFactor: number;
   wrongFrames: number;
