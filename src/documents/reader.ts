@@ -65,11 +65,15 @@ export interface Upright {
   channels: 1 | 3;
 }
 
-/** The photo in grey, EXIF-rotated, as raw pixels; and a copy shrunk to WORK_SIDE for finding the band. */
+/**
+ * The photo in grey, EXIF-rotated, as raw pixels; and a copy scaled to WORK_SIDE on its long side for finding the
+ * band. Small photos are enlarged too: the search's windows are tuned to that size, and in a 600 px photo they
+ * would be too small to join an MRZ line's characters (8–10 px wide there) or to keep them apart from the next line.
+ */
 export async function decodeGrey(image: Buffer, maxPixels: number): Promise<{ full: Upright; work: Grey; scale: number }> {
   const { data, info } = await sharp(image, { limitInputPixels: maxPixels, failOn: 'error' }).autoOrient().greyscale().raw().toBuffer({ resolveWithObject: true });
   const full: Upright = { raw: data, width: info.width, height: info.height, channels: 1 };
-  const scale = Math.min(1, WORK_SIDE / Math.max(info.width, info.height));
+  const scale = WORK_SIDE / Math.max(info.width, info.height);
   const w = Math.max(1, Math.round(info.width * scale));
   const h = Math.max(1, Math.round(info.height * scale));
   const small = await sharp(data, { raw: { width: info.width, height: info.height, channels: 1 } }).resize(w, h, { kernel: 'linear' }).toColourspace('b-w').raw().toBuffer();
