@@ -5,6 +5,7 @@ import { verifyMrzModel } from './models.js';
 import type { CheckResult, Correction } from './parse.js';
 import { decodeGrey, locateAndRead, uprightRegion, type Placement } from './reader.js';
 import { Recogniser } from './recognise.js';
+import { BandSearch } from './band-search.js';
 import { runLineEval } from './eval.js';
 
 export interface DocumentReaderOptions {
@@ -62,6 +63,8 @@ function checkInput(image: Buffer): void {
  * recognises it with Tesseract's MRZ model, parses and checks it (ICAO Doc 9303), and says where the document is.
  */
 export class DocumentReader {
+  readonly #bands = new BandSearch();
+
   private constructor(
     private readonly recogniser: Recogniser,
     private readonly maxPixels: number,
@@ -104,7 +107,7 @@ export class DocumentReader {
       throw new DocumentError('UNSUPPORTED_IMAGE', 'the document image cannot be decoded', { cause: err });
     }
     const decodeMs = performance.now() - start;
-    const outcome = await locateAndRead(decoded.full, decoded.work, decoded.scale, this.recogniser);
+    const outcome = await locateAndRead(decoded.full, decoded.work, decoded.scale, this.recogniser, (work) => this.#bands.search(work));
     const readMs = performance.now() - start - decodeMs;
     if (outcome.kind === 'none') {
       return { status: 'not_found', fields: null, confidence: null, checks: [], corrections: [], placement: null, crops: null, timings: { decode: decodeMs, read: readMs, total: performance.now() - start } };
@@ -148,6 +151,6 @@ export class DocumentReader {
   }
 
   async close(): Promise<void> {
-    await this.recogniser.close();
+    await Promise.all([this.recogniser.close(), this.#bands.close()]);
   }
 }

@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
-import { locateBands, WORK_SIDE, type Band } from './locate.js';
+import { WORK_SIDE, type Band } from './locate.js';
 import type { Grey } from './morphology.js';
 import type { ParsedMrz } from './parse.js';
 import type { Recogniser } from './recognise.js';
@@ -128,9 +128,12 @@ function toPlacement(band: Band, scale: number, flip: boolean): Placement {
   return { cx: band.cx / scale, cy: band.cy / scale, rotation: -deg + (flip ? 180 : 0), length: band.length / scale, height: band.height / scale };
 }
 
-/** Finds the MRZ band, recognises it upright and upside down, and keeps the reading whose check digits hold best. */
-export async function locateAndRead(full: Upright, work: Grey, scale: number, recogniser: Recogniser): Promise<LocateOutcome> {
-  const bands = locateBands(work).slice(0, MAX_BANDS);
+/**
+ * Finds the MRZ band (`locate`: locateBands, in a worker thread in the reader), recognises it upright and upside
+ * down, and keeps the reading whose check digits hold best.
+ */
+export async function locateAndRead(full: Upright, work: Grey, scale: number, recogniser: Recogniser, locate: (work: Grey) => Promise<Band[]>): Promise<LocateOutcome> {
+  const bands = (await locate(work)).slice(0, MAX_BANDS);
   const candidates = bands.length;
   // The best reading so far (a holder, so the closure's updates are seen by the type checker).
   const kept: { best: (Reading & { placement: Placement; lines: number }) | null } = { best: null };
