@@ -6,6 +6,7 @@ import type { CheckResult, Correction } from './parse.js';
 import { decodeGrey, locateAndRead, uprightRegion, type Placement } from './reader.js';
 import { Recogniser } from './recognise.js';
 import { BandSearch } from './band-search.js';
+import { implausibleFields } from './plausible.js';
 import { runLineEval } from './eval.js';
 
 export interface DocumentReaderOptions {
@@ -33,6 +34,10 @@ export interface DocumentReading {
   confidence: FieldConfidence | null;
   /** Each check digit (document number, birth date, expiry date, personal number, composite) and whether it held. */
   checks: CheckResult[];
+  /** MRZ fields whose value no document holds: an unknown document or state code, a date that is no day. */
+  implausible: string[];
+  /** Two ways of cutting the recognised lines to length both hold every check digit (`checks_failed`). */
+  ambiguous: boolean;
   corrections: Correction[];
   /** Where the MRZ is and how far the photo is turned. */
   placement: Placement | null;
@@ -110,7 +115,7 @@ export class DocumentReader {
     const outcome = await locateAndRead(decoded.full, decoded.work, decoded.scale, this.recogniser, (work) => this.#bands.search(work));
     const readMs = performance.now() - start - decodeMs;
     if (outcome.kind === 'none') {
-      return { status: 'not_found', fields: null, confidence: null, checks: [], corrections: [], placement: null, crops: null, timings: { decode: decodeMs, read: readMs, total: performance.now() - start } };
+      return { status: 'not_found', fields: null, confidence: null, checks: [], implausible: [], ambiguous: false, corrections: [], placement: null, crops: null, timings: { decode: decodeMs, read: readMs, total: performance.now() - start } };
     }
     const now = opts.now ?? new Date();
     const { fields, confidence } = documentFields(outcome.mrz, now);
@@ -138,6 +143,8 @@ export class DocumentReader {
       fields,
       confidence,
       checks: outcome.mrz.checks,
+      implausible: implausibleFields(outcome.mrz),
+      ambiguous: outcome.kind !== 'read' && outcome.ambiguous,
       corrections: outcome.mrz.corrections,
       placement: outcome.placement,
       crops,

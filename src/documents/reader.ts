@@ -18,10 +18,13 @@ export interface Placement {
 export type LocateOutcome =
   /** Every check digit holds. */
   | { kind: 'read'; mrz: ParsedMrz; placement: Placement; candidates: number }
-  /** An MRZ (at least two check digits hold) with a check digit that fails: misprinted, doctored or misread. */
-  | { kind: 'checks_failed'; mrz: ParsedMrz; placement: Placement; candidates: number }
+  /**
+   * An MRZ (at least two check digits hold) with a check digit that fails (misprinted, doctored or misread), or
+   * whose checks hold but a code or date is no real one (see implausibleFields) or which reads two ways (`ambiguous`).
+   */
+  | { kind: 'checks_failed'; mrz: ParsedMrz; placement: Placement; candidates: number; ambiguous: boolean }
   /** Lines shaped like an MRZ whose check digits do not hold: too blurred, small or covered to read. */
-  | { kind: 'unreadable'; mrz: ParsedMrz; placement: Placement; candidates: number }
+  | { kind: 'unreadable'; mrz: ParsedMrz; placement: Placement; candidates: number; ambiguous: boolean }
   /** Nothing that reads as MRZ lines. */
   | { kind: 'none'; candidates: number };
 
@@ -156,5 +159,5 @@ export async function locateAndRead(full: Upright, work: Grey, scale: number, re
   for (const lineHeight of LINE_HEIGHTS.slice(1)) {
     if (await read(await bandCrop(full, placement, lines, lineHeight), placement, lines)) return { kind: 'read', mrz: kept.best.mrz, placement, candidates };
   }
-  return { kind: verdict(kept.best), mrz: kept.best.mrz, placement: kept.best.placement, candidates };
+  return { kind: verdict(kept.best), mrz: kept.best.mrz, placement: kept.best.placement, candidates, ambiguous: kept.best.ambiguous };
 }
