@@ -16,7 +16,7 @@ export interface Placement {
 }
 
 export type LocateOutcome =
-  /** Every check digit holds. */
+  /** Every check digit holds, its codes and dates are real ones and the lines read one way only (choose.ts). */
   | { kind: 'read'; mrz: ParsedMrz; placement: Placement; candidates: number }
   /**
    * An MRZ (at least two check digits hold) with a check digit that fails (misprinted, doctored or misread), or
