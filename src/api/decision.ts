@@ -167,7 +167,7 @@ function documentMrzRules(
   } else if (doc.mrz === 'checks_failed') {
     codes.push('DOCUMENT_MRZ_CHECK_FAILED');
     raise('REVIEW');
-    notes.push("A check digit of the document's machine-readable zone fails.");
+    notes.push("The document's machine-readable zone does not check out: a check digit fails, a code or date in it is no real one, or it reads two ways.");
   }
   if (doc.expired) {
     codes.push('DOCUMENT_EXPIRED');

@@ -117,7 +117,9 @@ export function documentRecordFields(e: DocumentEvidence): DocumentRecordFields 
 export function documentWarnings(e: DocumentEvidence): string[] {
   const failed = (e.reading?.checks ?? []).filter((c) => !c.valid).map((c) => c.name);
   const out: string[] = [];
-  if (e.status === 'checks_failed') out.push(`Document: the MRZ check digit(s) for ${failed.join(', ')} do not hold.`);
+  if (e.status === 'checks_failed' && failed.length > 0) out.push(`Document: the MRZ check digit(s) for ${failed.join(', ')} do not hold.`);
+  if (e.status === 'checks_failed' && e.reading!.implausible.length > 0) out.push(`Document: the MRZ holds no real ${e.reading!.implausible.join(', ')} (misread or altered).`);
+  if (e.status === 'checks_failed' && e.reading!.ambiguous) out.push('Document: the MRZ reads two ways that both hold every check digit.');
   if (e.reading?.fields?.expired) out.push(`Document: expired on ${e.reading.fields.expiry_date}.`);
   if (e.reading && e.reading.corrections.length > 0) out.push(`Document: ${e.reading.corrections.length} MRZ character(s) read as their look-alike where the field requires it.`);
   return out;

@@ -72,7 +72,7 @@ export const RECORD_CODES = {
   DOCUMENT_REQUIRED: "The client's rules require a document image and none was sent.",
   DOCUMENT_MRZ_NOT_FOUND: 'No machine-readable zone was found on the document images.',
   DOCUMENT_MRZ_UNREADABLE: "The document's MRZ could not be read: its check digits do not hold.",
-  DOCUMENT_MRZ_CHECK_FAILED: "A check digit of the document's MRZ fails (misprinted, altered or misread); the failing one is in document_data[].mrz_checks.",
+  DOCUMENT_MRZ_CHECK_FAILED: "A check digit of the document's MRZ fails (misprinted, altered or misread; the failing one is in document_data[].mrz_checks), or a code or date in it is no real one, or it reads two ways that both hold (see warnings).",
   DOCUMENT_EXPIRED: 'The document is past its expiry date.',
   SELFIE_OTHER_FACES: 'The selfie shows other, smaller faces besides the compared one (listed in warnings).',
   REFERENCE_OTHER_FACES: 'The reference image shows other faces besides the compared one (listed in warnings).',

@@ -90,7 +90,7 @@ function documentFieldSchemas(): Record<string, Schema> {
   return {
     mrz_status: {
       enum: ['read', 'checks_failed', 'unreadable', 'not_found'],
-      description: 'read: every check digit holds. checks_failed: an MRZ with a check digit that fails (DOCUMENT_MRZ_CHECK_FAILED). unreadable: MRZ-shaped lines whose check digits do not hold. not_found: no MRZ on the images.',
+      description: 'read: every check digit holds. checks_failed: an MRZ with a check digit that fails, a code or date that is no real one, or two readings that both hold (DOCUMENT_MRZ_CHECK_FAILED). unreadable: MRZ-shaped lines whose check digits do not hold. not_found: no MRZ on the images.',
     },
     mrz_side: nullable('string', { enum: ['front', 'back', null], description: 'Which image carried the MRZ (document or document_back).' }),
     ...fields,

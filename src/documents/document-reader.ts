@@ -5,6 +5,8 @@ import { verifyMrzModel } from './models.js';
 import type { CheckResult, Correction } from './parse.js';
 import { decodeGrey, locateAndRead, uprightRegion, type Placement } from './reader.js';
 import { Recogniser } from './recognise.js';
+import { BandSearch } from './band-search.js';
+import { implausibleFields } from './plausible.js';
 import { runLineEval } from './eval.js';
 
 export interface DocumentReaderOptions {
@@ -32,6 +34,10 @@ export interface DocumentReading {
   confidence: FieldConfidence | null;
   /** Each check digit (document number, birth date, expiry date, personal number, composite) and whether it held. */
   checks: CheckResult[];
+  /** MRZ fields whose value no document holds: an unknown document or state code, a date that is no day. */
+  implausible: string[];
+  /** Two ways of cutting the recognised lines to length both hold every check digit (`checks_failed`). */
+  ambiguous: boolean;
   corrections: Correction[];
   /** Where the MRZ is and how far the photo is turned. */
   placement: Placement | null;
@@ -62,6 +68,8 @@ function checkInput(image: Buffer): void {
  * recognises it with Tesseract's MRZ model, parses and checks it (ICAO Doc 9303), and says where the document is.
  */
 export class DocumentReader {
+  readonly #bands = new BandSearch();
+
   private constructor(
     private readonly recogniser: Recogniser,
     private readonly maxPixels: number,
@@ -104,10 +112,10 @@ export class DocumentReader {
       throw new DocumentError('UNSUPPORTED_IMAGE', 'the document image cannot be decoded', { cause: err });
     }
     const decodeMs = performance.now() - start;
-    const outcome = await locateAndRead(decoded.full, decoded.work, decoded.scale, this.recogniser);
+    const outcome = await locateAndRead(decoded.full, decoded.work, decoded.scale, this.recogniser, (work) => this.#bands.search(work));
     const readMs = performance.now() - start - decodeMs;
     if (outcome.kind === 'none') {
-      return { status: 'not_found', fields: null, confidence: null, checks: [], corrections: [], placement: null, crops: null, timings: { decode: decodeMs, read: readMs, total: performance.now() - start } };
+      return { status: 'not_found', fields: null, confidence: null, checks: [], implausible: [], ambiguous: false, corrections: [], placement: null, crops: null, timings: { decode: decodeMs, read: readMs, total: performance.now() - start } };
     }
     const now = opts.now ?? new Date();
     const { fields, confidence } = documentFields(outcome.mrz, now);
@@ -135,6 +143,8 @@ export class DocumentReader {
       fields,
       confidence,
       checks: outcome.mrz.checks,
+      implausible: implausibleFields(outcome.mrz),
+      ambiguous: outcome.kind !== 'read' && outcome.ambiguous,
       corrections: outcome.mrz.corrections,
       placement: outcome.placement,
       crops,
@@ -148,6 +158,6 @@ export class DocumentReader {
   }
 
   async close(): Promise<void> {
-    await this.recogniser.close();
+    await Promise.all([this.recogniser.close(), this.#bands.close()]);
   }
 }

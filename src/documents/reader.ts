@@ -1,10 +1,9 @@
 import sharp, { type Sharp } from 'sharp';
-import { locateBands, WORK_SIDE, type Band } from './locate.js';
+import { WORK_SIDE, type Band } from './locate.js';
 import type { Grey } from './morphology.js';
-import { parseMrz, type ParsedMrz } from './parse.js';
+import type { ParsedMrz } from './parse.js';
 import type { Recogniser } from './recognise.js';
-import { shapeMrzVariants } from './shape.js';
-import { lookupCountry } from './countries.js';
+import { bestReading, rank, verdict, type Reading } from './choose.js';
 
 /** Where the MRZ was found and how the document stands, in pixels of the upright (EXIF-rotated) photo. */
 export interface Placement {
@@ -17,45 +16,20 @@ export interface Placement {
 }
 
 export type LocateOutcome =
-  /** Every check digit holds. */
+  /** Every check digit holds, its codes and dates are real ones and the lines read one way only (choose.ts). */
   | { kind: 'read'; mrz: ParsedMrz; placement: Placement; candidates: number }
-  /** An MRZ (at least two check digits hold) with a check digit that fails: misprinted, doctored or misread. */
-  | { kind: 'checks_failed'; mrz: ParsedMrz; placement: Placement; candidates: number }
+  /**
+   * An MRZ (at least two check digits hold) with a check digit that fails (misprinted, doctored or misread), or
+   * whose checks hold but a code or date is no real one (see implausibleFields) or which reads two ways (`ambiguous`).
+   */
+  | { kind: 'checks_failed'; mrz: ParsedMrz; placement: Placement; candidates: number; ambiguous: boolean }
   /** Lines shaped like an MRZ whose check digits do not hold: too blurred, small or covered to read. */
-  | { kind: 'unreadable'; mrz: ParsedMrz; placement: Placement; candidates: number }
+  | { kind: 'unreadable'; mrz: ParsedMrz; placement: Placement; candidates: number; ambiguous: boolean }
   /** Nothing that reads as MRZ lines. */
   | { kind: 'none'; candidates: number };
 
 /** Bands tried per photo, each upright and upside down. */
 const MAX_BANDS = 4;
-
-/** A parse is an MRZ when most of its check digits hold: chance agreement of garbage is one in ten per digit. */
-function verdict(m: ParsedMrz): 'read' | 'checks_failed' | 'unreadable' {
-  const valid = m.checks.filter((c) => c.valid).length;
-  if (valid === m.checks.length) return 'read';
-  return valid >= 2 ? 'checks_failed' : 'unreadable';
-}
-
-/**
- * How well a reading holds together: its check digits first, then whether its document code and state codes are
- * real ones (a mark beside the zone read as a character shifts a line, which only these notice on lines without a
- * check digit), then the recogniser's confidence.
- */
-function rank(m: ParsedMrz): number {
-  const checks = m.checks.filter((c) => c.valid).length / m.checks.length;
-  const codes = (/^[PIACV]/.test(m.fields.documentCode ?? '') ? 1 : 0) + (lookupCountry(m.fields.issuingState ?? '') ? 1 : 0) + (lookupCountry(m.fields.nationality ?? '') ? 1 : 0);
-  return 10 * checks + codes + Object.values(m.confidence).reduce((s, c) => s + c, 0) / 1000;
-}
-
-/** The best-ranked parse of every way the recognised lines can form an MRZ. */
-function bestParse(text: Parameters<typeof shapeMrzVariants>[0]): ParsedMrz | null {
-  let best: ParsedMrz | null = null;
-  for (const shaped of shapeMrzVariants(text)) {
-    const m = parseMrz(shaped.lines, shaped.confidence);
-    if (m && (!best || rank(m) > rank(best))) best = m;
-  }
-  return best;
-}
 
 export interface Upright {
   raw: Buffer;
@@ -65,11 +39,15 @@ export interface Upright {
   channels: 1 | 3;
 }
 
-/** The photo in grey, EXIF-rotated, as raw pixels; and a copy shrunk to WORK_SIDE for finding the band. */
+/**
+ * The photo in grey, EXIF-rotated, as raw pixels; and a copy scaled to WORK_SIDE on its long side for finding the
+ * band. Small photos are enlarged too: the search's windows are tuned to that size, and in a 600 px photo they
+ * would be too small to join an MRZ line's characters (8–10 px wide there) or to keep them apart from the next line.
+ */
 export async function decodeGrey(image: Buffer, maxPixels: number): Promise<{ full: Upright; work: Grey; scale: number }> {
   const { data, info } = await sharp(image, { limitInputPixels: maxPixels, failOn: 'error' }).autoOrient().greyscale().raw().toBuffer({ resolveWithObject: true });
   const full: Upright = { raw: data, width: info.width, height: info.height, channels: 1 };
-  const scale = Math.min(1, WORK_SIDE / Math.max(info.width, info.height));
+  const scale = WORK_SIDE / Math.max(info.width, info.height);
   const w = Math.max(1, Math.round(info.width * scale));
   const h = Math.max(1, Math.round(info.height * scale));
   const small = await sharp(data, { raw: { width: info.width, height: info.height, channels: 1 } }).resize(w, h, { kernel: 'linear' }).toColourspace('b-w').raw().toBuffer();
@@ -114,13 +92,19 @@ export async function uprightRegion(full: Upright, cx: number, cy: number, rotat
 }
 
 /**
- * The band, straightened and scaled so that a line of text is about 48 px high, as a PNG for the recogniser. A tenth
- * of its length is added at each end: the last character of a line (a check digit) can stand apart from the
- * component the band was measured on, and a cut one is read as `<`.
+ * Line heights (px) the band is scaled to for the recogniser: the first for every band; the others, in turn, for the
+ * best band when no reading of it held, since a misread at one scale is often read right at another.
  */
-async function bandCrop(full: Upright, band: Placement, lines: number): Promise<Buffer> {
+const LINE_HEIGHTS = [48, 72, 36] as const;
+
+/**
+ * The band, straightened and scaled so that a line of text is about `lineHeight` px high (sharp's default Lanczos
+ * kernel), as a PNG for the recogniser. A tenth of its length is added at each end: the last character of a line
+ * (a check digit) can stand apart from the component the band was measured on, and a cut one is read as `<`.
+ */
+async function bandCrop(full: Upright, band: Placement, lines: number, lineHeight: number = LINE_HEIGHTS[0]): Promise<Buffer> {
   const region = await uprightRegion(full, band.cx, band.cy, band.rotation, band.length * 1.2, band.height * 1.5 + 8);
-  const targetH = Math.round((lines >= 2 ? lines * 48 : 120) * 1.5);
+  const targetH = Math.round((lines >= 2 ? lines * lineHeight : 2.5 * lineHeight) * 1.5);
   return region.resize({ height: targetH }).normalise().png({ compressionLevel: 1 }).toBuffer();
 }
 
@@ -147,22 +131,33 @@ function toPlacement(band: Band, scale: number, flip: boolean): Placement {
   return { cx: band.cx / scale, cy: band.cy / scale, rotation: -deg + (flip ? 180 : 0), length: band.length / scale, height: band.height / scale };
 }
 
-/** Finds the MRZ band, recognises it upright and upside down, and keeps the reading whose check digits hold best. */
-export async function locateAndRead(full: Upright, work: Grey, scale: number, recogniser: Recogniser): Promise<LocateOutcome> {
-  const bands = locateBands(work).slice(0, MAX_BANDS);
-  let best: { mrz: ParsedMrz; placement: Placement } | null = null;
+/**
+ * Finds the MRZ band (`locate`: locateBands, in a worker thread in the reader), recognises it upright and upside
+ * down, and keeps the reading whose check digits hold best.
+ */
+export async function locateAndRead(full: Upright, work: Grey, scale: number, recogniser: Recogniser, locate: (work: Grey) => Promise<Band[]>): Promise<LocateOutcome> {
+  const bands = (await locate(work)).slice(0, MAX_BANDS);
+  const candidates = bands.length;
+  // The best reading so far (a holder, so the closure's updates are seen by the type checker).
+  const kept: { best: (Reading & { placement: Placement; lines: number }) | null } = { best: null };
+  const read = async (png: Buffer, placement: Placement, lines: number): Promise<boolean> => {
+    const reading = bestReading(await recogniser.recognise(png));
+    if (!reading) return false;
+    if (!kept.best || rank(reading) > rank(kept.best)) kept.best = { ...reading, placement, lines };
+    return verdict(reading) === 'read';
+  };
   for (const band of bands) {
     const upright = await bandCrop(full, toPlacement(band, scale, false), band.lines);
     const order = (await looksUpsideDown(upright)) ? [true, false] : [false, true];
     for (const flip of order) {
       const placement = toPlacement(band, scale, flip);
-      const text = await recogniser.recognise(flip ? await bandCrop(full, placement, band.lines) : upright);
-      const mrz = bestParse(text);
-      if (!mrz) continue;
-      if (!best || rank(mrz) > rank(best.mrz)) best = { mrz, placement };
-      if (verdict(mrz) === 'read') return { kind: 'read', mrz, placement, candidates: bands.length };
+      if (await read(flip ? await bandCrop(full, placement, band.lines) : upright, placement, band.lines)) return { kind: 'read', mrz: kept.best!.mrz, placement, candidates };
     }
   }
-  if (!best) return { kind: 'none', candidates: bands.length };
-  return { kind: verdict(best.mrz), ...best, candidates: bands.length };
+  if (!kept.best) return { kind: 'none', candidates };
+  const { placement, lines } = kept.best;
+  for (const lineHeight of LINE_HEIGHTS.slice(1)) {
+    if (await read(await bandCrop(full, placement, lines, lineHeight), placement, lines)) return { kind: 'read', mrz: kept.best.mrz, placement, candidates };
+  }
+  return { kind: verdict(kept.best), mrz: kept.best.mrz, placement: kept.best.placement, candidates, ambiguous: kept.best.ambiguous };
 }

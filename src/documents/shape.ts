@@ -26,7 +26,9 @@ function fitLine(line: TextLine, length: number): TextLine {
 
 /**
  * The ways a line may have come out too long: a mark beside the zone read as characters at either end (the edge of
- * the document, a fold), or a filler run read one `<` too long. Each variant cut to `length`.
+ * the document, a fold), a filler run read one `<` too long, or, one character too long, a stroke read as a
+ * character of its own anywhere in the line (small print: `PNDS0` read `PND5S0`). Each variant cut to `length`;
+ * the caller's check digits and codes tell them apart.
  */
 function lineVariants(line: TextLine, length: number): TextLine[] {
   const extra = line.text.length - length;
@@ -34,6 +36,9 @@ function lineVariants(line: TextLine, length: number): TextLine[] {
   if (extra > 0) {
     variants.push(fitLine({ text: line.text.slice(extra), confidence: line.confidence.slice(extra) }, length));
     variants.push(fitLine({ text: line.text.slice(0, length), confidence: line.confidence.slice(0, length) }, length));
+  }
+  if (extra === 1) {
+    for (let at = 1; at < length; at++) variants.push({ text: line.text.slice(0, at) + line.text.slice(at + 1), confidence: [...line.confidence.slice(0, at), ...line.confidence.slice(at + 1)] });
   }
   return variants.filter((v, i) => variants.findIndex((w) => w.text === v.text) === i);
 }

@@ -45,6 +45,9 @@ describe.runIf(requireOcrFont() && requireSharedFaces())('document-eval on held-
     expect(r.mrz_found_pct).toBeGreaterThanOrEqual(MIN_FOUND_PCT);
     expect(r.read_exactly_pct).toBeGreaterThanOrEqual(MIN_EXACT_PCT);
     for (const [field, pct] of Object.entries(r.field_accuracy)) expect(pct, field).toBeGreaterThanOrEqual(MIN_EXACT_PCT);
+    // Read with every check holding, yet not the document's MRZ: worse than a miss, which at least goes to review.
+    const wrong = r.per_document.filter((d: { status: string; exact: boolean | null }) => d.status === 'read' && d.exact === false);
+    expect(wrong.length).toBeLessThanOrEqual(MAX_WRONG_READS);
     expect(r.errors).toEqual([]);
     expect(r.ms_p50).toBeGreaterThan(0);
     expect(r.ms_p90).toBeGreaterThanOrEqual(r.ms_p50);
@@ -61,8 +64,10 @@ describe.runIf(requireMrzLines())('document-eval on MRZ line crops', () => {
 });
 
 /**
- * Below what the held-out synthetic set reached when this was written (92.5 % found, 85 % read exactly, fields
- * 87.5–90 %); the issue's targets are 95 and 90 (src/documents/README.md).
+ * The issue's targets (95 % found, 90 % read exactly), below what the held-out synthetic set reached when this was
+ * written (100 % found, 95–97.5 % read exactly, fields 95–100 %, no wrong reading; src/documents/README.md): one
+ * document is 2.5 %, and the set changes with the date (expiry dates are drawn from today).
  */
-const MIN_FOUND_PCT = 85;
-const MIN_EXACT_PCT = 75;
+const MIN_FOUND_PCT = 95;
+const MIN_EXACT_PCT = 90;
+const MAX_WRONG_READS = 1;

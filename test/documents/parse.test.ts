@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkDigit, composeMrz, documentFields, lookupCountry, parseMrz, type MrzContent } from '../../src/documents/index.js';
+import { bestReading, verdict } from '../../src/documents/choose.js';
+import { implausibleFields } from '../../src/documents/plausible.js';
 import { shapeMrz } from '../../src/documents/shape.js';
 
 // ICAO Doc 9303 part 4, appendix A (TD3) and part 5 (TD1) specimens.
@@ -92,5 +94,27 @@ describe('check digits and parsing (ICAO Doc 9303)', () => {
     expect(shaped.lines.map((l) => l.length)).toEqual([44, 44]);
     expect(parseMrz(shaped.lines)!.checks.every((c) => c.valid)).toBe(true);
     expect(shapeMrz([conf('HELLO WORLD')])).toBeNull();
+  });
+
+  it('undoes a character read twice when exactly one cut holds, and calls it ambiguous when several do', () => {
+    const conf = (t: string) => ({ text: t, confidence: [...t].map(() => 0.9) });
+    // A stroke read as a character of its own in the expiry date: trimming the filler cannot undo it.
+    const once = bestReading([conf(TD3[0]!), conf('L898902C36UTO7408122F12041559ZE184226B<<<<<10')])!;
+    expect(once.mrz.lines).toEqual(TD3);
+    expect(verdict(once)).toBe('read');
+    // In the document number several cuts hold: its check digit and the composite weigh its characters alike.
+    const twice = bestReading([conf(TD3[0]!), conf('L8989025C36UTO7408122F1204159ZE184226B<<<<<10')])!;
+    expect(twice.ambiguous).toBe(true);
+    expect(verdict(twice)).toBe('checks_failed');
+  });
+
+  it('names fields no document holds: unknown document kind or state code, a date that is no day', () => {
+    expect(implausibleFields(parseMrz(TD3)!)).toEqual([]);
+    expect(implausibleFields(parseMrz(TD1)!)).toEqual([]);
+    // Unknown day and month of birth (`<<`) are allowed.
+    expect(implausibleFields(parseMrz([TD3[0]!, 'L898902C36UTO74<<<<2F1204159ZE184226B<<<<<10'])!)).toEqual([]);
+    const misread = parseMrz(['P<UTQERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<', 'L898902C36UTO7413122F1204319ZE184226B<<<<<10'])!;
+    expect(implausibleFields(misread)).toEqual(['issuingState', 'birthDate', 'expiryDate']);
+    expect(implausibleFields(parseMrz(['X<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<', TD3[1]!])!)).toEqual(['documentCode']);
   });
 });
