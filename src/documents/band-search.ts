@@ -1,21 +1,7 @@
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { workerEntry } from '../ops/worker-entry.js';
 import type { Band } from './locate.js';
 import type { Grey } from './morphology.js';
-
-/**
- * Compiled code runs locate-worker.js; from sources (vitest, tsx) locate-worker.ts under tsx's require hook, as the
- * face pool does (src/face/pool.ts): on Node 20 `--import tsx` does not reach worker threads' ESM loader.
- */
-function workerEntry(): { filename: string; execArgv: string[] } {
-  const self = new URL(import.meta.url);
-  const isTs = self.pathname.endsWith('.ts');
-  return {
-    filename: fileURLToPath(new URL(isTs ? './locate-worker.ts' : './locate-worker.js', self)),
-    execArgv: isTs ? ['--require', createRequire(self).resolve('tsx/cjs')] : [],
-  };
-}
 
 /**
  * The band search (locate.ts: ~0.2 s of JavaScript morphology per photo) in one worker thread, so that a server
@@ -23,7 +9,7 @@ function workerEntry(): { filename: string; execArgv: string[] } {
  * after a minute without one.
  */
 export class BandSearch {
-  readonly #piscina = new Piscina<Grey, Band[]>({ ...workerEntry(), minThreads: 0, maxThreads: 1, idleTimeout: 60_000, atomics: 'disabled' });
+  readonly #piscina = new Piscina<Grey, Band[]>({ ...workerEntry(import.meta.url, 'locate-worker'), minThreads: 0, maxThreads: 1, idleTimeout: 60_000, atomics: 'disabled' });
 
   /** The working image is copied to the thread (about a megabyte). */
   search(work: Grey): Promise<Band[]> {

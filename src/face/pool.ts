@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { MessageChannel, type TransferListItem, type Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { workerEntry } from '../ops/worker-entry.js';
 import { FaceError, isSerializedFaceError, type SerializedFaceError } from './errors.js';
 import { assemble, SHARED_PURPOSES, tensorBuffers, type ModelInputs, type ModelOutputs, type PipelineConfig, type PipelineResult } from './assemble.js';
 import { READY_MESSAGE_KEY, type SharedResult, type SharedTask, type WorkerInit, type WorkerTask } from './protocol.js';
@@ -18,20 +17,6 @@ export interface PoolOptions {
   maxWaitMs: number;
   taskTimeoutMs: number;
   init: WorkerInit;
-}
-
-/**
- * Compiled code runs worker.js. From sources (vitest, tsx) the worker is worker.ts under tsx's require hook:
- * on Node 20 `--import tsx` does not reach worker threads' ESM loader, while piscina loads a handler with
- * require() first, which tsx/cjs serves (the worker's module graph does not use import.meta).
- */
-function workerEntry(): { filename: string; execArgv: string[] } {
-  const self = new URL(import.meta.url);
-  const isTs = self.pathname.endsWith('.ts');
-  return {
-    filename: fileURLToPath(new URL(isTs ? './worker.ts' : './worker.js', self)),
-    execArgv: isTs ? ['--require', createRequire(self).resolve('tsx/cjs')] : [],
-  };
 }
 
 const RETRY_AFTER_S = 1;
@@ -57,7 +42,7 @@ export class FacePool {
     this.#taskTimeoutMs = opts.taskTimeoutMs;
     this.#config = opts.init.config;
     this.#piscina = new Piscina({
-      ...workerEntry(),
+      ...workerEntry(import.meta.url, 'worker'),
       minThreads: opts.size,
       maxThreads: opts.size,
       idleTimeout: Infinity,
