@@ -5,7 +5,10 @@ import { eyeFrame, faceSize, noseParallax, type Point } from './geometry.js';
 import type { ChallengeRules } from './rules.js';
 import type { Movement } from './types.js';
 
-/** Change from the rest pose: nose offset (x, y), fr_pose degrees, and the eyes' shift on the outline (ex, ey). */
+/**
+ * Change from the rest pose: nose offset (x, y), fr_pose degrees, the eyes' shift on the outline (ex, ey), and the
+ * nod read from the foreshortening of eyes to mouth (`nodAngle`, unsigned degrees).
+ */
 export interface Delta {
   x: number;
   y: number;
@@ -13,6 +16,7 @@ export interface Delta {
   pitch: number;
   ex: number;
   ey: number;
+  nod: number;
 }
 
 const SIDEWAYS = new Set<Movement>(['left', 'right']);
@@ -38,7 +42,7 @@ export function targets(m: Movement, r: ChallengeRules): { offset: number; degre
 
 /** How far along movement `m` a frame is, in units of its offset target (1 = the target; negative: the other way). */
 export function progress(m: Movement, d: Pick<Delta, 'x' | 'y'>, r: ChallengeRules): number {
-  return along(m, { ...d, yaw: 0, pitch: 0, ex: 0, ey: 0 }).offset / targets(m, r).offset;
+  return along(m, { ...d, yaw: 0, pitch: 0, ex: 0, ey: 0, nod: 0 }).offset / targets(m, r).offset;
 }
 
 /**
@@ -98,37 +102,50 @@ export function strayMovement(d: Delta, current: Movement | null, completed: rea
  */
 export function mainlyAlong(m: Movement, d: Pick<Delta, 'x' | 'y'>, r: ChallengeRules): boolean {
   const across = isSideways(m) ? d.y : d.x;
-  return along(m, { ...d, yaw: 0, pitch: 0, ex: 0, ey: 0 }).offset >= Math.abs(across) - r.frontalOffset;
-}
-
-/** A frame of an attempt at a movement: its progress (target units) and the face's dHash. */
-export interface TrackPoint {
-  p: number;
-  dhash: string | null;
+  return along(m, { ...d, yaw: 0, pitch: 0, ex: 0, ey: 0, nod: 0 }).offset >= Math.abs(across) - r.frontalOffset;
 }
 
 /**
- * Travel: the frames of an attempt that lie between its rest and its peak, `travelMargin` of the span inside both
- * ends (the rest is the person's rest pose, 0, or the attempt's first frame if that was further along), counted on
- * the way out (before the peak) and on the way back. A head moves through intermediate poses both ways; a script
+ * A nod's angle from the foreshortening of eyes to mouth (`mouthDrop` against the rest pose's): acos of their
+ * ratio, degrees, either way. Too coarse near rest to decide anything alone (a 1 % change is 8°), it keeps growing
+ * where a nod down's nose offset has levelled off.
+ */
+export function nodAngle(drop: number, restDrop: number): number {
+  return (Math.acos(Math.max(-1, Math.min(1, drop / restDrop))) * 180) / Math.PI;
+}
+
+/** A frame of an attempt at a movement: its progress (target units), the face's dHash, and for nods `nodAngle`. */
+export interface TrackPoint {
+  p: number;
+  dhash: string | null;
+  nod?: number;
+}
+
+/**
+ * Travel: the frames of an attempt that lie between the rest pose (0) and its peak, `travelMargin` of the span
+ * inside both ends, counted on the way out (before the peak) and on the way back. For a nod, a frame that has left
+ * the rest pose also counts when its `nodAngle` lies inside the span of those angles: the nose offset of a nod down
+ * levels off past about 25°, so a nod to 50° shows its 25° and 43° frames near the peak in offset, not in angle. A head moves through intermediate poses both ways; a script
  * switching between posed pictures has none, a few pictures posed near the target (30°, 33°, 36°) are all near the
  * peak, and the one picture that lies lower cannot serve twice: the same picture sent again (re-saved, shifted: a
  * near-duplicate face) counts once.
  */
 export function travelFrames(track: readonly TrackPoint[], r: ChallengeRules): { out: number; back: number } {
   if (track.length < 2) return { out: 0, back: 0 };
-  const rest = Math.max(0, track[0].p);
   let peakAt = 0;
   track.forEach((t, i) => {
     if (t.p > track[peakAt].p) peakAt = i;
   });
-  const span = track[peakAt].p - rest;
-  const lo = rest + r.travelMargin * span;
-  const hi = rest + (1 - r.travelMargin) * span;
+  const lo = r.travelMargin * track[peakAt].p;
+  const hi = (1 - r.travelMargin) * track[peakAt].p;
+  const nodPeak = Math.max(0, ...track.map((t) => t.nod ?? 0));
+  const between = ({ p, nod }: TrackPoint) =>
+    p > lo && (p < hi || (nod !== undefined && nod > r.travelMargin * nodPeak && nod <= r.nodTravelTop * nodPeak));
   const seen: string[] = [];
   const counts = { out: 0, back: 0 };
-  track.forEach(({ p, dhash }, i) => {
-    if (i === 0 || p <= lo || p >= hi || nearDuplicate(dhash, seen)) return;
+  track.forEach((t, i) => {
+    const { dhash } = t;
+    if (i === 0 || !between(t) || nearDuplicate(dhash, seen)) return;
     counts[i < peakAt ? 'out' : 'back']++;
     if (dhash) seen.push(dhash);
   });
@@ -145,6 +162,14 @@ export function threeDimensional(baseline: readonly Point[], lm: readonly Point[
   const parallax = noseParallax(baseline, lm) / Math.max(1e-6, Math.hypot(d.x, d.y));
   const rotation = a.eyes / Math.max(1e-6, a.offset);
   return { ok: parallax >= r.minParallaxRatio && rotation >= r.minRotationRatio, parallax, rotation };
+}
+
+/**
+ * Looking straight at the camera, as the baseline must: the nose offset along the eye line (absolute, not from the
+ * rest pose) and, when known, fr_pose's yaw within the start's bounds.
+ */
+export function lookingStraight(offsetX: number, yaw: number | null, r: ChallengeRules): boolean {
+  return Math.abs(offsetX) <= r.startMaxOffset && (yaw === null || Math.abs(yaw) <= r.startMaxYaw);
 }
 
 /** Back at the rest pose, loosely: people come back near, not exactly, to where they started. Degrees when known. */

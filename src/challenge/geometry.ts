@@ -53,6 +53,20 @@ export function eyesOnOutline(lm: readonly Point[]): { x: number; y: number } {
 }
 
 /**
+ * How far the mouth lies below the eyes, across the eye line, in inter-eye distances. A nod either way foreshortens
+ * it by about cos(pitch): it keeps changing where the nose offset of a nod down levels off (past about 25°).
+ */
+export function mouthDrop(lm: readonly Point[]): number {
+  const l = meanPoint(lm, LEFT_EYE);
+  const r = meanPoint(lm, RIGHT_EYE);
+  const f = eyeFrame(lm);
+  const m = meanPoint(lm, MOUTH_CORNERS);
+  // Unit normal of the eye line, pointing down the face: a head tilted in the image plane does not foreshorten.
+  const [nx, ny] = [-(r[1] - l[1]) / f.iod, (r[0] - l[0]) / f.iod];
+  return ((m[0] - f.centre[0]) * nx + (m[1] - f.centre[1]) * ny) / f.iod;
+}
+
+/**
  * The face's size in the image, pixels: the hypotenuse of the inter-eye distance and the eye-to-mouth distance.
  * A turn shrinks the first and a nod the second, so it changes little while the head rotates (a 60° turn: ×0.8)
  * but fully when the face comes closer or another face replaces it.

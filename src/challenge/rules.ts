@@ -27,6 +27,13 @@ export interface ChallengeRules {
   restProgress: number;
   /** Travel frames: counted frames of an attempt whose progress lies this fraction of the span inside (rest, peak). */
   travelMargin: number;
+  /**
+   * A nod's frame that has left the rest pose also counts as travel when its foreshortening angle (`nodAngle`) is at
+   * most this fraction of the attempt's largest: the nose offset of a nod down levels off past about 25°, the angle
+   * does not. Lower than 1 − `travelMargin`: the angle is coarse (a few degrees), and pictures posed for one nod lie
+   * close together.
+   */
+  nodTravelTop: number;
   /** Travel frames (distinct pictures, out and back together) a movement needs besides reaching its target. */
   minTravelFrames: number;
   /**
@@ -101,6 +108,7 @@ export const DEFAULT_RULES: Readonly<ChallengeRules> = {
   verticalDegrees: 7,
   restProgress: 0.4,
   travelMargin: 0.15,
+  nodTravelTop: 0.7,
   minTravelFrames: 2,
   wrongFactor: 1.5,
   wrongFrames: 2,

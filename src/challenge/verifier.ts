@@ -5,8 +5,11 @@ import {
   cameBack,
   continuity,
   facePlace,
+  isSideways,
+  lookingStraight,
   mainlyAlong,
   nearDuplicate,
+  nodAngle,
   pacing,
   progress as progressAlong,
   strayMovement,
@@ -17,7 +20,7 @@ import {
   type FacePlace,
   type TrackPoint,
 } from './checks.js';
-import { eyesOnOutline, noseOffset, type Point } from './geometry.js';
+import { eyesOnOutline, mouthDrop, noseOffset, type Point } from './geometry.js';
 import { failureMessage, HINTS } from './guidance.js';
 import { DEFAULT_RULES, type ChallengeRules } from './rules.js';
 import type { Challenge, Decision, FailureCode, FramePurpose, FrameRefusal, Movement, Observation, Progress } from './types.js';
@@ -49,6 +52,8 @@ interface Rest {
   y: number;
   ex: number;
   ey: number;
+  /** `mouthDrop` of the rest pose: a nod's foreshortening is measured against it. */
+  drop: number;
   yaw: number;
   pitch: number;
 }
@@ -365,7 +370,15 @@ export class ChallengeVerifier {
     const r = this.s.rest!;
     const off = noseOffset(lm);
     const eyes = eyesOnOutline(lm);
-    return { x: off.x - r.x, y: off.y - r.y, yaw: obs.yaw === null ? NaN : obs.yaw - r.yaw, pitch: obs.pitch === null ? NaN : obs.pitch - r.pitch, ex: eyes.x - r.ex, ey: eyes.y - r.ey };
+    return {
+      x: off.x - r.x,
+      y: off.y - r.y,
+      yaw: obs.yaw === null ? NaN : obs.yaw - r.yaw,
+      pitch: obs.pitch === null ? NaN : obs.pitch - r.pitch,
+      ex: eyes.x - r.ex,
+      ey: eyes.y - r.ey,
+      nod: nodAngle(mouthDrop(lm), r.drop),
+    };
   }
 
   private judge(s: State, obs: Observation, index: number, line: TraceLine): void | typeof NEEDS_VERIFY {
@@ -413,7 +426,7 @@ export class ChallengeVerifier {
     const off = noseOffset(lm);
     line.x = round(off.x);
     line.y = round(off.y);
-    if (Math.abs(obs.yaw) > this.rules.startMaxYaw || Math.abs(off.x) > this.rules.startMaxOffset) {
+    if (!lookingStraight(off.x, obs.yaw, this.rules)) {
       s.hint = HINTS.start;
       line.note = 'not frontal';
       return;
@@ -429,7 +442,7 @@ export class ChallengeVerifier {
       return;
     }
     const eyes = eyesOnOutline(lm);
-    s.rest = { landmarks: lm.map((p) => [p[0], p[1]] as Point), x: off.x, y: off.y, ex: eyes.x, ey: eyes.y, yaw: obs.yaw, pitch: obs.pitch };
+    s.rest = { landmarks: lm.map((p) => [p[0], p[1]] as Point), x: off.x, y: off.y, ex: eyes.x, ey: eyes.y, drop: mouthDrop(lm), yaw: obs.yaw, pitch: obs.pitch };
     s.evidence.push({ index, kind: 'baseline', embedding: obs.embedding, liveness: obs.liveness?.score ?? 0, sha256: obs.sha256 });
     s.lastFace = facePlace(obs.t, lm);
     // The baseline is at rest: the first movement's attempt starts from it.
@@ -498,7 +511,7 @@ export class ChallengeVerifier {
       }
     }
     a.path.push([round(d.x), round(d.y)]);
-    a.track.push({ p, dhash: obs.dhash });
+    a.track.push({ p, dhash: obs.dhash, ...(isSideways(m) ? {} : { nod: d.nod }) });
     const travel = travelFrames(a.track, this.rules);
     line.travel = `${travel.out}/${travel.back}`;
     // Seen travelling: two intermediate poses, out to the target or on the way back (or on to the next movement).
@@ -537,12 +550,15 @@ export class ChallengeVerifier {
     const back = progressAlong(this.challenge.movements.at(-1)!, d, this.rules);
     s.lastPeak = Math.max(s.lastPeak, back);
     line.progress = round(back, 2);
-    if (!atRest({ x: d.x, y: d.y }, this.rules) || !cameBack(back, s.lastPeak, this.rules)) {
+    // Asked to look straight at the camera, a person whose rest pose was a little turned may come back to frontal.
+    const r = s.rest!;
+    const rest = lookingStraight(r.x + d.x, obs.yaw, this.rules) ? { ...d, x: 0, yaw: 0 } : d;
+    if (!atRest({ x: rest.x, y: rest.y }, this.rules) || !cameBack(back, s.lastPeak, this.rules)) {
       s.hint = HINTS.return;
       return;
     }
     if (obs.yaw === null || obs.pitch === null || !obs.embedding || !obs.liveness) return NEEDS_VERIFY;
-    if (!atRest(d, this.rules)) {
+    if (!atRest(rest, this.rules)) {
       s.hint = HINTS.return;
       line.note = 'not at rest in fr_pose';
       return;
@@ -601,7 +617,7 @@ export class ChallengeVerifier {
   }
 }
 
-const STATE_VERSION = 3;
+const STATE_VERSION = 4;
 
 export interface SerializedVerifier {
   v: typeof STATE_VERSION;

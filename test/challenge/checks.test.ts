@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES as R } from '../../src/challenge/index.js';
-import { atRest, cameBack, continuity, mainlyAlong, nearDuplicate, pacing, progress, strayMovement, travelFrames, type Delta } from '../../src/challenge/checks.js';
+import { atRest, cameBack, continuity, lookingStraight, mainlyAlong, nearDuplicate, nodAngle, pacing, progress, strayMovement, travelFrames, type Delta, type TrackPoint } from '../../src/challenge/checks.js';
+import { mouthDrop, noseOffset } from '../../src/challenge/geometry.js';
+import { headView } from './synthetic.js';
 
-const delta = (x: number, y: number): Delta => ({ x, y, yaw: 0, pitch: 0, ex: 0, ey: 0 });
+const delta = (x: number, y: number): Delta => ({ x, y, yaw: 0, pitch: 0, ex: 0, ey: 0, nod: 0 });
 
 // One rule, one test: each check of src/challenge/checks.ts alone.
 describe('challenge checks', () => {
@@ -55,6 +57,28 @@ describe('challenge checks', () => {
     expect(progress('up', delta(0, -R.verticalOffset), R)).toBeCloseTo(1, 6);
   });
 
+  it('nod angle: read from the foreshortening of eyes to mouth, either way, where a nod down\'s nose offset levels off', () => {
+    const rest = headView();
+    const angle = (pitch: number) => nodAngle(mouthDrop(headView({ pitch })), mouthDrop(rest));
+    // Within a few degrees (the mouth sits a little behind the eyes), and growing all the way down.
+    for (const pitch of [-50, -40, -25, 25, 40]) expect(Math.abs(angle(pitch) - Math.abs(pitch))).toBeLessThan(7);
+    // Down from 35° to 50° the nose offset gains less than a tenth of its change; the angle tells the two apart.
+    const down = (pitch: number) => noseOffset(headView({ pitch })).y - noseOffset(rest).y;
+    expect(down(-50) / down(-35)).toBeLessThan(1.1);
+    expect(angle(-50) - angle(-35)).toBeGreaterThan(10);
+  });
+
+  it('travel of a nod: frames well short of the peak angle count where the nose offset has levelled off; pictures posed close together do not', () => {
+    const hash = (i: number) => (0x9e3779b97f4a7c15n * BigInt(i + 1)).toString(16).slice(-16).padStart(16, '0');
+    const nod = (...f: [number, number][]): TrackPoint[] => [{ p: 0, dhash: null }, ...f.map(([p, a], i) => ({ p, nod: a, dhash: hash(i) }))];
+    // A nod down to 50° at 6 frames/s, as the synthetic head gives it: 25°, 43°, 50°, 43°, 25°.
+    const fast = nod([2.41, 25], [2.62, 43], [2.77, 50], [2.68, 43], [2.45, 25]);
+    expect(travelFrames(fast, R)).toEqual({ out: 1, back: 1 });
+    expect(travelFrames(fast.map(({ nod: _nod, ...t }) => t), R)).toEqual({ out: 0, back: 0 });
+    // Three pictures posed for the nod (31°, 34°, 37°), frontal between: none lies far enough below the others.
+    expect(travelFrames(nod([2.55, 31], [2.7, 34], [2.8, 37], [0.05, 2]), R)).toEqual({ out: 0, back: 0 });
+  });
+
   it('at rest: near, not exactly at, the rest pose in landmarks and, when known, in fr_pose', () => {
     expect(atRest(delta(0.05, -0.08), R)).toBe(true);
     // A loose return: 10° of pitch above the start (0.17–0.19 of nose offset, as in the turning recordings).
@@ -63,6 +87,13 @@ describe('challenge checks', () => {
     expect(atRest(delta(0, 0.25), R)).toBe(false);
     expect(atRest({ ...delta(0.05, 0), yaw: 16, pitch: -9 }, R)).toBe(true);
     expect(atRest({ ...delta(0.05, 0), yaw: 25, pitch: 0 }, R)).toBe(false);
+  });
+
+  it('looking straight: the absolute nose offset along the eye line and, when known, the yaw within the start\'s bounds', () => {
+    expect(lookingStraight(0.2, null, R)).toBe(true);
+    expect(lookingStraight(-0.2, 10, R)).toBe(true);
+    expect(lookingStraight(0.3, null, R)).toBe(false);
+    expect(lookingStraight(0.1, 20, R)).toBe(false);
   });
 
   it('came back: the last movement at most half as far as it went, whatever the rest pose allows', () => {

@@ -47,14 +47,14 @@ describe('the challenge on people with real habits and on posed pictures', () =>
     return rows;
   };
 
-  // The page streams about 7 frames a second (views/static/face-challenge.js). Measured with this set: 3 % refused
-  // at 7 frames a second, 3.5 % at 8, 11.5 % at 6, where the fastest nods down (under a second out and back) show
-  // no intermediate pose: the nose offset of a nod down levels off past about 25° (src/challenge/README.md). The
-  // bounds guard those figures (issue 19's target is 5 %).
+  // The page streams about 7 frames a second (views/static/face-challenge.js). Measured with this set: 2 % refused
+  // at 7 frames a second, 2.5 % at 8, 4 % at 6 (11.5 % before a nod's travel was also read from the foreshortening
+  // of eyes to mouth: the nose offset of a nod down levels off past about 25°). The bounds guard those figures
+  // (issue 19's target is 5 %).
   it.each([
-    [6, 0.12],
-    [7, 0.04],
-    [8, 0.04],
+    [6, 0.05],
+    [7, 0.03],
+    [8, 0.03],
   ])('accepts 200 people with real habits at %i frames a second, refusing at most %f', (fps, bpcer) => {
     const rows = habitual(fps * 1000 + 1, fps);
     const refused = rows.filter((r) => !r.d.passed);

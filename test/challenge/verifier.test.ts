@@ -164,6 +164,19 @@ describe('ChallengeVerifier trajectory and order', () => {
     decided(play(challenge(['left', 'right']), [...left, ...sway([4, 8, 12, 15, 17, 12, 6, 6, 6, 6, 6, 6])]), null);
   });
 
+  it('takes a return to frontal as a return when the rest pose was a little turned', () => {
+    // The baseline turned 19° in the landmarks (nose offset 0.235, near the start's bound; fr_pose reads 7°), left
+    // from there, then a nod down that ends straight at the camera: 0.235 of nose offset off the rest pose, past the
+    // loose return.
+    const at = (yaw: number, pitch = 0) => ({ landmarks: headView({ yaw, pitch }), yaw: 12 - yaw, pitch });
+    const ramp = [0.25, 0.5, 0.75, 1, 1, 0.75, 0.5, 0.25, 0];
+    const frames = [...[0, 0, 0].map(() => at(19)), ...ramp.map((a) => at(19 + 30 * a)), ...ramp.map((a, i) => at(19 * (1 - i / (ramp.length - 1)), -30 * a))];
+    const straight = Array.from({ length: 4 }, () => at(0));
+    decided(play(challenge(['left', 'down']), [...frames, ...straight]), null);
+    // Coming back past frontal to the other side is no return, whichever pose it is measured against.
+    decided(play(challenge(['left', 'down']), [...frames.slice(0, -2), ...Array.from({ length: 4 }, () => at(-19))]), 'NO_RETURN');
+  });
+
   it('refuses a flat picture turned and tilted under perspective, even with fr_pose fooled into reading a turn', () => {
     // A print rotated about an oblique axis close to the camera: the nose moves across the eyes by the target, but
     // every point follows one homography.
