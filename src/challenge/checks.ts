@@ -96,6 +96,14 @@ export function strayMovement(d: Delta, current: Movement | null, completed: rea
 }
 
 /**
+ * Whether the head moved further along movement `m` since the previous frame, by more than landmark noise
+ * (`strayRise`): coming back from a turn whose pitch drift lingers, or holding that pose, is not moving into a nod.
+ */
+export function movingInto(m: Movement, prev: Pick<Delta, 'x' | 'y'>, d: Pick<Delta, 'x' | 'y'>, r: ChallengeRules): boolean {
+  return progress(m, d, r) - progress(m, prev, r) >= r.strayRise;
+}
+
+/**
  * Whether a frame moved mainly along movement `m`: its offset along `m` is at least what the offset across it has
  * beyond near rest (`frontalOffset`: people do not come back exactly between movements). A side turn drifts in
  * pitch by median 19° (up to 30°), enough to pass a nod's target on the way, while its offsets say it is a turn.

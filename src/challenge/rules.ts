@@ -43,6 +43,12 @@ export interface ChallengeRules {
    */
   wrongFactor: number;
   wrongFrames: number;
+  /**
+   * … counting from a frame that moved into it by at least this progress since the previous frame (`movingInto`):
+   * a turn's pitch drift lingers while the head comes back, and a held pose only jitters (landmark noise is about
+   * 0.01 of offset, 0.12 of a nod's target).
+   */
+  strayRise: number;
   /** Nose parallax (`noseParallax`) at the frame that completes a step, as a fraction of the offset change. */
   minParallaxRatio: number;
   /** Shift of the eyes on the face outline (`eyesOnOutline`) along the step, as a fraction of the offset change. */
@@ -112,6 +118,7 @@ export const DEFAULT_RULES: Readonly<ChallengeRules> = {
   minTravelFrames: 2,
   wrongFactor: 1.5,
   wrongFrames: 2,
+  strayRise: 0.25,
   minParallaxRatio: 0.4,
   minRotationRatio: 0.45,
   maxFlatFrames: 3,

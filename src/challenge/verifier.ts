@@ -8,6 +8,7 @@ import {
   isSideways,
   lookingStraight,
   mainlyAlong,
+  movingInto,
   nearDuplicate,
   nodAngle,
   pacing,
@@ -111,6 +112,8 @@ interface State {
   flat: number;
   /** A movement not asked for, and for how many frames in a row it clearly showed. */
   stray: { movement: Movement; frames: number } | null;
+  /** Nose offset (from the rest pose) of the last frame judged after the baseline. */
+  lastOffset: [number, number] | null;
   lastFace: FacePlace | null;
   restarts: number;
   finalFailure: 'LIVENESS_FAILED' | 'NO_MATCH' | 'IDENTITY_CHANGED' | null;
@@ -169,6 +172,7 @@ export class ChallengeVerifier {
       lastPeak: 0,
       flat: 0,
       stray: null,
+      lastOffset: null,
       lastFace: null,
       restarts: 0,
       finalFailure: null,
@@ -405,7 +409,9 @@ export class ChallengeVerifier {
     const d = this.delta(lm, obs);
     line.x = round(d.x);
     line.y = round(d.y);
-    if (s.phase === 'steps') return this.judgeStep(s, obs, index, d, line);
+    const prev = s.lastOffset;
+    s.lastOffset = [d.x, d.y];
+    if (s.phase === 'steps') return this.judgeStep(s, obs, index, d, prev, line);
     return this.judgeReturn(s, obs, index, d, line);
   }
 
@@ -453,14 +459,17 @@ export class ChallengeVerifier {
     line.note = 'baseline';
   }
 
-  private judgeStep(s: State, obs: Observation, index: number, d: Delta, line: TraceLine): void | typeof NEEDS_VERIFY {
+  private judgeStep(s: State, obs: Observation, index: number, d: Delta, prev: [number, number] | null, line: TraceLine): void | typeof NEEDS_VERIFY {
     const m = this.challenge.movements[s.stepIndex];
     const p = progressAlong(m, d, this.rules);
     line.progress = round(p, 2);
 
-    // A movement not asked for, clearly and for several frames in a row, fails; a glance or a turn's drift does not.
+    // A movement not asked for, clearly and for several frames in a row, fails; a glance or a turn's drift does not,
+    // nor does that drift tailing off on the way back (a run of stray frames starts where the head moves into it).
     const stray = strayMovement(d, m, s.completed, this.rules);
-    s.stray = stray ? { movement: stray, frames: s.stray?.movement === stray ? s.stray.frames + 1 : 1 } : null;
+    const continues = stray !== null && s.stray?.movement === stray;
+    const counts = stray !== null && (continues || prev === null || movingInto(stray, { x: prev[0], y: prev[1] }, d, this.rules));
+    s.stray = stray && counts ? { movement: stray, frames: continues ? s.stray!.frames + 1 : 1 } : null;
     if (s.stray && s.stray.frames >= this.rules.wrongFrames) {
       s.details.wrongMovement = s.stray.movement;
       return this.fail(s, 'WRONG_MOVEMENT', m);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_RULES as R } from '../../src/challenge/index.js';
-import { atRest, cameBack, continuity, lookingStraight, mainlyAlong, nearDuplicate, nodAngle, pacing, progress, strayMovement, travelFrames, type Delta, type TrackPoint } from '../../src/challenge/checks.js';
+import { atRest, cameBack, continuity, lookingStraight, mainlyAlong, movingInto, nearDuplicate, nodAngle, pacing, progress, strayMovement, travelFrames, type Delta, type TrackPoint } from '../../src/challenge/checks.js';
 import { mouthDrop, noseOffset } from '../../src/challenge/geometry.js';
 import { headView } from './synthetic.js';
 
@@ -39,6 +39,15 @@ describe('challenge checks', () => {
     // pitch drift (a turning recording of the evaluation set: x −0.11, y 0.21 two frames in) is a turn.
     expect(strayMovement(delta(0.4, -0.6 * R.verticalOffset), 'up', [], R)).toBeNull();
     expect(strayMovement(delta(-0.11, 0.21), 'right', [], R)).toBeNull();
+  });
+
+  it('moving into: further along the movement than the previous frame by more than landmark noise', () => {
+    // A turn's pitch drift tailing off on the way back (a turning recording: y −0.25, then −0.18) is not moving up.
+    expect(movingInto('up', delta(-0.2, -0.25), delta(-0.12, -0.18), R)).toBe(false);
+    // Nor is a pose held with the jitter of re-rendered frames (0.005 of offset).
+    expect(movingInto('up', delta(0.13, -0.15), delta(0.13, -0.155), R)).toBe(false);
+    // A nod up from rest is, one frame at 6 frames a second in.
+    expect(movingInto('up', delta(0, -0.02), delta(0, -0.12), R)).toBe(true);
   });
 
   it('travel: frames between rest and peak count, out and back, each picture once; a jump between posed pictures has none', () => {

@@ -78,11 +78,11 @@ const TALKING_HEADS = new Set(['liveportrait-d3', 'sadtalker-katiehill']);
 
 /** Issue 19's targets, every species of the set (BPCER ≤ 5 %; APCER 0 %, ≤ 25 % for a re-ordered recording). */
 const TARGETS: Target[] = [
-  { label: 'bona_fide', max: 0.05, awaits: 'issue 19: 42.6 % of the answers are refused, all cut from the turning GIFs (TARGET_NOT_REACHED: a movement with one picture between rest and peak; NO_RETURN: the window ends before a second final look; IDENTITY_CHANGED: a cap put on mid-turn)' },
+  { label: 'bona_fide', max: 0.05, awaits: 'issue 19: 40.7 % of the answers are refused, all cut from the turning GIFs (TARGET_NOT_REACHED: a movement with one picture between rest and peak; NO_RETURN: the window ends before a second final look; IDENTITY_CHANGED: a cap put on mid-turn)' },
   { label: 'bona_fide', part: { name: 'talking-head clips', has: (e) => TALKING_HEADS.has(e.source) }, max: 0.05 },
   // Today's figures, guarded until the targets above are met: a change that refuses more people or passes more
   // attacks fails here.
-  { label: 'bona_fide', part: { name: 'turning recordings, today', has: (e) => !TALKING_HEADS.has(e.source) }, max: 23 / 36 },
+  { label: 'bona_fide', part: { name: 'turning recordings, today', has: (e) => !TALKING_HEADS.has(e.source) }, max: 22 / 36 },
   { label: 'challenge_mismatch', part: { name: 'today', has: () => true }, max: 2 / 18 },
   { label: 'reordered_recording', part: { name: 'today', has: () => true }, max: 5 / 14 },
   { label: 'static_photo', max: 0 },

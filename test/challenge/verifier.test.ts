@@ -125,6 +125,18 @@ describe('ChallengeVerifier trajectory and order', () => {
     decided(play(challenge(['left', 'right']), answer(['left', 'down', 'right'])), 'WRONG_MOVEMENT');
   });
 
+  it('does not take a turn\'s pitch drift, held on the way back, for a nod not asked for', () => {
+    // Left with 25° of pitch drift up, back to frontal in yaw with the head still 20° up for a while, then the nod down.
+    const yaws = [10, 20, 30, 40, 40, 30, 20, 10, 0];
+    const pitches = [6, 12, 19, 25, 25, 24, 22, 21, 20];
+    const drift = yaws.map((yaw, i) => ({ landmarks: headView({ yaw, pitch: pitches[i] }), yaw: -yaw, pitch: pitches[i] }));
+    const held = Array.from({ length: 4 }, () => ({ landmarks: headView({ pitch: 20 }), yaw: 0, pitch: 20 }));
+    const frames = [...answer([]).slice(0, 3), ...drift, ...held, ...answer(['down']).slice(3)];
+    decided(play(challenge(['left', 'down']), frames), null);
+    // The same head moving up into a nod from rest is refused.
+    decided(play(challenge(['left', 'down']), [...answer(['left']), ...answer(['up']).slice(3)]), 'WRONG_MOVEMENT');
+  });
+
   it('lets a completed movement recur (a head still tipped up while it turns)', () => {
     const frames = answer(['up']);
     const tippedWhileTurning = [12, 24, 30, 30, 24, 12, 0].map((yaw) => ({ landmarks: headView({ yaw: -yaw, pitch: 20 }), yaw, pitch: 20 }));
