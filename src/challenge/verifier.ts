@@ -145,6 +145,7 @@ const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** di
 export class ChallengeVerifier {
   readonly rules: ChallengeRules;
   private s: State;
+  private needs: FramePurpose = 'turn';
 
   constructor(
     readonly challenge: Challenge,
@@ -198,13 +199,12 @@ export class ChallengeVerifier {
   }
 
   /**
-   * The analysis `observe` asks for when it answers NEEDS_VERIFY: pose and embedding ('turn') for a frame that may
-   * complete a movement, and also passive liveness ('verify') for a final frame, the only ones liveness decides —
-   * which during the last movement may be the frame that completes it on the way back.
+   * The analysis `observe` asked for when it last answered NEEDS_VERIFY: pose and embedding ('turn') for a frame that
+   * may reach a target, and also passive liveness ('verify') for a final look, the only frames liveness decides
+   * (among them a frame that completes the last movement on its way back, already at rest).
    */
   get decidingPurpose(): FramePurpose {
-    const s = this.s;
-    return s.phase === 'return' || (s.phase === 'steps' && s.stepIndex === this.challenge.movements.length - 1) ? 'verify' : 'turn';
+    return this.needs;
   }
 
   /**
@@ -270,7 +270,10 @@ export class ChallengeVerifier {
     draft.lastT = obs.t;
     draft.lastSha = obs.sha256;
     const line: TraceLine = { index, t: obs.t, purpose: obs.purpose, x: null, y: null, yaw: obs.yaw, pitch: obs.pitch, progress: null, travel: null, note: '' };
-    if (this.judge(draft, obs, index, line) === NEEDS_VERIFY) return NEEDS_VERIFY;
+    if (this.judge(draft, obs, index, line) === NEEDS_VERIFY) {
+      this.needs = draft.phase === 'return' ? 'verify' : 'turn';
+      return NEEDS_VERIFY;
+    }
     draft.restartPending = false;
     if (draft.trace) draft.trace.push({ ...line, note: line.note || (draft.failure ? draft.failure.code : '') });
     this.s = draft;
