@@ -1,5 +1,6 @@
 import type { Config } from '../config/index.js';
 import { createLogger } from '../ops/logger.js';
+import { currentMallocContext, mallocWarning } from '../ops/malloc.js';
 import { createApp, type RunningServer } from './app.js';
 
 export type { RunningServer } from './app.js';
@@ -16,6 +17,8 @@ export async function startServer(config: Config): Promise<RunningServer & { boo
   if (!services.redis) {
     logger.warn('in-memory session state: one process only, sign-in sessions are lost on restart; set REDIS_URL for Redis');
   }
+  const malloc = mallocWarning(currentMallocContext());
+  if (malloc) logger.warn(malloc);
   const bootstrapLink = await services.firstAdmin.issueLink(config.issuer);
   logger.info({ issuer: config.issuer, port: server.port, database: services.db.kind, state: services.redis ? 'redis' : 'memory', faceWorkers: services.engine.stats().poolSize }, 'face-oidc listening');
   return {
