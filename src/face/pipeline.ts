@@ -1,6 +1,5 @@
 import { alignFace } from './align.js';
 import { assemble, SHARED_PURPOSES, type ModelInputs, type ModelOutputs, type PipelineConfig, type PipelineResult, type Prepared } from './assemble.js';
-import { decodeImage } from './decode.js';
 import { detectFaces } from './detect.js';
 import { embedFace, mirrorFace } from './embed.js';
 import { eyeInputs, eyesOpen } from './eyes.js';
@@ -9,12 +8,16 @@ import { livenessInput, livenessScore } from './liveness.js';
 import type { Sessions } from './models.js';
 import { headAngles, poseInput } from './pose.js';
 import { regionDHash } from './fingerprint.js';
+import { RecentDecode } from './recent-decode.js';
 import { embeddingId, mirrorsEmbedding } from './recipe.js';
 import { alignedFaceMetrics, assessFraming, edgeMargin, type Framing, issue } from './quality.js';
 import { chooseSubject, comparableFaces } from './subject.js';
 import type { DetectedFace, Purpose } from './types.js';
 
 export type { PipelineConfig, PipelineResult } from './assemble.js';
+
+/** Each worker thread has its own (a module instance per thread). */
+const recent = new RecentDecode();
 
 /** A stopwatch that adds each lap to a stage (a stage may be timed in several pieces). */
 function stopwatch(timings: Record<string, number>) {
@@ -57,7 +60,7 @@ export async function prepare(
   const timings: Record<string, number> = {};
   const start = performance.now();
   const lap = stopwatch(timings);
-  const img = await decodeImage(bytes, cfg.limits);
+  const img = await recent.get(bytes, cfg.limits);
   lap('decode');
   const faces = detections ?? (await detectFaces(s.detect, img));
   if (!detections) lap('detect');
