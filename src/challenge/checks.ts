@@ -133,10 +133,10 @@ export interface TrackPoint {
  * Travel: the frames of an attempt that lie between the rest pose (0) and its peak, `travelMargin` of the span
  * inside both ends, counted on the way out (before the peak) and on the way back. For a nod, a frame that has left
  * the rest pose also counts when its `nodAngle` lies inside the span of those angles: the nose offset of a nod down
- * levels off past about 25°, so a nod to 50° shows its 25° and 43° frames near the peak in offset, not in angle. A head moves through intermediate poses both ways; a script
- * switching between posed pictures has none, a few pictures posed near the target (30°, 33°, 36°) are all near the
- * peak, and the one picture that lies lower cannot serve twice: the same picture sent again (re-saved, shifted: a
- * near-duplicate face) counts once.
+ * levels off past about 25°, so a nod to 50° shows its 25° and 43° frames near the peak in offset, not in angle.
+ * A head moves through intermediate poses both ways; a script switching between posed pictures has none, a few
+ * pictures posed near the target (30°, 33°, 36°) are all near the peak, and the one picture that lies lower cannot
+ * serve twice: the same picture sent again (re-saved, shifted: a near-duplicate face) counts once.
  */
 export function travelFrames(track: readonly TrackPoint[], r: ChallengeRules): { out: number; back: number } {
   if (track.length < 2) return { out: 0, back: 0 };

@@ -59,11 +59,12 @@ export function eyesOnOutline(lm: readonly Point[]): { x: number; y: number } {
 export function mouthDrop(lm: readonly Point[]): number {
   const l = meanPoint(lm, LEFT_EYE);
   const r = meanPoint(lm, RIGHT_EYE);
-  const f = eyeFrame(lm);
+  const [cx, cy] = [(l[0] + r[0]) / 2, (l[1] + r[1]) / 2];
+  const iod = Math.hypot(r[0] - l[0], r[1] - l[1]);
   const m = meanPoint(lm, MOUTH_CORNERS);
   // Unit normal of the eye line, pointing down the face: a head tilted in the image plane does not foreshorten.
-  const [nx, ny] = [-(r[1] - l[1]) / f.iod, (r[0] - l[0]) / f.iod];
-  return ((m[0] - f.centre[0]) * nx + (m[1] - f.centre[1]) * ny) / f.iod;
+  const [nx, ny] = [-(r[1] - l[1]) / iod, (r[0] - l[0]) / iod];
+  return ((m[0] - cx) * nx + (m[1] - cy) * ny) / iod;
 }
 
 /**
