@@ -171,9 +171,9 @@ export type Point = [x: number, y: number];
 /**
  * `photograph`, and where the flat document's corners (top left, top right, bottom right, bottom left of the upright
  * document) land in the photo: the same shear, turn, resize and offset applied to them, for scoring crops. The
- * photo is the same one `photograph` makes for the same arguments.
+ * photo is the same one `photograph` makes for the same arguments (noise aside: sharp draws it afresh each time).
  */
-export async function photographWithCorners(flat: Buffer, p: Photograph, rnd: () => number): Promise<{ jpeg: Buffer; corners: Point[] }> {
+export async function photographWithCorners(flat: Buffer, p: Photograph, rnd: () => number, opts: { background?: string } = {}): Promise<{ jpeg: Buffer; corners: Point[] }> {
   const meta = await sharp(flat).metadata();
   const docLong = Math.max(meta.width!, meta.height!);
   const turned = await sharp(flat)
@@ -214,7 +214,9 @@ export async function photographWithCorners(flat: Buffer, p: Photograph, rnd: ()
     const noise = await sharp({ create: { width: W, height: H, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: p.noise } } }).png().toBuffer();
     layers.push({ input: noise, blend: 'overlay' });
   }
-  let img: Sharp = (await background(W, H, rnd)).composite(layers);
+  // `opts.background`: a plain colour instead of the random gradient (as light as the page, for the edge search's tests).
+  const ground = await background(W, H, rnd);
+  let img: Sharp = (opts.background ? sharp({ create: { width: W, height: H, channels: 3, background: opts.background } }) : ground).composite(layers);
   img = sharp(await img.png().toBuffer());
   if (p.blur >= 0.3) img = img.blur(p.blur * Math.max(1, p.size / docLong));
   return { jpeg: await img.jpeg({ quality: p.jpegQuality }).toBuffer(), corners };
