@@ -36,6 +36,7 @@ async function cutTop(jpeg: Buffer, corners: Point[]): Promise<{ jpeg: Buffer; c
 
 const reader = await DocumentReader.create({ modelsDir: path.resolve('models'), workers: 1 });
 const scores: Record<'estimate' | 'edges', FrontScore[]> = { estimate: [], edges: [] };
+const formats: string[] = [];
 const found = { top: 0, bottom: 0, left: 0, right: 0 };
 const tilts: number[] = [];
 const ms: number[] = [];
@@ -59,6 +60,7 @@ for (let i = 0; i < count; i++) {
   for (const k of Object.keys(found) as (keyof typeof found)[]) if (e.found[k]) found[k]++;
   const [bl, br] = [toFrame(est, corners[3]!), toFrame(est, corners[2]!)];
   tilts.push((Math.atan2(br[1] - bl[1], br[0] - bl[0]) * 180) / Math.PI);
+  formats.push(format);
   scores.estimate.push(scoreFront(est, corners));
   scores.edges.push(scoreFront(e.frame, corners));
   const f = (s: FrontScore) => [s.top, s.bottom, s.left, s.right].map((v) => (v * 100).toFixed(1).padStart(5)).join(' ');
@@ -77,3 +79,9 @@ for (const [name, s] of Object.entries(scores)) {
   const out = s.filter((x) => Math.max(x.top, x.bottom, x.left, x.right) > 0.05).length / n;
   console.log(`| ${name} | ${pct(errs.reduce((a, v) => a + v, 0) / errs.length)} | ${pct(q(errs, 0.9))} | ${pct(cut)} | ${pct(out)} | ${pct(s.reduce((a, x) => a + x.cutArea, 0) / n)} | ${pct(s.reduce((a, x) => a + x.backgroundArea, 0) / n)} |`);
 }
+const byFormat = FORMATS.map((fmt) => {
+  const pick = (s: FrontScore[]) => s.filter((_, k) => formats[k] === fmt).flatMap((x) => [x.top, x.bottom, x.left, x.right].map(Math.abs));
+  const [e, d] = [pick(scores.estimate), pick(scores.edges)];
+  return `${fmt} ${pct(e.reduce((a, v) => a + v, 0) / e.length)} → ${pct(d.reduce((a, v) => a + v, 0) / d.length)} (p90 ${pct(q(e, 0.9))} → ${pct(q(d, 0.9))})`;
+});
+console.log(`edge error by format, estimate → edges: ${byFormat.join('; ')}`);
