@@ -8,6 +8,7 @@ import { Recogniser } from './recognise.js';
 import { BandSearch } from './band-search.js';
 import { implausibleFields } from './plausible.js';
 import { runLineEval } from './eval.js';
+import { estimateFront, findEdges } from './edges.js';
 
 export interface DocumentReaderOptions {
   /** Folder with manifest.json and mrz.traineddata. */
@@ -42,8 +43,8 @@ export interface DocumentReading {
   /** Where the MRZ is and how far the photo is turned. */
   placement: Placement | null;
   /**
-   * With `crops`: the deskewed document (its extent estimated from the MRZ's size and place and the format's
-   * proportions) in colour and the MRZ band in grey, as JPEG.
+   * With `crops`: the deskewed document in colour (cut at its edges where the photo shows them, elsewhere where the
+   * MRZ's size and place and the format's proportions put them; edges.ts) and the MRZ band in grey, as JPEG.
    */
   crops: { front: Buffer; mrz: Buffer } | null;
   timings: { decode: number; read: number; total: number };
@@ -51,9 +52,6 @@ export interface DocumentReading {
 
 /** Smallest side that can carry a legible MRZ: 30 characters need about 5 px each. */
 const MIN_SIDE = 200;
-
-/** Physical width of the document and of its MRZ lines (mm), and its height, per format (ICAO Doc 9303). */
-const GEOMETRY = { TD1: [85.6, 54, 30], TD2: [105, 74, 36], TD3: [125, 88, 44], MRVA: [120, 80, 44], MRVB: [105, 74, 36] } as const;
 
 function checkInput(image: Buffer): void {
   if (image.subarray(0, 5).toString('latin1') === '%PDF-') throw new DocumentError('PDF_NOT_SUPPORTED', 'PDF files are not read: send a photo or scan of the document as JPEG, PNG or WebP');
@@ -122,19 +120,11 @@ export class DocumentReader {
     let crops: DocumentReading['crops'] = null;
     if (opts.crops) {
       const p = outcome.placement;
-      const [docW, docH, chars] = GEOMETRY[outcome.mrz.format];
-      // The MRZ lines span `chars` × 2.54 mm centred on the document, their band ends ~1 mm above its lower edge.
-      const mmPx = p.length / (chars * 2.54);
-      const w = docW * mmPx * 1.04;
-      const h = docH * mmPx * 1.04;
-      const rad = (-p.rotation * Math.PI) / 180;
-      // Centre of the document: from the band's centre, up (in the upright frame) by half the document less the band's offset.
-      const up = h / 2 - (p.height / 2 + 1.5 * mmPx);
-      const cx = p.cx + Math.sin(rad) * up;
-      const cy = p.cy - Math.cos(rad) * up;
+      // The MRZ's size and place give the document's extent; its edges, where the photo shows them, correct it.
+      const { frame: f } = findEdges(decoded.full, estimateFront(p, outcome.mrz.format), p);
       const { data, info } = await sharp(image, { limitInputPixels: this.maxPixels }).autoOrient().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
       const colour = { raw: data, width: info.width, height: info.height, channels: 3 as const };
-      const front = await (await uprightRegion(colour, cx, cy, p.rotation, w, h)).resize({ width: 1024, height: 1024, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 88 }).toBuffer();
+      const front = await (await uprightRegion(colour, f.cx, f.cy, f.rotation, f.w, f.h, f.shear)).resize({ width: 1024, height: 1024, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 88 }).toBuffer();
       const mrz = await (await uprightRegion(decoded.full, p.cx, p.cy, p.rotation, p.length * 1.08, p.height * 1.5 + 8)).resize({ width: 1024, fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 88 }).toBuffer();
       crops = { front, mrz };
     }

@@ -56,10 +56,11 @@ export async function decodeGrey(image: Buffer, maxPixels: number): Promise<{ fu
 
 /**
  * The region of `full` centred on (cx, cy), `w`×`h` after turning it by `rotation` degrees clockwise, so that what
- * was tilted by that much stands upright. Outside the photo is white.
+ * was tilted by that much stands upright, and then undoing a horizontal `shear` (x − shear·y: a document's sides
+ * slanted by a tilted camera). Outside the photo is white.
  */
-export async function uprightRegion(full: Upright, cx: number, cy: number, rotation: number, w: number, h: number): Promise<Sharp> {
-  const side = Math.ceil(Math.hypot(w, h)) + 4;
+export async function uprightRegion(full: Upright, cx: number, cy: number, rotation: number, w: number, h: number, shear = 0): Promise<Sharp> {
+  const side = Math.ceil(Math.hypot(w + Math.abs(shear) * h, h)) + 4;
   const left = Math.round(cx - side / 2);
   const top = Math.round(cy - side / 2);
   const x0 = Math.max(0, left);
@@ -80,7 +81,9 @@ export async function uprightRegion(full: Upright, cx: number, cy: number, rotat
       .raw()
       .toBuffer();
   }
-  const turned = await sharp(region, { raw: { width: side, height: side, channels } }).rotate(rotation, { background: white }).toColourspace(space).raw().toBuffer({ resolveWithObject: true });
+  let turned = await sharp(region, { raw: { width: side, height: side, channels } }).rotate(rotation, { background: white }).toColourspace(space).raw().toBuffer({ resolveWithObject: true });
+  // The shear maps the turned square onto its bounding box, whose centre is where the square's centre lands.
+  if (shear !== 0) turned = await sharp(turned.data, { raw: { width: turned.info.width, height: turned.info.height, channels } }).affine([1, -shear, 0, 1], { background: white }).toColourspace(space).raw().toBuffer({ resolveWithObject: true });
   const ow = Math.max(1, Math.min(turned.info.width, Math.round(w)));
   const oh = Math.max(1, Math.min(turned.info.height, Math.round(h)));
   return sharp(turned.data, { raw: { width: turned.info.width, height: turned.info.height, channels } }).extract({
@@ -126,7 +129,8 @@ async function looksUpsideDown(png: Buffer): Promise<boolean> {
   return ink(0.8 * w, w, 0, h / 2) > ink(0, 0.2 * w, h / 2, h);
 }
 
-function toPlacement(band: Band, scale: number, flip: boolean): Placement {
+/** A band of the working image as a placement in the photo; `flip` turns it 180° more (it read upside down). */
+export function toPlacement(band: Band, scale: number, flip: boolean): Placement {
   const deg = (band.angle * 180) / Math.PI;
   return { cx: band.cx / scale, cy: band.cy / scale, rotation: -deg + (flip ? 180 : 0), length: band.length / scale, height: band.height / scale };
 }

@@ -162,6 +162,18 @@ async function background(width: number, height: number, rnd: () => number): Pro
 
 /** Photographs a flat document: turns, shears, scales and places it on a background, then degrades the picture. */
 export async function photograph(flat: Buffer, p: Photograph, rnd: () => number): Promise<Buffer> {
+  return (await photographWithCorners(flat, p, rnd)).jpeg;
+}
+
+/** A point in the photo's pixels. */
+export type Point = [x: number, y: number];
+
+/**
+ * `photograph`, and where the flat document's corners (top left, top right, bottom right, bottom left of the upright
+ * document) land in the photo: the same shear, turn, resize and offset applied to them, for scoring crops. The
+ * photo is the same one `photograph` makes for the same arguments (noise aside: sharp draws it afresh each time).
+ */
+export async function photographWithCorners(flat: Buffer, p: Photograph, rnd: () => number, opts: { background?: string } = {}): Promise<{ jpeg: Buffer; corners: Point[] }> {
   const meta = await sharp(flat).metadata();
   const docLong = Math.max(meta.width!, meta.height!);
   const turned = await sharp(flat)
@@ -175,9 +187,22 @@ export async function photograph(flat: Buffer, p: Photograph, rnd: () => number)
   const W = Math.round(canvasW * scale);
   const H = Math.round(canvasH * scale);
   const doc = await sharp(turned.data).resize(Math.max(1, Math.round(turned.info.width * scale)), Math.max(1, Math.round(turned.info.height * scale))).png().toBuffer({ resolveWithObject: true });
-  const layers: OverlayOptions[] = [
-    { input: doc.data, left: Math.round((W - doc.info.width) * (0.3 + 0.4 * rnd())), top: Math.round((H - doc.info.height) * (0.3 + 0.4 * rnd())) },
-  ];
+  const left = Math.round((W - doc.info.width) * (0.3 + 0.4 * rnd()));
+  const top = Math.round((H - doc.info.height) * (0.3 + 0.4 * rnd()));
+  const layers: OverlayOptions[] = [{ input: doc.data, left, top }];
+  // sharp runs its operations in a fixed order, whatever the calls' order: the turn first, onto the turned document's
+  // bounding box, then the shear of that whole box, onto its own bounding box (checked on a solid rectangle's alpha).
+  // The corners go the same way, then are scaled and placed as the document was.
+  const t = ((p.quarterTurns * 90 + p.angle) * Math.PI) / 180;
+  const rotated = ([[0, 0], [meta.width!, 0], [meta.width!, meta.height!], [0, meta.height!]] as Point[]).map(([x, y]): Point => [x * Math.cos(t) - y * Math.sin(t), x * Math.sin(t) + y * Math.cos(t)]);
+  const minX = Math.min(...rotated.map((c) => c[0]));
+  const minY = Math.min(...rotated.map((c) => c[1]));
+  const boxH = Math.max(...rotated.map((c) => c[1])) - minY;
+  const shift = -Math.min(0, p.shear * boxH);
+  const corners = rotated.map(([x, y]): Point => {
+    const [bx, by] = [x - minX, y - minY];
+    return [left + ((bx + p.shear * by + shift) * doc.info.width) / turned.info.width, top + (by * doc.info.height) / turned.info.height];
+  });
   if (p.glare > 0) {
     const cx = W * (0.2 + 0.6 * rnd());
     const cy = H * (0.2 + 0.6 * rnd());
@@ -189,10 +214,12 @@ export async function photograph(flat: Buffer, p: Photograph, rnd: () => number)
     const noise = await sharp({ create: { width: W, height: H, channels: 3, background: '#808080', noise: { type: 'gaussian', mean: 128, sigma: p.noise } } }).png().toBuffer();
     layers.push({ input: noise, blend: 'overlay' });
   }
-  let img: Sharp = (await background(W, H, rnd)).composite(layers);
+  // `opts.background`: a plain colour instead of the random gradient (as light as the page, for the edge search's tests).
+  const ground = await background(W, H, rnd);
+  let img: Sharp = (opts.background ? sharp({ create: { width: W, height: H, channels: 3, background: opts.background } }) : ground).composite(layers);
   img = sharp(await img.png().toBuffer());
   if (p.blur >= 0.3) img = img.blur(p.blur * Math.max(1, p.size / docLong));
-  return img.jpeg({ quality: p.jpegQuality }).toBuffer();
+  return { jpeg: await img.jpeg({ quality: p.jpegQuality }).toBuffer(), corners };
 }
 
 /** A photo without any document: a synthetic landscape (sky, hills, sun), for the false-MRZ side of evaluations. */
