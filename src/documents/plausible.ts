@@ -16,13 +16,16 @@ function isDate(raw: string | undefined): boolean {
 }
 
 /**
- * What in a reading no real document holds: a document code that is no ICAO kind, a state code that is none, a date
- * that is no calendar day. Check digits miss such misreads one time in ten each, and a visa has no composite check
+ * What in a reading no real document holds: a document code that is no ICAO kind, a document number with a gap or none
+ * at all, a state code that is none, a date that is no calendar day. Check digits miss such misreads one time in ten each, and a visa has no composite check
  * digit to catch a second one, so a reading with any of these is not taken as read.
  */
 export function implausibleFields(m: ParsedMrz): string[] {
   const bad: string[] = [];
   if (!/^[PIACV]/.test(m.fields.documentCode ?? '')) bad.push('documentCode');
+  // The number fills its field from the left and fillers only follow it (Doc 9303 part 3, 4.2.2; a TD1's longer
+  // number continues in the optional data): a character after a filler is a misread that shifted the line.
+  if (!/^[A-Z0-9]+<*$/.test(m.fields.documentNumber ?? '')) bad.push('documentNumber');
   if (!lookupCountry(m.fields.issuingState ?? '')) bad.push('issuingState');
   if (!lookupCountry(m.fields.nationality ?? '')) bad.push('nationality');
   if (!isDate(m.fields.birthDate)) bad.push('birthDate');

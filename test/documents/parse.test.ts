@@ -117,4 +117,14 @@ describe('check digits and parsing (ICAO Doc 9303)', () => {
     expect(implausibleFields(misread)).toEqual(['issuingState', 'birthDate', 'expiryDate']);
     expect(implausibleFields(parseMrz(['X<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<', TD3[1]!])!)).toEqual(['documentCode']);
   });
+
+  it('takes a document number with a gap, or none, for a misread: fillers only follow the number', () => {
+    const number = (n: string) => implausibleFields(parseMrz([TD3[0]!, `${n}6UTO7408122F1204159ZE184226B<<<<<10`])!);
+    expect(number('L898902C<')).toEqual([]);
+    // A TD1's long number: nine characters here, a filler for its check digit, the rest in the optional data.
+    expect(implausibleFields(parseMrz(['I<UTOD23145890<7349<<<<<<<<<<<', TD1[1]!, TD1[2]!])!)).toEqual([]);
+    expect(number('L8989<2C3')).toEqual(['documentNumber']);
+    expect(number('<L898902C')).toEqual(['documentNumber']);
+    expect(number('<<<<<<<<<')).toEqual(['documentNumber']);
+  });
 });
