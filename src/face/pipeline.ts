@@ -60,7 +60,7 @@ export async function prepare(
   const timings: Record<string, number> = {};
   const start = performance.now();
   const lap = stopwatch(timings);
-  const img = await recent.get(bytes, cfg.limits);
+  const img = await recent.get(bytes, cfg.limits, { reuse: detections !== undefined });
   lap('decode');
   const faces = detections ?? (await detectFaces(s.detect, img));
   if (!detections) lap('detect');

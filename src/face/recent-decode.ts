@@ -18,8 +18,12 @@ export class RecentDecode {
 
   constructor(private readonly decode: (bytes: Uint8Array, limits: DecodeLimits) => Promise<RgbImage> = decodeImage) {}
 
-  async get(bytes: Uint8Array, limits: DecodeLimits): Promise<RgbImage> {
-    if (this.#image && this.#bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(this.#bytes)) return this.#image;
+  /**
+   * Only an analysis that says it repeats one (`reuse`: the challenge's, given the first one's detections) takes the
+   * kept image: a client sending the same photo twice, or a benchmark, pays for every decode as before.
+   */
+  async get(bytes: Uint8Array, limits: DecodeLimits, { reuse }: { reuse: boolean }): Promise<RgbImage> {
+    if (reuse && this.#image && this.#bytes && Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).equals(this.#bytes)) return this.#image;
     const image = await this.decode(bytes, limits);
     const small = image.width * image.height <= MAX_KEPT_PIXELS;
     this.#bytes = small ? bytes : null;
