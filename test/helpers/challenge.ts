@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { BrowserContext } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { Challenge, Movement } from '../../src/challenge/index.js';
 import type { KeyValueStore } from '../../src/store/kv.js';
 import type { Agent } from './browserless.js';
@@ -142,6 +142,11 @@ export async function postFrame(agent: Agent, url: string, csrf: string, challen
  * plays `frames` at `fps` (holding a movement's frame for up to a second while the page asks for it) and then holds
  * the last one; once the page has stopped streaming (decided) it keeps its picture until a new challenge streams.
  * Each paint adds a few random pixels, as camera noise does, so that no two streamed frames are byte-identical.
+ *
+ * The picture never plays further ahead than the server has answered: each answered frame lets it play on for
+ * ANSWER_PLAY_MS. The page streams a frame every 150 ms, so on a host that keeps up the clock alone sets the pace;
+ * on a starved one (a stalled CI runner answering a frame a second) the person moves in slow motion rather than
+ * through whole movements the server never saw. The tests judge the verifier; `npm run bench` times it.
  */
 export class SteerableCamera {
   private frames: string[] = [];
@@ -160,6 +165,23 @@ export class SteerableCamera {
       const devices = navigator.mediaDevices;
       if (!devices) return;
       const expose = window as unknown as { __cameraFeed(): Promise<{ frames: string[]; fps: number; holds: Record<string, number> }>; __cameraHeld(): Promise<{ held: boolean; stalled: boolean }> };
+      // Every step the page shows, recorded as it is set: a step can show for one frame's answer only, shorter than
+      // a locator's polling interval (up to 500 ms), when the movement was made while the page asked for the last one.
+      const shown: string[] = [];
+      (window as unknown as { __stepsShown: string[] }).__stepsShown = shown;
+      new MutationObserver((records) => {
+        for (const r of records) {
+          const step = (r.target as HTMLElement).dataset.step;
+          if (step && shown.at(-1) !== step) shown.push(step);
+        }
+      }).observe(document, { subtree: true, attributes: true, attributeFilter: ['data-step'] });
+      let answered = 0;
+      const fetchFirst = window.fetch.bind(window);
+      window.fetch = async (...args: Parameters<typeof fetch>) => {
+        const res = await fetchFirst(...args);
+        if (new URL(String(args[0]), location.href).pathname.endsWith('/challenge/frame')) answered++;
+        return res;
+      };
       devices.getUserMedia = async () => {
         const feed = await expose.__cameraFeed();
         // Decoded by hand: fetch() of a data: URL would need connect-src data:, which the pages' CSP refuses.
@@ -168,9 +190,14 @@ export class SteerableCamera {
         canvas.width = 640;
         canvas.height = 480;
         const g = canvas.getContext('2d')!;
-        // Playing time: it runs while a challenge step shows and the test does not hold the picture.
+        // Playing time: it runs while a challenge step shows and the test does not hold the picture, on the camera's
+        // clock, which follows the wall clock as far as the server's answers allow (ANSWER_PLAY_MS each).
+        const ANSWER_PLAY_MS = 300;
         let played = 0;
         let last = performance.now();
+        let clock = 0;
+        let credit = ANSWER_PLAY_MS;
+        let counted = 0;
         let held = false;
         let stalled = false;
         let still: ImageData | null = null;
@@ -188,7 +215,12 @@ export class SteerableCamera {
           still = null;
           const root = document.querySelector<HTMLElement>('[data-testid="face-challenge"]');
           const step = root?.dataset.step;
-          const now = performance.now();
+          credit = Math.min(2 * ANSWER_PLAY_MS, credit + (answered - counted) * ANSWER_PLAY_MS);
+          counted = answered;
+          const advance = Math.min(performance.now() - last, credit);
+          credit -= advance;
+          clock += advance;
+          const now = clock;
           // Each new challenge (the page streams its first step again) starts the recording over; a decided one keeps
           // the picture it was decided on, so that a screenshot of the page shows what the server saw.
           if (!step) played = 0;
@@ -196,8 +228,8 @@ export class SteerableCamera {
           else if (decided) {
             decided = false;
             played = 0;
-          } else if (!held) played += now - last;
-          last = now;
+          } else if (!held) played += advance;
+          last = performance.now();
           let index = Math.min(bitmaps.length - 1, Math.floor((played / 1000) * feed.fps));
           // Like a person, the camera holds a movement while the page asks for it, for a second at most, and then comes
           // back as the recording does, whether or not the page has moved on.
@@ -245,6 +277,11 @@ export class SteerableCamera {
     this.fps = fps;
     this.holds = holds;
   }
+}
+
+/** Waits until a page with the SteerableCamera has shown the challenge step `step`, however briefly (it may have moved on since). */
+export async function stepShown(page: Page, step: string, timeout = 30_000): Promise<void> {
+  await page.waitForFunction((s) => (window as unknown as { __stepsShown?: string[] }).__stepsShown?.includes(s), step, { timeout });
 }
 
 /**

@@ -20,6 +20,7 @@ import {
   recordingFrames,
   resavedPoses,
   SteerableCamera,
+  stepShown,
   SWEEP_HOLDS,
   sweepFrames,
 } from '../helpers/challenge.js';
@@ -72,9 +73,13 @@ describe('face sign-in with the head-movement challenge', () => {
   }
 
   const challengeRoot = (page: Page) => page.getByTestId('face-challenge');
-  /** Waits until the page shows `step`, holds the camera's picture and takes a screenshot, then lets it play on. */
+  /**
+   * Waits until the page has shown `step`, holds the camera's picture and takes a screenshot, then lets it play on. A
+   * step the person had already made while the page asked for the one before lasts one frame: the picture is then of
+   * the next.
+   */
   async function shotAtStep(page: Page, camera: SteerableCamera, step: string, name: string) {
-    await page.locator(`[data-testid="face-challenge"][data-step="${step}"]`).waitFor({ timeout: 30_000 });
+    await stepShown(page, step);
     camera.hold(true);
     await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
     camera.hold(false);
@@ -172,9 +177,10 @@ describe('face sign-in with the head-movement challenge', () => {
   });
 
   it.runIf(hasChromium)('refuses a challenge answered in the wrong order', async () => {
-    // The recording tilts up (straight up, for over 0.3 s) before it turns: asked to turn left first.
+    // The recording tilts up (straight up, for over 0.3 s) before it turns: asked to turn left first, the person
+    // holds that tilt for a second, as they would hold what they took for the instruction.
     forced.movements = ['left', 'up'];
-    const { page, replies } = await browserPlaying(recording);
+    const { page, replies } = await browserPlaying(recording, 6, { left: RECORDING_POSES.up });
     const start = await authorizationUrl(strict);
     await identify(page, start.url, 'walt@example.com');
     await page.locator('[data-testid="face-challenge"][data-state="failed"]').waitFor({ timeout: 30_000 });
@@ -289,7 +295,7 @@ describe('face sign-in with the head-movement challenge', () => {
     const { page, camera, replies } = await browserPlaying(recording, 6, {});
     await identify(page, (await authorizationUrl(strict)).url, 'gus@example.com');
     // Once the first movement is asked for, the camera freezes (nothing new to send) for 6 s, then goes on.
-    await page.locator('[data-testid="face-challenge"][data-step="up"]').waitFor({ timeout: 60_000 });
+    await stepShown(page, 'up', 60_000);
     camera.stall(true);
     await new Promise((r) => setTimeout(r, 6_000));
     camera.stall(false);
